@@ -1,0 +1,6 @@
+namespace NicScript.Host;
+
+internal static class Program
+{
+    private static int Main(string[] args) => 0;
+}
