@@ -1,0 +1,5 @@
+namespace NicScript.Host.Capabilities;
+
+public sealed class PciHandle
+{
+}

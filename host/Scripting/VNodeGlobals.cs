@@ -1,0 +1,33 @@
+using NicScript.Host.Capabilities;
+
+namespace NicScript.Host.Scripting;
+
+/// <summary>The whole world of one V-Node's script: the handles its manifest grants, as globals.</summary>
+/// <remarks>
+/// Must be public so Roslyn scripts can bind to it. The same instance feeds Jint, whose member-name creator turns
+/// <c>Pci</c> into <c>pci</c>; there is no second, hand-written JavaScript API.
+/// </remarks>
+public sealed class VNodeGlobals
+{
+    public VNodeGlobals(VNodeInfo vnode, PciHandle pci, IrqHandle irq, DmaHandle dma, ShareHandle share,
+        IpcHandle ipc, LogHandle log, MetricsHandle metrics)
+    {
+        VNode = vnode;
+        Pci = pci;
+        Irq = irq;
+        Dma = dma;
+        Share = share;
+        Ipc = ipc;
+        Log = log;
+        Metrics = metrics;
+    }
+
+    [ScriptApi] public VNodeInfo VNode { get; }
+    [ScriptApi] public PciHandle Pci { get; }
+    [ScriptApi] public IrqHandle Irq { get; }
+    [ScriptApi] public DmaHandle Dma { get; }
+    [ScriptApi] public ShareHandle Share { get; }
+    [ScriptApi] public IpcHandle Ipc { get; }
+    [ScriptApi] public LogHandle Log { get; }
+    [ScriptApi] public MetricsHandle Metrics { get; }
+}
