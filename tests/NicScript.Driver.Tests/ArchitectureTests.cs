@@ -1,0 +1,44 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using NicScript.Driver.Memory;
+
+namespace NicScript.Driver.Tests;
+
+/// <summary>The driver core knows nothing of the host, scripts, YAML, logging or consoles (DESIGN §2).</summary>
+public sealed class ArchitectureTests
+{
+    private static readonly string[] Forbidden =
+        ["nicscript", "NicScript.Host", "Jint", "Acornima", "Microsoft.CodeAnalysis", "YamlDotNet", "Serilog", "Spectre.Console", "System.CommandLine"];
+
+    [Fact]
+    public void DriverAssembly_ReferencesNoHostOrHostLibrary()
+    {
+        Assembly driver = typeof(DmaMemory).Assembly;
+        string[] refs = driver.GetReferencedAssemblies().Select(a => a.Name!).ToArray();
+        Assert.DoesNotContain(refs, r => Forbidden.Any(f => r.Equals(f, StringComparison.OrdinalIgnoreCase) || r.StartsWith(f + ".", StringComparison.OrdinalIgnoreCase)));
+    }
+
+    [Fact]
+    public void DriverSources_ImportNoHostNamespaceOrPackage()
+    {
+        string driverDir = Path.Combine(RepoRoot(), "driver");
+        var offenders = new List<string>();
+        var usingPattern = new Regex(@"^\s*using\s+(static\s+)?(?<ns>[\w.]+)", RegexOptions.Multiline);
+        foreach (string file in Directory.EnumerateFiles(driverDir, "*.cs", SearchOption.AllDirectories).Where(f => !f.Contains("/obj/") && !f.Contains("/bin/")))
+            foreach (Match m in usingPattern.Matches(File.ReadAllText(file)))
+                if (Forbidden.Any(f => m.Groups["ns"].Value.StartsWith(f, StringComparison.Ordinal)))
+                    offenders.Add($"{Path.GetRelativePath(driverDir, file)}: using {m.Groups["ns"].Value}");
+        string csproj = File.ReadAllText(Path.Combine(driverDir, "NicScript.Driver.csproj"));
+        foreach (string f in Forbidden.Skip(2)) // packages; the host itself is the ProjectReference check below
+            if (csproj.Contains($"Include=\"{f}", StringComparison.OrdinalIgnoreCase)) offenders.Add($"NicScript.Driver.csproj references {f}");
+        if (Regex.IsMatch(csproj, @"ProjectReference[^>]*host", RegexOptions.IgnoreCase)) offenders.Add("NicScript.Driver.csproj references the host project");
+        Assert.Empty(offenders);
+    }
+
+    internal static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "NicScript.sln"))) return dir.FullName;
+        throw new InvalidOperationException("NicScript.sln not found above " + AppContext.BaseDirectory);
+    }
+}
