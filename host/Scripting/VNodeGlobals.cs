@@ -9,17 +9,16 @@ namespace NicScript.Host.Scripting;
 /// </remarks>
 public sealed class VNodeGlobals
 {
-    public VNodeGlobals(VNodeInfo vnode, PciHandle pci, IrqHandle irq, DmaHandle dma, ShareHandle share,
-        IpcHandle ipc, LogHandle log, MetricsHandle metrics)
+    public VNodeGlobals(VNodeHandles handles)
     {
-        VNode = vnode;
-        Pci = pci;
-        Irq = irq;
-        Dma = dma;
-        Share = share;
-        Ipc = ipc;
-        Log = log;
-        Metrics = metrics;
+        VNode = handles.VNode;
+        Pci = handles.Pci;
+        Irq = handles.Irq;
+        Dma = handles.Dma;
+        Share = handles.Share;
+        Ipc = handles.Ipc;
+        Log = handles.Log;
+        Metrics = handles.Metrics;
     }
 
     [ScriptApi] public VNodeInfo VNode { get; }

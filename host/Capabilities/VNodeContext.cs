@@ -1,0 +1,69 @@
+using NicScript.Driver.Memory;
+using NicScript.Host.Manifests;
+using Serilog;
+
+namespace NicScript.Host.Capabilities;
+
+/// <summary>What the broker knows of one running V-Node: its manifest, its DMA owner and where denials go.</summary>
+public sealed class VNodeContext
+{
+    private IScriptLocator? _locator;
+    private int _keepAlive;
+
+    internal VNodeContext(VNodeManifest manifest, DmaOwner dmaOwner, AuditLog audit, ILogger log, VNodeDirectory directory)
+    {
+        Manifest = manifest;
+        DmaOwner = dmaOwner;
+        Audit = audit;
+        Log = log.ForContext("VNode", manifest.Name);
+        Directory = directory;
+        Metrics = new MetricSet(manifest.Metrics);
+    }
+
+    public string Name => Manifest.Name;
+
+    public VNodeManifest Manifest { get; }
+
+    public DmaOwner DmaOwner { get; }
+
+    public AuditLog Audit { get; }
+
+    public ILogger Log { get; }
+
+    public VNodeDirectory Directory { get; }
+
+    public MetricSet Metrics { get; }
+
+    /// <summary>Set by the engine that runs this V-Node's script, so denials name the script line.</summary>
+    public IScriptLocator? Locator
+    {
+        get => Volatile.Read(ref _locator);
+        set => Volatile.Write(ref _locator, value);
+    }
+
+    /// <summary>Registrations that keep the V-Node running after its top level returns (handlers, servers, timers).</summary>
+    public int Pending => Volatile.Read(ref _keepAlive);
+
+    internal void KeepAlive(int delta) => Interlocked.Add(ref _keepAlive, delta);
+
+    /// <summary>Delivers handler calls to this V-Node's loop; set by the runtime when the V-Node starts.</summary>
+    public IScriptDispatcher? Dispatcher { get; set; }
+
+    /// <summary>Throws a denial (audited first) unless the manifest grants <paramref name="kind"/>.</summary>
+    public void Require(CapabilityKind kind)
+    {
+        if (!Manifest.Grants(kind)) throw Deny(CapabilityNames.ToName(kind), "");
+    }
+
+    /// <summary>Records a denial in the audit log and returns the exception to throw into the script.</summary>
+    public CapabilityDeniedException Deny(string capability, string requested, string? reason = null)
+    {
+        SourceSpan at = Locator?.Locate() ?? SourceSpan.None(Manifest.Runtime.Entrypoint);
+        reason ??= requested.Length == 0
+            ? $"{capability} not granted to {Name}"
+            : $"{capability} {requested} not granted to {Name}";
+        var denial = new CapabilityDenial(DateTimeOffset.UtcNow, Name, capability, requested, at, reason);
+        Audit.Record(denial);
+        return new CapabilityDeniedException(denial);
+    }
+}

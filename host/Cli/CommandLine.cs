@@ -1,0 +1,80 @@
+using System.CommandLine;
+using Serilog.Events;
+
+namespace NicScript.Host.Cli;
+
+/// <summary>Wires System.CommandLine to the command classes; nothing else happens here.</summary>
+public static class CommandLine
+{
+    public static RootCommand Build(CliContext cli)
+    {
+        var verbose = new Option<bool>("--verbose") { Description = "Print stack traces of internal errors.", Recursive = true };
+        var root = new RootCommand("""
+            nicscript — a scriptable host for NIC and DPU driver logic.
+
+            Examples:
+              nicscript run manifests/hello.yml
+              nicscript check manifests/hello-cs.yml
+            """);
+        root.Options.Add(verbose);
+        root.Subcommands.Add(Run(cli, verbose));
+        root.Subcommands.Add(Check(cli));
+        return root;
+    }
+
+    private static Command Run(CliContext cli, Option<bool> verbose)
+    {
+        var target = new Argument<string>("manifest") { Description = "A V-Node manifest (vnode.yml) or a system file." };
+        var json = new Option<bool>("--json") { Description = "Print the report as one JSON object." };
+        var duration = new Option<TimeSpan?>("--duration")
+        {
+            Description = "Stop after this long (500ms, 5s, 2m); default: when every V-Node is done.",
+            CustomParser = r =>
+            {
+                string text = r.Tokens.Single().Value;
+                if (DurationParser.TryParse(text, out TimeSpan d)) return d;
+                r.AddError($"--duration: '{text}' is not a duration (e.g. 500ms, 5s, 2m)");
+                return null;
+            },
+        };
+        var logLevel = new Option<LogEventLevel>("--log-level")
+        {
+            Description = "Verbose, Debug, Information, Warning, Error or Fatal.",
+            DefaultValueFactory = _ => LogEventLevel.Information,
+        };
+        var logFile = new Option<string?>("--log-file") { Description = "Also write every log event as compact JSON to FILE." };
+        var audit = new Option<string?>("--audit") { Description = "Append capability denials to FILE as JSON lines." };
+        var cache = new Option<string?>("--cache") { Description = "Folder for compiled C# scripts (default: ~/.cache/nicscript/csx)." };
+        var cmd = new Command("run", """
+            Run a V-Node manifest or a system of V-Nodes on the default machine.
+
+            Examples:
+              nicscript run manifests/hello.yml
+              nicscript run manifests/hello-cs.yml --json
+              nicscript run manifests/hello.yml --duration 5s --audit audit.jsonl
+            """)
+        { target, json, duration, logLevel, logFile, audit, cache };
+        cmd.SetAction((parse, cancel) => new RunCommand(cli).ExecuteAsync(new RunOptions(
+            parse.GetRequiredValue(target), parse.GetValue(json), parse.GetValue(duration), parse.GetValue(logLevel),
+            parse.GetValue(logFile), parse.GetValue(audit), parse.GetValue(cache), parse.GetValue(verbose)), cancel));
+        return cmd;
+    }
+
+    private static Command Check(CliContext cli)
+    {
+        var target = new Argument<string>("manifest") { Description = "A V-Node manifest (vnode.yml) or a system file." };
+        var json = new Option<bool>("--json") { Description = "Print the problems as one JSON object." };
+        var cache = new Option<string?>("--cache") { Description = "Folder for compiled C# scripts." };
+        var cmd = new Command("check", """
+            Validate a manifest or system, compile and sandbox-check its scripts without running them.
+            Lists every problem as file:line:col and exits 1 if there is any error.
+
+            Examples:
+              nicscript check manifests/hello.yml
+              nicscript check manifests/netstack.yml --json
+            """)
+        { target, json, cache };
+        cmd.SetAction(parse => new CheckCommand(cli).Execute(new CheckOptions(parse.GetRequiredValue(target), parse.GetValue(json), parse.GetValue(cache))));
+        return cmd;
+    }
+}

@@ -1,0 +1,14 @@
+using Serilog.Events;
+
+namespace NicScript.Host.Cli;
+
+/// <summary>The options of <c>nicscript run</c>.</summary>
+public sealed record RunOptions(
+    string Target,
+    bool Json,
+    TimeSpan? Duration,
+    LogEventLevel LogLevel,
+    string? LogFile,
+    string? AuditFile,
+    string? CacheDirectory,
+    bool Verbose);

@@ -1,0 +1,7 @@
+namespace NicScript.Host.Manifests;
+
+public enum ProblemSeverity
+{
+    Error,
+    Warning,
+}

@@ -1,0 +1,53 @@
+using System.Collections.Immutable;
+
+namespace NicScript.Host.Manifests;
+
+/// <summary>Reads a system file: <c>system {name, machine}</c> and the list of V-Node manifests to run together.</summary>
+internal static class SystemFileParser
+{
+    public static SystemManifest? Parse(YamlMapping top, ManifestReader r, string fullPath)
+    {
+        r.Mode = ManifestMode.Strict;
+        string dir = Path.GetDirectoryName(fullPath)!;
+        r.Keys(top, "the system file", ["system", "vnodes"], ["system", "vnodes"]);
+
+        string? name = null, machine = null;
+        if (r.Mapping(top["system"], "system") is { } sys)
+        {
+            r.Keys(sys, "system", ["name", "machine"], ["name"]);
+            name = r.String(sys["name"], "system.name");
+            if (r.String(sys["machine"], "system.machine") is { } m)
+            {
+                machine = Path.GetFullPath(Path.Combine(dir, m));
+                if (!File.Exists(machine)) r.Error(sys["machine"]!, $"system.machine '{m}' not found (looked for {machine})");
+            }
+        }
+
+        var entries = ImmutableArray.CreateBuilder<SystemVNodeEntry>();
+        if (r.Sequence(top["vnodes"], "vnodes") is { } list)
+        {
+            if (list.Items.Count == 0) r.Error(list, "vnodes must list at least one V-Node manifest");
+            foreach (YamlNode item in list.Items)
+            {
+                YamlNode? pathNode = item;
+                var settings = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+                if (item is YamlMapping map)
+                {
+                    r.Keys(map, "a vnodes entry", ["path", "settings"], ["path"]);
+                    pathNode = map["path"];
+                    if (r.Mapping(map["settings"], "settings") is { } set)
+                        foreach (var (key, value) in set.Entries)
+                            if (r.String(value, "settings." + key.Value) is { } v) settings[key.Value] = v;
+                }
+                if (pathNode is null || r.String(pathNode, "a vnodes entry") is not { } rel) continue;
+                string full = Path.GetFullPath(Path.Combine(dir, rel));
+                if (!File.Exists(full)) r.Error(pathNode, $"V-Node manifest '{rel}' not found (looked for {full})");
+                else if (entries.Any(e => e.ManifestPath == full)) r.Error(pathNode, $"V-Node manifest '{rel}' is listed twice");
+                else entries.Add(new SystemVNodeEntry(full, r.At(pathNode), settings.ToImmutable()));
+            }
+        }
+
+        if (r.HasErrors || name is null) return null;
+        return new SystemManifest(fullPath, name, machine, entries.ToImmutable(), [.. r.Problems.Where(p => p.Severity == ProblemSeverity.Warning)]);
+    }
+}

@@ -1,0 +1,92 @@
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+
+namespace NicScript.Host.Manifests;
+
+/// <summary>Reads one YAML document into <see cref="YamlNode"/>s, reporting syntax errors and duplicate keys with their places.</summary>
+internal static class YamlTreeReader
+{
+    /// <summary>The document's root, or null when the text has errors (each added to <paramref name="problems"/>).</summary>
+    public static YamlNode? Read(string text, string file, List<ManifestProblem> problems)
+    {
+        try
+        {
+            var parser = new Parser(new StringReader(text));
+            parser.Consume<StreamStart>();
+            if (parser.Accept<StreamEnd>(out _))
+            {
+                problems.Add(new(new SourceSpan(file, 1, 1), "the file is empty", ProblemSeverity.Error));
+                return null;
+            }
+            parser.Consume<DocumentStart>();
+            YamlNode root = ReadNode(parser, file, problems);
+            parser.Consume<DocumentEnd>();
+            if (!parser.Accept<StreamEnd>(out _))
+            {
+                var at = parser.Current!.Start;
+                problems.Add(new(new SourceSpan(file, (int)at.Line, (int)at.Column), "more than one YAML document; a manifest is one", ProblemSeverity.Error));
+            }
+            return problems.Any(p => p.Severity == ProblemSeverity.Error) ? null : root;
+        }
+        catch (YamlException e)
+        {
+            string reason = e.InnerException is YamlException inner ? inner.Message : e.Message;
+            int paren = reason.IndexOf("): ", StringComparison.Ordinal); // YamlDotNet prefixes "(Line: .., Col: ..) - (..): "
+            if (reason.StartsWith('(') && paren > 0) reason = reason[(paren + 3)..];
+            problems.Add(new(new SourceSpan(file, (int)e.Start.Line, (int)e.Start.Column), "YAML syntax error: " + reason, ProblemSeverity.Error));
+            return null;
+        }
+    }
+
+    private static YamlNode ReadNode(IParser parser, string file, List<ManifestProblem> problems)
+    {
+        if (parser.TryConsume<AnchorAlias>(out var alias))
+        {
+            problems.Add(new(Span(file, alias.Start), $"aliases (*{alias.Value}) are not allowed in a manifest", ProblemSeverity.Error));
+            return new YamlScalar("", true, (int)alias.Start.Line, (int)alias.Start.Column);
+        }
+        if (parser.TryConsume<Scalar>(out var scalar))
+        {
+            RefuseAnchor(scalar, file, problems);
+            return new YamlScalar(scalar.Value, scalar.Style == ScalarStyle.Plain, (int)scalar.Start.Line, (int)scalar.Start.Column);
+        }
+        if (parser.TryConsume<SequenceStart>(out var seq))
+        {
+            RefuseAnchor(seq, file, problems);
+            var items = new List<YamlNode>();
+            while (!parser.TryConsume<SequenceEnd>(out _)) items.Add(ReadNode(parser, file, problems));
+            return new YamlSequence(items, (int)seq.Start.Line, (int)seq.Start.Column);
+        }
+        var map = parser.Consume<MappingStart>();
+        RefuseAnchor(map, file, problems);
+        var entries = new List<KeyValuePair<YamlScalar, YamlNode>>();
+        while (!parser.TryConsume<MappingEnd>(out _))
+        {
+            YamlNode key = ReadNode(parser, file, problems);
+            YamlNode value = ReadNode(parser, file, problems);
+            if (key is not YamlScalar k)
+            {
+                problems.Add(new(Span(file, key), $"expected a plain key, got {key.Describe}", ProblemSeverity.Error));
+                continue;
+            }
+            var first = entries.FirstOrDefault(e => e.Key.Value == k.Value).Key;
+            if (first is not null)
+            {
+                problems.Add(new(Span(file, k), $"duplicate key '{k.Value}' (first at {first.Line}:{first.Column})", ProblemSeverity.Error));
+                continue;
+            }
+            entries.Add(new(k, value));
+        }
+        return new YamlMapping(entries, (int)map.Start.Line, (int)map.Start.Column);
+    }
+
+    private static void RefuseAnchor(NodeEvent node, string file, List<ManifestProblem> problems)
+    {
+        if (!node.Anchor.IsEmpty)
+            problems.Add(new(Span(file, node.Start), $"anchors (&{node.Anchor.Value}) are not allowed in a manifest", ProblemSeverity.Error));
+    }
+
+    internal static SourceSpan Span(string file, Mark m) => new(file, (int)m.Line, (int)m.Column);
+
+    internal static SourceSpan Span(string file, YamlNode n) => new(file, n.Line, n.Column);
+}

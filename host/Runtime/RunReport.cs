@@ -1,0 +1,23 @@
+using NicScript.Host.Capabilities;
+
+namespace NicScript.Host.Runtime;
+
+/// <summary>What a run did: each V-Node's outcome and metrics, and the denials on the way.</summary>
+public sealed record RunReport(string Target, TimeSpan Elapsed, IReadOnlyList<VNodeReport> VNodes, IReadOnlyList<CapabilityDenial> Denials)
+{
+    public bool Succeeded => VNodes.All(v => v.Status is VNodeStatus.Completed or VNodeStatus.Stopped);
+}
+
+/// <summary>One V-Node's part of a <see cref="RunReport"/>.</summary>
+public sealed record VNodeReport(string Name, string Script, VNodeStatus Status, string? Error, object? Result,
+    long HandlerCalls, IReadOnlyList<Metric> Metrics);
+
+public enum VNodeStatus
+{
+    /// <summary>The top level returned and nothing was left registered.</summary>
+    Completed,
+    /// <summary>Still serving when the run's duration ended; stopped cleanly.</summary>
+    Stopped,
+    Failed,
+    Cancelled,
+}
