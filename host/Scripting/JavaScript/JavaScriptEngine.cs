@@ -72,7 +72,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         }
         catch (ParseErrorException e)
         {
-            return new ScriptProblem(new SourceSpan(scriptPath, e.LineNumber, e.Column), e.Description);
+            return new ScriptProblem(new SourceSpan(scriptPath, e.LineNumber, e.Column + 1), e.Description); // Acornima columns are 0-based
         }
     }
 
@@ -102,7 +102,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         }
         catch (ParseErrorException e)
         {
-            return Fail(new SourceSpan(ScriptPath, e.LineNumber, e.Column), "SyntaxError: " + e.Description);
+            return Fail(new SourceSpan(ScriptPath, e.LineNumber, e.Column + 1), "SyntaxError: " + e.Description);
         }
         catch (TimeoutException)
         {
@@ -143,7 +143,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
     {
         Match m = FrameLocation().Match(_engine.Advanced.StackTrace ?? "");
         return m.Success
-            ? new SourceSpan(ScriptPath, int.Parse(m.Groups[1].ValueSpan), int.Parse(m.Groups[2].ValueSpan) + 1)
+            ? new SourceSpan(ScriptPath, int.Parse(m.Groups[1].ValueSpan), int.Parse(m.Groups[2].ValueSpan)) // Jint prints 1-based columns
             : SourceSpan.None(ScriptPath);
     }
 

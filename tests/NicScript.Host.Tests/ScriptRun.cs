@@ -1,0 +1,32 @@
+using NicScript.Driver;
+using NicScript.Driver.Pci;
+using NicScript.Host.Capabilities;
+using NicScript.Host.Manifests;
+using NicScript.Host.Runtime;
+using NicScript.Host.Scripting;
+using Serilog;
+
+namespace NicScript.Host.Tests;
+
+/// <summary>Runs a script through the real runner (manifest, broker, engine, loop) and returns the report.</summary>
+internal static class ScriptRun
+{
+    /// <summary>Writes <paramref name="script"/> as <paramref name="fileName"/> beside a manifest granting <paramref name="capabilities"/>, runs it.</summary>
+    public static RunReport Run(string fileName, string script, string capabilities = "  - CAP_DMA_ALLOC\n  - CAP_LOG_WRITE",
+        double share = 0.5, int memMb = 16, TimeSpan? duration = null, string? cacheDir = null)
+    {
+        using var dir = new TempDir();
+        dir.Write(fileName, script);
+        string manifest = dir.Write("vnode.yml", TestVNode.Manifest("script-test", capabilities, fileName, memMb, share));
+        using var machine = new Machine();
+        machine.Pci.TryAdd(new PciFunction(PciAddress.Parse(TestVNode.VirtioNetAddress), new ConfigSpace(0x1af4, 0x1000, 0x020000), "Virtio network device"));
+        var log = new LoggerConfiguration().CreateLogger();
+        using var audit = new AuditLog(log);
+        var runner = new VNodeRunner(log, new ScriptEngineFactory(cacheDir ?? Path.Combine(dir.Path, "cache")));
+        return runner.RunAsync("test", [ManifestLoader.LoadVNode(manifest)], machine, audit, duration ?? TimeSpan.FromSeconds(20), CancellationToken.None)
+            .GetAwaiter().GetResult();
+    }
+
+    public static VNodeReport Single(string fileName, string script, string capabilities = "  - CAP_DMA_ALLOC\n  - CAP_LOG_WRITE",
+        double share = 0.5, int memMb = 16) => Run(fileName, script, capabilities, share, memMb).VNodes.Single();
+}
