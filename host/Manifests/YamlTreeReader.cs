@@ -4,11 +4,25 @@ using YamlDotNet.Core.Events;
 namespace NicScript.Host.Manifests;
 
 /// <summary>Reads one YAML document into <see cref="YamlNode"/>s, reporting syntax errors and duplicate keys with their places.</summary>
-internal static class YamlTreeReader
+internal sealed class YamlTreeReader
 {
-    /// <summary>The document's root, or null when the text has errors (each added to <paramref name="problems"/>).</summary>
-    public static YamlNode? Read(string text, string file, List<ManifestProblem> problems)
+    private readonly string _file;
+    private readonly List<ManifestProblem> _problems;
+    private int _lastLine = 1, _lastColumn = 1;
+
+    private YamlTreeReader(string file, List<ManifestProblem> problems)
     {
+        _file = file;
+        _problems = problems;
+    }
+
+    /// <summary>The document's root, or null when the text has errors (each added to <paramref name="problems"/>).</summary>
+    public static YamlNode? Read(string text, string file, List<ManifestProblem> problems) => new YamlTreeReader(file, problems).Read(text);
+
+    private YamlNode? Read(string text)
+    {
+        string file = _file;
+        List<ManifestProblem> problems = _problems;
         try
         {
             var parser = new Parser(new StringReader(text));
@@ -19,7 +33,7 @@ internal static class YamlTreeReader
                 return null;
             }
             parser.Consume<DocumentStart>();
-            YamlNode root = ReadNode(parser, file, problems);
+            YamlNode root = ReadNode(parser);
             parser.Consume<DocumentEnd>();
             if (!parser.Accept<StreamEnd>(out _))
             {
@@ -36,10 +50,18 @@ internal static class YamlTreeReader
             problems.Add(new(new SourceSpan(file, (int)e.Start.Line, (int)e.Start.Column), "YAML syntax error: " + reason, ProblemSeverity.Error));
             return null;
         }
+        catch (InvalidOperationException) // YamlDotNet's scanner throws this on some malformed flow collections
+        {
+            problems.Add(new(new SourceSpan(file, _lastLine, _lastColumn), "YAML syntax error: malformed flow collection or scalar after this point", ProblemSeverity.Error));
+            return null;
+        }
     }
 
-    private static YamlNode ReadNode(IParser parser, string file, List<ManifestProblem> problems)
+    private YamlNode ReadNode(IParser parser)
     {
+        string file = _file;
+        List<ManifestProblem> problems = _problems;
+        if (parser.Current is { } current) (_lastLine, _lastColumn) = ((int)current.Start.Line, (int)current.Start.Column);
         if (parser.TryConsume<AnchorAlias>(out var alias))
         {
             problems.Add(new(Span(file, alias.Start), $"aliases (*{alias.Value}) are not allowed in a manifest", ProblemSeverity.Error));
@@ -54,7 +76,7 @@ internal static class YamlTreeReader
         {
             RefuseAnchor(seq, file, problems);
             var items = new List<YamlNode>();
-            while (!parser.TryConsume<SequenceEnd>(out _)) items.Add(ReadNode(parser, file, problems));
+            while (!parser.TryConsume<SequenceEnd>(out _)) items.Add(ReadNode(parser));
             return new YamlSequence(items, (int)seq.Start.Line, (int)seq.Start.Column);
         }
         var map = parser.Consume<MappingStart>();
@@ -62,8 +84,8 @@ internal static class YamlTreeReader
         var entries = new List<KeyValuePair<YamlScalar, YamlNode>>();
         while (!parser.TryConsume<MappingEnd>(out _))
         {
-            YamlNode key = ReadNode(parser, file, problems);
-            YamlNode value = ReadNode(parser, file, problems);
+            YamlNode key = ReadNode(parser);
+            YamlNode value = ReadNode(parser);
             if (key is not YamlScalar k)
             {
                 problems.Add(new(Span(file, key), $"expected a plain key, got {key.Describe}", ProblemSeverity.Error));
