@@ -25,9 +25,11 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
     private readonly string _source;
     private readonly string _fileName;
     private readonly ScriptBudget _budget;
+    private readonly CancellationToken _stopping;
 
     public JavaScriptEngine(string scriptPath, string source, ScriptBudget budget, CancellationToken stopping)
     {
+        _stopping = stopping;
         ScriptPath = scriptPath;
         _fileName = Path.GetFileName(scriptPath);
         _source = source;
@@ -42,8 +44,8 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
             options.Interop.TypeResolver = ObjectModel;
             options.Interop.ExceptionHandler = e => e is UserErrorException;   // handle errors become catchable JS Errors
             options.Host.StringCompilationAllowed = false;                          // no eval / new Function
-            options.TimeoutInterval(budget.CpuSlice);
-            options.LimitMemory(budget.MemoryBytes);
+            options.Constraints.Constraints.Add(new BudgetConstraint()); // the CPU slice, checked on every statement
+            options.LimitMemory(budget.MemoryBytes);                      // Jint's own: bytes allocated since the call began
             options.Constraints.MaxRecursionDepth = MaxRecursionDepth;
             options.CancellationToken(stopping);
         });
@@ -80,21 +82,27 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
     {
         foreach (PropertyInfo p in typeof(VNodeGlobals).GetProperties())
             if (p.IsDefined(typeof(ScriptApiAttribute))) _engine.SetValue(p.Name.ToLowerInvariant(), p.GetValue(globals)); // VNode -> vnode, Pci -> pci
-        return Guard(static s => s._engine.Evaluate(s._source, s._fileName), this);
+        return Guard(static s => s._engine.Evaluate(s._source, s._fileName), this, topLevel: true);
     }
 
     public ScriptOutcome Invoke<TState>(Action<TState> call, TState state)
     {
         _engine.Constraints.Reset(); // each handler call gets a fresh slice and memory count
-        return Guard(static s => { s.call(s.state); return JsValue.Undefined; }, (call, state));
+        return Guard(static s => { s.call(s.state); return JsValue.Undefined; }, (call, state), topLevel: false);
     }
 
-    private ScriptOutcome Guard<TState>(Func<TState, JsValue> body, TState state)
+    private ScriptOutcome Guard<TState>(Func<TState, JsValue> body, TState state, bool topLevel)
     {
+        using ScriptBudget.Scope scope = _budget.Enter(topLevel, _stopping);
         try
         {
             JsValue value = body(state);
+            if (scope.Exceeded is { } over) return Fail(Locate(), over);
             return new ScriptOutcome.Completed(value.IsUndefined() ? null : value.ToObject());
+        }
+        catch (ScriptBudgetExceededException e)
+        {
+            return e.Cancelled ? new ScriptOutcome.Cancelled() : Fail(Locate(), e.Message);
         }
         catch (JavaScriptException e)
         {
@@ -103,10 +111,6 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         catch (ParseErrorException e)
         {
             return Fail(new SourceSpan(ScriptPath, e.LineNumber, e.Column + 1), "SyntaxError: " + e.Description);
-        }
-        catch (TimeoutException)
-        {
-            return Fail(SourceSpan.None(ScriptPath), _budget.DescribeCpu());
         }
         catch (MemoryLimitExceededException)
         {
@@ -151,4 +155,14 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
     private static partial Regex FrameLocation();
 
     public void Dispose() => _engine.Dispose();
+
+    /// <summary>Our CPU slice as a Jint constraint: Jint calls it on every statement.</summary>
+    private sealed class BudgetConstraint : Constraint
+    {
+        public override void Check() => ScriptBudget.Check();
+
+        public override void Reset()
+        {
+        }
+    }
 }
