@@ -38,7 +38,7 @@ public sealed class ScriptEngineFactory
         return rt.Language switch
         {
             ScriptLanguage.JavaScript => JavaScriptEngine.Check(DisplayPath.Of(rt.EntrypointPath), ReadScript(rt.EntrypointPath)) is { } p ? [p] : [],
-            _ => CSharpEngine.Check(rt.EntrypointPath, _cacheDirectory),
+            _ => CSharpEngine.Check(rt.EntrypointPath),
         };
     }
 

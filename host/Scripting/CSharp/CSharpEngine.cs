@@ -1,16 +1,99 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using NicScript.Host.Capabilities;
 using NicScript.Host.Manifests;
 
 namespace NicScript.Host.Scripting.CSharp;
 
-// Placeholder until the C# engine branch lands; replaced at merge.
-public sealed class CSharpEngine : IScriptEngine
+/// <summary>Runs a V-Node's C# script: the handles as PascalCase globals, the sandbox before, budget checks inside.</summary>
+public sealed class CSharpEngine : IScriptEngine, IScriptLocator
 {
-    public static IScriptEngine Create(string path, ScriptBudget budget, string? cacheDirectory, CancellationToken stopping) =>
-        throw new UserErrorException($"{path}: C# engine not merged yet");
-    public static IReadOnlyList<ScriptProblem> Check(string path, string? cacheDirectory) => [];
+    private readonly CompiledScript _script;
+    private readonly ScriptBudget _budget;
+    private readonly CancellationToken _stopping;
+
+    private CSharpEngine(CompiledScript script, ScriptBudget budget, CancellationToken stopping)
+    {
+        _script = script;
+        _budget = budget;
+        _stopping = stopping;
+        ScriptPath = DisplayPath.Of(script.FullPath);
+    }
+
     public ScriptLanguage Language => ScriptLanguage.CSharp;
-    public string ScriptPath => "";
-    public ScriptOutcome Run(VNodeGlobals globals) => throw new NotSupportedException();
-    public ScriptOutcome Invoke<TState>(Action<TState> call, TState state) => throw new NotSupportedException();
-    public void Dispose() { }
+
+    public string ScriptPath { get; }
+
+    /// <summary>True when the compiled script came from the on-disk cache (Roslyn was not needed).</summary>
+    public bool FromCache => _script.FromCache;
+
+    /// <summary>Loads the script from the cache, or compiles and caches it.</summary>
+    /// <exception cref="ScriptCheckException">It does not compile or the sandbox refuses it; nothing of it ran.</exception>
+    public static CSharpEngine Create(string fullPath, ScriptBudget budget, string? cacheDirectory, CancellationToken stopping)
+    {
+        var cache = new ScriptCache(cacheDirectory);
+        string key = ScriptCache.Key(fullPath);
+        if (File.Exists(cache.AssemblyPath(key)))
+        {
+            if (CompiledScript.TryLoad(cache.AssemblyPath(key), fullPath, fromCache: true) is { } cached)
+                return new CSharpEngine(cached, budget, stopping);
+            cache.Evict(key); // corrupted or truncated: compile again
+        }
+        return new CSharpEngine(CompileCold(fullPath, key, cache), budget, stopping);
+    }
+
+    /// <summary>Every problem of the script (compile errors and sandbox refusals), without running or caching it.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static IReadOnlyList<ScriptProblem> Check(string fullPath) => CSharpScriptCompiler.Check(fullPath);
+
+    // Kept out of Create's body so that the JIT meets Roslyn only on a cache miss.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static CompiledScript CompileCold(string fullPath, string key, ScriptCache cache)
+    {
+        var result = CSharpScriptCompiler.Compile(fullPath, key, cache);
+        return result.Script ?? throw new ScriptCheckException(result.Problems);
+    }
+
+    public ScriptOutcome Run(VNodeGlobals globals) => Guard(static s => s.Item1._script.Run(s.globals), (this, globals), topLevel: true);
+
+    public ScriptOutcome Invoke<TState>(Action<TState> call, TState state) =>
+        Guard(static s => { s.call(s.state); return null; }, (call, state), topLevel: false);
+
+    private ScriptOutcome Guard<TState>(Func<TState, object?> body, TState state, bool topLevel)
+    {
+        using ScriptBudget.Scope scope = _budget.Enter(topLevel, _stopping);
+        try
+        {
+            object? value = body(state);
+            if (scope.Exceeded is { } over) return scope.Cancelled ? new ScriptOutcome.Cancelled() : new ScriptOutcome.Failed(SourceSpan.None(ScriptPath), over);
+            return new ScriptOutcome.Completed(value);
+        }
+        catch (ScriptBudgetExceededException e)
+        {
+            return e.Cancelled ? new ScriptOutcome.Cancelled() : Fail(e, e.Message);
+        }
+        catch (UserErrorException e)
+        {
+            return Fail(e, e.Message);
+        }
+        catch (InsufficientExecutionStackException e)
+        {
+            return Fail(e, ScriptBudget.DescribeStack);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // An exception the script raised or caused (NullReference, DivideByZero, its own throw): the script's failure.
+            return Fail(e, $"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    private ScriptOutcome.Failed Fail(Exception e, string reason) =>
+        new(_script.Locate(new StackTrace(e, fNeedFileInfo: true)) ?? SourceSpan.None(ScriptPath), reason);
+
+    /// <summary>The script line that is calling into the host now (for denials).</summary>
+    public SourceSpan Locate() => _script.Locate(new StackTrace(fNeedFileInfo: true)) ?? SourceSpan.None(ScriptPath);
+
+    public void Dispose()
+    {
+    }
 }

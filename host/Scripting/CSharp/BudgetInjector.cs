@@ -1,0 +1,192 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using static Microsoft.CodeAnalysis.CSharp.SyntaxFactory;
+
+namespace NicScript.Host.Scripting.CSharp;
+
+/// <summary>Rewrites a checked script so every loop iteration, call and jump back runs <see cref="ScriptBudget.Check"/>.</summary>
+/// <remarks>
+/// Design: the check goes first in every loop body, every method / local function / lambda / accessor /
+/// operator / constructor body, every switch section and every labeled statement (the targets of <c>goto</c>), so no
+/// path can run long or recurse deep without meeting one. Expression bodies become block bodies; whether one returns a
+/// value comes from the semantic model of the original tree, so the rewriter queries it before rewriting children.
+/// The inserted statement carries no newline, so the script's line numbers are unchanged (columns on a line that
+/// gained a check shift right). Runs after the sandbox, so a script can never name the check itself.
+/// </remarks>
+internal sealed class BudgetInjector : CSharpSyntaxRewriter
+{
+    private static readonly StatementSyntax CheckStatement =
+        ParseStatement("global::NicScript.Host.Scripting.ScriptBudget.Check();").WithTrailingTrivia(Space);
+
+    private readonly SemanticModel _model;
+
+    private BudgetInjector(SemanticModel model) => _model = model;
+
+    public static SyntaxTree Rewrite(SyntaxTree tree, SemanticModel model)
+    {
+        SyntaxNode root = new BudgetInjector(model).Visit(tree.GetRoot());
+        return tree.WithRootAndOptions(root, tree.Options);
+    }
+
+    // Loops --------------------------------------------------------------------------------------------------------
+    public override SyntaxNode? VisitWhileStatement(WhileStatementSyntax node)
+    {
+        var n = (WhileStatementSyntax)base.VisitWhileStatement(node)!;
+        return n.WithStatement(Guard(n.Statement));
+    }
+
+    public override SyntaxNode? VisitDoStatement(DoStatementSyntax node)
+    {
+        var n = (DoStatementSyntax)base.VisitDoStatement(node)!;
+        return n.WithStatement(Guard(n.Statement));
+    }
+
+    public override SyntaxNode? VisitForStatement(ForStatementSyntax node)
+    {
+        var n = (ForStatementSyntax)base.VisitForStatement(node)!;
+        return n.WithStatement(Guard(n.Statement));
+    }
+
+    public override SyntaxNode? VisitForEachStatement(ForEachStatementSyntax node)
+    {
+        var n = (ForEachStatementSyntax)base.VisitForEachStatement(node)!;
+        return n.WithStatement(Guard(n.Statement));
+    }
+
+    public override SyntaxNode? VisitForEachVariableStatement(ForEachVariableStatementSyntax node)
+    {
+        var n = (ForEachVariableStatementSyntax)base.VisitForEachVariableStatement(node)!;
+        return n.WithStatement(Guard(n.Statement));
+    }
+
+    // Jumps back: goto targets and switch sections (goto case) --------------------------------------------------------
+    public override SyntaxNode? VisitLabeledStatement(LabeledStatementSyntax node)
+    {
+        var n = (LabeledStatementSyntax)base.VisitLabeledStatement(node)!;
+        return n.WithStatement(Guard(n.Statement));
+    }
+
+    public override SyntaxNode? VisitSwitchSection(SwitchSectionSyntax node)
+    {
+        var n = (SwitchSectionSyntax)base.VisitSwitchSection(node)!;
+        return n.WithStatements(n.Statements.Insert(0, CheckStatement));
+    }
+
+    // Bodies: recursion ---------------------------------------------------------------------------------------------
+    public override SyntaxNode? VisitMethodDeclaration(MethodDeclarationSyntax node)
+    {
+        bool returns = ReturnsValue(_model.GetDeclaredSymbol(node) as IMethodSymbol);
+        var n = (MethodDeclarationSyntax)base.VisitMethodDeclaration(node)!;
+        if (n.Body is { } body) return n.WithBody(Prepend(body));
+        if (n.ExpressionBody is { } e) return n.WithExpressionBody(null).WithSemicolonToken(default).WithBody(Block(e.Expression, returns));
+        return n;
+    }
+
+    public override SyntaxNode? VisitLocalFunctionStatement(LocalFunctionStatementSyntax node)
+    {
+        bool returns = ReturnsValue(_model.GetDeclaredSymbol(node) as IMethodSymbol);
+        var n = (LocalFunctionStatementSyntax)base.VisitLocalFunctionStatement(node)!;
+        if (n.Body is { } body) return n.WithBody(Prepend(body));
+        if (n.ExpressionBody is { } e) return n.WithExpressionBody(null).WithSemicolonToken(default).WithBody(Block(e.Expression, returns));
+        return n;
+    }
+
+    public override SyntaxNode? VisitConstructorDeclaration(ConstructorDeclarationSyntax node)
+    {
+        var n = (ConstructorDeclarationSyntax)base.VisitConstructorDeclaration(node)!;
+        if (n.Body is { } body) return n.WithBody(Prepend(body));
+        if (n.ExpressionBody is { } e) return n.WithExpressionBody(null).WithSemicolonToken(default).WithBody(Block(e.Expression, false));
+        return n;
+    }
+
+    public override SyntaxNode? VisitOperatorDeclaration(OperatorDeclarationSyntax node)
+    {
+        var n = (OperatorDeclarationSyntax)base.VisitOperatorDeclaration(node)!;
+        if (n.Body is { } body) return n.WithBody(Prepend(body));
+        if (n.ExpressionBody is { } e) return n.WithExpressionBody(null).WithSemicolonToken(default).WithBody(Block(e.Expression, true));
+        return n;
+    }
+
+    public override SyntaxNode? VisitConversionOperatorDeclaration(ConversionOperatorDeclarationSyntax node)
+    {
+        var n = (ConversionOperatorDeclarationSyntax)base.VisitConversionOperatorDeclaration(node)!;
+        if (n.Body is { } body) return n.WithBody(Prepend(body));
+        if (n.ExpressionBody is { } e) return n.WithExpressionBody(null).WithSemicolonToken(default).WithBody(Block(e.Expression, true));
+        return n;
+    }
+
+    public override SyntaxNode? VisitAccessorDeclaration(AccessorDeclarationSyntax node)
+    {
+        bool returns = node.IsKind(SyntaxKind.GetAccessorDeclaration);
+        var n = (AccessorDeclarationSyntax)base.VisitAccessorDeclaration(node)!;
+        if (n.Body is { } body) return n.WithBody(Prepend(body));
+        if (n.ExpressionBody is { } e) return n.WithExpressionBody(null).WithSemicolonToken(default).WithBody(Block(e.Expression, returns));
+        return n;
+    }
+
+    public override SyntaxNode? VisitPropertyDeclaration(PropertyDeclarationSyntax node)
+    {
+        var n = (PropertyDeclarationSyntax)base.VisitPropertyDeclaration(node)!;
+        if (n.ExpressionBody is not { } e) return n;
+        return n.WithExpressionBody(null).WithSemicolonToken(default)
+            .WithAccessorList(AccessorList(SingletonList(AccessorDeclaration(SyntaxKind.GetAccessorDeclaration, Block(e.Expression, true)))));
+    }
+
+    public override SyntaxNode? VisitIndexerDeclaration(IndexerDeclarationSyntax node)
+    {
+        var n = (IndexerDeclarationSyntax)base.VisitIndexerDeclaration(node)!;
+        if (n.ExpressionBody is not { } e) return n;
+        return n.WithExpressionBody(null).WithSemicolonToken(default)
+            .WithAccessorList(AccessorList(SingletonList(AccessorDeclaration(SyntaxKind.GetAccessorDeclaration, Block(e.Expression, true)))));
+    }
+
+    public override SyntaxNode? VisitParenthesizedLambdaExpression(ParenthesizedLambdaExpressionSyntax node)
+    {
+        bool returns = ReturnsValue(_model.GetSymbolInfo(node).Symbol as IMethodSymbol);
+        var n = (ParenthesizedLambdaExpressionSyntax)base.VisitParenthesizedLambdaExpression(node)!;
+        if (n.Block is { } body) return n.WithBlock(Prepend(body));
+        return n.ExpressionBody is { } e ? n.WithExpressionBody(null).WithBlock(Block(e, returns)) : n;
+    }
+
+    public override SyntaxNode? VisitSimpleLambdaExpression(SimpleLambdaExpressionSyntax node)
+    {
+        bool returns = ReturnsValue(_model.GetSymbolInfo(node).Symbol as IMethodSymbol);
+        var n = (SimpleLambdaExpressionSyntax)base.VisitSimpleLambdaExpression(node)!;
+        if (n.Block is { } body) return n.WithBlock(Prepend(body));
+        return n.ExpressionBody is { } e ? n.WithExpressionBody(null).WithBlock(Block(e, returns)) : n;
+    }
+
+    public override SyntaxNode? VisitAnonymousMethodExpression(AnonymousMethodExpressionSyntax node)
+    {
+        var n = (AnonymousMethodExpressionSyntax)base.VisitAnonymousMethodExpression(node)!;
+        return n.WithBlock(Prepend(n.Block));
+    }
+
+    // Helpers ---------------------------------------------------------------------------------------------------------
+    private static bool ReturnsValue(IMethodSymbol? method)
+    {
+        if (method is null || method.ReturnsVoid) return false;
+        if (!method.IsAsync) return true;
+        // async Task / ValueTask bodies return nothing; async Task<T> return a T.
+        return method.ReturnType is INamedTypeSymbol { IsGenericType: true };
+    }
+
+    private static StatementSyntax Guard(StatementSyntax body) => body is BlockSyntax block
+        ? Prepend(block)
+        : SyntaxFactory.Block(CheckStatement, body.WithoutLeadingTrivia()).WithLeadingTrivia(body.GetLeadingTrivia()).WithTrailingTrivia(body.GetTrailingTrivia());
+
+    private static BlockSyntax Prepend(BlockSyntax block) => block.WithStatements(block.Statements.Insert(0, CheckStatement));
+
+    private static BlockSyntax Block(ExpressionSyntax expression, bool returns)
+    {
+        ExpressionSyntax e = expression.WithoutTrivia();
+        StatementSyntax body = e switch
+        {
+            ThrowExpressionSyntax t => ThrowStatement(t.Expression),
+            _ when returns => ReturnStatement(e),
+            _ => ExpressionStatement(e),
+        };
+        return SyntaxFactory.Block(CheckStatement, body.WithLeadingTrivia(Space)).WithLeadingTrivia(expression.GetLeadingTrivia());
+    }
+}

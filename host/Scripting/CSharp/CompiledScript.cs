@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.Loader;
+
+namespace NicScript.Host.Scripting.CSharp;
+
+/// <summary>A checked, budget-instrumented script assembly, loaded and ready to run. Knows no Roslyn.</summary>
+/// <remarks>
+/// Roslyn compiles a script to a class <c>Submission#0</c> with a static <c>&lt;Factory&gt;(object[] submissionArray)</c>
+/// that runs the top level and returns its last expression; slot 0 of the array holds the globals object and slot 1
+/// receives the submission itself.
+/// </remarks>
+public sealed class CompiledScript
+{
+    private readonly Func<object?[], Task<object?>> _factory;
+
+    private CompiledScript(Assembly assembly, Func<object?[], Task<object?>> factory, string fullPath, bool fromCache)
+    {
+        Assembly = assembly;
+        _factory = factory;
+        FullPath = fullPath;
+        FromCache = fromCache;
+    }
+
+    public Assembly Assembly { get; }
+
+    public string FullPath { get; }
+
+    /// <summary>True when it came from the on-disk cache without compiling.</summary>
+    public bool FromCache { get; }
+
+    /// <summary>Loads a compiled script; null when the file is not a usable script assembly (the caller recompiles).</summary>
+    public static CompiledScript? TryLoad(string assemblyPath, string fullPath, bool fromCache)
+    {
+        try
+        {
+            var context = new AssemblyLoadContext("csx:" + Path.GetFileName(fullPath)); // falls back to the host's for nicscript and the driver
+            Assembly assembly = context.LoadFromAssemblyPath(assemblyPath);
+            MethodInfo? factory = assembly.GetType("Submission#0")?.GetMethod("<Factory>", BindingFlags.Public | BindingFlags.Static);
+            if (factory is null) return null;
+            var call = factory.CreateDelegate<Func<object?[], Task<object?>>>();
+            return new CompiledScript(assembly, call, fullPath, fromCache);
+        }
+        catch (Exception e) when (e is BadImageFormatException or FileLoadException or FileNotFoundException or ArgumentException or TypeLoadException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Runs the top level; the budget scope is the caller's.</summary>
+    public object? Run(VNodeGlobals globals)
+    {
+        var states = new object?[2];
+        states[0] = globals;
+        Task<object?> task = _factory(states);
+        return task.GetAwaiter().GetResult(); // scripts cannot start threads or timers: the top level runs to the end here
+    }
+
+    /// <summary>The innermost frame of <paramref name="trace"/> that is in this script, as file:line:col.</summary>
+    public SourceSpan? Locate(StackTrace trace)
+    {
+        foreach (StackFrame frame in trace.GetFrames())
+        {
+            if (frame.GetMethod()?.Module.Assembly != Assembly || frame.GetFileLineNumber() <= 0) continue;
+            string file = frame.GetFileName() ?? FullPath;
+            return new SourceSpan(DisplayPath.Of(file), frame.GetFileLineNumber(), Math.Max(1, frame.GetFileColumnNumber()));
+        }
+        return null;
+    }
+}
