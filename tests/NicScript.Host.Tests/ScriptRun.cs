@@ -13,9 +13,10 @@ internal static class ScriptRun
 {
     /// <summary>Writes <paramref name="script"/> as <paramref name="fileName"/> beside a manifest granting <paramref name="capabilities"/>, runs it.</summary>
     public static RunReport Run(string fileName, string script, string capabilities = "  - CAP_DMA_ALLOC\n  - CAP_LOG_WRITE",
-        double share = 0.5, int memMb = 16, TimeSpan? duration = null, string? cacheDir = null)
+        double share = 0.5, int memMb = 16, TimeSpan? duration = null, string? cacheDir = null, TempDir? inDir = null)
     {
-        using var dir = new TempDir();
+        using var owned = inDir is null ? new TempDir() : null;
+        TempDir dir = inDir ?? owned!;
         dir.Write(fileName, script);
         string manifest = dir.Write("vnode.yml", TestVNode.Manifest("script-test", capabilities, fileName, memMb, share));
         using var machine = new Machine();

@@ -183,8 +183,8 @@ internal sealed class BudgetInjector : CSharpSyntaxRewriter
         ExpressionSyntax e = expression.WithoutTrivia();
         StatementSyntax body = e switch
         {
-            ThrowExpressionSyntax t => ThrowStatement(t.Expression),
-            _ when returns => ReturnStatement(e),
+            ThrowExpressionSyntax t => ThrowStatement(Token(SyntaxKind.ThrowKeyword).WithTrailingTrivia(Space), t.Expression, Token(SyntaxKind.SemicolonToken)),
+            _ when returns => ReturnStatement(Token(SyntaxKind.ReturnKeyword).WithTrailingTrivia(Space), e, Token(SyntaxKind.SemicolonToken)),
             _ => ExpressionStatement(e),
         };
         return SyntaxFactory.Block(CheckStatement, body.WithLeadingTrivia(Space)).WithLeadingTrivia(expression.GetLeadingTrivia());

@@ -62,6 +62,11 @@ internal sealed class CSharpSandbox
         "System.MulticastDelegate.GetInvocationList", "System.Exception.HResult", "System.Exception.StackTrace",
     }.ToFrozenSet(StringComparer.Ordinal);
 
+    /// <summary>Full names with namespaces and no C# keywords: <c>System.Object.GetType</c>, not <c>object.GetType</c>.</summary>
+    private static readonly SymbolDisplayFormat FullName = new(
+        typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces,
+        genericsOptions: SymbolDisplayGenericsOptions.IncludeTypeParameters);
+
     private readonly SemanticModel _model;
     private readonly string _displayFile;
     private readonly List<ScriptProblem> _problems;
@@ -230,7 +235,7 @@ internal sealed class CSharpSandbox
                 bool delegateOrTuple = ns == "System" && (def.Name is "Func" or "Action" or "ValueTuple" or "Tuple");
                 if (!(OpenNamespaces.Contains(ns) || OpenTypes.Contains(meta) || delegateOrTuple || def.SpecialType != SpecialType.None && ns == "System"))
                 {
-                    Refuse(at, $"{def.ToDisplayString()} is not allowed in a V-Node script");
+                    Refuse(at, $"{def.ToDisplayString(FullName)} is not allowed in a V-Node script");
                     return;
                 }
                 CheckTypeArguments(at, named);
@@ -259,7 +264,7 @@ internal sealed class CSharpSandbox
     }
 
     private static string Name(ISymbol symbol) =>
-        symbol.ContainingType is { } t ? t.OriginalDefinition.ToDisplayString() + "." + symbol.Name : symbol.ToDisplayString();
+        symbol.ContainingType is { } t ? t.OriginalDefinition.ToDisplayString(FullName) + "." + symbol.Name : symbol.ToDisplayString(FullName);
 
     private void Refuse(SyntaxNode node, string message) => Refuse(node.GetLocation(), message);
 

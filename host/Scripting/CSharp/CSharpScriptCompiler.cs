@@ -46,17 +46,20 @@ internal static class CSharpScriptCompiler
         Compilation? checkedCompilation = CompileChecked(fullPath, problems);
         if (checkedCompilation is null || problems.Count > 0) return new Result(null, problems);
 
-        Compilation instrumented = checkedCompilation;
+        // Instrument every tree (the script and its #loaded siblings) against the checked compilation's semantic model, then
+        // compile the instrumented texts; siblings are served from memory, since a #load tree cannot be replaced in place.
+        var instrumentedText = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (SyntaxTree tree in checkedCompilation.SyntaxTrees)
-            instrumented = instrumented.ReplaceSyntaxTree(tree, BudgetInjector.Rewrite(tree, checkedCompilation.GetSemanticModel(tree)));
+            instrumentedText[tree.FilePath] = BudgetInjector.Rewrite(tree, checkedCompilation.GetSemanticModel(tree)).ToString();
+        Compilation instrumented = CreateScript(instrumentedText[fullPath], fullPath, instrumentedText).GetCompilation();
 
         using var pe = new MemoryStream();
-        using var pdb = new MemoryStream();
-        EmitResult emitted = instrumented.Emit(pe, pdb, options: new EmitOptions(debugInformationFormat: DebugInformationFormat.PortablePdb));
+        // The PDB is embedded: stack traces find line numbers without a side file whose name the runtime would guess.
+        EmitResult emitted = instrumented.Emit(pe, options: new EmitOptions(debugInformationFormat: DebugInformationFormat.Embedded));
         if (!emitted.Success)
             throw new InvalidOperationException("budget instrumentation broke a script that compiled: " +
                 string.Join("; ", emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
-        cache.Store(key, pe.GetBuffer().AsSpan(0, (int)pe.Length), pdb.GetBuffer().AsSpan(0, (int)pdb.Length));
+        cache.Store(key, pe.GetBuffer().AsSpan(0, (int)pe.Length));
         CompiledScript script = CompiledScript.TryLoad(cache.AssemblyPath(key), fullPath, fromCache: false)
             ?? throw new InvalidOperationException("a freshly compiled script did not load: " + cache.AssemblyPath(key));
         return new Result(script, problems);
@@ -75,6 +78,18 @@ internal static class CSharpScriptCompiler
             return null;
         }
 
+        Compilation compilation = CreateScript(code, fullPath, overrides: null).GetCompilation();
+
+        foreach (Diagnostic d in compilation.GetDiagnostics())
+            if (d.Severity == DiagnosticSeverity.Error) problems.Add(ToProblem(d, fullPath));
+        foreach (SyntaxTree tree in compilation.SyntaxTrees)
+            CSharpSandbox.Check(compilation, tree, DisplayPath.Of(tree.FilePath.Length > 0 ? tree.FilePath : fullPath), problems);
+        problems.Sort((a, b) => (a.At.File, a.At.Line, a.At.Column).CompareTo((b.At.File, b.At.Line, b.At.Column)));
+        return compilation;
+    }
+
+    private static Script<object> CreateScript(string code, string fullPath, IReadOnlyDictionary<string, string>? overrides)
+    {
         ScriptOptions options = ScriptOptions.Default
             .WithReferences(References())
             .WithImports(Imports)
@@ -83,17 +98,9 @@ internal static class CSharpScriptCompiler
             .WithEmitDebugInformation(true)
             .WithFilePath(fullPath)
             .WithFileEncoding(Encoding.UTF8)
-            .WithSourceResolver(new SiblingSourceResolver(Path.GetDirectoryName(fullPath)!))
+            .WithSourceResolver(new SiblingSourceResolver(Path.GetDirectoryName(fullPath)!, overrides))
             .WithMetadataResolver(new RefusingMetadataResolver());
-        Script<object> script = CSharpScript.Create(code, options, typeof(VNodeGlobals));
-        Compilation compilation = script.GetCompilation();
-
-        foreach (Diagnostic d in compilation.GetDiagnostics())
-            if (d.Severity == DiagnosticSeverity.Error) problems.Add(ToProblem(d, fullPath));
-        foreach (SyntaxTree tree in compilation.SyntaxTrees)
-            CSharpSandbox.Check(compilation, tree, DisplayPath.Of(tree.FilePath.Length > 0 ? tree.FilePath : fullPath), problems);
-        problems.Sort((a, b) => (a.At.File, a.At.Line, a.At.Column).CompareTo((b.At.File, b.At.Line, b.At.Column)));
-        return compilation;
+        return CSharpScript.Create(code, options, typeof(VNodeGlobals));
     }
 
     private static ScriptProblem ToProblem(Diagnostic d, string fullPath)

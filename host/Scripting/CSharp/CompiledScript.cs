@@ -35,13 +35,15 @@ public sealed class CompiledScript
         try
         {
             var context = new AssemblyLoadContext("csx:" + Path.GetFileName(fullPath)); // falls back to the host's for nicscript and the driver
-            Assembly assembly = context.LoadFromAssemblyPath(assemblyPath);
+            // From bytes, not the path: the runtime remembers a path that once failed to load, even after the file is replaced.
+            using var image = new MemoryStream(File.ReadAllBytes(assemblyPath));
+            Assembly assembly = context.LoadFromStream(image);
             MethodInfo? factory = assembly.GetType("Submission#0")?.GetMethod("<Factory>", BindingFlags.Public | BindingFlags.Static);
             if (factory is null) return null;
             var call = factory.CreateDelegate<Func<object?[], Task<object?>>>();
             return new CompiledScript(assembly, call, fullPath, fromCache);
         }
-        catch (Exception e) when (e is BadImageFormatException or FileLoadException or FileNotFoundException or ArgumentException or TypeLoadException)
+        catch (Exception e) when (e is IOException or BadImageFormatException or FileLoadException or FileNotFoundException or ArgumentException or TypeLoadException)
         {
             return null;
         }

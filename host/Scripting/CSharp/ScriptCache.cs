@@ -58,14 +58,11 @@ public sealed partial class ScriptCache
 
     public string AssemblyPath(string key) => Path.Combine(Directory, key + ".dll");
 
-    public string PdbPath(string key) => Path.Combine(Directory, key + ".pdb");
-
-    /// <summary>Stores a compiled script atomically: a reader sees the old state or the whole new one.</summary>
-    public void Store(string key, ReadOnlySpan<byte> assembly, ReadOnlySpan<byte> pdb)
+    /// <summary>Stores a compiled script (its PDB embedded) atomically: a reader sees no file or the whole new one.</summary>
+    public void Store(string key, ReadOnlySpan<byte> assembly)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        WriteAtomically(PdbPath(key), pdb);
-        WriteAtomically(AssemblyPath(key), assembly); // the .dll last: its presence means "complete"
+        WriteAtomically(AssemblyPath(key), assembly);
     }
 
     private static void WriteAtomically(string path, ReadOnlySpan<byte> bytes)
@@ -78,9 +75,8 @@ public sealed partial class ScriptCache
     /// <summary>Forgets a cached script that could not be loaded (truncated, corrupted).</summary>
     public void Evict(string key)
     {
-        foreach (string path in new[] { AssemblyPath(key), PdbPath(key) })
-            try { File.Delete(path); }
-            catch (IOException) { }
+        try { File.Delete(AssemblyPath(key)); }
+        catch (IOException) { }
     }
 
     [GeneratedRegex(@"^\s*#load\s+""([^""/\\]+\.csx)""", RegexOptions.Multiline)]

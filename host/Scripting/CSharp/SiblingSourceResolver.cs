@@ -7,8 +7,14 @@ namespace NicScript.Host.Scripting.CSharp;
 internal sealed class SiblingSourceResolver : SourceReferenceResolver
 {
     private readonly string _folder;
+    private readonly IReadOnlyDictionary<string, string>? _overrides;
 
-    public SiblingSourceResolver(string folder) => _folder = folder;
+    /// <param name="overrides">Texts to serve instead of the files (the budget-instrumented siblings), by full path.</param>
+    public SiblingSourceResolver(string folder, IReadOnlyDictionary<string, string>? overrides = null)
+    {
+        _folder = folder;
+        _overrides = overrides;
+    }
 
     /// <summary>A bare file name ending in <c>.csx</c>: no folder part, no way out of the script's folder.</summary>
     public static bool IsSibling(string path) =>
@@ -23,7 +29,10 @@ internal sealed class SiblingSourceResolver : SourceReferenceResolver
         return File.Exists(full) ? full : null;
     }
 
-    public override Stream OpenRead(string resolvedPath) => File.OpenRead(resolvedPath);
+    public override Stream OpenRead(string resolvedPath) =>
+        _overrides is not null && _overrides.TryGetValue(resolvedPath, out string? text)
+            ? new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text))
+            : File.OpenRead(resolvedPath);
 
     public override bool Equals(object? other) => other is SiblingSourceResolver s && s._folder == _folder;
 
