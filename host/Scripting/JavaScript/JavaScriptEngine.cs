@@ -41,6 +41,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
             options.Interop.AllowGetType = false;
             options.Interop.AllowSystemReflection = false;
             options.Interop.AllowWrite = false;
+            options.Interop.ArrayConversion = ArrayConversionMode.Copy;        // CLR arrays become real JS arrays
             options.Interop.TypeResolver = ObjectModel;
             options.Interop.ExceptionHandler = e => e is UserErrorException;   // handle errors become catchable JS Errors
             options.Host.StringCompilationAllowed = false;                          // no eval / new Function
