@@ -37,7 +37,13 @@ public sealed class VNodeRunner
                 VNodeContext ctx = broker.Admit(manifest);
                 hosts.Add(new VNodeHost(ctx, new VNodeGlobals(broker.Handles(ctx)), engine, _log));
             }
-            foreach (VNodeHost host in hosts) host.Start();
+            // In listed order, each after the previous top level has returned: a service a later V-Node connects to is
+            // served by then (a system lists aethernet before net-bridge).
+            foreach (VNodeHost host in hosts)
+            {
+                host.Start();
+                await host.TopLevelDone.WaitAsync(cancel).ConfigureAwait(false);
+            }
 
             while (!cancel.IsCancellationRequested && !hosts.All(h => h.Finished))
             {
