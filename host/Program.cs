@@ -20,7 +20,7 @@ internal static class Program
         ParseResult parse = root.Parse(args);
         try
         {
-            var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false, Error = cli.Error };
+            var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = cli.OutputText, Error = cli.Error };
             using var cancel = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
             Console.CancelKeyPress += onCancel;
