@@ -28,7 +28,13 @@ public sealed class RunCommand
         var runner = new VNodeRunner(log, new ScriptEngineFactory(options.CacheDirectory));
         RunReport report = await runner.RunAsync(target.Name, target.VNodes, machine, audit, options.Duration, cancel);
 
-        if (options.Json) _cli.OutputText.WriteLine(ToJson(report).ToJsonString());
+        if (options.Json)
+        {
+            JsonObject json = ToJson(report);
+            // Whether this process needed Roslyn at all: false on a warm start, where every C# script came from the cache.
+            json["roslyn_loaded"] = AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == "Microsoft.CodeAnalysis");
+            _cli.OutputText.WriteLine(json.ToJsonString());
+        }
         else Print(report);
         foreach (VNodeReport v in report.VNodes.Where(v => v.Status == VNodeStatus.Failed))
             _cli.Error.WriteLine($"{v.Error}");
