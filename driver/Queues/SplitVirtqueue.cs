@@ -1,0 +1,186 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using NicScript.Driver.Memory;
+
+namespace NicScript.Driver.Queues;
+
+/// <summary>The device side of a virtio split virtqueue over DMA memory: pops available chains, pushes used elements.</summary>
+/// <remarks>
+/// Design (virtio 1.x §2.7): the driver owns the descriptor table and the available ring and publishes
+/// <c>avail.idx</c>; the device owns the used ring and publishes <c>used.idx</c>. The device reads <c>avail.idx</c>
+/// with acquire semantics (entries before it are visible), writes used elements, then stores <c>used.idx</c> with
+/// release semantics (elements visible before the index) — pushes are batched and published once per burst.
+/// Nothing the driver wrote is trusted: an index that runs ahead, a head or next out of range, a chain longer than
+/// the table (a loop), a buffer outside DMA memory, a malformed indirect table — each returns a
+/// <see cref="VirtqFault"/> and touches nothing; the device model then sets DEVICE_NEEDS_RESET.
+/// Not thread-safe: the owning device serialises access to a queue.
+/// </remarks>
+public sealed class SplitVirtqueue
+{
+    private readonly DmaMemory _memory;
+    private readonly DmaRegion _descRegion, _availRegion, _usedRegion;
+    private readonly int _descOffset, _availOffset, _usedOffset;
+    private ushort _nextAvail;
+    private ushort _nextUsed;
+    private ushort _publishedUsed;
+
+    private SplitVirtqueue(DmaMemory memory, int size, DmaRegion desc, int descOff, DmaRegion avail, int availOff,
+        DmaRegion used, int usedOff, bool eventIdx, bool indirect)
+    {
+        _memory = memory;
+        Size = size;
+        (_descRegion, _descOffset) = (desc, descOff);
+        (_availRegion, _availOffset) = (avail, availOff);
+        (_usedRegion, _usedOffset) = (used, usedOff);
+        EventIdx = eventIdx;
+        Indirect = indirect;
+    }
+
+    public int Size { get; }
+
+    /// <summary>VIRTIO_F_EVENT_IDX negotiated: notifications use used_event / avail_event.</summary>
+    public bool EventIdx { get; }
+
+    /// <summary>VIRTIO_F_INDIRECT_DESC negotiated.</summary>
+    public bool Indirect { get; }
+
+    /// <summary>The next available-ring slot the device will consume.</summary>
+    public ushort NextAvail => _nextAvail;
+
+    /// <summary>The used index published to the driver.</summary>
+    public ushort PublishedUsed => _publishedUsed;
+
+    /// <summary>Checks that the three areas are inside DMA memory and builds the queue; the device refuses DRIVER_OK otherwise.</summary>
+    public static VirtqFault TryCreate(DmaMemory memory, int size, ulong descIova, ulong availIova, ulong usedIova,
+        bool eventIdx, bool indirect, out SplitVirtqueue queue)
+    {
+        queue = null!;
+        Debug.Assert(BitConverter.IsLittleEndian, "ring words are read in host order on a little-endian host");
+        if (!VirtqLayout.IsValidSize(size)) return VirtqFault.DescriptorIndexOutOfRange;
+        if (!Locate(memory, descIova, VirtqLayout.DescTableBytes(size), out DmaRegion d, out int dOff) ||
+            !Locate(memory, availIova, VirtqLayout.AvailBytes(size), out DmaRegion a, out int aOff) ||
+            !Locate(memory, usedIova, VirtqLayout.UsedBytes(size), out DmaRegion u, out int uOff) ||
+            descIova % 16 != 0 || availIova % 2 != 0 || usedIova % 4 != 0)
+            return VirtqFault.RingOutsideDma;
+        queue = new SplitVirtqueue(memory, size, d, dOff, a, aOff, u, uOff, eventIdx, indirect);
+        return VirtqFault.None;
+    }
+
+    private static bool Locate(DmaMemory memory, ulong iova, int length, out DmaRegion region, out int offset)
+    {
+        region = memory.Find(iova)!;
+        offset = region is null ? 0 : (int)(iova - region.Iova);
+        return region is not null && offset + length <= region.Length;
+    }
+
+    private Span<byte> Desc => _descRegion.DeviceSpan.Slice(_descOffset, VirtqLayout.DescTableBytes(Size));
+
+    private Span<byte> Avail => _availRegion.DeviceSpan.Slice(_availOffset, VirtqLayout.AvailBytes(Size));
+
+    private Span<byte> Used => _usedRegion.DeviceSpan.Slice(_usedOffset, VirtqLayout.UsedBytes(Size));
+
+    /// <summary>True when any ring area was freed under the device: it must not be touched again.</summary>
+    public bool RingsFreed => _descRegion.IsFreed || _availRegion.IsFreed || _usedRegion.IsFreed;
+
+    /// <summary>avail.idx, read with acquire semantics: the ring entries before it are visible.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ushort ReadAvailIdx() => Volatile.Read(ref MemoryMarshal.AsRef<ushort>(Avail[2..4]));
+
+    /// <summary>Chains the driver has made available and the device has not consumed (0 on a fault; the next pop reports it).</summary>
+    public int Pending => RingsFreed ? 0 : (ushort)(ReadAvailIdx() - _nextAvail) is var n && n <= Size ? n : 0;
+
+    /// <summary>Takes the next available chain into <paramref name="chain"/>; <paramref name="popped"/> is false when there is none.</summary>
+    public VirtqFault TryPop(DescriptorChain chain, out bool popped)
+    {
+        popped = false;
+        if (RingsFreed) return VirtqFault.RingOutsideDma;
+        ushort avail = ReadAvailIdx();
+        if (avail == _nextAvail) return VirtqFault.None;
+        if ((ushort)(avail - _nextAvail) > Size) return VirtqFault.AvailIndexRunsAhead; // a driver bug or attack: never spin on it
+        ushort head = BinaryPrimitives.ReadUInt16LittleEndian(Avail[(4 + 2 * (_nextAvail % Size))..]);
+        VirtqFault fault = ReadChain(head, chain);
+        if (fault != VirtqFault.None) return fault;
+        _nextAvail++;
+        popped = true;
+        return VirtqFault.None;
+    }
+
+    private VirtqFault ReadChain(ushort head, DescriptorChain chain)
+    {
+        if (head >= Size) return VirtqFault.DescriptorIndexOutOfRange;
+        chain.Reset(head);
+        Span<byte> table = Desc;
+        int tableSize = Size;
+        ushort index = head;
+        bool inIndirect = false, sawWritable = false;
+        for (int visited = 0; ; visited++)
+        {
+            if (visited >= tableSize) return VirtqFault.ChainLoop;
+            ReadOnlySpan<byte> d = table.Slice(index * VirtqLayout.DescSize, VirtqLayout.DescSize);
+            ulong addr = BinaryPrimitives.ReadUInt64LittleEndian(d);
+            uint len = BinaryPrimitives.ReadUInt32LittleEndian(d[8..]);
+            ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(d[12..]);
+            ushort next = BinaryPrimitives.ReadUInt16LittleEndian(d[14..]);
+
+            if ((flags & VirtqLayout.DescFlagIndirect) != 0)
+            {
+                if (!Indirect) return VirtqFault.IndirectNotNegotiated;
+                if (inIndirect) return VirtqFault.NestedIndirect;
+                if ((flags & VirtqLayout.DescFlagNext) != 0 || len == 0 || len % VirtqLayout.DescSize != 0 || len > VirtqLayout.MaxSize * VirtqLayout.DescSize)
+                    return VirtqFault.BadIndirectTable;
+                if (_memory.TryResolve(addr, (int)len, out table) != DmaError.None) return VirtqFault.DescriptorOutsideDma;
+                tableSize = (int)(len / VirtqLayout.DescSize);
+                inIndirect = true;
+                index = 0;
+                visited = -1;
+                continue;
+            }
+
+            bool writable = (flags & VirtqLayout.DescFlagWrite) != 0;
+            if (!writable && sawWritable) return VirtqFault.ReadableAfterWritable;
+            sawWritable |= writable;
+            if (len > int.MaxValue || _memory.TryResolve(addr, (int)len, out _) != DmaError.None) return VirtqFault.DescriptorOutsideDma;
+            if (!chain.TryAdd(addr, (int)len, writable)) return VirtqFault.ChainTooLong;
+
+            if ((flags & VirtqLayout.DescFlagNext) == 0) return VirtqFault.None;
+            if (next >= tableSize) return VirtqFault.DescriptorIndexOutOfRange;
+            index = next;
+        }
+    }
+
+    /// <summary>Puts one used element; it becomes visible to the driver at <see cref="PublishUsed"/>.</summary>
+    public void PushUsed(ushort head, uint len)
+    {
+        Span<byte> elem = Used.Slice(4 + VirtqLayout.UsedElemSize * (_nextUsed % Size), VirtqLayout.UsedElemSize);
+        BinaryPrimitives.WriteUInt32LittleEndian(elem, head);
+        BinaryPrimitives.WriteUInt32LittleEndian(elem[4..], len);
+        _nextUsed++;
+    }
+
+    /// <summary>Stores used.idx with release semantics; returns whether the driver asked to be interrupted for it.</summary>
+    public bool PublishUsed()
+    {
+        if (_nextUsed == _publishedUsed || RingsFreed) return false;
+        ushort old = _publishedUsed;
+        Volatile.Write(ref MemoryMarshal.AsRef<ushort>(Used[2..4]), _nextUsed); // elements visible before the index
+        _publishedUsed = _nextUsed;
+        Interlocked.MemoryBarrier(); // before reading used_event / flags (virtio §2.7.10)
+        if (EventIdx)
+        {
+            ushort usedEvent = BinaryPrimitives.ReadUInt16LittleEndian(Avail[(4 + 2 * Size)..]);
+            return VirtqLayout.NeedEvent(usedEvent, _nextUsed, old);
+        }
+        return (BinaryPrimitives.ReadUInt16LittleEndian(Avail) & VirtqLayout.AvailFlagNoInterrupt) == 0;
+    }
+
+    /// <summary>Asks the driver to notify (kick) once <c>avail.idx</c> passes the next slot; or to stop, with <paramref name="enable"/> false.</summary>
+    public void SetNotification(bool enable)
+    {
+        if (RingsFreed) return;
+        if (EventIdx) BinaryPrimitives.WriteUInt16LittleEndian(Used[(4 + VirtqLayout.UsedElemSize * Size)..], _nextAvail);
+        else BinaryPrimitives.WriteUInt16LittleEndian(Used, enable ? (ushort)0 : VirtqLayout.UsedFlagNoNotify);
+        Interlocked.MemoryBarrier();
+    }
+}

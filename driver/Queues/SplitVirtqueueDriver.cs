@@ -1,0 +1,187 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using NicScript.Driver.Memory;
+
+namespace NicScript.Driver.Queues;
+
+/// <summary>The driver side of a split virtqueue: rings in one DMA region, a free list of descriptors, add / kick / reap.</summary>
+/// <remarks>
+/// Design: the driver owns the descriptor table and available ring; <see cref="Publish"/> stores <c>avail.idx</c>
+/// with release semantics once per burst (descriptors and ring entries visible before the index) and says whether
+/// the device wants a notification (event index or NO_NOTIFY). Used elements are read after an acquire load of
+/// <c>used.idx</c>. A used id the driver never made available is refused, not trusted.
+/// Not thread-safe: one driver thread per queue.
+/// </remarks>
+public sealed class SplitVirtqueueDriver
+{
+    private readonly DmaRegion _rings;
+    private readonly ushort[] _free;
+    private readonly ushort[] _chainLength;
+    private int _freeCount;
+    private ushort _availIdx;
+    private ushort _publishedAvail;
+    private ushort _lastUsed;
+
+    private SplitVirtqueueDriver(DmaRegion rings, int size, bool eventIdx)
+    {
+        _rings = rings;
+        Size = size;
+        EventIdx = eventIdx;
+        _free = new ushort[size];
+        _chainLength = new ushort[size];
+        for (int i = 0; i < size; i++) _free[i] = (ushort)(size - 1 - i);
+        _freeCount = size;
+        DescIova = rings.Iova;
+        AvailIova = rings.Iova + (ulong)AvailOffset(size);
+        UsedIova = rings.Iova + (ulong)UsedOffset(size);
+    }
+
+    public int Size { get; }
+
+    public bool EventIdx { get; }
+
+    public ulong DescIova { get; }
+
+    public ulong AvailIova { get; }
+
+    public ulong UsedIova { get; }
+
+    public DmaRegion Rings => _rings;
+
+    /// <summary>Descriptors not in use.</summary>
+    public int FreeCount => _freeCount;
+
+    private static int AvailOffset(int size) => VirtqLayout.DescTableBytes(size);
+
+    private static int UsedOffset(int size) => (AvailOffset(size) + VirtqLayout.AvailBytes(size) + 3) & ~3;
+
+    /// <summary>Allocates the rings for a queue of <paramref name="size"/> entries from <paramref name="owner"/>'s DMA budget.</summary>
+    public static DmaError TryCreate(DmaMemory memory, DmaOwner owner, int size, bool eventIdx, out SplitVirtqueueDriver queue)
+    {
+        queue = null!;
+        if (!VirtqLayout.IsValidSize(size)) return DmaError.BadSize;
+        DmaError e = memory.TryAllocate(owner, UsedOffset(size) + VirtqLayout.UsedBytes(size), out DmaRegion rings);
+        if (e == DmaError.None) queue = new SplitVirtqueueDriver(rings, size, eventIdx);
+        return e;
+    }
+
+    private Span<byte> Desc => _rings.DeviceSpan[..VirtqLayout.DescTableBytes(Size)];
+
+    private Span<byte> Avail => _rings.DeviceSpan.Slice(AvailOffset(Size), VirtqLayout.AvailBytes(Size));
+
+    private Span<byte> Used => _rings.DeviceSpan.Slice(UsedOffset(Size), VirtqLayout.UsedBytes(Size));
+
+    /// <summary>Makes one buffer available as a single descriptor; false when the ring is full.</summary>
+    public bool TryAdd(ulong iova, int length, bool deviceWritable, out ushort head)
+    {
+        head = 0;
+        if (_freeCount == 0) return false;
+        head = _free[--_freeCount];
+        WriteDesc(head, iova, (uint)length, deviceWritable ? VirtqLayout.DescFlagWrite : (ushort)0, 0);
+        _chainLength[head] = 1;
+        Offer(head);
+        return true;
+    }
+
+    /// <summary>Makes a chain of segments available (device-readable ones first); false when too few descriptors are free.</summary>
+    public bool TryAddChain(ReadOnlySpan<ulong> iovas, ReadOnlySpan<int> lengths, ReadOnlySpan<bool> writable, out ushort head)
+    {
+        head = 0;
+        int n = iovas.Length;
+        if (n == 0 || n > _freeCount || lengths.Length != n || writable.Length != n) return false;
+        Span<ushort> ids = stackalloc ushort[n];
+        for (int i = 0; i < n; i++) ids[i] = _free[--_freeCount];
+        for (int i = 0; i < n; i++)
+        {
+            ushort flags = (ushort)((writable[i] ? VirtqLayout.DescFlagWrite : 0) | (i + 1 < n ? VirtqLayout.DescFlagNext : 0));
+            WriteDesc(ids[i], iovas[i], (uint)lengths[i], flags, i + 1 < n ? ids[i + 1] : (ushort)0);
+        }
+        head = ids[0];
+        _chainLength[head] = (ushort)n;
+        Offer(head);
+        return true;
+    }
+
+    /// <summary>Makes a chain available through one indirect descriptor pointing at <paramref name="table"/> (16 bytes per entry, written by the caller).</summary>
+    public bool TryAddIndirect(ulong tableIova, int entries, out ushort head)
+    {
+        head = 0;
+        if (_freeCount == 0) return false;
+        head = _free[--_freeCount];
+        WriteDesc(head, tableIova, (uint)(entries * VirtqLayout.DescSize), VirtqLayout.DescFlagIndirect, 0);
+        _chainLength[head] = 1;
+        Offer(head);
+        return true;
+    }
+
+    /// <summary>Writes descriptor <paramref name="index"/> as is: for tests and scripts that build tables by hand.</summary>
+    public void WriteDesc(ushort index, ulong addr, uint len, ushort flags, ushort next)
+    {
+        Span<byte> d = Desc.Slice(index * VirtqLayout.DescSize, VirtqLayout.DescSize);
+        BinaryPrimitives.WriteUInt64LittleEndian(d, addr);
+        BinaryPrimitives.WriteUInt32LittleEndian(d[8..], len);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[12..], flags);
+        BinaryPrimitives.WriteUInt16LittleEndian(d[14..], next);
+    }
+
+    /// <summary>Writes an available-ring entry as is (raw path): the next slot gets <paramref name="head"/>.</summary>
+    public void Offer(ushort head)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(Avail[(4 + 2 * (_availIdx % Size))..], head);
+        _availIdx++;
+    }
+
+    /// <summary>Stores avail.idx (release) for everything offered; true when the device asked to be notified.</summary>
+    public bool Publish()
+    {
+        if (_availIdx == _publishedAvail) return false;
+        ushort old = _publishedAvail;
+        Volatile.Write(ref MemoryMarshal.AsRef<ushort>(Avail[2..4]), _availIdx);
+        _publishedAvail = _availIdx;
+        Interlocked.MemoryBarrier();
+        if (EventIdx) return VirtqLayout.NeedEvent(BinaryPrimitives.ReadUInt16LittleEndian(Used[(4 + VirtqLayout.UsedElemSize * Size)..]), _availIdx, old);
+        return (BinaryPrimitives.ReadUInt16LittleEndian(Used) & VirtqLayout.UsedFlagNoNotify) == 0;
+    }
+
+    /// <summary>Forces avail.idx to a value (raw path: lets a test or script break the protocol on purpose).</summary>
+    public void WriteAvailIdx(ushort value) => Volatile.Write(ref MemoryMarshal.AsRef<ushort>(Avail[2..4]), value);
+
+    /// <summary>Asks the device to interrupt after <paramref name="usedEvent"/> (event index) or not at all.</summary>
+    public void SetInterrupts(bool enable)
+    {
+        if (EventIdx) BinaryPrimitives.WriteUInt16LittleEndian(Avail[(4 + 2 * Size)..], _lastUsed);
+        else BinaryPrimitives.WriteUInt16LittleEndian(Avail, enable ? (ushort)0 : VirtqLayout.AvailFlagNoInterrupt);
+    }
+
+    /// <summary>Used elements the device published and the driver has not reaped.</summary>
+    public int UsedPending => (ushort)(Volatile.Read(ref MemoryMarshal.AsRef<ushort>(Used[2..4])) - _lastUsed);
+
+    /// <summary>Reaps one used element and frees its descriptors; false when none is pending or the id is bogus.</summary>
+    public bool TryGetUsed(out ushort head, out uint length)
+    {
+        head = 0;
+        length = 0;
+        ushort usedIdx = Volatile.Read(ref MemoryMarshal.AsRef<ushort>(Used[2..4])); // acquire: elements before it are visible
+        if (usedIdx == _lastUsed) return false;
+        ReadOnlySpan<byte> elem = Used.Slice(4 + VirtqLayout.UsedElemSize * (_lastUsed % Size), VirtqLayout.UsedElemSize);
+        uint id = BinaryPrimitives.ReadUInt32LittleEndian(elem);
+        length = BinaryPrimitives.ReadUInt32LittleEndian(elem[4..]);
+        if (id >= Size || _chainLength[id] == 0) return false; // the device lied: do not free what we never gave
+        head = (ushort)id;
+        _lastUsed++;
+        FreeChain(head);
+        if (EventIdx) BinaryPrimitives.WriteUInt16LittleEndian(Avail[(4 + 2 * Size)..], _lastUsed); // interrupt me for the next one
+        return true;
+    }
+
+    private void FreeChain(ushort head)
+    {
+        ushort index = head;
+        for (int i = _chainLength[head]; i > 0; i--)
+        {
+            _free[_freeCount++] = index;
+            index = BinaryPrimitives.ReadUInt16LittleEndian(Desc[(index * VirtqLayout.DescSize + 14)..]);
+        }
+        _chainLength[head] = 0;
+    }
+}
