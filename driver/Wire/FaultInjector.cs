@@ -1,0 +1,127 @@
+using System.Buffers;
+using System.Diagnostics;
+
+namespace NicScript.Driver.Wire;
+
+/// <summary>Drops, corrupts, duplicates, delays and reorders frames on a link, reproducibly for a seed.</summary>
+/// <remarks>
+/// Design: every frame draws the same five numbers from one seeded generator, in a fixed order, whatever happens to
+/// it, so a run with the same seed and the same traffic makes the same decisions. Held frames (delayed, reordered)
+/// are copied into pooled buffers — the only copy the fault path adds — and released by later traffic or
+/// <see cref="Link.Poll"/>. One lock: decisions must be made in one order to be reproducible.
+/// </remarks>
+public sealed class FaultInjector
+{
+    private readonly object _sync = new();
+    private readonly Random _rng;
+    private readonly List<Held> _held = new();
+    private readonly byte[] _scratch = new byte[16 * 1024];
+    private readonly long _delayTicks;
+    private Held? _reordered;
+
+    public FaultInjector(FaultSettings settings)
+    {
+        if (settings.Validate() is { } problem) throw new ArgumentException(problem, nameof(settings));
+        Settings = settings;
+        _rng = new Random(settings.Seed);
+        _delayTicks = (long)(settings.EffectiveDelay.TotalSeconds * Stopwatch.Frequency);
+    }
+
+    public FaultSettings Settings { get; }
+
+    public long Seen { get; private set; }
+    public long Dropped { get; private set; }
+    public long Corrupted { get; private set; }
+    public long Duplicated { get; private set; }
+    public long Delayed { get; private set; }
+    public long Reordered { get; private set; }
+
+    internal void Apply(WirePort from, ReadOnlySpan<byte> frame, Link link)
+    {
+        lock (_sync)
+        {
+            Seen++;
+            ReleaseLocked(link, force: false);
+            double drop = _rng.NextDouble(), corrupt = _rng.NextDouble(), dup = _rng.NextDouble(), delay = _rng.NextDouble(), reorder = _rng.NextDouble();
+            int bit = _rng.Next(Math.Max(1, frame.Length * 8));
+            if (drop < Settings.Drop)
+            {
+                Dropped++;
+                return;
+            }
+            if (corrupt < Settings.Corrupt && frame.Length > 0 && frame.Length <= _scratch.Length)
+            {
+                frame.CopyTo(_scratch);
+                _scratch[bit / 8] ^= (byte)(1 << (bit % 8));
+                frame = _scratch.AsSpan(0, frame.Length);
+                Corrupted++;
+            }
+            if (delay < Settings.Delay)
+            {
+                Delayed++;
+                _held.Add(Hold(from, frame, Stopwatch.GetTimestamp() + _delayTicks));
+                return;
+            }
+            if (reorder < Settings.Reorder && _reordered is null)
+            {
+                Reordered++;
+                _reordered = Hold(from, frame, 0); // goes out right after the next frame
+                return;
+            }
+            link.Route(from, frame);
+            if (dup < Settings.Duplicate)
+            {
+                Duplicated++;
+                link.Route(from, frame);
+            }
+            if (_reordered is { } r)
+            {
+                _reordered = null;
+                Emit(link, r);
+            }
+        }
+    }
+
+    internal void Release(Link link, bool force)
+    {
+        lock (_sync) ReleaseLocked(link, force);
+    }
+
+    private void ReleaseLocked(Link link, bool force)
+    {
+        long now = Stopwatch.GetTimestamp();
+        for (int i = 0; i < _held.Count;)
+        {
+            if (!force && _held[i].Due > now) { i++; continue; }
+            Held h = _held[i];
+            _held.RemoveAt(i);
+            Emit(link, h);
+        }
+        if (force && _reordered is { } r)
+        {
+            _reordered = null;
+            Emit(link, r);
+        }
+    }
+
+    private static Held Hold(WirePort from, ReadOnlySpan<byte> frame, long due)
+    {
+        byte[] copy = ArrayPool<byte>.Shared.Rent(frame.Length);
+        frame.CopyTo(copy);
+        return new Held(from, copy, frame.Length, due);
+    }
+
+    private static void Emit(Link link, Held h)
+    {
+        link.Route(h.From, h.Buffer.AsSpan(0, h.Length));
+        ArrayPool<byte>.Shared.Return(h.Buffer);
+    }
+
+    /// <summary>Frames held for delay or reorder right now.</summary>
+    public int Holding
+    {
+        get { lock (_sync) return _held.Count + (_reordered is null ? 0 : 1); }
+    }
+
+    private sealed record Held(WirePort From, byte[] Buffer, int Length, long Due);
+}

@@ -1,0 +1,80 @@
+namespace NicScript.Driver.Wire;
+
+/// <summary>A wire joining device ports: loopback, a pair, a learning switch, or a TAP device to the Linux stack.</summary>
+/// <remarks>
+/// Design: a port's <see cref="WirePort.Transmit"/> passes the frame through the link's capture (pcap) and fault
+/// injection, then <see cref="Route"/> hands it synchronously to the receiving port(s), which copy it into their
+/// posted buffers: a frame is copied once on its way from one DMA buffer to another. Links are thread-safe for
+/// transmits from several devices; a receiver is called on the transmitter's thread (or the TAP reader's).
+/// </remarks>
+public abstract class Link : IDisposable
+{
+    private readonly object _sync = new();
+    private WirePort[] _ports = [];
+    private FaultInjector? _faults;
+    private PcapWriter? _capture;
+    private long _droppedNoCarrier;
+    private volatile bool _carrier = true;
+
+    protected Link(string name) => Name = name;
+
+    public string Name { get; }
+
+    public IReadOnlyList<WirePort> Ports => Volatile.Read(ref _ports);
+
+    /// <summary>How many ports the link takes (1 for loopback and TAP, 2 for a pair, many for a switch).</summary>
+    public abstract int MaxPorts { get; }
+
+    public bool Carrier => _carrier;
+
+    /// <summary>Frames dropped because the link was down.</summary>
+    public long DroppedNoCarrier => Interlocked.Read(ref _droppedNoCarrier);
+
+    public FaultInjector? Faults => _faults;
+
+    /// <summary>Plugs a device in.</summary>
+    /// <exception cref="InvalidOperationException">The link has no free port.</exception>
+    public WirePort Attach(IFrameReceiver receiver)
+    {
+        lock (_sync)
+        {
+            if (_ports.Length >= MaxPorts) throw new InvalidOperationException($"wire {Name} has no free port ({MaxPorts} max)");
+            var port = new WirePort(this, _ports.Length, receiver);
+            Volatile.Write(ref _ports, [.. _ports, port]);
+            return port;
+        }
+    }
+
+    /// <summary>Injects faults into every frame from now on (null: none).</summary>
+    public void InjectFaults(FaultInjector? faults) => _faults = faults;
+
+    /// <summary>Writes every frame on the link to a pcap file from now on (null: stop).</summary>
+    public void Capture(PcapWriter? writer) => _capture = writer;
+
+    /// <summary>Carrier on or off (a pulled cable); while off, frames are dropped and counted.</summary>
+    public void SetCarrier(bool up) => _carrier = up;
+
+    internal void Send(WirePort from, ReadOnlySpan<byte> frame)
+    {
+        if (!_carrier)
+        {
+            Interlocked.Increment(ref _droppedNoCarrier);
+            return;
+        }
+        _capture?.Write(frame);
+        if (_faults is { } faults) faults.Apply(from, frame, this);
+        else Route(from, frame);
+    }
+
+    /// <summary>Hands a frame from <paramref name="from"/> to its destination port(s).</summary>
+    protected internal abstract void Route(WirePort from, ReadOnlySpan<byte> frame);
+
+    /// <summary>Releases frames the fault injector holds (delay, reorder) whose time has come.</summary>
+    public void Poll() => _faults?.Release(this, force: false);
+
+    public virtual void Dispose()
+    {
+        _faults?.Release(this, force: true);
+        _capture?.Flush();
+    }
+}

@@ -1,0 +1,11 @@
+namespace NicScript.Driver.Wire;
+
+/// <summary>Every frame a device sends comes back to it.</summary>
+internal sealed class LoopbackLink : Link
+{
+    public LoopbackLink(string name) : base(name) { }
+
+    public override int MaxPorts => 1;
+
+    protected internal override void Route(WirePort from, ReadOnlySpan<byte> frame) => from.Deliver(frame);
+}
