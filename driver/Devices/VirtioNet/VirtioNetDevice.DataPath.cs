@@ -1,0 +1,182 @@
+using System.Buffers.Binary;
+using NicScript.Driver.Memory;
+using NicScript.Driver.Queues;
+
+namespace NicScript.Driver.Devices.VirtioNet;
+
+public sealed partial class VirtioNetDevice
+{
+    /// <summary>A doorbell: the driver wrote queue <paramref name="queue"/>'s index to the notify area.</summary>
+    private void Notify(int queue)
+    {
+        Interlocked.Increment(ref Stats.Notifies);
+        if ((Status & VirtioPci.StatusDriverOk) == 0 || NeedsReset)
+        {
+            if (!NeedsReset) NeedsResetLocked("notify_before_driver_ok", $"queue {queue} notified with status 0x{Status:x2}");
+            return;
+        }
+        if (queue == VirtioPci.TxQueue) ProcessTx();
+        // An RX notify only says buffers were added: frames are not held back, so there is nothing to resume.
+    }
+
+    /// <summary>Runs the TX queue: each chain's frame goes on the wire, each chain completes, one publish per burst.</summary>
+    private void ProcessTx()
+    {
+        lock (_txLock)
+        lock (_rxLock) // loopback delivers into our own RX while we transmit: take it once, here
+        {
+            SplitVirtqueue? txq = _txq;
+            if (txq is null) return;
+            _inTxBurst = true;
+            try
+            {
+                while (true)
+                {
+                    VirtqFault f = txq.TryPop(_txChain, out bool popped);
+                    if (f != VirtqFault.None)
+                    {
+                        NeedsResetLocked("tx_queue", $"{f} at avail slot {txq.NextAvail}");
+                        return;
+                    }
+                    if (!popped) break;
+                    TransmitChain(_txChain);
+                    txq.PushUsed(_txChain.Head, 0);
+                }
+                txq.SetNotification(true); // event index: kick me again once you add past what I consumed
+                if (txq.PublishUsed()) RaiseQueueInterrupt(VirtioPci.TxQueue);
+            }
+            finally
+            {
+                _inTxBurst = false;
+                if (_rxDirty) PublishRx();
+            }
+        }
+    }
+
+    private void TransmitChain(DescriptorChain chain)
+    {
+        int total = chain.ReadableBytes;
+        if (chain.WritableBytes != 0 || total < VirtioPci.NetHdrSize + 14 || total > VirtioPci.NetHdrSize + Mtu + 18)
+        {
+            Interlocked.Increment(ref Stats.TxErrors); // completed, not sent: a bad buffer goes back, as hardware does
+            return;
+        }
+        ReadOnlySpan<byte> bytes;
+        if (chain.Count == 1)
+        {
+            _memory.TryResolve(chain.Address(0), chain.Length(0), out Span<byte> one); // checked when popped
+            bytes = one;
+        }
+        else
+        {
+            int at = 0;
+            for (int i = 0; i < chain.Count; i++)
+            {
+                _memory.TryResolve(chain.Address(i), chain.Length(i), out Span<byte> seg);
+                seg.CopyTo(_gather.AsSpan(at));
+                at += seg.Length;
+            }
+            bytes = _gather.AsSpan(0, at);
+        }
+        // virtio_net_hdr: without CSUM or GSO negotiated the driver may ask for neither (fail closed).
+        if (bytes[0] != 0 || bytes[1] != VirtioPci.GsoNone)
+        {
+            Interlocked.Increment(ref Stats.TxErrors);
+            return;
+        }
+        ReadOnlySpan<byte> frame = bytes[VirtioPci.NetHdrSize..];
+        Interlocked.Increment(ref Stats.TxPackets);
+        Interlocked.Add(ref Stats.TxBytes, frame.Length);
+        _port?.Transmit(frame);
+    }
+
+    /// <summary>A frame from the wire: into the next posted RX buffer(s), or dropped and counted when there is none.</summary>
+    public void Receive(ReadOnlySpan<byte> frame)
+    {
+        lock (_rxLock)
+        {
+            SplitVirtqueue? rxq = _rxq;
+            if (rxq is null || (Status & VirtioPci.StatusDriverOk) == 0)
+            {
+                Interlocked.Increment(ref Stats.RxDropped);
+                return;
+            }
+            if (frame.Length < 14 || frame.Length > Mtu + 18)
+            {
+                Interlocked.Increment(ref Stats.RxErrors);
+                return;
+            }
+            if (!FillRx(rxq, frame)) return;
+            Interlocked.Increment(ref Stats.RxPackets);
+            Interlocked.Add(ref Stats.RxBytes, frame.Length);
+            _rxDirty = true;
+            if (!_inTxBurst) PublishRx();
+        }
+    }
+
+    private bool FillRx(SplitVirtqueue rxq, ReadOnlySpan<byte> frame)
+    {
+        bool mergeable = Negotiated(VirtioPci.FeatureMrgRxbuf);
+        int needed = VirtioPci.NetHdrSize + frame.Length;
+        if (rxq.Pending == 0)
+        {
+            Interlocked.Increment(ref Stats.RxDropped);
+            return false;
+        }
+        int written = 0, buffers = 0;
+        Span<byte> header = default;
+        while (written < needed)
+        {
+            if (buffers > 0 && (!mergeable || rxq.Pending == 0))
+            {
+                Interlocked.Increment(ref Stats.RxDropped); // the frame did not fit: what was filled is completed empty
+                return false;
+            }
+            VirtqFault f = rxq.TryPop(_rxChain, out bool popped);
+            if (f != VirtqFault.None)
+            {
+                NeedsResetLocked("rx_queue", $"{f} at avail slot {rxq.NextAvail}");
+                return false;
+            }
+            if (!popped || _rxChain.ReadableBytes != 0)
+            {
+                if (popped) rxq.PushUsed(_rxChain.Head, 0);
+                Interlocked.Increment(ref Stats.RxErrors);
+                return false;
+            }
+            int inThis = 0;
+            for (int i = 0; i < _rxChain.Count && written < needed; i++)
+            {
+                _memory.TryResolve(_rxChain.Address(i), _rxChain.Length(i), out Span<byte> seg);
+                int n = Math.Min(seg.Length, needed - written);
+                if (written < VirtioPci.NetHdrSize)
+                {
+                    if (seg.Length < VirtioPci.NetHdrSize) { Interlocked.Increment(ref Stats.RxErrors); rxq.PushUsed(_rxChain.Head, 0); return false; }
+                    header = seg[..VirtioPci.NetHdrSize];
+                    header.Clear();
+                    int body = Math.Min(n, needed) - VirtioPci.NetHdrSize;
+                    frame[..body].CopyTo(seg[VirtioPci.NetHdrSize..]);
+                }
+                else frame.Slice(written - VirtioPci.NetHdrSize, n).CopyTo(seg);
+                written += n;
+                inThis += n;
+            }
+            if (!mergeable && written < needed)
+            {
+                rxq.PushUsed(_rxChain.Head, 0);
+                Interlocked.Increment(ref Stats.RxDropped);
+                return false;
+            }
+            rxq.PushUsed(_rxChain.Head, (uint)inThis);
+            buffers++;
+        }
+        BinaryPrimitives.WriteUInt16LittleEndian(header[10..], (ushort)buffers); // num_buffers
+        return true;
+    }
+
+    private void PublishRx()
+    {
+        _rxDirty = false;
+        if (_rxq?.PublishUsed() == true) RaiseQueueInterrupt(VirtioPci.RxQueue);
+    }
+}

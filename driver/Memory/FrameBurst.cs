@@ -1,0 +1,76 @@
+namespace NicScript.Driver.Memory;
+
+/// <summary>Up to <see cref="Capacity"/> frames in DMA buffers of one pool: what one <c>Tx</c> or <c>RxPoll</c> call moves.</summary>
+/// <remarks>
+/// Zero copy both ways: <c>Tx</c> posts the burst's slots to the device and refills the burst with free slots;
+/// <c>RxPoll</c> hands the caller the slots the device filled and reposts the ones it had. A slot belongs to exactly one
+/// of: the burst, the pool's free list, or the device.
+/// </remarks>
+public sealed class FrameBurst
+{
+    public const int DefaultCapacity = 32;
+
+    private readonly int[] _slots;
+    private readonly int[] _lengths;
+
+    public FrameBurst(FramePool pool, int capacity = DefaultCapacity)
+    {
+        Pool = pool;
+        _slots = new int[capacity];
+        _lengths = new int[capacity];
+        _slots.AsSpan().Fill(-1);
+    }
+
+    public FramePool Pool { get; }
+
+    public int Capacity => _slots.Length;
+
+    /// <summary>Frames in the burst.</summary>
+    public int Count { get; set; }
+
+    public int Slot(int i) => _slots[i];
+
+    public int Length(int i) => _lengths[i];
+
+    public void SetLength(int i, int length)
+    {
+        if ((uint)length > (uint)Pool.MaxFrame) throw new ArgumentOutOfRangeException(nameof(length), $"a frame is at most {Pool.MaxFrame} bytes");
+        _lengths[i] = length;
+    }
+
+    /// <summary>Frame i's bytes (its current length).</summary>
+    public Span<byte> Frame(int i) => _slots[i] < 0 ? Span<byte>.Empty : Pool.Frame(_slots[i], _lengths[i]);
+
+    /// <summary>Frame i's whole buffer, to write a new frame into.</summary>
+    public Span<byte> Buffer(int i) => _slots[i] < 0 ? Span<byte>.Empty : Pool.Frame(_slots[i], Pool.MaxFrame);
+
+    internal void Set(int i, int slot, int length)
+    {
+        _slots[i] = slot;
+        _lengths[i] = length;
+    }
+
+    /// <summary>Makes sure every position holds a slot (renting from the pool); false when the pool ran dry.</summary>
+    public bool Fill()
+    {
+        for (int i = 0; i < _slots.Length; i++)
+            if (_slots[i] < 0)
+            {
+                if (!Pool.TryRent(out int s)) return false;
+                _slots[i] = s;
+            }
+        return true;
+    }
+
+    /// <summary>Gives every slot back to the pool.</summary>
+    public void Release()
+    {
+        for (int i = 0; i < _slots.Length; i++)
+            if (_slots[i] >= 0)
+            {
+                Pool.Return(_slots[i]);
+                _slots[i] = -1;
+            }
+        Count = 0;
+    }
+}
