@@ -20,6 +20,7 @@ public sealed unsafe class DmaMemory : IDisposable
     private readonly Dictionary<int, Stack<nint>> _pool = new();
     private readonly List<nint> _allBlocks = new();
     private DmaRegion[] _live = [];
+    private DmaRegion? _lastHit;
     private int _nextRegionId;
     private int _nextOwnerId;
     private bool _disposed;
@@ -106,6 +107,22 @@ public sealed unsafe class DmaMemory : IDisposable
         return DmaError.None;
     }
 
+    /// <summary>The device's view as a region and offset, for code that resolves once and reads later (descriptor chains).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public DmaError TryLocate(ulong iova, int length, out DmaRegion region, out int offset)
+    {
+        offset = 0;
+        region = null!;
+        if (length < 0) return DmaError.BadSize;
+        DmaRegion? r = Find(iova);
+        if (r is null) return DmaError.OutOfBounds;
+        ulong off = iova - r.Iova;
+        if (off + (ulong)length > (ulong)r.Length) return DmaError.CrossesRegion;
+        region = r;
+        offset = (int)off;
+        return DmaError.None;
+    }
+
     /// <summary>Device read: copies bytes at <paramref name="iova"/> into <paramref name="destination"/>.</summary>
     public DmaError TryRead(ulong iova, Span<byte> destination)
     {
@@ -123,7 +140,15 @@ public sealed unsafe class DmaMemory : IDisposable
     }
 
     /// <summary>The live region containing <paramref name="iova"/>, or null.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public DmaRegion? Find(ulong iova)
+    {
+        DmaRegion? last = _lastHit; // devices touch the same few regions over and over
+        if (last is not null && iova - last.Iova < (ulong)last.Length && !last.IsFreed) return last;
+        return FindSlow(iova);
+    }
+
+    private DmaRegion? FindSlow(ulong iova)
     {
         DmaRegion[] live = Volatile.Read(ref _live);
         int lo = 0, hi = live.Length - 1;
@@ -133,7 +158,7 @@ public sealed unsafe class DmaMemory : IDisposable
             DmaRegion r = live[mid];
             if (iova < r.Iova) hi = mid - 1;
             else if (iova - r.Iova >= (ulong)r.Length) lo = mid + 1;
-            else return r;
+            else return _lastHit = r;
         }
         return null;
     }

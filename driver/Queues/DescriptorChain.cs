@@ -1,3 +1,5 @@
+using NicScript.Driver.Memory;
+
 namespace NicScript.Driver.Queues;
 
 /// <summary>One buffer the driver made available: its head index and its segments, checked against DMA memory.</summary>
@@ -7,12 +9,16 @@ public sealed class DescriptorChain
     private readonly ulong[] _addr;
     private readonly int[] _len;
     private readonly bool[] _writable;
+    private readonly DmaRegion[] _region;
+    private readonly int[] _offset;
 
     public DescriptorChain(int maxSegments)
     {
         _addr = new ulong[maxSegments];
         _len = new int[maxSegments];
         _writable = new bool[maxSegments];
+        _region = new DmaRegion[maxSegments];
+        _offset = new int[maxSegments];
     }
 
     public ushort Head { get; internal set; }
@@ -33,6 +39,9 @@ public sealed class DescriptorChain
 
     public bool IsWritable(int i) => _writable[i];
 
+    /// <summary>Segment i's bytes, resolved when the chain was popped (empty if its region was freed since).</summary>
+    public Span<byte> Segment(int i) => _region[i].DeviceSpan.Slice(_offset[i], _len[i]);
+
     internal void Reset(ushort head)
     {
         Head = head;
@@ -41,12 +50,14 @@ public sealed class DescriptorChain
         WritableBytes = 0;
     }
 
-    internal bool TryAdd(ulong addr, int len, bool writable)
+    internal bool TryAdd(ulong addr, int len, bool writable, DmaRegion region, int offset)
     {
         if (Count == _addr.Length) return false;
         _addr[Count] = addr;
         _len[Count] = len;
         _writable[Count] = writable;
+        _region[Count] = region;
+        _offset[Count] = offset;
         Count++;
         if (writable) WritableBytes += len;
         else ReadableBytes += len;

@@ -17,7 +17,7 @@ namespace NicScript.Driver.Queues;
 /// <see cref="VirtqFault"/> and touches nothing; the device model then sets DEVICE_NEEDS_RESET.
 /// Not thread-safe: the owning device serialises access to a queue.
 /// </remarks>
-public sealed class SplitVirtqueue
+public sealed unsafe class SplitVirtqueue
 {
     private readonly DmaMemory _memory;
     private readonly DmaRegion _descRegion, _availRegion, _usedRegion;
@@ -75,18 +75,23 @@ public sealed class SplitVirtqueue
         return region is not null && offset + length <= region.Length;
     }
 
-    private Span<byte> Desc => _descRegion.DeviceSpan.Slice(_descOffset, VirtqLayout.DescTableBytes(Size));
+    // Hot path: the ring areas as pointers into the regions' native blocks. The blocks are never returned to the OS
+    // while the DmaMemory lives (freed ones are pooled), and every entry point checks RingsFreed first, so a pointer
+    // can only ever reach memory we own; every index is reduced modulo the size or checked against it before use.
+    private byte* DescPtr => _descRegion.Pointer + _descOffset;
 
-    private Span<byte> Avail => _availRegion.DeviceSpan.Slice(_availOffset, VirtqLayout.AvailBytes(Size));
+    private byte* AvailPtr => _availRegion.Pointer + _availOffset;
 
-    private Span<byte> Used => _usedRegion.DeviceSpan.Slice(_usedOffset, VirtqLayout.UsedBytes(Size));
+    private byte* UsedPtr => _usedRegion.Pointer + _usedOffset;
+
+    private Span<byte> Desc => new(DescPtr, VirtqLayout.DescTableBytes(Size));
 
     /// <summary>True when any ring area was freed under the device: it must not be touched again.</summary>
     public bool RingsFreed => _descRegion.IsFreed || _availRegion.IsFreed || _usedRegion.IsFreed;
 
     /// <summary>avail.idx, read with acquire semantics: the ring entries before it are visible.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private ushort ReadAvailIdx() => Volatile.Read(ref MemoryMarshal.AsRef<ushort>(Avail[2..4]));
+    private ushort ReadAvailIdx() => Volatile.Read(ref *(ushort*)(AvailPtr + 2));
 
     /// <summary>Chains the driver has made available and the device has not consumed (0 on a fault; the next pop reports it).</summary>
     public int Pending => RingsFreed ? 0 : (ushort)(ReadAvailIdx() - _nextAvail) is var n && n <= Size ? n : 0;
@@ -99,7 +104,7 @@ public sealed class SplitVirtqueue
         ushort avail = ReadAvailIdx();
         if (avail == _nextAvail) return VirtqFault.None;
         if ((ushort)(avail - _nextAvail) > Size) return VirtqFault.AvailIndexRunsAhead; // a driver bug or attack: never spin on it
-        ushort head = BinaryPrimitives.ReadUInt16LittleEndian(Avail[(4 + 2 * (_nextAvail % Size))..]);
+        ushort head = *(ushort*)(AvailPtr + 4 + 2 * (_nextAvail & (Size - 1)));
         VirtqFault fault = ReadChain(head, chain);
         if (fault != VirtqFault.None) return fault;
         _nextAvail++;
@@ -141,8 +146,8 @@ public sealed class SplitVirtqueue
             bool writable = (flags & VirtqLayout.DescFlagWrite) != 0;
             if (!writable && sawWritable) return VirtqFault.ReadableAfterWritable;
             sawWritable |= writable;
-            if (len > int.MaxValue || _memory.TryResolve(addr, (int)len, out _) != DmaError.None) return VirtqFault.DescriptorOutsideDma;
-            if (!chain.TryAdd(addr, (int)len, writable)) return VirtqFault.ChainTooLong;
+            if (len > int.MaxValue || _memory.TryLocate(addr, (int)len, out DmaRegion region, out int offset) != DmaError.None) return VirtqFault.DescriptorOutsideDma;
+            if (!chain.TryAdd(addr, (int)len, writable, region, offset)) return VirtqFault.ChainTooLong;
 
             if ((flags & VirtqLayout.DescFlagNext) == 0) return VirtqFault.None;
             if (next >= tableSize) return VirtqFault.DescriptorIndexOutOfRange;
@@ -153,9 +158,10 @@ public sealed class SplitVirtqueue
     /// <summary>Puts one used element; it becomes visible to the driver at <see cref="PublishUsed"/>.</summary>
     public void PushUsed(ushort head, uint len)
     {
-        Span<byte> elem = Used.Slice(4 + VirtqLayout.UsedElemSize * (_nextUsed % Size), VirtqLayout.UsedElemSize);
-        BinaryPrimitives.WriteUInt32LittleEndian(elem, head);
-        BinaryPrimitives.WriteUInt32LittleEndian(elem[4..], len);
+        if (RingsFreed) return;
+        uint* elem = (uint*)(UsedPtr + 4 + VirtqLayout.UsedElemSize * (_nextUsed & (Size - 1)));
+        elem[0] = head;
+        elem[1] = len;
         _nextUsed++;
     }
 
@@ -164,23 +170,23 @@ public sealed class SplitVirtqueue
     {
         if (_nextUsed == _publishedUsed || RingsFreed) return false;
         ushort old = _publishedUsed;
-        Volatile.Write(ref MemoryMarshal.AsRef<ushort>(Used[2..4]), _nextUsed); // elements visible before the index
+        Volatile.Write(ref *(ushort*)(UsedPtr + 2), _nextUsed); // elements visible before the index
         _publishedUsed = _nextUsed;
         Interlocked.MemoryBarrier(); // before reading used_event / flags (virtio §2.7.10)
         if (EventIdx)
         {
-            ushort usedEvent = BinaryPrimitives.ReadUInt16LittleEndian(Avail[(4 + 2 * Size)..]);
+            ushort usedEvent = *(ushort*)(AvailPtr + 4 + 2 * Size);
             return VirtqLayout.NeedEvent(usedEvent, _nextUsed, old);
         }
-        return (BinaryPrimitives.ReadUInt16LittleEndian(Avail) & VirtqLayout.AvailFlagNoInterrupt) == 0;
+        return (*(ushort*)AvailPtr & VirtqLayout.AvailFlagNoInterrupt) == 0;
     }
 
     /// <summary>Asks the driver to notify (kick) once <c>avail.idx</c> passes the next slot; or to stop, with <paramref name="enable"/> false.</summary>
     public void SetNotification(bool enable)
     {
         if (RingsFreed) return;
-        if (EventIdx) BinaryPrimitives.WriteUInt16LittleEndian(Used[(4 + VirtqLayout.UsedElemSize * Size)..], _nextAvail);
-        else BinaryPrimitives.WriteUInt16LittleEndian(Used, enable ? (ushort)0 : VirtqLayout.UsedFlagNoNotify);
+        if (EventIdx) *(ushort*)(UsedPtr + 4 + VirtqLayout.UsedElemSize * Size) = _nextAvail;
+        else *(ushort*)UsedPtr = enable ? (ushort)0 : VirtqLayout.UsedFlagNoNotify;
         Interlocked.MemoryBarrier();
     }
 }

@@ -12,7 +12,7 @@ namespace NicScript.Driver.Queues;
 /// <c>used.idx</c>. A used id the driver never made available is refused, not trusted.
 /// Not thread-safe: one driver thread per queue.
 /// </remarks>
-public sealed class SplitVirtqueueDriver
+public sealed unsafe class SplitVirtqueueDriver
 {
     private readonly DmaRegion _rings;
     private readonly ushort[] _free;
@@ -65,11 +65,13 @@ public sealed class SplitVirtqueueDriver
         return e;
     }
 
-    private Span<byte> Desc => _rings.DeviceSpan[..VirtqLayout.DescTableBytes(Size)];
+    // The rings as pointers into our own region's native block (never returned to the OS while the memory lives).
+    // The driver owns the region; if it frees it, it must not use the queue again (the device fails closed on it).
+    private byte* DescPtr => _rings.Pointer;
 
-    private Span<byte> Avail => _rings.DeviceSpan.Slice(AvailOffset(Size), VirtqLayout.AvailBytes(Size));
+    private byte* AvailPtr => _rings.Pointer + AvailOffset(Size);
 
-    private Span<byte> Used => _rings.DeviceSpan.Slice(UsedOffset(Size), VirtqLayout.UsedBytes(Size));
+    private byte* UsedPtr => _rings.Pointer + UsedOffset(Size);
 
     /// <summary>Makes one buffer available as a single descriptor; false when the ring is full.</summary>
     public bool TryAdd(ulong iova, int length, bool deviceWritable, out ushort head)
@@ -117,17 +119,18 @@ public sealed class SplitVirtqueueDriver
     /// <summary>Writes descriptor <paramref name="index"/> as is: for tests and scripts that build tables by hand.</summary>
     public void WriteDesc(ushort index, ulong addr, uint len, ushort flags, ushort next)
     {
-        Span<byte> d = Desc.Slice(index * VirtqLayout.DescSize, VirtqLayout.DescSize);
-        BinaryPrimitives.WriteUInt64LittleEndian(d, addr);
-        BinaryPrimitives.WriteUInt32LittleEndian(d[8..], len);
-        BinaryPrimitives.WriteUInt16LittleEndian(d[12..], flags);
-        BinaryPrimitives.WriteUInt16LittleEndian(d[14..], next);
+        if (index >= Size) throw new ArgumentOutOfRangeException(nameof(index));
+        byte* d = DescPtr + index * VirtqLayout.DescSize;
+        *(ulong*)d = addr;
+        *(uint*)(d + 8) = len;
+        *(ushort*)(d + 12) = flags;
+        *(ushort*)(d + 14) = next;
     }
 
     /// <summary>Writes an available-ring entry as is (raw path): the next slot gets <paramref name="head"/>.</summary>
     public void Offer(ushort head)
     {
-        BinaryPrimitives.WriteUInt16LittleEndian(Avail[(4 + 2 * (_availIdx % Size))..], head);
+        *(ushort*)(AvailPtr + 4 + 2 * (_availIdx & (Size - 1))) = head;
         _availIdx++;
     }
 
@@ -136,41 +139,48 @@ public sealed class SplitVirtqueueDriver
     {
         if (_availIdx == _publishedAvail) return false;
         ushort old = _publishedAvail;
-        Volatile.Write(ref MemoryMarshal.AsRef<ushort>(Avail[2..4]), _availIdx);
+        Volatile.Write(ref *(ushort*)(AvailPtr + 2), _availIdx); // descriptors and entries visible before the index
         _publishedAvail = _availIdx;
-        Interlocked.MemoryBarrier();
-        if (EventIdx) return VirtqLayout.NeedEvent(BinaryPrimitives.ReadUInt16LittleEndian(Used[(4 + VirtqLayout.UsedElemSize * Size)..]), _availIdx, old);
-        return (BinaryPrimitives.ReadUInt16LittleEndian(Used) & VirtqLayout.UsedFlagNoNotify) == 0;
+        Interlocked.MemoryBarrier(); // before reading avail_event / flags
+        if (EventIdx) return VirtqLayout.NeedEvent(*(ushort*)(UsedPtr + 4 + VirtqLayout.UsedElemSize * Size), _availIdx, old);
+        return (*(ushort*)UsedPtr & VirtqLayout.UsedFlagNoNotify) == 0;
     }
 
     /// <summary>Forces avail.idx to a value (raw path: lets a test or script break the protocol on purpose).</summary>
-    public void WriteAvailIdx(ushort value) => Volatile.Write(ref MemoryMarshal.AsRef<ushort>(Avail[2..4]), value);
+    public void WriteAvailIdx(ushort value) => Volatile.Write(ref *(ushort*)(AvailPtr + 2), value);
 
-    /// <summary>Asks the device to interrupt after <paramref name="usedEvent"/> (event index) or not at all.</summary>
+    private bool _interrupts = true;
+
+    /// <summary>Asks the device to interrupt for the next used element, or (polling) not to.</summary>
     public void SetInterrupts(bool enable)
     {
-        if (EventIdx) BinaryPrimitives.WriteUInt16LittleEndian(Avail[(4 + 2 * Size)..], _lastUsed);
-        else BinaryPrimitives.WriteUInt16LittleEndian(Avail, enable ? (ushort)0 : VirtqLayout.AvailFlagNoInterrupt);
+        _interrupts = enable;
+        if (EventIdx) WriteUsedEvent();
+        else *(ushort*)AvailPtr = enable ? (ushort)0 : VirtqLayout.AvailFlagNoInterrupt;
     }
 
+    // With event index there is no "off": polling puts used_event half the index space ahead, refreshed as we reap.
+    private void WriteUsedEvent() => *(ushort*)(AvailPtr + 4 + 2 * Size) = _interrupts ? _lastUsed : (ushort)(_lastUsed + 0x7FFF);
+
     /// <summary>Used elements the device published and the driver has not reaped.</summary>
-    public int UsedPending => (ushort)(Volatile.Read(ref MemoryMarshal.AsRef<ushort>(Used[2..4])) - _lastUsed);
+    public int UsedPending => (ushort)(Volatile.Read(ref *(ushort*)(UsedPtr + 2)) - _lastUsed);
 
     /// <summary>Reaps one used element and frees its descriptors; false when none is pending or the id is bogus.</summary>
     public bool TryGetUsed(out ushort head, out uint length)
     {
         head = 0;
         length = 0;
-        ushort usedIdx = Volatile.Read(ref MemoryMarshal.AsRef<ushort>(Used[2..4])); // acquire: elements before it are visible
+        if (_rings.IsFreed) return false;
+        ushort usedIdx = Volatile.Read(ref *(ushort*)(UsedPtr + 2)); // acquire: elements before it are visible
         if (usedIdx == _lastUsed) return false;
-        ReadOnlySpan<byte> elem = Used.Slice(4 + VirtqLayout.UsedElemSize * (_lastUsed % Size), VirtqLayout.UsedElemSize);
-        uint id = BinaryPrimitives.ReadUInt32LittleEndian(elem);
-        length = BinaryPrimitives.ReadUInt32LittleEndian(elem[4..]);
+        uint* elem = (uint*)(UsedPtr + 4 + VirtqLayout.UsedElemSize * (_lastUsed & (Size - 1)));
+        uint id = elem[0];
+        length = elem[1];
         if (id >= Size || _chainLength[id] == 0) return false; // the device lied: do not free what we never gave
         head = (ushort)id;
         _lastUsed++;
         FreeChain(head);
-        if (EventIdx) BinaryPrimitives.WriteUInt16LittleEndian(Avail[(4 + 2 * Size)..], _lastUsed); // interrupt me for the next one
+        if (EventIdx && _lastUsed == usedIdx) WriteUsedEvent(); // caught up: say when to interrupt next
         return true;
     }
 
@@ -180,7 +190,7 @@ public sealed class SplitVirtqueueDriver
         for (int i = _chainLength[head]; i > 0; i--)
         {
             _free[_freeCount++] = index;
-            index = BinaryPrimitives.ReadUInt16LittleEndian(Desc[(index * VirtqLayout.DescSize + 14)..]);
+            index = (ushort)(*(ushort*)(DescPtr + index * VirtqLayout.DescSize + 14) & (Size - 1));
         }
         _chainLength[head] = 0;
     }

@@ -28,6 +28,7 @@ public sealed partial class VirtioNetDevice
             SplitVirtqueue? txq = _txq;
             if (txq is null) return;
             _inTxBurst = true;
+            _txThread = Environment.CurrentManagedThreadId;
             try
             {
                 while (true)
@@ -47,6 +48,7 @@ public sealed partial class VirtioNetDevice
             }
             finally
             {
+                _txThread = 0;
                 _inTxBurst = false;
                 if (_rxDirty) PublishRx();
             }
@@ -58,57 +60,67 @@ public sealed partial class VirtioNetDevice
         int total = chain.ReadableBytes;
         if (chain.WritableBytes != 0 || total < VirtioPci.NetHdrSize + 14 || total > VirtioPci.NetHdrSize + Mtu + 18)
         {
-            Interlocked.Increment(ref Stats.TxErrors); // completed, not sent: a bad buffer goes back, as hardware does
+            Stats.TxErrors++; // completed, not sent: a bad buffer goes back, as hardware does
             return;
         }
         ReadOnlySpan<byte> bytes;
-        if (chain.Count == 1)
-        {
-            _memory.TryResolve(chain.Address(0), chain.Length(0), out Span<byte> one); // checked when popped
-            bytes = one;
-        }
+        if (chain.Count == 1) bytes = chain.Segment(0); // resolved and checked when popped
         else
         {
             int at = 0;
             for (int i = 0; i < chain.Count; i++)
             {
-                _memory.TryResolve(chain.Address(i), chain.Length(i), out Span<byte> seg);
+                Span<byte> seg = chain.Segment(i);
                 seg.CopyTo(_gather.AsSpan(at));
                 at += seg.Length;
             }
             bytes = _gather.AsSpan(0, at);
         }
+        if (bytes.Length != total) // a region freed under the device since the pop
+        {
+            Stats.TxErrors++;
+            return;
+        }
         // virtio_net_hdr: without CSUM or GSO negotiated the driver may ask for neither (fail closed).
         if (bytes[0] != 0 || bytes[1] != VirtioPci.GsoNone)
         {
-            Interlocked.Increment(ref Stats.TxErrors);
+            Stats.TxErrors++;
             return;
         }
         ReadOnlySpan<byte> frame = bytes[VirtioPci.NetHdrSize..];
-        Interlocked.Increment(ref Stats.TxPackets);
-        Interlocked.Add(ref Stats.TxBytes, frame.Length);
+        Stats.TxPackets++; // under the TX lock: one writer; 64-bit stores are atomic on the platforms we run
+        Stats.TxBytes += frame.Length;
         _port?.Transmit(frame);
     }
 
     /// <summary>A frame from the wire: into the next posted RX buffer(s), or dropped and counted when there is none.</summary>
     public void Receive(ReadOnlySpan<byte> frame)
     {
-        lock (_rxLock)
+        if (_txThread == Environment.CurrentManagedThreadId)
+        {
+            ReceiveLocked(frame); // our own TX burst, which already holds the RX lock (loopback)
+            return;
+        }
+        lock (_rxLock) ReceiveLocked(frame);
+    }
+
+    private void ReceiveLocked(ReadOnlySpan<byte> frame)
+    {
         {
             SplitVirtqueue? rxq = _rxq;
             if (rxq is null || (Status & VirtioPci.StatusDriverOk) == 0)
             {
-                Interlocked.Increment(ref Stats.RxDropped);
+                Stats.RxDropped++;
                 return;
             }
             if (frame.Length < 14 || frame.Length > Mtu + 18)
             {
-                Interlocked.Increment(ref Stats.RxErrors);
+                Stats.RxErrors++;
                 return;
             }
             if (!FillRx(rxq, frame)) return;
-            Interlocked.Increment(ref Stats.RxPackets);
-            Interlocked.Add(ref Stats.RxBytes, frame.Length);
+            Stats.RxPackets++; // under the RX lock: one writer
+            Stats.RxBytes += frame.Length;
             _rxDirty = true;
             if (!_inTxBurst) PublishRx();
         }
@@ -118,18 +130,13 @@ public sealed partial class VirtioNetDevice
     {
         bool mergeable = Negotiated(VirtioPci.FeatureMrgRxbuf);
         int needed = VirtioPci.NetHdrSize + frame.Length;
-        if (rxq.Pending == 0)
-        {
-            Interlocked.Increment(ref Stats.RxDropped);
-            return false;
-        }
         int written = 0, buffers = 0;
         Span<byte> header = default;
         while (written < needed)
         {
             if (buffers > 0 && (!mergeable || rxq.Pending == 0))
             {
-                Interlocked.Increment(ref Stats.RxDropped); // the frame did not fit: what was filled is completed empty
+                Stats.RxDropped++; // the frame did not fit: what was filled is completed empty
                 return false;
             }
             VirtqFault f = rxq.TryPop(_rxChain, out bool popped);
@@ -138,20 +145,25 @@ public sealed partial class VirtioNetDevice
                 NeedsResetLocked("rx_queue", $"{f} at avail slot {rxq.NextAvail}");
                 return false;
             }
-            if (!popped || _rxChain.ReadableBytes != 0)
+            if (!popped)
             {
-                if (popped) rxq.PushUsed(_rxChain.Head, 0);
-                Interlocked.Increment(ref Stats.RxErrors);
+                Stats.RxDropped++; // no buffer posted: the wire does not wait
+                return false;
+            }
+            if (_rxChain.ReadableBytes != 0)
+            {
+                rxq.PushUsed(_rxChain.Head, 0);
+                Stats.RxErrors++;
                 return false;
             }
             int inThis = 0;
             for (int i = 0; i < _rxChain.Count && written < needed; i++)
             {
-                _memory.TryResolve(_rxChain.Address(i), _rxChain.Length(i), out Span<byte> seg);
+                Span<byte> seg = _rxChain.Segment(i);
                 int n = Math.Min(seg.Length, needed - written);
                 if (written < VirtioPci.NetHdrSize)
                 {
-                    if (seg.Length < VirtioPci.NetHdrSize) { Interlocked.Increment(ref Stats.RxErrors); rxq.PushUsed(_rxChain.Head, 0); return false; }
+                    if (seg.Length < VirtioPci.NetHdrSize) { Stats.RxErrors++; rxq.PushUsed(_rxChain.Head, 0); return false; }
                     header = seg[..VirtioPci.NetHdrSize];
                     header.Clear();
                     int body = Math.Min(n, needed) - VirtioPci.NetHdrSize;
@@ -164,7 +176,7 @@ public sealed partial class VirtioNetDevice
             if (!mergeable && written < needed)
             {
                 rxq.PushUsed(_rxChain.Head, 0);
-                Interlocked.Increment(ref Stats.RxDropped);
+                Stats.RxDropped++;
                 return false;
             }
             rxq.PushUsed(_rxChain.Head, (uint)inThis);

@@ -37,6 +37,7 @@ public sealed partial class VirtioNetDevice : IFrameReceiver
     private byte _status, _configGeneration;
     private int _isr;
     private bool _inTxBurst, _rxDirty;
+    private volatile int _txThread;
 
     public VirtioNetDevice(PciAddress address, DmaMemory memory, IrqLine intx, byte[] mac, IDeviceEvents? events = null, ushort mtu = 1500)
     {
