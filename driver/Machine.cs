@@ -1,24 +1,97 @@
+using NicScript.Driver.Devices;
+using NicScript.Driver.Devices.VirtioNet;
+using NicScript.Driver.Interrupts;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Pci;
+using NicScript.Driver.Wire;
 
 namespace NicScript.Driver;
 
-/// <summary>The world a run sees: DMA memory and the PCI bus; interrupts and wires join as the core grows.</summary>
-/// <remarks>Only composes the parts; each part owns its own rules (DESIGN §1, STYLE §11).</remarks>
+/// <summary>The world a run sees: DMA memory, the PCI bus, the interrupt numbers, the wires and the devices on them.</summary>
+/// <remarks>
+/// Composes the parts and numbers the interrupts; each part owns its own rules (DESIGN §1, STYLE §11). Interrupt
+/// numbers: INTx lines keep their line number (0–31); MSI-X vectors get machine numbers from 32 up, in the order
+/// their functions are added — what <c>CAP_IRQ_REGISTER</c> grants and <c>nicscript machine show</c> lists.
+/// </remarks>
 public sealed class Machine : IDisposable
 {
-    public Machine(string name = "default")
+    public const int FirstVectorNumber = 32;
+
+    private readonly Dictionary<int, Interrupt> _interrupts = new();
+    private readonly List<Link> _links = new();
+    private readonly List<VirtioNetDevice> _virtioNets = new();
+    private int _nextVector = FirstVectorNumber;
+
+    public Machine(string name = "default", IDeviceEvents? events = null)
     {
         Name = name;
+        Events = events ?? NoDeviceEvents.Instance;
         Dma = new DmaMemory();
         Pci = new PciBus();
     }
 
     public string Name { get; }
 
+    public IDeviceEvents Events { get; }
+
     public DmaMemory Dma { get; }
 
     public PciBus Pci { get; }
 
-    public void Dispose() => Dma.Dispose();
+    public IReadOnlyDictionary<int, Interrupt> Interrupts => _interrupts;
+
+    public IReadOnlyList<Link> Links => _links;
+
+    public IReadOnlyList<VirtioNetDevice> VirtioNets => _virtioNets;
+
+    /// <summary>The default machine: virtio-net at 00:1f.0, INTx line 11, on a loopback wire (or <paramref name="wire"/>).</summary>
+    public static Machine CreateDefault(IDeviceEvents? events = null, Link? wire = null)
+    {
+        var machine = new Machine("default", events);
+        wire = machine.AddLink(wire ?? Wire.Links.Loopback("loopback"));
+        machine.AddVirtioNet(new PciAddress(0, 0, 0x1f, 0), 11, [0x52, 0x54, 0x00, 0x12, 0x34, 0x56], wire);
+        return machine;
+    }
+
+    /// <summary>The INTx line <paramref name="number"/> (0–31), made on first use.</summary>
+    public IrqLine Line(int number)
+    {
+        if (number is < 0 or >= FirstVectorNumber) throw new ArgumentOutOfRangeException(nameof(number), "INTx lines are 0-31");
+        if (_interrupts.TryGetValue(number, out Interrupt? i)) return i as IrqLine ?? throw new InvalidOperationException($"interrupt {number} is not a line");
+        var line = new IrqLine(number);
+        _interrupts[number] = line;
+        return line;
+    }
+
+    /// <summary>Gives every vector of <paramref name="table"/> a machine interrupt number; returns the first.</summary>
+    public int NumberVectors(MsixTable table)
+    {
+        int first = _nextVector;
+        for (int v = 0; v < table.Count; v++) _interrupts[_nextVector++] = table.Vector(v);
+        return first;
+    }
+
+    public Link AddLink(Link link)
+    {
+        if (_links.Any(l => l.Name == link.Name)) throw new ArgumentException($"a wire named {link.Name} exists", nameof(link));
+        _links.Add(link);
+        return link;
+    }
+
+    /// <summary>Places a virtio-net function at <paramref name="address"/> on INTx <paramref name="line"/>, plugged into <paramref name="wire"/>.</summary>
+    public VirtioNetDevice AddVirtioNet(PciAddress address, int line, byte[] mac, Link wire)
+    {
+        var device = new VirtioNetDevice(address, Dma, Line(line), mac, Events);
+        if (!Pci.TryAdd(device.Function)) throw new ArgumentException($"PCI address {address} is taken", nameof(address));
+        NumberVectors(device.Msix);
+        device.Connect(wire);
+        _virtioNets.Add(device);
+        return device;
+    }
+
+    public void Dispose()
+    {
+        foreach (Link link in _links) link.Dispose();
+        Dma.Dispose();
+    }
 }

@@ -39,16 +39,18 @@ public sealed class CapabilityBroker
     public VNodeHandles Handles(VNodeContext ctx) => new(
         new VNodeInfo(ctx),
         new PciHandle(ctx, _machine),
-        new IrqHandle(ctx),
+        new IrqHandle(ctx, _machine),
         new DmaHandle(ctx, _machine.Dma),
         new ShareHandle(ctx, _machine.Dma),
         new IpcHandle(ctx, Ipc),
         new LogHandle(ctx),
-        new MetricsHandle(ctx));
+        new MetricsHandle(ctx),
+        new NetHandle(ctx, _machine));
 
     /// <summary>A V-Node stopped: its channels close, its DMA memory is reclaimed, its name is free again.</summary>
     public int Release(VNodeContext ctx)
     {
+        ctx.RunReleasers();
         Ipc.StopAll(ctx);
         Directory.Remove(ctx);
         return _machine.Dma.Reclaim(ctx.DmaOwner);

@@ -46,6 +46,21 @@ public sealed class VNodeContext
 
     internal void KeepAlive(int delta) => Interlocked.Add(ref _keepAlive, delta);
 
+    private readonly List<Action> _releasers = new();
+
+    /// <summary>Work to do when the V-Node stops (disconnect interrupts, ...), registered by its handles.</summary>
+    internal void OnRelease(Action release)
+    {
+        lock (_releasers) _releasers.Add(release);
+    }
+
+    internal void RunReleasers()
+    {
+        Action[] all;
+        lock (_releasers) { all = _releasers.ToArray(); _releasers.Clear(); }
+        foreach (Action a in all) a();
+    }
+
     /// <summary>Delivers handler calls to this V-Node's loop; set by the runtime when the V-Node starts.</summary>
     public IScriptDispatcher? Dispatcher { get; set; }
 

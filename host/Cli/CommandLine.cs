@@ -19,6 +19,7 @@ public static class CommandLine
         root.Options.Add(verbose);
         root.Subcommands.Add(Run(cli, verbose));
         root.Subcommands.Add(Check(cli));
+        root.Subcommands.Add(MachineCommand.Build(cli));
         return root;
     }
 
@@ -45,6 +46,10 @@ public static class CommandLine
         var logFile = new Option<string?>("--log-file") { Description = "Also write every log event as compact JSON to FILE." };
         var audit = new Option<string?>("--audit") { Description = "Append capability denials to FILE as JSON lines." };
         var cache = new Option<string?>("--cache") { Description = "Folder for compiled C# scripts (default: ~/.cache/nicscript/csx)." };
+        var machine = new Option<string?>("--machine") { Description = "A machine file (YAML) instead of the default machine." };
+        var wire = new Option<string?>("--wire") { Description = "The default machine's wire: loopback (default) or tap:NAME (a TAP device; the Linux stack is the peer)." };
+        var pcap = new Option<string?>("--pcap") { Description = "Capture the (first) wire to a pcap FILE that tshark reads." };
+        var faults = new Option<string?>("--faults") { Description = "Inject faults on the (first) wire: drop=0.05,corrupt=0.01,duplicate=0,delay=0,reorder=0,seed=7,delay_ms=10." };
         var cmd = new Command("run", """
             Run a V-Node manifest or a system of V-Nodes on the default machine.
 
@@ -52,11 +57,14 @@ public static class CommandLine
               nicscript run manifests/hello.yml
               nicscript run manifests/hello-cs.yml --json
               nicscript run manifests/hello.yml --duration 5s --audit audit.jsonl
+              nicscript run manifests/net-bridge.yml --wire tap:nic0 --pcap run.pcap
+              nicscript run manifests/net-bridge.yml --faults drop=0.05,seed=7
             """)
-        { target, json, duration, logLevel, logFile, audit, cache };
+        { target, json, duration, logLevel, logFile, audit, cache, machine, wire, pcap, faults };
         cmd.SetAction((parse, cancel) => new RunCommand(cli).ExecuteAsync(new RunOptions(
             parse.GetRequiredValue(target), parse.GetValue(json), parse.GetValue(duration), parse.GetValue(logLevel),
-            parse.GetValue(logFile), parse.GetValue(audit), parse.GetValue(cache), parse.GetValue(verbose)), cancel));
+            parse.GetValue(logFile), parse.GetValue(audit), parse.GetValue(cache), parse.GetValue(verbose),
+            parse.GetValue(machine), parse.GetValue(wire), parse.GetValue(pcap), parse.GetValue(faults)), cancel));
         return cmd;
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using NicScript.Driver;
+using NicScript.Driver.Wire;
 using NicScript.Host.Capabilities;
 using NicScript.Host.Manifests;
 using NicScript.Host.Runtime;
@@ -23,7 +24,12 @@ public sealed class RunCommand
         using var log = _cli.CreateLogger(options.LogLevel, options.LogFile);
         foreach (ManifestProblem w in target.Warnings) _cli.Error.WriteLine(w.ToString());
 
-        using var machine = new Machine();
+        string? machineFile = options.MachineFile ?? (target.Document as SystemManifest)?.MachinePath;
+        MachineSpec? spec = machineFile is null ? null : MachineFileParser.Load(machineFile);
+        FaultSettings? faults = options.Faults is null ? null : MachineFileParser.ParseFaults(options.Faults);
+        var (machine, owned) = MachineFactory.Build(spec, options.Wire, options.Pcap, faults, new DeviceEventLog(log));
+        using var ownedScope = new DisposeAll(owned); // disposed after the machine: the machine flushes its wires first
+        using var machineScope = machine;
         using var audit = new AuditLog(log, options.AuditFile);
         var runner = new VNodeRunner(log, new ScriptEngineFactory(options.CacheDirectory));
         RunReport report = await runner.RunAsync(target.Name, target.VNodes, machine, audit, options.Duration, cancel);
@@ -39,6 +45,14 @@ public sealed class RunCommand
         foreach (VNodeReport v in report.VNodes.Where(v => v.Status == VNodeStatus.Failed))
             _cli.Error.WriteLine($"{v.Error}");
         return report.Succeeded ? 0 : 1;
+    }
+
+    private sealed class DisposeAll(IReadOnlyList<IDisposable> items) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (IDisposable d in items) d.Dispose();
+        }
     }
 
     private void Print(RunReport report)

@@ -11,4 +11,8 @@ public sealed record RunOptions(
     string? LogFile,
     string? AuditFile,
     string? CacheDirectory,
-    bool Verbose);
+    bool Verbose,
+    string? MachineFile = null,
+    string? Wire = null,
+    string? Pcap = null,
+    string? Faults = null);

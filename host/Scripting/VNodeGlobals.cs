@@ -19,6 +19,7 @@ public sealed class VNodeGlobals
         Ipc = handles.Ipc;
         Log = handles.Log;
         Metrics = handles.Metrics;
+        Net = handles.Net;
     }
 
     [ScriptApi] public VNodeInfo VNode { get; }
@@ -29,4 +30,5 @@ public sealed class VNodeGlobals
     [ScriptApi] public IpcHandle Ipc { get; }
     [ScriptApi] public LogHandle Log { get; }
     [ScriptApi] public MetricsHandle Metrics { get; }
+    [ScriptApi] public NetHandle Net { get; }
 }

@@ -19,8 +19,7 @@ internal static class ScriptRun
         TempDir dir = inDir ?? owned!;
         dir.Write(fileName, script);
         string manifest = dir.Write("vnode.yml", TestVNode.Manifest("script-test", capabilities, fileName, memMb, share));
-        using var machine = new Machine();
-        machine.Pci.TryAdd(new PciFunction(PciAddress.Parse(TestVNode.VirtioNetAddress), new ConfigSpace(0x1af4, 0x1000, 0x020000), "Virtio network device"));
+        using var machine = Machine.CreateDefault();
         var log = new LoggerConfiguration().CreateLogger();
         using var audit = new AuditLog(log);
         var runner = new VNodeRunner(log, new ScriptEngineFactory(cacheDir ?? Path.Combine(dir.Path, "cache")));

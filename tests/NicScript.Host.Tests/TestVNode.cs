@@ -49,8 +49,7 @@ internal sealed class TestVNode : IDisposable
         var dir = new TempDir();
         dir.Write("main.js", "");
         string path = dir.Write(name + ".yml", Manifest(name, capabilities, memMb: memMb));
-        var machine = new Machine();
-        machine.Pci.TryAdd(new PciFunction(PciAddress.Parse(VirtioNetAddress), new ConfigSpace(0x1af4, 0x1000, 0x020000), "Virtio network device"));
+        var machine = Machine.CreateDefault();
         var audit = new AuditLog(new LoggerConfiguration().CreateLogger(), auditPath);
         var broker = new CapabilityBroker(machine, audit, new LoggerConfiguration().CreateLogger());
         return new TestVNode(dir, machine, audit, broker, broker.Admit(ManifestLoader.LoadVNode(path)));

@@ -1,0 +1,79 @@
+using System.Text;
+using NicScript.Driver.Memory;
+
+namespace NicScript.Host.Capabilities;
+
+/// <summary>A script's burst of frame buffers: what <c>tx</c> sends and <c>rxPoll</c> fills. Frames live in DMA memory.</summary>
+public sealed class FrameBurstHandle
+{
+    internal FrameBurstHandle(FrameBurst burst) => Burst = burst;
+
+    internal FrameBurst Burst { get; }
+
+    /// <summary>Frames in the burst (set it before <c>tx</c>).</summary>
+    [ScriptApi]
+    public int Count
+    {
+        get => Burst.Count;
+        set => Burst.Count = value is >= 0 && value <= Burst.Capacity ? value : throw new ScriptCallException($"burst count {value}: 0..{Burst.Capacity}");
+    }
+
+    [ScriptApi] public int Capacity => Burst.Capacity;
+
+    /// <summary>The largest frame a buffer holds.</summary>
+    [ScriptApi] public int MaxFrame => Burst.Pool.MaxFrame;
+
+    [ScriptApi] public int Length(int i) => Burst.Length(Index(i));
+
+    /// <summary>Frame i's bytes (a copy).</summary>
+    [ScriptApi] public byte[] Read(int i) => Burst.Frame(Index(i)).ToArray();
+
+    /// <summary>Frame i's bytes as lowercase hex.</summary>
+    [ScriptApi] public string Hex(int i) => Convert.ToHexStringLower(Burst.Frame(Index(i)));
+
+    /// <summary>Puts a frame into buffer i and sets its length; the burst's count grows to include it.</summary>
+    [ScriptApi]
+    public void Write(int i, byte[] frame)
+    {
+        int at = Index(i, forWrite: true);
+        if (frame.Length > Burst.Pool.MaxFrame) throw new ScriptCallException($"frame of {frame.Length} bytes: at most {Burst.Pool.MaxFrame}");
+        frame.CopyTo(Burst.Buffer(at));
+        Burst.SetLength(at, frame.Length);
+        if (Burst.Count <= at) Burst.Count = at + 1;
+    }
+
+    /// <summary>Sets frame i's length without touching its bytes.</summary>
+    [ScriptApi]
+    public void SetLength(int i, int length)
+    {
+        int at = Index(i, forWrite: true);
+        if (length < 0 || length > Burst.Pool.MaxFrame) throw new ScriptCallException($"length {length}: 0..{Burst.Pool.MaxFrame}");
+        Burst.SetLength(at, length);
+    }
+
+    /// <summary>Makes the first <paramref name="count"/> frames <paramref name="length"/> bytes long (their bytes as they are): for traffic generators and benchmarks.</summary>
+    [ScriptApi]
+    public void Prepare(int count, int length)
+    {
+        Count = count;
+        for (int i = 0; i < count; i++) SetLength(i, length);
+    }
+
+    /// <summary>Reads a big-endian 16-bit field of frame i (e.g. the EtherType at 12).</summary>
+    [ScriptApi] public int ReadU16BE(int i, int offset) => System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(Burst.Frame(Index(i))[Check(i, offset, 2)..]);
+
+    [ScriptApi] public int ReadU8(int i, int offset) => Burst.Frame(Index(i))[Check(i, offset, 1)];
+
+    private int Check(int i, int offset, int size) =>
+        offset >= 0 && offset + size <= Burst.Length(i) ? offset : throw new ScriptCallException($"frame {i}: offset {offset} is past its {Burst.Length(i)} bytes");
+
+    private int Index(int i, bool forWrite = false)
+    {
+        int limit = forWrite ? Burst.Capacity : Burst.Count;
+        if (i < 0 || i >= limit) throw new ScriptCallException($"frame {i}: the burst has {(forWrite ? Burst.Capacity + " buffers" : Burst.Count + " frames")}");
+        if (Burst.Slot(i) < 0) throw new ScriptCallException($"frame {i}: no buffer (the pool ran dry)");
+        return i;
+    }
+
+    public override string ToString() => $"burst {Count}/{Capacity}";
+}

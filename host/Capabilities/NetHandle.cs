@@ -1,0 +1,33 @@
+using NicScript.Driver;
+using NicScript.Driver.Devices.VirtioNet;
+using NicScript.Driver.Pci;
+using NicScript.Host.Manifests;
+
+namespace NicScript.Host.Capabilities;
+
+/// <summary>The <c>net</c> global: the NIC drivers of the network functions this V-Node may reach.</summary>
+/// <remarks>One handle, one grant: <c>NetworkAccess</c> plus the function's <c>CAP_HARDWARE_IO_PCI</c>.</remarks>
+public sealed class NetHandle
+{
+    private readonly VNodeContext _ctx;
+    private readonly Machine _machine;
+
+    public NetHandle(VNodeContext ctx, Machine machine)
+    {
+        _ctx = ctx;
+        _machine = machine;
+    }
+
+    /// <summary>The virtio-net driver for the function at <paramref name="address"/>, not yet brought up.</summary>
+    [ScriptApi]
+    public VirtioNetHandle Open(string address)
+    {
+        _ctx.Require(CapabilityKind.NetworkAccess);
+        if (!PciAddress.TryParse(address, out PciAddress bdf, out string? error)) throw new ScriptCallException($"net.open(\"{address}\"): {error}");
+        if (!_ctx.Manifest.GrantsPci(bdf)) throw _ctx.Deny("CAP_HARDWARE_IO_PCI", bdf.ToString());
+        VirtioNetDevice? device = _machine.VirtioNets.FirstOrDefault(d => d.Function.Address == bdf);
+        if (device is null || device.Function.Removed)
+            throw new ScriptCallException($"net.open(\"{address}\"): no virtio-net function at {bdf} on machine {_machine.Name}");
+        return new VirtioNetHandle(_ctx, _machine, device.Function);
+    }
+}

@@ -1,0 +1,94 @@
+using NicScript.Driver;
+using NicScript.Driver.Devices.VirtioNet;
+using NicScript.Driver.Memory;
+using NicScript.Driver.Pci;
+
+namespace NicScript.Host.Capabilities;
+
+/// <summary>A script's virtio-net driver: bring-up, then bursts — the <c>SYS_NET_RX_POLL</c> / <c>SYS_NET_TX</c> of the net-bridge seed.</summary>
+public sealed class VirtioNetHandle
+{
+    private readonly VNodeContext _ctx;
+    private readonly Machine _machine;
+    private readonly PciFunction _function;
+    private VirtioNetDriver? _driver;
+
+    internal VirtioNetHandle(VNodeContext ctx, Machine machine, PciFunction function)
+    {
+        _ctx = ctx;
+        _machine = machine;
+        _function = function;
+    }
+
+    [ScriptApi] public string Address => _function.Address.ToString();
+
+    /// <summary>Brings the NIC up: <c>"poll"</c> (no interrupts), <c>"intx"</c> (the legacy line) or <c>"msix"</c>.</summary>
+    [ScriptApi]
+    public VirtioNetHandle Up(string interrupts = "poll")
+    {
+        bool? mode = interrupts switch
+        {
+            "poll" => null,
+            "intx" => false,
+            "msix" => true,
+            _ => throw new ScriptCallException($"net up(\"{interrupts}\"): expected \"poll\", \"intx\" or \"msix\""),
+        };
+        if (_function.Removed) throw new ScriptCallException($"net {_function.Address}: the function was removed");
+        try
+        {
+            _driver = VirtioNetDriver.BringUp(_function, _machine.Dma, _ctx.DmaOwner, interrupts: mode);
+        }
+        catch (VirtioDriverException e)
+        {
+            throw new ScriptCallException("net up: " + e.Message);
+        }
+        return this;
+    }
+
+    private VirtioNetDriver Driver => _function.Removed
+        ? throw new ScriptCallException($"net {_function.Address}: the function was removed")
+        : _driver ?? throw new ScriptCallException($"net {_function.Address}: call up() first");
+
+    /// <summary>The MAC address the device reports, as <c>52:54:00:12:34:56</c>.</summary>
+    [ScriptApi] public string Mac => string.Join(':', Driver.Mac.Select(b => b.ToString("x2")));
+
+    [ScriptApi] public bool LinkUp => Driver.LinkUp;
+
+    /// <summary>The device status register (64 = DEVICE_NEEDS_RESET).</summary>
+    [ScriptApi] public int DeviceStatus => Driver.DeviceStatus;
+
+    /// <summary>A burst of up to <paramref name="capacity"/> frame buffers from the NIC's pool (DMA memory).</summary>
+    [ScriptApi]
+    public FrameBurstHandle Burst(int capacity = FrameBurst.DefaultCapacity)
+    {
+        if (capacity is < 1 or > 256) throw new ScriptCallException($"burst({capacity}): capacity must be 1..256");
+        var burst = new FrameBurst(Driver.Pool, capacity);
+        if (!burst.Fill()) throw new ScriptCallException("burst: the frame pool is empty");
+        return new FrameBurstHandle(burst);
+    }
+
+    /// <summary>Sends the burst's frames; returns how many went. The burst gets fresh buffers (zero copy).</summary>
+    [ScriptApi]
+    public int Tx(FrameBurstHandle burst)
+    {
+        int sent = Driver.Tx(burst.Burst);
+        burst.Burst.Fill();
+        return sent;
+    }
+
+    /// <summary>Receives up to a burst of frames into <paramref name="burst"/>; returns how many.</summary>
+    [ScriptApi] public int RxPoll(FrameBurstHandle burst) => Driver.RxPoll(burst.Burst);
+
+    /// <summary>Acknowledges an INTx interrupt by reading the ISR; returns it (1: a queue, 2: config changed).</summary>
+    [ScriptApi] public int AckInterrupt() => Driver.AckInterrupt();
+
+    /// <summary>Frames waiting to be polled.</summary>
+    [ScriptApi] public int RxPending => Driver.RxPending;
+
+    [ScriptApi] public double TxFrames => Driver.TxFrames;
+
+    [ScriptApi] public double RxFrames => Driver.RxFrames;
+
+    /// <summary>Resets the device (status 0).</summary>
+    [ScriptApi] public void Down() => Driver.Shutdown();
+}

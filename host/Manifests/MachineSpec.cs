@@ -1,0 +1,14 @@
+using System.Collections.Immutable;
+using NicScript.Driver.Pci;
+using NicScript.Driver.Wire;
+
+namespace NicScript.Host.Manifests;
+
+/// <summary>A validated machine file: the wires and the devices on them.</summary>
+public sealed record MachineSpec(string Path, string Name, ImmutableArray<WireSpec> Wires, ImmutableArray<DeviceSpec> Devices);
+
+/// <summary>One wire: <c>loopback</c>, <c>pair</c>, <c>switch</c> (with <c>ports</c>) or <c>tap</c> (with <c>ifname</c>), optional capture and faults.</summary>
+public sealed record WireSpec(string Name, string Type, string? IfName, int Ports, string? PcapPath, FaultSettings? Faults, SourceSpan At);
+
+/// <summary>One device: for now <c>virtio-net</c> at a PCI address, on an INTx line, with a MAC, plugged into a wire.</summary>
+public sealed record DeviceSpec(string Type, PciAddress Address, int Irq, byte[] Mac, string Wire, SourceSpan At);
