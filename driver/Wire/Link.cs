@@ -66,6 +66,15 @@ public abstract class Link : IDisposable
         else Route(from, frame);
     }
 
+    /// <summary>A frame arriving from outside the machine (a TAP device): captured, then delivered to port 0.</summary>
+    protected void Inbound(ReadOnlySpan<byte> frame)
+    {
+        IReadOnlyList<WirePort> ports = Ports;
+        if (ports.Count == 0 || !_carrier) return;
+        _capture?.Write(frame);
+        ports[0].Deliver(frame);
+    }
+
     /// <summary>Hands a frame from <paramref name="from"/> to its destination port(s).</summary>
     protected internal abstract void Route(WirePort from, ReadOnlySpan<byte> frame);
 

@@ -82,8 +82,7 @@ internal sealed partial class TapLink : Link
                 nint n;
                 fixed (byte* p = _rx) n = read(_fd, p, _rx.Length);
                 if (n <= 0) break;
-                IReadOnlyList<WirePort> ports = Ports;
-                if (ports.Count == 1 && Carrier) ports[0].Deliver(_rx.AsSpan(0, (int)n));
+                Inbound(_rx.AsSpan(0, (int)n));
             }
         }
     }
