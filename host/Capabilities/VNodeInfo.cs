@@ -27,5 +27,8 @@ public sealed class VNodeInfo
     public bool Has(string capability) =>
         CapabilityNames.TryParse(capability, out CapabilityKind kind) && _ctx.Manifest.Grants(kind);
 
+    /// <summary>A monotonic clock in nanoseconds (for timestamps and measuring; not wall time).</summary>
+    [ScriptApi] public double NowNs => System.Diagnostics.Stopwatch.GetTimestamp() * (1e9 / System.Diagnostics.Stopwatch.Frequency);
+
     public override string ToString() => $"{Name} {Version}";
 }

@@ -20,6 +20,7 @@ public static class CommandLine
         root.Subcommands.Add(Run(cli, verbose));
         root.Subcommands.Add(Check(cli));
         root.Subcommands.Add(MachineCommand.Build(cli));
+        root.Subcommands.Add(BenchCommand.Build(cli));
         return root;
     }
 

@@ -179,3 +179,24 @@ public sealed class CliProcessTests
         Assert.Equal("hello, dma", warm.RootElement.GetProperty("vnodes")[0].GetProperty("result").GetString());
     }
 }
+
+public sealed class BenchCommandTests
+{
+    [Fact]
+    public void Bench_Json_PrintsEveryRowWithFigures()
+    {
+        var output = new StringWriter();
+        var cli = new CliContext(AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) }), output, new StringWriter());
+        int exit = Program.RunAsync(cli, ["bench", "--json", "--seconds", "0.2"]).GetAwaiter().GetResult();
+        Assert.Equal(0, exit);
+        using JsonDocument doc = JsonDocument.Parse(output.ToString());
+        var rows = doc.RootElement.GetProperty("results").EnumerateArray()
+            .Select(r => (r.GetProperty("scenario").GetString(), r.GetProperty("driver").GetString(), r.GetProperty("frame_bytes").GetInt32(), r.GetProperty("mpps").GetDouble()))
+            .ToArray();
+        Assert.Contains(rows, r => r is ("loopback", "core", 64, > 0));
+        Assert.Contains(rows, r => r is ("loopback", "core", 1500, > 0));
+        Assert.Contains(rows, r => r is ("ring", "core", 0, > 0));
+        Assert.Contains(rows, r => r is ("loopback", "cs", 64, > 0));
+        Assert.Contains(rows, r => r is ("loopback", "js", 64, > 0));
+    }
+}

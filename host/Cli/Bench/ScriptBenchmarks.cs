@@ -1,0 +1,76 @@
+using System.Globalization;
+using NicScript.Driver;
+using NicScript.Host.Capabilities;
+using NicScript.Host.Manifests;
+using NicScript.Host.Runtime;
+using NicScript.Host.Scripting;
+using Serilog;
+
+namespace NicScript.Host.Cli.Bench;
+
+/// <summary>The loopback of <see cref="CoreBenchmarks"/> driven from a script: one tx and one rxPoll call per burst of 32, forwarding what came back.</summary>
+public static class ScriptBenchmarks
+{
+    private const string Js = """
+        const nic = net.open("00:1f.0").up();
+        const b = nic.burst();
+        b.prepare(32, FRAME);
+        for (let i = 0; i < 2000; i++) { nic.tx(b); nic.rxPoll(b); }
+        let got = 0;
+        const t0 = vnode.nowNs;
+        for (let i = 0; i < ROUNDS; i++) { nic.tx(b); got += nic.rxPoll(b); }
+        [got, vnode.nowNs - t0];
+        """;
+
+    private const string Cs = """
+        var nic = Net.Open("00:1f.0").Up();
+        var b = nic.Burst();
+        b.Prepare(32, FRAME);
+        for (var i = 0; i < 2000; i++) { nic.Tx(b); nic.RxPoll(b); }
+        var got = 0;
+        var t0 = VNode.NowNs;
+        for (var i = 0; i < ROUNDS; i++) { nic.Tx(b); got += nic.RxPoll(b); }
+        new double[] { got, VNode.NowNs - t0 }
+        """;
+
+    /// <param name="language"><c>js</c> or <c>cs</c>.</param>
+    public static BenchResult Loopback(string language, int frameBytes, int rounds, string cacheDirectory)
+    {
+        using var dir = new TempFolder();
+        string file = language == "js" ? "bench.js" : "bench.csx";
+        string code = (language == "js" ? Js : Cs).Replace("FRAME", frameBytes.ToString(CultureInfo.InvariantCulture))
+            .Replace("ROUNDS", rounds.ToString(CultureInfo.InvariantCulture));
+        File.WriteAllText(Path.Combine(dir.Path, file), code);
+        string manifest = Path.Combine(dir.Path, "bench.yml");
+        File.WriteAllText(manifest, $$"""
+            vnode: { name: "bench-{{language}}", version: "0.1.0", mode: strict }
+            runtime: { entrypoint: "{{file}}", required_mem_mb: 64, max_cpu_share: 1.0 }
+            capabilities:
+              - NetworkAccess
+              - CAP_HARDWARE_IO_PCI: "00:1f.0"
+              - CAP_DMA_ALLOC
+            """);
+        using Machine machine = Machine.CreateDefault();
+        var log = new LoggerConfiguration().CreateLogger();
+        using var audit = new AuditLog(log);
+        var runner = new VNodeRunner(log, new ScriptEngineFactory(cacheDirectory));
+        RunReport report = runner.RunAsync("bench", [ManifestLoader.LoadVNode(manifest)], machine, audit, TimeSpan.FromSeconds(30), CancellationToken.None)
+            .GetAwaiter().GetResult();
+        VNodeReport v = report.VNodes.Single();
+        if (v.Status != VNodeStatus.Completed) throw new InvalidOperationException($"the {language} bench script failed: {v.Error}");
+        (double packets, double ns) = v.Result switch
+        {
+            object[] a => (Convert.ToDouble(a[0], CultureInfo.InvariantCulture), Convert.ToDouble(a[1], CultureInfo.InvariantCulture)),
+            double[] d => (d[0], d[1]),
+            _ => throw new InvalidOperationException($"the {language} bench script returned {v.Result}"),
+        };
+        return CoreBenchmarks.Row("loopback", language, frameBytes, (long)packets, ns / 1e9);
+    }
+
+    private sealed class TempFolder : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("nicscript-bench-").FullName;
+
+        public void Dispose() => Directory.Delete(Path, recursive: true);
+    }
+}

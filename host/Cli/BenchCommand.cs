@@ -1,0 +1,74 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using NicScript.Host.Cli.Bench;
+using NicScript.Host.Scripting.CSharp;
+using Spectre.Console;
+
+namespace NicScript.Host.Cli;
+
+/// <summary><c>nicscript bench</c>: the data path's figures — core loopback, bare ring, the same loopback from scripts.</summary>
+public sealed class BenchCommand
+{
+    private readonly CliContext _cli;
+
+    public BenchCommand(CliContext cli) => _cli = cli;
+
+    public static Command Build(CliContext cli)
+    {
+        var json = new Option<bool>("--json") { Description = "Print {\"results\":[...]} as one JSON object." };
+        var seconds = new Option<double>("--seconds") { Description = "How long each core scenario runs.", DefaultValueFactory = _ => 2.0 };
+        var cmd = new Command("bench", """
+            Measure the data path on this machine: Mpps and Gbit/s per scenario.
+              loopback/core   TX burst -> doorbell -> device copy -> loopback -> RX used ring -> RxPoll, burst 32
+              ring/core       post 32, publish, pop, push used, reap: the split ring alone, no copy
+              loopback/cs|js  the same loopback from a C# / JavaScript script, one tx and one rxPoll call per burst
+
+            Examples:
+              nicscript bench
+              nicscript bench --json
+            """)
+        { json, seconds };
+        cmd.SetAction(p => new BenchCommand(cli).Execute(p.GetValue(json), p.GetValue(seconds)));
+        return cmd;
+    }
+
+    public int Execute(bool json, double seconds)
+    {
+        if (seconds is <= 0 or > 60) throw new UserErrorException($"--seconds {seconds}: 0..60");
+        var duration = TimeSpan.FromSeconds(seconds);
+        var rows = new List<BenchResult>();
+        var steps = new List<(string Name, Func<BenchResult> Run)>
+        {
+            ("loopback core 64 B", () => CoreBenchmarks.Loopback(64, duration)),
+            ("loopback core 1500 B", () => CoreBenchmarks.Loopback(1500, duration)),
+            ("ring core", () => CoreBenchmarks.Ring(duration)),
+            ("loopback C# 64 B", () => ScriptBenchmarks.Loopback("cs", 64, 40_000, ScriptCache.DefaultDirectory())),
+            ("loopback JavaScript 64 B", () => ScriptBenchmarks.Loopback("js", 64, 10_000, ScriptCache.DefaultDirectory())),
+        };
+        foreach (var (name, run) in steps)
+        {
+            if (!json) _cli.Error.WriteLine($"running {name} ...");
+            rows.Add(run());
+        }
+        if (json)
+        {
+            var results = new JsonArray();
+            foreach (BenchResult r in rows)
+                results.Add(new JsonObject
+                {
+                    ["scenario"] = r.Scenario, ["driver"] = r.Driver, ["frame_bytes"] = r.FrameBytes,
+                    ["mpps"] = Math.Round(r.Mpps, 3), ["gbps"] = Math.Round(r.Gbps, 3), ["packets"] = r.Packets, ["seconds"] = Math.Round(r.Seconds, 3),
+                });
+            _cli.OutputText.WriteLine(new JsonObject { ["results"] = results }.ToJsonString());
+            return 0;
+        }
+        double core64 = rows.First(r => r.Scenario == "loopback" && r.Driver == "core" && r.FrameBytes == 64).Mpps;
+        var table = new Table().Border(TableBorder.Rounded);
+        table.AddColumns("scenario", "driver", "frame", "Mpps", "Gbit/s", "vs core 64 B");
+        foreach (BenchResult r in rows)
+            table.AddRow(r.Scenario, r.Driver, r.FrameBytes == 0 ? "-" : $"{r.FrameBytes} B", $"{r.Mpps:0.00}", r.FrameBytes == 0 ? "-" : $"{r.Gbps:0.00}",
+                r.Scenario == "loopback" && r.FrameBytes == 64 ? $"{r.Mpps / core64:0.00}x" : "");
+        _cli.Output.Write(table);
+        return 0;
+    }
+}
