@@ -183,11 +183,11 @@ public sealed class CliProcessTests
 public sealed class BenchCommandTests
 {
     [Fact]
-    public void Bench_Json_PrintsEveryRowWithFigures()
+    public async Task Bench_Json_PrintsEveryRowWithFigures()
     {
         var output = new StringWriter();
         var cli = new CliContext(AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) }), output, new StringWriter());
-        int exit = Program.RunAsync(cli, ["bench", "--json", "--seconds", "0.2"]).GetAwaiter().GetResult();
+        int exit = await Program.RunAsync(cli, ["bench", "--json", "--seconds", "0.2"]);
         Assert.Equal(0, exit);
         using JsonDocument doc = JsonDocument.Parse(output.ToString());
         var rows = doc.RootElement.GetProperty("results").EnumerateArray()
