@@ -19,7 +19,7 @@ internal sealed class CSharpSandbox
     /// <summary>Namespaces whose every type is allowed (members may still be refused below).</summary>
     private static readonly FrozenSet<string> OpenNamespaces = new[]
     {
-        "System.Collections.Generic", "System.Collections.Immutable", "System.Collections.ObjectModel", "System.Linq",
+        "System.Collections", "System.Collections.Generic", "System.Collections.Immutable", "System.Collections.ObjectModel", "System.Linq",
         "System.Text", "System.Text.RegularExpressions", "System.Buffers.Binary", "System.Buffers.Text", "System.Numerics",
         "System.Globalization"
     }.ToFrozenSet(StringComparer.Ordinal);
