@@ -109,10 +109,11 @@ internal sealed partial class TapLink : Link
     [LibraryImport("libc", SetLastError = true)]
     private static unsafe partial int ioctl(int fd, nuint request, byte* arg); // request is an unsigned long in the C prototype
 
-    [LibraryImport("libc", SetLastError = true)]
+    // The data path's calls do not marshal errno: a failed write is counted, a failed read ends the read burst.
+    [LibraryImport("libc")]
     private static unsafe partial nint write(int fd, byte* buf, nint count);
 
-    [LibraryImport("libc", SetLastError = true)]
+    [LibraryImport("libc")]
     private static unsafe partial nint read(int fd, byte* buf, nint count);
 
     [LibraryImport("libc", SetLastError = true)]

@@ -72,7 +72,7 @@ public sealed class VirtioNetHandle
     public int Tx(FrameBurstHandle burst)
     {
         int sent = Driver.Tx(burst.Burst);
-        burst.Burst.Fill();
+        burst.Burst.Fill(); // positions Tx could not refill (pool ran dry) get a buffer now, if there is one
         return sent;
     }
 
