@@ -70,6 +70,9 @@ internal sealed partial class TapLink : Link
         }
     }
 
+    /// <summary>How long the reader keeps polling an empty TAP before it sleeps in poll(): a wake-up per frame costs more than the spin.</summary>
+    private static readonly long BusyPollTicks = System.Diagnostics.Stopwatch.Frequency / 20_000; // 50 µs
+
     private unsafe void ReadLoop()
     {
         var pfd = new PollFd { Fd = _fd, Events = PollIn };
@@ -77,12 +80,19 @@ internal sealed partial class TapLink : Link
         {
             int ready = poll(&pfd, 1, 100);
             if (ready <= 0 || _stopping) continue;
-            while (true)
+            long idleSince = System.Diagnostics.Stopwatch.GetTimestamp();
+            while (!_stopping)
             {
                 nint n;
                 fixed (byte* p = _rx) n = read(_fd, p, _rx.Length);
-                if (n <= 0) break;
-                Inbound(_rx.AsSpan(0, (int)n));
+                if (n > 0)
+                {
+                    Inbound(_rx.AsSpan(0, (int)n));
+                    idleSince = System.Diagnostics.Stopwatch.GetTimestamp();
+                    continue;
+                }
+                if (System.Diagnostics.Stopwatch.GetTimestamp() - idleSince > BusyPollTicks) break; // quiet: sleep in poll()
+                Thread.SpinWait(20);
             }
         }
     }

@@ -52,7 +52,7 @@ public sealed class VirtioNetDriver
 
     /// <summary>Brings a virtio-net function up: reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK, queues, DRIVER_OK, RX buffers.</summary>
     /// <param name="interrupts">MSI-X (vector 0 config, 1 RX, 2 TX) when true; the INTx line otherwise; none when null (polling).</param>
-    public static VirtioNetDriver BringUp(PciFunction function, DmaMemory memory, DmaOwner owner, int queueSize = VirtioPci.MaxQueueSize, bool? interrupts = null)
+    public static VirtioNetDriver BringUp(PciFunction function, DmaMemory memory, DmaOwner owner, int queueSize = 256, bool? interrupts = null)
     {
         if (function.VendorId != VirtioPci.VendorId || function.Config.Read16(ConfigSpace.SubsystemId) != VirtioPci.SubsystemNet)
             throw new VirtioDriverException($"{function.Address}: not a virtio-net function ({function.VendorId:x4}:{function.DeviceId:x4})");

@@ -40,5 +40,5 @@ public static class VirtioPci
 
     public const byte HdrFlagNeedsCsum = 1, GsoNone = 0;
 
-    public const int RxQueue = 0, TxQueue = 1, QueueCount = 2, MaxQueueSize = 256;
+    public const int RxQueue = 0, TxQueue = 1, QueueCount = 2, MaxQueueSize = 1024;
 }

@@ -46,7 +46,7 @@ public static class TapBenchmark
             VirtioNetDevice b = machine.AddVirtioNet(new PciAddress(0, 0, 0x1f, 0), 11, [0x52, 0x54, 0, 0, 0xbe, 0x0b], linkB);
             DmaOwner owner = machine.Dma.CreateOwner("bench", 64 << 20);
             VirtioNetDriver da = VirtioNetDriver.BringUp(a.Function, machine.Dma, owner);
-            VirtioNetDriver db = VirtioNetDriver.BringUp(b.Function, machine.Dma, owner);
+            VirtioNetDriver db = VirtioNetDriver.BringUp(b.Function, machine.Dma, owner, queueSize: VirtioPci.MaxQueueSize); // room while A writes
             var tx = new FrameBurst(da.Pool);
             var rx = new FrameBurst(db.Pool);
             long received = 0;
