@@ -18,6 +18,14 @@ public sealed class NetHandle
         _machine = machine;
     }
 
+    /// <summary>A raw split virtqueue of <paramref name="size"/> entries in this V-Node's DMA memory (the bring-up-by-hand path).</summary>
+    [ScriptApi]
+    public VirtqHandle Queue(int size, bool eventIdx = false)
+    {
+        _ctx.Require(CapabilityKind.DmaAlloc);
+        return VirtqHandle.Create(_ctx, _machine.Dma, size, eventIdx);
+    }
+
     /// <summary>The virtio-net driver for the function at <paramref name="address"/>, not yet brought up.</summary>
     [ScriptApi]
     public VirtioNetHandle Open(string address)
