@@ -18,6 +18,7 @@ public sealed class VNodeHost : IScriptDispatcher, IDisposable
     private readonly TaskCompletionSource _topLevelDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ScriptOutcome? _outcome;
     private long _handlerCalls;
+    private readonly HashSet<Delegate> _warm = new(ReferenceEqualityComparer.Instance);
 
     public VNodeHost(VNodeContext context, VNodeGlobals globals, IScriptEngine engine, ILogger log)
     {
@@ -75,7 +76,8 @@ public sealed class VNodeHost : IScriptDispatcher, IDisposable
     {
         if (Failed) return;
         Interlocked.Increment(ref _handlerCalls);
-        ScriptOutcome outcome = Guard(() => _engine.Invoke(handler, argument));
+        bool first = _warm.Add(handler); // a handler's first call JITs its code path: it gets the start-up allowance
+        ScriptOutcome outcome = Guard(() => _engine.Invoke(handler, argument, first));
         if (outcome is not ScriptOutcome.Completed) Record(outcome, "handler");
     }
 

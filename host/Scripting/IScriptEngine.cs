@@ -18,5 +18,6 @@ public interface IScriptEngine : IDisposable
     ScriptOutcome Run(VNodeGlobals globals);
 
     /// <summary>Calls a handler the script registered (an interrupt, an IPC message, a timer) under the budget.</summary>
-    ScriptOutcome Invoke<TState>(Action<TState> call, TState state);
+    /// <param name="firstCall">The handler's first call: it gets the start-up allowance, as the top level does.</param>
+    ScriptOutcome Invoke<TState>(Action<TState> call, TState state, bool firstCall = false);
 }

@@ -19,7 +19,7 @@ public sealed class ScriptBudget
     /// <summary>Checks between clock and allocation readings: ~1 µs of work at most between readings.</summary>
     public const int SlowPathEvery = 1024;
 
-    /// <summary>What every top level gets on top of its slice: engine start-up and JIT are not the script's fault.</summary>
+    /// <summary>What every top level (and each handler's first call) gets on top of its slice: engine start-up and JIT are not the script's fault.</summary>
     public static readonly TimeSpan StartupAllowance = TimeSpan.FromSeconds(2);
 
     [ThreadStatic] private static Invocation? t_current;

@@ -56,8 +56,8 @@ public sealed class CSharpEngine : IScriptEngine, IScriptLocator
 
     public ScriptOutcome Run(VNodeGlobals globals) => Guard(static s => s.Item1._script.Run(s.globals), (this, globals), topLevel: true);
 
-    public ScriptOutcome Invoke<TState>(Action<TState> call, TState state) =>
-        Guard(static s => { s.call(s.state); return null; }, (call, state), topLevel: false);
+    public ScriptOutcome Invoke<TState>(Action<TState> call, TState state, bool firstCall = false) =>
+        Guard(static s => { s.call(s.state); return null; }, (call, state), topLevel: firstCall);
 
     private ScriptOutcome Guard<TState>(Func<TState, object?> body, TState state, bool topLevel)
     {

@@ -86,10 +86,10 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         return Guard(static s => s._engine.Evaluate(s._source, s._fileName), this, topLevel: true);
     }
 
-    public ScriptOutcome Invoke<TState>(Action<TState> call, TState state)
+    public ScriptOutcome Invoke<TState>(Action<TState> call, TState state, bool firstCall = false)
     {
         _engine.Constraints.Reset(); // each handler call gets a fresh slice and memory count
-        return Guard(static s => { s.call(s.state); return JsValue.Undefined; }, (call, state), topLevel: false);
+        return Guard(static s => { s.call(s.state); return JsValue.Undefined; }, (call, state), topLevel: firstCall);
     }
 
     private ScriptOutcome Guard<TState>(Func<TState, JsValue> body, TState state, bool topLevel)

@@ -180,6 +180,7 @@ public sealed class CliProcessTests
     }
 }
 
+[Collection(NonParallel.Name)]
 public sealed class BenchCommandTests
 {
     [Fact]
