@@ -72,7 +72,7 @@ public sealed class ScriptBudget
 
     public string DescribeCpu(TimeSpan slice) =>
         $"CPU budget exceeded: ran past {slice.TotalMilliseconds:0} ms (max_cpu_share {MaxCpuShare} allows {CpuSlice.TotalMilliseconds:0} ms per call" +
-        (slice > CpuSlice ? $", {slice.TotalMilliseconds:0} ms for the top level)" : ")");
+        (slice > CpuSlice ? $", {slice.TotalMilliseconds:0} ms for the top level or a handler's first call)" : ")");
 
     public string DescribeMemory() =>
         $"memory budget exceeded: allocated more than {RequiredMemMb} MiB in one call (required_mem_mb {RequiredMemMb})";

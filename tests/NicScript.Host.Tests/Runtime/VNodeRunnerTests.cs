@@ -66,9 +66,10 @@ public sealed class VNodeRunnerTests : IDisposable
     [Fact]
     public void HandlerThatLoopsForever_FailsItsVNode_OthersKeepRunning()
     {
-        VNodeManifest spin = VNode("spin", "spin.js", "ipc.serve('svc://spin', m => { while (true) {} });", share: 0.05);
-        VNodeManifest steady = VNode("steady", "steady.js", "ipc.serve('svc://steady', m => metrics.inc('packets_rx')); ipc.send('svc://spin', 'go');");
-        RunReport report = Run(TimeSpan.FromSeconds(1), spin, steady);
+        // The first call returns (it has the start-up allowance); the second spins and meets the 100 ms slice.
+        VNodeManifest spin = VNode("spin", "spin.js", "ipc.serve('svc://spin', m => { if (m.body === 'spin') while (true) {} });", share: 0.05);
+        VNodeManifest steady = VNode("steady", "steady.js", "ipc.serve('svc://steady', m => metrics.inc('packets_rx')); ipc.send('svc://spin', 'go', 'warm'); ipc.send('svc://spin', 'go', 'spin');");
+        RunReport report = Run(TimeSpan.FromSeconds(4), spin, steady);
         Assert.Equal(VNodeStatus.Failed, report.VNodes[0].Status);
         Assert.Contains("CPU budget exceeded", report.VNodes[0].Error);
         Assert.Contains("100 ms per call", report.VNodes[0].Error);
