@@ -30,42 +30,24 @@ internal sealed class BudgetInjector : CSharpSyntaxRewriter
     }
 
     // Loops --------------------------------------------------------------------------------------------------------
-    public override SyntaxNode? VisitWhileStatement(WhileStatementSyntax node)
-    {
-        var n = (WhileStatementSyntax)base.VisitWhileStatement(node)!;
-        return n.WithStatement(Guard(n.Statement));
-    }
+    public override SyntaxNode? VisitWhileStatement(WhileStatementSyntax node) =>
+        Loop((WhileStatementSyntax)base.VisitWhileStatement(node)!, static n => n.Statement, static (n, s) => n.WithStatement(s));
 
-    public override SyntaxNode? VisitDoStatement(DoStatementSyntax node)
-    {
-        var n = (DoStatementSyntax)base.VisitDoStatement(node)!;
-        return n.WithStatement(Guard(n.Statement));
-    }
+    public override SyntaxNode? VisitDoStatement(DoStatementSyntax node) =>
+        Loop((DoStatementSyntax)base.VisitDoStatement(node)!, static n => n.Statement, static (n, s) => n.WithStatement(s));
 
-    public override SyntaxNode? VisitForStatement(ForStatementSyntax node)
-    {
-        var n = (ForStatementSyntax)base.VisitForStatement(node)!;
-        return n.WithStatement(Guard(n.Statement));
-    }
+    public override SyntaxNode? VisitForStatement(ForStatementSyntax node) =>
+        Loop((ForStatementSyntax)base.VisitForStatement(node)!, static n => n.Statement, static (n, s) => n.WithStatement(s));
 
-    public override SyntaxNode? VisitForEachStatement(ForEachStatementSyntax node)
-    {
-        var n = (ForEachStatementSyntax)base.VisitForEachStatement(node)!;
-        return n.WithStatement(Guard(n.Statement));
-    }
+    public override SyntaxNode? VisitForEachStatement(ForEachStatementSyntax node) =>
+        Loop((ForEachStatementSyntax)base.VisitForEachStatement(node)!, static n => n.Statement, static (n, s) => n.WithStatement(s));
 
-    public override SyntaxNode? VisitForEachVariableStatement(ForEachVariableStatementSyntax node)
-    {
-        var n = (ForEachVariableStatementSyntax)base.VisitForEachVariableStatement(node)!;
-        return n.WithStatement(Guard(n.Statement));
-    }
+    public override SyntaxNode? VisitForEachVariableStatement(ForEachVariableStatementSyntax node) =>
+        Loop((ForEachVariableStatementSyntax)base.VisitForEachVariableStatement(node)!, static n => n.Statement, static (n, s) => n.WithStatement(s));
 
     // Jumps back: goto targets and switch sections (goto case) --------------------------------------------------------
-    public override SyntaxNode? VisitLabeledStatement(LabeledStatementSyntax node)
-    {
-        var n = (LabeledStatementSyntax)base.VisitLabeledStatement(node)!;
-        return n.WithStatement(Guard(n.Statement));
-    }
+    public override SyntaxNode? VisitLabeledStatement(LabeledStatementSyntax node) =>
+        Loop((LabeledStatementSyntax)base.VisitLabeledStatement(node)!, static n => n.Statement, static (n, s) => n.WithStatement(s));
 
     public override SyntaxNode? VisitSwitchSection(SwitchSectionSyntax node)
     {
@@ -77,11 +59,20 @@ internal sealed class BudgetInjector : CSharpSyntaxRewriter
     public override SyntaxNode? VisitMethodDeclaration(MethodDeclarationSyntax node)
     {
         bool returns = ReturnsValue(_model.GetDeclaredSymbol(node) as IMethodSymbol);
-        var n = (MethodDeclarationSyntax)base.VisitMethodDeclaration(node)!;
-        if (n.Body is { } body) return n.WithBody(Prepend(body));
-        if (n.ExpressionBody is { } e) return n.WithExpressionBody(null).WithSemicolonToken(default).WithBody(Block(e.Expression, returns));
-        return n;
+        return Body((MethodDeclarationSyntax)base.VisitMethodDeclaration(node)!, returns);
     }
+
+    public override SyntaxNode? VisitConstructorDeclaration(ConstructorDeclarationSyntax node) =>
+        Body((ConstructorDeclarationSyntax)base.VisitConstructorDeclaration(node)!, returns: false);
+
+    public override SyntaxNode? VisitDestructorDeclaration(DestructorDeclarationSyntax node) =>
+        Body((DestructorDeclarationSyntax)base.VisitDestructorDeclaration(node)!, returns: false);
+
+    public override SyntaxNode? VisitOperatorDeclaration(OperatorDeclarationSyntax node) =>
+        Body((OperatorDeclarationSyntax)base.VisitOperatorDeclaration(node)!, returns: true);
+
+    public override SyntaxNode? VisitConversionOperatorDeclaration(ConversionOperatorDeclarationSyntax node) =>
+        Body((ConversionOperatorDeclarationSyntax)base.VisitConversionOperatorDeclaration(node)!, returns: true);
 
     public override SyntaxNode? VisitLocalFunctionStatement(LocalFunctionStatementSyntax node)
     {
@@ -89,30 +80,6 @@ internal sealed class BudgetInjector : CSharpSyntaxRewriter
         var n = (LocalFunctionStatementSyntax)base.VisitLocalFunctionStatement(node)!;
         if (n.Body is { } body) return n.WithBody(Prepend(body));
         if (n.ExpressionBody is { } e) return n.WithExpressionBody(null).WithSemicolonToken(default).WithBody(Block(e.Expression, returns));
-        return n;
-    }
-
-    public override SyntaxNode? VisitConstructorDeclaration(ConstructorDeclarationSyntax node)
-    {
-        var n = (ConstructorDeclarationSyntax)base.VisitConstructorDeclaration(node)!;
-        if (n.Body is { } body) return n.WithBody(Prepend(body));
-        if (n.ExpressionBody is { } e) return n.WithExpressionBody(null).WithSemicolonToken(default).WithBody(Block(e.Expression, false));
-        return n;
-    }
-
-    public override SyntaxNode? VisitOperatorDeclaration(OperatorDeclarationSyntax node)
-    {
-        var n = (OperatorDeclarationSyntax)base.VisitOperatorDeclaration(node)!;
-        if (n.Body is { } body) return n.WithBody(Prepend(body));
-        if (n.ExpressionBody is { } e) return n.WithExpressionBody(null).WithSemicolonToken(default).WithBody(Block(e.Expression, true));
-        return n;
-    }
-
-    public override SyntaxNode? VisitConversionOperatorDeclaration(ConversionOperatorDeclarationSyntax node)
-    {
-        var n = (ConversionOperatorDeclarationSyntax)base.VisitConversionOperatorDeclaration(node)!;
-        if (n.Body is { } body) return n.WithBody(Prepend(body));
-        if (n.ExpressionBody is { } e) return n.WithExpressionBody(null).WithSemicolonToken(default).WithBody(Block(e.Expression, true));
         return n;
     }
 
@@ -164,6 +131,16 @@ internal sealed class BudgetInjector : CSharpSyntaxRewriter
     }
 
     // Helpers ---------------------------------------------------------------------------------------------------------
+    private static T Loop<T>(T node, Func<T, StatementSyntax> body, Func<T, StatementSyntax, T> withBody) => withBody(node, Guard(body(node)));
+
+    /// <summary>A method-like body gets the check first; an expression body becomes a block that has it.</summary>
+    private static T Body<T>(T n, bool returns) where T : BaseMethodDeclarationSyntax
+    {
+        if (n.Body is { } body) return (T)n.WithBody(Prepend(body));
+        if (n.ExpressionBody is { } e) return (T)n.WithExpressionBody(null).WithSemicolonToken(default).WithBody(Block(e.Expression, returns));
+        return n;
+    }
+
     private static bool ReturnsValue(IMethodSymbol? method)
     {
         if (method is null || method.ReturnsVoid) return false;
