@@ -21,6 +21,11 @@ public sealed class PciHandle
     public string[] Granted => _ctx.Manifest.Capabilities.Where(g => g.Kind == CapabilityKind.HardwareIoPci && g.Pci is not null)
         .Select(g => g.Pci!.Value.ToString()).Distinct().ToArray();
 
+    /// <summary>Every function on the machine's bus, as lspci lists them (<c>0000:00:1f.0 1af4:1000 ...</c>): enumeration needs no grant, opening does.</summary>
+    [ScriptApi]
+    public string[] List() => _machine.Pci.Functions
+        .Select(f => $"{f.Address} {f.VendorId:x4}:{f.DeviceId:x4} [{f.ClassCode:x6}] {f.Description}").ToArray();
+
     /// <summary>Opens the function at <paramref name="address"/> (<c>00:1f.0</c>, <c>0000:00:1f.0</c> or <c>0x00:0x1F:0x0</c>).</summary>
     [ScriptApi]
     public PciDevice Open(string address)

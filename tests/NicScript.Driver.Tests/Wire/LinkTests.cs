@@ -154,6 +154,16 @@ public sealed class LinkTests
     }
 
     [Fact]
+    public void Delay_RateWithinTolerance_AndEveryHeldFrameArrives()
+    {
+        var (faults, rx) = RunFaults(new FaultSettings(Delay: 0.1, Seed: 13, DelayTime: TimeSpan.FromSeconds(10)), 4000);
+        Assert.InRange(faults.Delayed, 340, 460);
+        Assert.Equal(4000, rx.Frames.Count); // held frames are released when the wire closes
+        int[] seq = rx.Frames.Select(f => BinaryPrimitives.ReadInt32BigEndian(f.AsSpan(20))).ToArray();
+        Assert.Equal(Enumerable.Range(0, 4000), seq.Order());
+    }
+
+    [Fact]
     public void FaultSettings_RateOutsideZeroOne_IsRefused() =>
         Assert.Throws<ArgumentException>(() => new FaultInjector(new FaultSettings(Drop: 1.5)));
 }
