@@ -1,4 +1,3 @@
-using System.Text;
 using NicScript.Driver.Memory;
 
 namespace NicScript.Host.Capabilities;
@@ -69,6 +68,7 @@ public sealed class FrameBurstHandle
 
     private int Index(int i, bool forWrite = false)
     {
+        if (Burst.Pool.Region.IsFreed) throw new ScriptCallException("this burst's NIC was brought down: its buffers are gone");
         int limit = forWrite ? Burst.Capacity : Burst.Count;
         if (i < 0 || i >= limit) throw new ScriptCallException($"frame {i}: the burst has {(forWrite ? Burst.Capacity + " buffers" : Burst.Count + " frames")}");
         if (Burst.Slot(i) < 0) throw new ScriptCallException($"frame {i}: no buffer (the pool ran dry)");

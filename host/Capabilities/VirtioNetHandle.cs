@@ -34,6 +34,7 @@ public sealed class VirtioNetHandle
             _ => throw new ScriptCallException($"net up(\"{interrupts}\"): expected \"poll\", \"intx\" or \"msix\""),
         };
         if (_function.Removed) throw new ScriptCallException($"net {_function.Address}: the function was removed");
+        if (_driver is not null) throw new ScriptCallException($"net {_function.Address}: already up; call down() first");
         try
         {
             _driver = VirtioNetDriver.BringUp(_function, _machine.Dma, _ctx.DmaOwner, interrupts: mode);
@@ -89,6 +90,11 @@ public sealed class VirtioNetHandle
 
     [ScriptApi] public double RxFrames => Driver.RxFrames;
 
-    /// <summary>Resets the device (status 0).</summary>
-    [ScriptApi] public void Down() => Driver.Shutdown();
+    /// <summary>Resets the device (status 0) and frees its rings and frame buffers; bursts made from it are dead afterwards.</summary>
+    [ScriptApi]
+    public void Down()
+    {
+        Driver.Shutdown(_machine.Dma, _ctx.DmaOwner);
+        _driver = null;
+    }
 }

@@ -99,12 +99,11 @@ public sealed class VNodeHost : IScriptDispatcher, IDisposable
         if (outcome is ScriptOutcome.Failed f)
         {
             _log.Error("{VNode} failed in its {Where} at {At}: {Reason}", Name, where, f.At.ToString(), f.Reason);
-            Interlocked.CompareExchange(ref _outcome, outcome, null);
-            if (_outcome is not ScriptOutcome.Failed) Volatile.Write(ref _outcome, outcome);
+            if (!Failed) Volatile.Write(ref _outcome, outcome); // the first failure is the one reported
             _loop.Complete();
             return;
         }
-        Interlocked.CompareExchange(ref _outcome, outcome, null);
+        Interlocked.CompareExchange(ref _outcome, outcome, null); // a later failure still replaces a completion
     }
 
     /// <summary>Stops taking work and waits (bounded) for the loop to finish what it runs.</summary>

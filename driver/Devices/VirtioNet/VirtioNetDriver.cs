@@ -227,6 +227,12 @@ public sealed class VirtioNetDriver
         _txq.SetInterrupts(enable);
     }
 
-    /// <summary>Resets the device (status 0): queues stop, the device forgets the rings.</summary>
-    public void Shutdown() => _caps.WriteStatus(0);
+    /// <summary>Resets the device (status 0): queues stop, the device forgets the rings; then frees the rings and the frame pool.</summary>
+    public void Shutdown(DmaMemory memory, DmaOwner owner)
+    {
+        _caps.WriteStatus(0);
+        memory.Free(owner, _rxq.Rings);
+        memory.Free(owner, _txq.Rings);
+        memory.Free(owner, Pool.Region);
+    }
 }
