@@ -25,7 +25,17 @@ public abstract class Interrupt
     public bool IsConnected => Volatile.Read(ref _sink) is not null;
 
     /// <summary>Connects a handler; false when one is connected already.</summary>
-    public bool Connect(IInterruptSink sink) => Interlocked.CompareExchange(ref _sink, sink, null) is null;
+    public bool Connect(IInterruptSink sink)
+    {
+        if (Interlocked.CompareExchange(ref _sink, sink, null) is not null) return false;
+        OnConnected();
+        return true;
+    }
+
+    /// <summary>A handler was just connected (a level-triggered line that is already asserted fires at once).</summary>
+    protected virtual void OnConnected()
+    {
+    }
 
     public void Disconnect(IInterruptSink sink) => Interlocked.CompareExchange(ref _sink, null, sink);
 

@@ -23,6 +23,12 @@ public sealed class IrqLine : Interrupt
 
     public void Deassert() => Volatile.Write(ref _asserted, 0);
 
+    /// <summary>A handler connected to a line already asserted (the device raised it before anyone listened) is called now.</summary>
+    protected override void OnConnected()
+    {
+        if (Asserted) Fire();
+    }
+
     /// <summary>The handler finished: a line still asserted interrupts again.</summary>
     public void EndOfInterrupt()
     {

@@ -28,6 +28,16 @@ public sealed class InterruptTests
     }
 
     [Fact]
+    public void IrqLine_AssertedBeforeAHandlerConnects_FiresOnConnect()
+    {
+        var line = new IrqLine(11);
+        line.Assert(); // nobody listening yet
+        var sink = new Recorder();
+        line.Connect(sink);
+        Assert.Single(sink.Got);
+    }
+
+    [Fact]
     public void IrqLine_WithoutHandler_CountsUndelivered()
     {
         var line = new IrqLine(5);
