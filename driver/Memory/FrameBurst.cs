@@ -50,6 +50,23 @@ public sealed class FrameBurst
         _lengths[i] = length;
     }
 
+    /// <summary>Takes frame i's slot out of the burst (to hand it to another V-Node); position i gets a fresh slot if the pool has one.</summary>
+    public int Take(int i)
+    {
+        int slot = _slots[i];
+        _slots[i] = Pool.TryRent(out int fresh) ? fresh : -1;
+        _lengths[i] = 0;
+        return slot;
+    }
+
+    /// <summary>Puts <paramref name="slot"/> (a frame of <paramref name="length"/> bytes) at position i; the slot that was there goes back to the pool.</summary>
+    public void Put(int i, int slot, int length)
+    {
+        if (_slots[i] >= 0) Pool.Return(_slots[i]);
+        _slots[i] = slot;
+        SetLength(i, length);
+    }
+
     /// <summary>Makes sure every position holds a slot (renting from the pool); false when the pool ran dry.</summary>
     public bool Fill()
     {

@@ -4,16 +4,25 @@ namespace NicScript.Driver.Memory;
 /// <remarks>
 /// Design: one region for all slots keeps the device's IOVA lookups on one entry; a stack of free slot numbers makes
 /// rent and return O(1) with no allocation. A slot's first <see cref="Headroom"/> bytes are for the device's header
-/// (virtio_net_hdr), so a frame and its header go out as one descriptor. Not thread-safe: one driver owns a pool.
+/// (virtio_net_hdr), so a frame and its header go out as one descriptor. The free list is not thread-safe: one driver
+/// owns a pool. MemShare works per slot: every slot has an owner (the pool's owner until a slot is transferred), changed
+/// only by compare-and-swap, so a frame can move to another V-Node and back without a copy while the giver loses access.
 /// </remarks>
 public sealed class FramePool
 {
     private readonly int[] _free;
+    private readonly int[] _slotOwner;
+    private readonly bool[] _isFree;
     private int _freeCount;
 
-    private FramePool(DmaRegion region, int count, int slotSize, int headroom)
+    private FramePool(DmaRegion region, DmaOwner owner, int count, int slotSize, int headroom)
     {
         Region = region;
+        Owner = owner;
+        _slotOwner = new int[count];
+        _slotOwner.AsSpan().Fill(owner.Id);
+        _isFree = new bool[count];
+        _isFree.AsSpan().Fill(true);
         Count = count;
         SlotSize = slotSize;
         Headroom = headroom;
@@ -23,6 +32,32 @@ public sealed class FramePool
     }
 
     public DmaRegion Region { get; }
+
+    /// <summary>Who holds the pool (the V-Node that brought the NIC up); a slot's default owner.</summary>
+    public DmaOwner Owner { get; }
+
+    /// <summary>The owner id of slot <paramref name="slot"/>.</summary>
+    public int SlotOwner(int slot) => Volatile.Read(ref _slotOwner[slot]);
+
+    /// <summary>MemShare per slot: moves slot <paramref name="slot"/> from <paramref name="from"/> to <paramref name="to"/>; the giver loses access.</summary>
+    public DmaError TransferSlot(int slot, DmaOwner from, DmaOwner to)
+    {
+        if ((uint)slot >= (uint)Count) return DmaError.OutOfBounds;
+        if (Region.IsFreed) return DmaError.Freed;
+        if (ReferenceEquals(from, to)) return DmaError.SelfTarget;
+        return Interlocked.CompareExchange(ref _slotOwner[slot], to.Id, from.Id) == from.Id ? DmaError.None : DmaError.NotOwner;
+    }
+
+    /// <summary>Slot <paramref name="slot"/>'s frame bytes as <paramref name="who"/> may see them.</summary>
+    public DmaError TryGetFrame(DmaOwner who, int slot, int length, out Span<byte> frame)
+    {
+        frame = default;
+        if ((uint)slot >= (uint)Count || length < 0 || length > MaxFrame) return DmaError.OutOfBounds;
+        if (Region.IsFreed) return DmaError.Freed;
+        if (SlotOwner(slot) != who.Id) return DmaError.NotOwner;
+        frame = Frame(slot, length);
+        return DmaError.None;
+    }
 
     public int Count { get; }
 
@@ -40,7 +75,7 @@ public sealed class FramePool
         pool = null!;
         if (count <= 0 || slotSize <= headroom || (long)count * slotSize > DmaMemory.MaxRegionBytes) return DmaError.BadSize;
         DmaError e = memory.TryAllocate(owner, count * slotSize, out DmaRegion region);
-        if (e == DmaError.None) pool = new FramePool(region, count, slotSize, headroom);
+        if (e == DmaError.None) pool = new FramePool(region, owner, count, slotSize, headroom);
         return e;
     }
 
@@ -60,8 +95,16 @@ public sealed class FramePool
             return false;
         }
         slot = _free[--_freeCount];
+        _isFree[slot] = false;
         return true;
     }
 
-    public void Return(int slot) => _free[_freeCount++] = slot;
+    /// <summary>Puts a slot back on the free list; refused (false) for a slot another V-Node holds or one already free.</summary>
+    public bool Return(int slot)
+    {
+        if ((uint)slot >= (uint)Count || SlotOwner(slot) != Owner.Id || _isFree[slot]) return false;
+        _isFree[slot] = true;
+        _free[_freeCount++] = slot;
+        return true;
+    }
 }
