@@ -13,7 +13,9 @@ public sealed class FramePool
     private readonly int[] _free;
     private readonly int[] _slotOwner;
     private readonly bool[] _isFree;
+    private readonly int[] _generation;
     private int _freeCount;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<int> _reclaimed = new();
 
     private FramePool(DmaRegion region, DmaOwner owner, int count, int slotSize, int headroom)
     {
@@ -21,6 +23,7 @@ public sealed class FramePool
         Owner = owner;
         _slotOwner = new int[count];
         _slotOwner.AsSpan().Fill(owner.Id);
+        _generation = new int[count];
         _isFree = new bool[count];
         _isFree.AsSpan().Fill(true);
         Count = count;
@@ -45,16 +48,21 @@ public sealed class FramePool
         if ((uint)slot >= (uint)Count) return DmaError.OutOfBounds;
         if (Region.IsFreed) return DmaError.Freed;
         if (ReferenceEquals(from, to)) return DmaError.SelfTarget;
-        return Interlocked.CompareExchange(ref _slotOwner[slot], to.Id, from.Id) == from.Id ? DmaError.None : DmaError.NotOwner;
+        if (Interlocked.CompareExchange(ref _slotOwner[slot], to.Id, from.Id) != from.Id) return DmaError.NotOwner;
+        Interlocked.Increment(ref _generation[slot]); // every view made before the move is dead, even if the slot comes back
+        return DmaError.None;
     }
 
-    /// <summary>Slot <paramref name="slot"/>'s frame bytes as <paramref name="who"/> may see them.</summary>
-    public DmaError TryGetFrame(DmaOwner who, int slot, int length, out Span<byte> frame)
+    /// <summary>Slot <paramref name="slot"/>'s generation: it changes whenever the slot moves, so a stale view is told apart from a live one.</summary>
+    public int Generation(int slot) => Volatile.Read(ref _generation[slot]);
+
+    /// <summary>Slot <paramref name="slot"/>'s frame bytes as <paramref name="who"/>, holding a view of <paramref name="generation"/>, may see them.</summary>
+    public DmaError TryGetFrame(DmaOwner who, int slot, int generation, int length, out Span<byte> frame)
     {
         frame = default;
         if ((uint)slot >= (uint)Count || length < 0 || length > MaxFrame) return DmaError.OutOfBounds;
         if (Region.IsFreed) return DmaError.Freed;
-        if (SlotOwner(slot) != who.Id) return DmaError.NotOwner;
+        if (SlotOwner(slot) != who.Id || Generation(slot) != generation) return DmaError.NotOwner;
         frame = Frame(slot, length);
         return DmaError.None;
     }
@@ -89,14 +97,41 @@ public sealed class FramePool
 
     public bool TryRent(out int slot)
     {
-        if (_freeCount == 0)
+        if (_freeCount == 0 && !DrainReclaimed())
         {
             slot = -1;
             return false;
         }
         slot = _free[--_freeCount];
         _isFree[slot] = false;
+        Volatile.Write(ref _generation[slot], _generation[slot] + 1); // a free slot is touched by the owner's thread only
         return true;
+    }
+
+    /// <summary>Takes back every slot <paramref name="holder"/> still holds (it stopped): they return to the free list on the
+    /// owner's next rent, so this may run on any thread.</summary>
+    public int Reclaim(DmaOwner holder)
+    {
+        if (ReferenceEquals(holder, Owner)) return 0;
+        int n = 0;
+        for (int slot = 0; slot < Count; slot++)
+            if (Interlocked.CompareExchange(ref _slotOwner[slot], Owner.Id, holder.Id) == holder.Id)
+            {
+                _reclaimed.Enqueue(slot);
+                n++;
+            }
+        return n;
+    }
+
+    private bool DrainReclaimed()
+    {
+        while (_reclaimed.TryDequeue(out int slot))
+            if (!_isFree[slot])
+            {
+                _isFree[slot] = true;
+                _free[_freeCount++] = slot;
+            }
+        return _freeCount > 0;
     }
 
     /// <summary>Puts a slot back on the free list; refused (false) for a slot another V-Node holds or one already free.</summary>
@@ -104,6 +139,7 @@ public sealed class FramePool
     {
         if ((uint)slot >= (uint)Count || SlotOwner(slot) != Owner.Id || _isFree[slot]) return false;
         _isFree[slot] = true;
+        Volatile.Write(ref _generation[slot], _generation[slot] + 1); // held by the owner: no transfer can race this
         _free[_freeCount++] = slot;
         return true;
     }

@@ -5,9 +5,34 @@ namespace NicScript.Host.Capabilities;
 /// <summary>A script's burst of frame buffers: what <c>tx</c> sends and <c>rxPoll</c> fills. Frames live in DMA memory.</summary>
 public sealed class FrameBurstHandle
 {
-    internal FrameBurstHandle(FrameBurst burst) => Burst = burst;
+    private readonly VNodeContext _ctx;
+
+    internal FrameBurstHandle(VNodeContext ctx, FrameBurst burst)
+    {
+        _ctx = ctx;
+        Burst = burst;
+    }
 
     internal FrameBurst Burst { get; }
+
+    /// <summary>Takes frame i out of the burst as a buffer of its own (to send to another V-Node); position i gets a fresh buffer.</summary>
+    [ScriptApi]
+    public FrameBuffer Take(int i)
+    {
+        int length = Burst.Length(Index(i));
+        return new FrameBuffer(_ctx, Burst.Pool, Burst.Take(i), length);
+    }
+
+    /// <summary>Puts a buffer (one that came back, or a reply written into it) at position i, to send; the burst's count grows to include it.</summary>
+    [ScriptApi]
+    public void Put(int i, FrameBuffer frame)
+    {
+        int at = Index(i, forWrite: true);
+        if (!ReferenceEquals(frame.Pool, Burst.Pool)) throw new ScriptCallException($"{frame} belongs to another NIC's pool");
+        frame.Frame(frame.Length); // held by us? (a denial otherwise)
+        Burst.Put(at, frame.Slot, frame.Length);
+        if (Burst.Count <= at) Burst.Count = at + 1;
+    }
 
     /// <summary>Frames in the burst (set it before <c>tx</c>).</summary>
     [ScriptApi]

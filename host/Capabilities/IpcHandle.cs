@@ -37,12 +37,26 @@ public sealed class IpcHandle
     }
 
     /// <summary>Sends a message; false when the server's queue is full (the message is dropped and counted).</summary>
+    /// <remarks>A <paramref name="frame"/> goes with it by MemShare transfer (<c>CAP_MEM_SHARE</c>): the sender loses it at once;
+    /// if the message cannot be delivered, the frame comes back to the sender.</remarks>
     [ScriptApi]
-    public bool Send(string channel, string type, string? body = null)
+    public bool Send(string channel, string type, string? body = null, FrameBuffer? frame = null)
     {
         Validate(channel);
-        if (!_router.TryGetServer(channel, out _)) throw new ScriptCallException($"ipc.send: nobody serves {channel}");
-        return _router.TryDeliver(new IpcMessage(channel, _ctx.Name, type, body));
+        if (!_router.TryGetServer(channel, out VNodeContext server)) throw new ScriptCallException($"ipc.send: nobody serves {channel}");
+        if (frame is null) return _router.TryDeliver(new IpcMessage(channel, _ctx.Name, type, body));
+
+        _ctx.Require(Manifests.CapabilityKind.MemShare);
+        frame.Frame(frame.Length); // held by us? (a denial otherwise)
+        if (ReferenceEquals(server, _ctx)) throw new ScriptCallException($"ipc.send: {channel} is served by {_ctx.Name} itself; keep the frame");
+        NicScript.Driver.Memory.DmaError e = frame.Pool.TransferSlot(frame.Slot, _ctx.DmaOwner, server.DmaOwner);
+        if (e != NicScript.Driver.Memory.DmaError.None) throw new ScriptCallException($"ipc.send: {frame}: {e}");
+        NicScript.Driver.Memory.FramePool pool = frame.Pool;
+        server.OnReleaseOnce(pool, () => pool.Reclaim(server.DmaOwner)); // if the receiver stops holding frames, they go home
+        var message = new IpcMessage(channel, _ctx.Name, type, body, new FrameBuffer(server, pool, frame.Slot, frame.Length));
+        if (_router.TryDeliver(message)) return true;
+        frame.Pool.TransferSlot(frame.Slot, server.DmaOwner, _ctx.DmaOwner); // not delivered: the frame stays ours
+        return false;
     }
 
     private static void Validate(string channel)

@@ -54,6 +54,17 @@ public sealed class VNodeContext
         lock (_releasers) _releasers.Add(release);
     }
 
+    private readonly HashSet<object> _releaseKeys = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Registers <paramref name="release"/> once per <paramref name="key"/> (e.g. a NIC pool this V-Node received frames of).</summary>
+    internal void OnReleaseOnce(object key, Action release)
+    {
+        lock (_releasers)
+        {
+            if (_releaseKeys.Add(key)) _releasers.Add(release);
+        }
+    }
+
     internal void RunReleasers()
     {
         Action[] all;

@@ -65,7 +65,7 @@ public sealed class VirtioNetHandle
         if (capacity is < 1 or > 256) throw new ScriptCallException($"burst({capacity}): capacity must be 1..256");
         var burst = new FrameBurst(Driver.Pool, capacity);
         if (!burst.Fill()) throw new ScriptCallException("burst: the frame pool is empty");
-        return new FrameBurstHandle(burst);
+        return new FrameBurstHandle(_ctx, burst);
     }
 
     /// <summary>Sends the burst's frames; returns how many went. The burst gets fresh buffers (zero copy).</summary>
@@ -79,6 +79,15 @@ public sealed class VirtioNetHandle
 
     /// <summary>Receives up to a burst of frames into <paramref name="burst"/>; returns how many.</summary>
     [ScriptApi] public int RxPoll(FrameBurstHandle burst) => Driver.RxPoll(burst.Burst);
+
+    /// <summary>Gives a frame buffer back to the NIC's pool (one that came back from another V-Node, or one not needed).</summary>
+    [ScriptApi]
+    public void Release(FrameBuffer frame)
+    {
+        if (!ReferenceEquals(frame.Pool, Driver.Pool)) throw new ScriptCallException($"{frame} belongs to another NIC's pool");
+        frame.Frame(0); // held by us? (a denial otherwise)
+        if (!Driver.Pool.Return(frame.Slot)) throw new ScriptCallException($"{frame} is already back in the pool");
+    }
 
     /// <summary>Acknowledges an INTx interrupt by reading the ISR; returns it (1: a queue, 2: config changed).</summary>
     [ScriptApi] public int AckInterrupt() => Driver.AckInterrupt();

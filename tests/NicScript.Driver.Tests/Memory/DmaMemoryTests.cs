@@ -180,11 +180,14 @@ public sealed class FramePoolTests : IDisposable
     {
         _pool.TryRent(out int slot);
         Assert.Equal(DmaError.None, _pool.TransferSlot(slot, _bridge, _stack));
-        Assert.Equal(DmaError.NotOwner, _pool.TryGetFrame(_bridge, slot, 60, out _));
-        Assert.Equal(DmaError.None, _pool.TryGetFrame(_stack, slot, 60, out _));
+        int gen = _pool.Generation(slot);
+        Assert.Equal(DmaError.NotOwner, _pool.TryGetFrame(_bridge, slot, gen, 60, out _));
+        Assert.Equal(DmaError.None, _pool.TryGetFrame(_stack, slot, gen, 60, out _));
         Assert.Equal(DmaError.NotOwner, _pool.TransferSlot(slot, _bridge, _stack)); // not the giver's any more
         Assert.False(_pool.Return(slot));                                          // the pool cannot take back what it lent
+        int before = _pool.Generation(slot);
         Assert.Equal(DmaError.None, _pool.TransferSlot(slot, _stack, _bridge));
+        Assert.Equal(DmaError.NotOwner, _pool.TryGetFrame(_bridge, slot, before - 1, 60, out _)); // a view from before it left stays dead
         Assert.True(_pool.Return(slot));
     }
 
