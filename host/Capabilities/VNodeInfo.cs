@@ -27,6 +27,10 @@ public sealed class VNodeInfo
     public bool Has(string capability) =>
         CapabilityNames.TryParse(capability, out CapabilityKind kind) && _ctx.Manifest.Grants(kind);
 
+    /// <summary>A setting from the manifest's <c>settings:</c> (or the system file's entry), or <paramref name="fallback"/>.</summary>
+    [ScriptApi]
+    public string Setting(string name, string fallback = "") => _ctx.Manifest.Settings.TryGetValue(name, out string? v) ? v : fallback;
+
     /// <summary>A monotonic clock in nanoseconds (for timestamps and measuring; not wall time).</summary>
     [ScriptApi] public double NowNs => System.Diagnostics.Stopwatch.GetTimestamp() * (1e9 / System.Diagnostics.Stopwatch.Frequency);
 

@@ -9,7 +9,7 @@ public static partial class ManifestLoader
 {
     public const int MaxIrq = 255, MaxMemMb = 4096;
 
-    private static readonly string[] TopKeys = ["vnode", "runtime", "capabilities", "storage", "observability"];
+    private static readonly string[] TopKeys = ["vnode", "runtime", "capabilities", "storage", "observability", "settings"];
     private static readonly string[] VNodeKeys = ["name", "version", "maintainer", "mode"];
     private static readonly string[] RuntimeKeys = ["entrypoint", "required_mem_mb", "max_cpu_share"];
 
@@ -106,10 +106,14 @@ public static partial class ManifestLoader
         ImmutableArray<CapabilityGrant> grants = ParseCapabilities(top["capabilities"], r);
         ImmutableArray<string> mounts = ParseStorage(top["storage"], r);
         ImmutableArray<string> metrics = ParseObservability(top["observability"], r);
+        var settings = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        if (r.Mapping(top["settings"], "settings") is { } set)
+            foreach (var (key, value) in set.Entries)
+                if (r.String(value, "settings." + key.Value) is { } v) settings[key.Value] = v;
 
         if (r.HasErrors || name is null || version is null || runtime is null) return null;
         return new VNodeManifest(fullPath, name, version, maintainer, mode, runtime, grants, mounts, metrics,
-            [.. r.Problems.Where(p => p.Severity == ProblemSeverity.Warning)]);
+            [.. r.Problems.Where(p => p.Severity == ProblemSeverity.Warning)]) { Settings = settings.ToImmutable() };
     }
 
     private static RuntimeSpec? ParseRuntime(YamlMapping? rt, ManifestReader r, string fullPath)

@@ -23,7 +23,8 @@ public sealed record RunTarget(ManifestDocument Document, ImmutableArray<VNodeMa
         {
             try
             {
-                vnodes.Add(ManifestLoader.LoadVNode(entry.ManifestPath));
+                VNodeManifest m = ManifestLoader.LoadVNode(entry.ManifestPath);
+                vnodes.Add(entry.Settings.IsEmpty ? m : m with { Settings = m.Settings.SetItems(entry.Settings) });
             }
             catch (ManifestException e)
             {

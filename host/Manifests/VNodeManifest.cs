@@ -16,6 +16,9 @@ public sealed record VNodeManifest(
     ImmutableArray<string> Metrics,
     ImmutableArray<ManifestProblem> Warnings) : ManifestDocument(Path, Warnings)
 {
+    /// <summary>Free-form settings for the script (<c>settings:</c> in the manifest; a system file's entry overrides them).</summary>
+    public ImmutableDictionary<string, string> Settings { get; init; } = ImmutableDictionary<string, string>.Empty;
+
     public bool Grants(CapabilityKind kind) => Capabilities.Any(g => g.Kind == kind);
 
     public bool GrantsPci(PciAddress address) => Capabilities.Any(g => g.Kind == CapabilityKind.HardwareIoPci && g.Pci == address);
