@@ -50,22 +50,25 @@ public static class CommandLine
         var machine = new Option<string?>("--machine") { Description = "A machine file (YAML) instead of the default machine." };
         var wire = new Option<string?>("--wire") { Description = "The default machine's wire: loopback (default) or tap:NAME (a TAP device; the Linux stack is the peer)." };
         var pcap = new Option<string?>("--pcap") { Description = "Capture the (first) wire to a pcap FILE that tshark reads." };
+        var packets = new Option<int?>("--packets") { Description = "Echo requests the built-in peer sends (a system with a peer; default 1000)." };
+        var rate = new Option<double?>("--rate") { Description = "Echo requests per second (default: as fast as replies come, 32 outstanding)." };
         var faults = new Option<string?>("--faults") { Description = "Inject faults on the (first) wire: drop=0.05,corrupt=0.01,duplicate=0,delay=0,reorder=0,seed=7,delay_ms=10." };
         var cmd = new Command("run", """
             Run a V-Node manifest or a system of V-Nodes on the default machine.
 
             Examples:
-              nicscript run manifests/hello.yml
+              nicscript run manifests/netstack.yml
+              nicscript run manifests/netstack.yml --packets 5000 --json
               nicscript run manifests/hello-cs.yml --json
               nicscript run manifests/hello.yml --duration 5s --audit audit.jsonl
               nicscript run manifests/net-bridge.yml --wire tap:nic0 --pcap run.pcap
               nicscript run manifests/net-bridge.yml --faults drop=0.05,seed=7
             """)
-        { target, json, duration, logLevel, logFile, audit, cache, machine, wire, pcap, faults };
+        { target, json, duration, logLevel, logFile, audit, cache, machine, wire, pcap, faults, packets, rate };
         cmd.SetAction((parse, cancel) => new RunCommand(cli).ExecuteAsync(new RunOptions(
             parse.GetRequiredValue(target), parse.GetValue(json), parse.GetValue(duration), parse.GetValue(logLevel),
             parse.GetValue(logFile), parse.GetValue(audit), parse.GetValue(cache), parse.GetValue(verbose),
-            parse.GetValue(machine), parse.GetValue(wire), parse.GetValue(pcap), parse.GetValue(faults)), cancel));
+            parse.GetValue(machine), parse.GetValue(wire), parse.GetValue(pcap), parse.GetValue(faults), parse.GetValue(packets), parse.GetValue(rate)), cancel));
         return cmd;
     }
 

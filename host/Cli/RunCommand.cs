@@ -27,12 +27,25 @@ public sealed class RunCommand
         string? machineFile = options.MachineFile ?? (target.Document as SystemManifest)?.MachinePath;
         MachineSpec? spec = machineFile is null ? null : MachineFileParser.Load(machineFile);
         FaultSettings? faults = options.Faults is null ? null : MachineFileParser.ParseFaults(options.Faults);
-        var (machine, owned) = MachineFactory.Build(spec, options.Wire, options.Pcap, faults, new DeviceEventLog(log));
+        PeerSpec? peerSpec = (target.Document as SystemManifest)?.Peer;
+        bool withPeer = peerSpec is not null && spec is null && options.Wire is null or "loopback";
+        if (options.Packets is { } n && n is < 1 or > 65535) throw new UserErrorException($"--packets {n}: 1..65535");
+        if (options.Rate is < 0) throw new UserErrorException($"--rate {options.Rate}: must not be negative");
+        var (machine, owned) = MachineFactory.Build(spec, withPeer ? "peer" : options.Wire, options.Pcap, faults, new DeviceEventLog(log));
         using var ownedScope = new DisposeAll(owned); // disposed after the machine: the machine flushes its wires first
         using var machineScope = machine;
         using var audit = new AuditLog(log, options.AuditFile);
         var runner = new VNodeRunner(log, new ScriptEngineFactory(options.CacheDirectory));
-        RunReport report = await runner.RunAsync(target.Name, target.VNodes, machine, audit, options.Duration, cancel);
+        using EchoPeer? peer = withPeer
+            ? new EchoPeer(peerSpec!.Ipv4, peerSpec.Target, options.Packets ?? peerSpec.Packets, options.Rate ?? peerSpec.Rate)
+            : null;
+        peer?.Attach(machine.Links[0]);
+        using var progress = peer is not null && !Console.IsErrorRedirected ? new ProgressLine(_cli.Error, peer) : null;
+        RunReport report = await runner.RunAsync(target.Name, target.VNodes, machine, audit, options.Duration, cancel,
+            peer is null ? null : () => { peer.Start(); progress?.Start(); return peer.Done; });
+        progress?.Dispose();
+        EchoPeerReport? echo = peer?.Done.IsCompletedSuccessfully == true ? peer.Done.Result : peer is null ? null : new EchoPeerReport(peer.Sent, peer.Received, peer.Sent - peer.Received, 0, 0, true, 0, 0);
+        report = report with { Peer = echo };
 
         if (options.Json)
         {
@@ -44,7 +57,32 @@ public sealed class RunCommand
         else Print(report);
         foreach (VNodeReport v in report.VNodes.Where(v => v.Status == VNodeStatus.Failed))
             _cli.Error.WriteLine($"{v.Error}");
-        return report.Succeeded ? 0 : 1;
+        if (echo is { } e && (e.Lost > 0 || e.Bad > 0 || !e.Resolved))
+            _cli.Error.WriteLine($"{target.Name}: the peer lost {e.Lost} of {e.Sent} echo requests" + (e.Bad > 0 ? $", {e.Bad} bad replies" : "") + (e.Resolved ? "" : ", ARP never answered"));
+        return report.Succeeded && echo is not { Lost: > 0 } and not { Bad: > 0 } and not { Resolved: false } ? 0 : 1;
+    }
+
+    /// <summary>A line on a terminal that says how the peer is doing while it runs.</summary>
+    private sealed class ProgressLine(TextWriter error, EchoPeer peer) : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private Task? _task;
+
+        public void Start() => _task = Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                error.Write($"\r  echo: sent {peer.Sent}/{peer.Packets}, received {peer.Received}   ");
+                try { await Task.Delay(200, _stop.Token); } catch (OperationCanceledException) { }
+            }
+            error.WriteLine($"\r  echo: sent {peer.Sent}/{peer.Packets}, received {peer.Received}   ");
+        });
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _task?.Wait(TimeSpan.FromSeconds(1));
+        }
     }
 
     private sealed class DisposeAll(IReadOnlyList<IDisposable> items) : IDisposable
@@ -73,6 +111,10 @@ public sealed class RunCommand
                 v.HandlerCalls.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(metrics));
         }
         _cli.Output.Write(table);
+        if (report.Peer is { } p)
+            _cli.Output.MarkupLine($"peer: sent [bold]{p.Sent}[/], received [bold]{p.Received}[/], lost [bold]{p.Lost}[/]" +
+                (p.Bad > 0 ? $", bad {p.Bad}" : "") + (p.Duplicates > 0 ? $", duplicates {p.Duplicates}" : "") +
+                $", round trip p50 {p.RttP50Us:0.0} µs, p99 {p.RttP99Us:0.0} µs");
         if (report.Denials.Count > 0)
             _cli.Output.MarkupLine($"[yellow]{report.Denials.Count} capability denial(s)[/]: {Markup.Escape(string.Join("; ", report.Denials.Select(d => d.Reason).Distinct()))}");
     }
@@ -132,7 +174,7 @@ public sealed class RunCommand
                 ["column"] = d.At.Column,
                 ["reason"] = d.Reason,
             });
-        return new JsonObject
+        var root = new JsonObject
         {
             ["target"] = report.Target,
             ["ok"] = report.Succeeded,
@@ -140,6 +182,17 @@ public sealed class RunCommand
             ["vnodes"] = vnodes,
             ["denials"] = denials,
         };
+        if (report.Peer is { } p)
+        {
+            root["sent"] = p.Sent;
+            root["received"] = p.Received;
+            root["lost"] = p.Lost;
+            root["bad"] = p.Bad;
+            root["duplicates"] = p.Duplicates;
+            root["rtt_p50_us"] = Math.Round(p.RttP50Us, 1);
+            root["rtt_p99_us"] = Math.Round(p.RttP99Us, 1);
+        }
+        return root;
     }
 
     private static JsonNode? JsonValueOf(object? value)

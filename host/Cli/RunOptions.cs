@@ -15,4 +15,6 @@ public sealed record RunOptions(
     string? MachineFile = null,
     string? Wire = null,
     string? Pcap = null,
-    string? Faults = null);
+    string? Faults = null,
+    int? Packets = null,
+    double? Rate = null);

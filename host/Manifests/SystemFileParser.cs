@@ -5,6 +5,17 @@ namespace NicScript.Host.Manifests;
 /// <summary>Reads a system file: <c>system {name, machine}</c> and the list of V-Node manifests to run together.</summary>
 internal static class SystemFileParser
 {
+    /// <summary>A dotted IPv4 address (a /prefix is allowed and ignored).</summary>
+    private static byte[]? Ipv4(YamlNode? node, ManifestReader r)
+    {
+        if (r.String(node, "an IPv4 address") is not { } text) return null;
+        string[] parts = text.Split('/')[0].Split('.');
+        if (parts.Length == 4 && parts.All(x => byte.TryParse(x, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)))
+            return parts.Select(x => byte.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        r.Error(node!, $"'{text}' is not an IPv4 address");
+        return null;
+    }
+
     public static SystemManifest? Parse(YamlMapping top, ManifestReader r, string fullPath)
     {
         r.Mode = ManifestMode.Strict;
@@ -12,9 +23,20 @@ internal static class SystemFileParser
         r.Keys(top, "the system file", ["system", "vnodes"], ["system", "vnodes"]);
 
         string? name = null, machine = null;
+        PeerSpec? peer = null;
         if (r.Mapping(top["system"], "system") is { } sys)
         {
-            r.Keys(sys, "system", ["name", "machine"], ["name"]);
+            r.Keys(sys, "system", ["name", "machine", "peer"], ["name"]);
+            if (r.Mapping(sys["peer"], "system.peer") is { } p)
+            {
+                r.Keys(p, "system.peer", ["ipv4", "target", "packets", "rate"], ["ipv4", "target"]);
+                byte[]? ip = Ipv4(p["ipv4"], r), target = Ipv4(p["target"], r);
+                long packets = r.Integer(p["packets"], "system.peer.packets") ?? 1000;
+                if (packets is < 1 or > 65535) r.Error(p["packets"]!, $"system.peer.packets must be 1..65535, got {packets}");
+                double rate = r.Number(p["rate"], "system.peer.rate") ?? 0;
+                if (rate < 0) r.Error(p["rate"]!, "system.peer.rate must not be negative");
+                if (ip is not null && target is not null) peer = new PeerSpec(ip, target, (int)packets, rate);
+            }
             name = r.String(sys["name"], "system.name");
             if (r.String(sys["machine"], "system.machine") is { } m)
             {
@@ -48,6 +70,6 @@ internal static class SystemFileParser
         }
 
         if (r.HasErrors || name is null) return null;
-        return new SystemManifest(fullPath, name, machine, entries.ToImmutable(), [.. r.Problems.Where(p => p.Severity == ProblemSeverity.Warning)]);
+        return new SystemManifest(fullPath, name, machine, entries.ToImmutable(), [.. r.Problems.Where(p => p.Severity == ProblemSeverity.Warning)]) { Peer = peer };
     }
 }

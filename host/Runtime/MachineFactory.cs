@@ -48,6 +48,7 @@ public static class MachineFactory
     private static Link MakeWire(string name, string wire)
     {
         if (wire == "loopback") return Links.Loopback("loopback");
+        if (wire == "peer") return Links.Pair("peer"); // the NIC on one end, the built-in peer on the other
         if (wire.StartsWith("tap:", StringComparison.Ordinal)) return OpenTap(wire[4..], "--wire");
         throw new UserErrorException($"--wire: '{wire}' is not a wire (expected loopback or tap:NAME)");
     }

@@ -5,6 +5,9 @@ namespace NicScript.Host.Runtime;
 /// <summary>What a run did: each V-Node's outcome and metrics, and the denials on the way.</summary>
 public sealed record RunReport(string Target, TimeSpan Elapsed, IReadOnlyList<VNodeReport> VNodes, IReadOnlyList<CapabilityDenial> Denials)
 {
+    /// <summary>What the built-in peer saw, when it ran.</summary>
+    public EchoPeerReport? Peer { get; init; }
+
     public bool Succeeded => VNodes.All(v => v.Status is VNodeStatus.Completed or VNodeStatus.Stopped);
 }
 

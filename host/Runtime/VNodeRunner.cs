@@ -22,8 +22,9 @@ public sealed class VNodeRunner
 
     /// <summary>Runs <paramref name="manifests"/> on <paramref name="machine"/>; denials go to <paramref name="audit"/>.</summary>
     /// <exception cref="UserErrorException">A script does not compile or is refused by the sandbox; nothing ran.</exception>
+    /// <param name="traffic">Started once every top level has returned (the built-in peer); the run ends when it completes.</param>
     public async Task<RunReport> RunAsync(string target, IReadOnlyList<VNodeManifest> manifests, Machine machine, AuditLog audit,
-        TimeSpan? duration, CancellationToken cancel)
+        TimeSpan? duration, CancellationToken cancel, Func<Task>? traffic = null)
     {
         var broker = new CapabilityBroker(machine, audit, _log);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancel);
@@ -45,7 +46,8 @@ public sealed class VNodeRunner
                 await host.TopLevelDone.WaitAsync(cancel).ConfigureAwait(false);
             }
 
-            while (!cancel.IsCancellationRequested && !hosts.All(h => h.Finished))
+            Task? trafficDone = traffic?.Invoke();
+            while (!cancel.IsCancellationRequested && !(trafficDone?.IsCompleted ?? hosts.All(h => h.Finished)))
             {
                 if (duration is { } d && clock.Elapsed >= d) break;
                 await Task.Delay(PollInterval, CancellationToken.None).ConfigureAwait(false);
