@@ -189,6 +189,7 @@ public sealed class RunCommand
             root["lost"] = p.Lost;
             root["bad"] = p.Bad;
             root["duplicates"] = p.Duplicates;
+            root["arp_replies"] = p.ArpReplies;
             root["rtt_p50_us"] = Math.Round(p.RttP50Us, 1);
             root["rtt_p99_us"] = Math.Round(p.RttP99Us, 1);
         }

@@ -62,7 +62,7 @@ public sealed class EchoPeer : IFrameReceiver, IDisposable
         try
         {
             var clock = Stopwatch.StartNew();
-            while (Volatile.Read(ref _targetMac) is null && !_stop && clock.Elapsed < TimeSpan.FromSeconds(10))
+            while (Volatile.Read(ref _targetMac) is null && !_stop && clock.Elapsed < TimeSpan.FromSeconds(3))
             {
                 SendArp();
                 for (int i = 0; i < 100 && Volatile.Read(ref _targetMac) is null && !_stop; i++) Thread.Sleep(2);
@@ -187,7 +187,7 @@ public sealed class EchoPeer : IFrameReceiver, IDisposable
         double[] rtts = Enumerable.Range(0, Packets).Where(i => Volatile.Read(ref _replies[i]) > 0)
             .Select(i => _rttTicks[i] * 1e6 / Stopwatch.Frequency).Order().ToArray();
         double Q(double q) => rtts.Length == 0 ? 0 : rtts[Math.Min(rtts.Length - 1, (int)Math.Ceiling(q * rtts.Length) - 1)];
-        return new EchoPeerReport(Sent, Received, Sent - Received, _bad, _duplicates, _targetMac is not null, Q(0.5), Q(0.99));
+        return new EchoPeerReport(Sent, Received, Sent - Received, _bad, _duplicates, _targetMac is not null, Q(0.5), Q(0.99), Volatile.Read(ref _arpReplies));
     }
 
     public void Dispose()
@@ -198,4 +198,4 @@ public sealed class EchoPeer : IFrameReceiver, IDisposable
 }
 
 /// <summary>What the built-in peer saw: <c>sent</c>, <c>received</c>, <c>lost</c>, bad and duplicate replies, round trips in µs.</summary>
-public sealed record EchoPeerReport(int Sent, int Received, int Lost, int Bad, int Duplicates, bool Resolved, double RttP50Us, double RttP99Us);
+public sealed record EchoPeerReport(int Sent, int Received, int Lost, int Bad, int Duplicates, bool Resolved, double RttP50Us, double RttP99Us, int ArpReplies = 0);
