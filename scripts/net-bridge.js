@@ -22,8 +22,10 @@ ipc.serve("svc://net-bridge", m => {
   ipc.send("svc://aethernet", "TxPacketAck", id + " " + (sent === 1 ? "ok" : "ring-full"));
 });
 
-// 2. Reception: interrupt -> rxPoll burst -> RxPacket per frame, ownership transferred -> acknowledge the IRQ.
+// 2. Reception: interrupt -> acknowledge it -> rxPoll bursts until empty -> RxPacket per frame, ownership transferred.
+//    The ISR is read first: a frame that lands after the last poll raises the line again instead of waiting for the next.
 irq.register(11, e => {
+  nic.ackInterrupt();                   // read the ISR: the level-triggered line drops
   let n;
   while ((n = nic.rxPoll(rx)) > 0) {
     metrics.inc("packets_rx", n);
@@ -32,5 +34,4 @@ irq.register(11, e => {
       if (!ipc.send("svc://aethernet", "RxPacket", null, frame)) nic.release(frame);   // back-pressure: counted, buffer home
     }
   }
-  nic.ackInterrupt();                   // read the ISR: the level-triggered line drops
 });
