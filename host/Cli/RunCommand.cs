@@ -35,7 +35,8 @@ public sealed class RunCommand
         using var ownedScope = new DisposeAll(owned); // disposed after the machine: the machine flushes its wires first
         using var machineScope = machine;
         using var audit = new AuditLog(log, options.AuditFile);
-        var runner = new VNodeRunner(log, new ScriptEngineFactory(options.CacheDirectory));
+        if (options.Restarts is < 0 or > 100) throw new UserErrorException($"--restarts {options.Restarts}: 0..100");
+        var runner = new VNodeRunner(log, new ScriptEngineFactory(options.CacheDirectory)) { RestartLimit = options.Restarts };
         using EchoPeer? peer = withPeer
             ? new EchoPeer(peerSpec!.Ipv4, peerSpec.Target, options.Packets ?? peerSpec.Packets, options.Rate ?? peerSpec.Rate)
             : null;
@@ -159,6 +160,7 @@ public sealed class RunCommand
                 ["error"] = v.Error,
                 ["result"] = JsonValueOf(v.Result),
                 ["handler_calls"] = v.HandlerCalls,
+                ["restarts"] = v.Restarts,
                 ["metrics"] = metrics,
             });
         }

@@ -17,4 +17,5 @@ public sealed record RunOptions(
     string? Pcap = null,
     string? Faults = null,
     int? Packets = null,
-    double? Rate = null);
+    double? Rate = null,
+    int Restarts = 3);

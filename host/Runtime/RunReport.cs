@@ -13,7 +13,11 @@ public sealed record RunReport(string Target, TimeSpan Elapsed, IReadOnlyList<VN
 
 /// <summary>One V-Node's part of a <see cref="RunReport"/>.</summary>
 public sealed record VNodeReport(string Name, string Script, VNodeStatus Status, string? Error, object? Result,
-    long HandlerCalls, IReadOnlyList<Metric> Metrics);
+    long HandlerCalls, IReadOnlyList<Metric> Metrics)
+{
+    /// <summary>Times the supervisor started it again after a failure.</summary>
+    public int Restarts { get; init; }
+}
 
 public enum VNodeStatus
 {

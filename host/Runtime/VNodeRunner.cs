@@ -20,51 +20,99 @@ public sealed class VNodeRunner
         _engines = engines;
     }
 
+    /// <summary>How often a failed V-Node is started again before it stays failed (0: never).</summary>
+    public int RestartLimit { get; init; } = 3;
+
+    /// <summary>The first restart waits this long; each further one twice as long, up to 5 s.</summary>
+    public TimeSpan RestartBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Runs <paramref name="manifests"/> on <paramref name="machine"/>; denials go to <paramref name="audit"/>.</summary>
-    /// <exception cref="UserErrorException">A script does not compile or is refused by the sandbox; nothing ran.</exception>
     /// <param name="traffic">Started once every top level has returned (the built-in peer); the run ends when it completes.</param>
+    /// <exception cref="UserErrorException">A script does not compile or is refused by the sandbox; nothing ran.</exception>
+    /// <remarks>
+    /// Supervision: a V-Node that fails (its script threw, overran its budget, ...) is stopped, its DMA buffers, frames,
+    /// channels and interrupts are released, and after a backoff it starts again from its top level, up to
+    /// <see cref="RestartLimit"/> times; the other V-Nodes keep running throughout.
+    /// </remarks>
     public async Task<RunReport> RunAsync(string target, IReadOnlyList<VNodeManifest> manifests, Machine machine, AuditLog audit,
         TimeSpan? duration, CancellationToken cancel, Func<Task>? traffic = null)
     {
         var broker = new CapabilityBroker(machine, audit, _log);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        var hosts = new List<VNodeHost>();
+        var slots = new List<Slot>();
         var clock = Stopwatch.StartNew();
         try
         {
             foreach (VNodeManifest manifest in manifests) // compile everything first: a bad script means nothing runs
-            {
-                IScriptEngine engine = _engines.Create(manifest, stopping.Token);
-                VNodeContext ctx = broker.Admit(manifest);
-                hosts.Add(new VNodeHost(ctx, new VNodeGlobals(broker.Handles(ctx)), engine, _log));
-            }
+                slots.Add(new Slot(manifest, Launch(broker, manifest, stopping.Token)));
             // In listed order, each after the previous top level has returned: a service a later V-Node connects to is
             // served by then (a system lists aethernet before net-bridge).
-            foreach (VNodeHost host in hosts)
+            foreach (Slot slot in slots)
             {
-                host.Start();
-                await host.TopLevelDone.WaitAsync(cancel).ConfigureAwait(false);
+                slot.Host.Start();
+                await slot.Host.TopLevelDone.WaitAsync(cancel).ConfigureAwait(false);
             }
 
             Task? trafficDone = traffic?.Invoke();
-            while (!cancel.IsCancellationRequested && !(trafficDone?.IsCompleted ?? hosts.All(h => h.Finished)))
+            while (!cancel.IsCancellationRequested && !(trafficDone?.IsCompleted ?? slots.All(s => s.Host.Finished && !WillRestart(s))))
             {
                 if (duration is { } d && clock.Elapsed >= d) break;
+                foreach (Slot slot in slots) await SuperviseAsync(broker, slot, clock.Elapsed, stopping.Token).ConfigureAwait(false);
                 await Task.Delay(PollInterval, CancellationToken.None).ConfigureAwait(false);
             }
             stopping.Cancel();
-            foreach (VNodeHost host in hosts) await host.StopAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-            return new RunReport(target, clock.Elapsed, hosts.Select(Report).ToArray(), audit.Denials);
+            foreach (Slot slot in slots) await slot.Host.StopAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            return new RunReport(target, clock.Elapsed, slots.Select(s => Report(s.Host) with { Restarts = s.Restarts }).ToArray(), audit.Denials);
         }
         finally
         {
-            foreach (VNodeHost host in hosts)
-            {
-                int reclaimed = broker.Release(host.Context);
-                if (reclaimed > 0) _log.Debug("Reclaimed {Count} DMA buffers of {VNode}", reclaimed, host.Name);
-                host.Dispose();
-            }
+            foreach (Slot slot in slots) Retire(broker, slot.Host);
         }
+    }
+
+    private bool WillRestart(Slot slot) => slot.Host.Failed && slot.Restarts < RestartLimit;
+
+    private VNodeHost Launch(CapabilityBroker broker, VNodeManifest manifest, CancellationToken stopping)
+    {
+        IScriptEngine engine = _engines.Create(manifest, stopping);
+        VNodeContext ctx = broker.Admit(manifest);
+        return new VNodeHost(ctx, new VNodeGlobals(broker.Handles(ctx)), engine, _log);
+    }
+
+    private void Retire(CapabilityBroker broker, VNodeHost host)
+    {
+        int reclaimed = broker.Release(host.Context);
+        if (reclaimed > 0) _log.Debug("Reclaimed {Count} DMA buffers of {VNode}", reclaimed, host.Name);
+        host.Dispose();
+    }
+
+    private async Task SuperviseAsync(CapabilityBroker broker, Slot slot, TimeSpan now, CancellationToken stopping)
+    {
+        if (!WillRestart(slot)) return;
+        if (slot.RestartAt is null)
+        {
+            double backoffMs = Math.Min(5000, RestartBackoff.TotalMilliseconds * Math.Pow(2, slot.Restarts));
+            slot.RestartAt = now + TimeSpan.FromMilliseconds(backoffMs);
+            _log.Warning("{VNode} failed ({Reason}); restarting in {Backoff} ms ({Restart} of {Limit})",
+                slot.Host.Name, (slot.Host.Outcome as ScriptOutcome.Failed)?.Reason, backoffMs, slot.Restarts + 1, RestartLimit);
+            return;
+        }
+        if (now < slot.RestartAt) return;
+        await slot.Host.StopAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        Retire(broker, slot.Host); // buffers, frames, channels and interrupts go back before the new instance asks for them
+        slot.Host = Launch(broker, slot.Manifest, stopping);
+        slot.Restarts++;
+        slot.RestartAt = null;
+        _log.Information("{VNode} restarted ({Restart} of {Limit})", slot.Host.Name, slot.Restarts, RestartLimit);
+        slot.Host.Start();
+    }
+
+    private sealed class Slot(VNodeManifest manifest, VNodeHost host)
+    {
+        public VNodeManifest Manifest { get; } = manifest;
+        public VNodeHost Host { get; set; } = host;
+        public int Restarts { get; set; }
+        public TimeSpan? RestartAt { get; set; }
     }
 
     private static VNodeReport Report(VNodeHost host)
