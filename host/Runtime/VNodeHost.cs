@@ -42,6 +42,9 @@ public sealed class VNodeHost : IScriptDispatcher, IDisposable
 
     public long HandlerCalls => Interlocked.Read(ref _handlerCalls);
 
+    /// <summary>True when the top level returned without failing (a later failure came from a handler).</summary>
+    public bool Started { get; private set; }
+
     /// <summary>Completes when the top level has returned (or failed).</summary>
     public Task TopLevelDone => _topLevelDone.Task;
 
@@ -68,6 +71,7 @@ public sealed class VNodeHost : IScriptDispatcher, IDisposable
     {
         _log.Debug("Running {Script}", _engine.ScriptPath);
         ScriptOutcome outcome = Guard(() => _engine.Run(_globals));
+        Started = outcome is ScriptOutcome.Completed;
         Record(outcome, "top level");
         _topLevelDone.TrySetResult();
     }

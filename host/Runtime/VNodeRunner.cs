@@ -20,8 +20,8 @@ public sealed class VNodeRunner
         _engines = engines;
     }
 
-    /// <summary>How often a failed V-Node is started again before it stays failed (0: never).</summary>
-    public int RestartLimit { get; init; } = 3;
+    /// <summary>How often a V-Node that failed in a handler is started again before it stays failed (0: never; the CLI's default is 3).</summary>
+    public int RestartLimit { get; init; }
 
     /// <summary>The first restart waits this long; each further one twice as long, up to 5 s.</summary>
     public TimeSpan RestartBackoff { get; init; } = TimeSpan.FromMilliseconds(100);
@@ -30,7 +30,7 @@ public sealed class VNodeRunner
     /// <param name="traffic">Started once every top level has returned (the built-in peer); the run ends when it completes.</param>
     /// <exception cref="UserErrorException">A script does not compile or is refused by the sandbox; nothing ran.</exception>
     /// <remarks>
-    /// Supervision: a V-Node that fails (its script threw, overran its budget, ...) is stopped, its DMA buffers, frames,
+    /// Supervision: a V-Node that fails in a handler (its script threw, overran its budget, ...) is stopped, its DMA buffers, frames,
     /// channels and interrupts are released, and after a backoff it starts again from its top level, up to
     /// <see cref="RestartLimit"/> times; the other V-Nodes keep running throughout.
     /// </remarks>
@@ -70,7 +70,8 @@ public sealed class VNodeRunner
         }
     }
 
-    private bool WillRestart(Slot slot) => slot.Host.Failed && slot.Restarts < RestartLimit;
+    // Only a V-Node that started and then failed in a handler is restarted: a top level that fails would fail again.
+    private bool WillRestart(Slot slot) => slot.Host.Failed && slot.Host.Started && slot.Restarts < RestartLimit;
 
     private VNodeHost Launch(CapabilityBroker broker, VNodeManifest manifest, CancellationToken stopping)
     {

@@ -134,7 +134,7 @@ public sealed class SupervisionTests : IDisposable
         using var machine = Machine.CreateDefault();
         var log = new LoggerConfiguration().CreateLogger();
         using var audit = new AuditLog(log);
-        var runner = new VNodeRunner(log, new ScriptEngineFactory(_dir.File("cache"))) { RestartBackoff = TimeSpan.FromMilliseconds(10) };
+        var runner = new VNodeRunner(log, new ScriptEngineFactory(_dir.File("cache"))) { RestartLimit = 3, RestartBackoff = TimeSpan.FromMilliseconds(10) };
         RunReport report = await runner.RunAsync("t", [client, flaky], machine, audit, TimeSpan.FromSeconds(3), CancellationToken.None);
         VNodeReport c = report.VNodes[0], f = report.VNodes[1];
         Assert.Equal(VNodeStatus.Completed, c.Status);       // closed its channel after the second hello
@@ -145,13 +145,13 @@ public sealed class SupervisionTests : IDisposable
     }
 
     [Fact]
-    public async Task RestartLimit_Zero_LeavesItFailed()
+    public async Task TopLevelFailure_IsNotRestarted()
     {
         VNodeManifest bad = VNode("bad", "bad.js", "ipc.serve('svc://bad', m => {}); throw new Error('at start');");
         using var machine = Machine.CreateDefault();
         var log = new LoggerConfiguration().CreateLogger();
         using var audit = new AuditLog(log);
-        var runner = new VNodeRunner(log, new ScriptEngineFactory(_dir.File("cache"))) { RestartLimit = 0 };
+        var runner = new VNodeRunner(log, new ScriptEngineFactory(_dir.File("cache"))) { RestartLimit = 3 };
         RunReport report = await runner.RunAsync("t", [bad], machine, audit, TimeSpan.FromSeconds(3), CancellationToken.None);
         Assert.Equal((VNodeStatus.Failed, 0), (report.VNodes[0].Status, report.VNodes[0].Restarts));
         Assert.Contains("at start", report.VNodes[0].Error);
