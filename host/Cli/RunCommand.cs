@@ -37,6 +37,7 @@ public sealed class RunCommand
         using var audit = new AuditLog(log, options.AuditFile);
         if (options.Restarts is < 0 or > 100) throw new UserErrorException($"--restarts {options.Restarts}: 0..100");
         var runner = new VNodeRunner(log, new ScriptEngineFactory(options.CacheDirectory)) { RestartLimit = options.Restarts };
+        using PrometheusExporter? exporter = options.MetricsListen is { } listen ? new PrometheusExporter(listen, () => runner.Live) : null;
         using EchoPeer? peer = withPeer
             ? new EchoPeer(peerSpec!.Ipv4, peerSpec.Target, options.Packets ?? peerSpec.Packets, options.Rate ?? peerSpec.Rate)
             : null;

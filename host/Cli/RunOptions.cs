@@ -18,4 +18,5 @@ public sealed record RunOptions(
     string? Faults = null,
     int? Packets = null,
     double? Rate = null,
-    int Restarts = 3);
+    int Restarts = 3,
+    string? MetricsListen = null);

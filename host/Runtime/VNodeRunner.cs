@@ -45,6 +45,7 @@ public sealed class VNodeRunner
         {
             foreach (VNodeManifest manifest in manifests) // compile everything first: a bad script means nothing runs
                 slots.Add(new Slot(manifest, Launch(broker, manifest, stopping.Token)));
+            _slots = slots.ToArray(); // exporters read it from other threads
             // In listed order, each after the previous top level has returned: a service a later V-Node connects to is
             // served by then (a system lists aethernet before net-bridge).
             foreach (Slot slot in slots)
@@ -66,11 +67,17 @@ public sealed class VNodeRunner
         }
         finally
         {
+            _slots = [];
             foreach (Slot slot in slots) Retire(broker, slot.Host);
         }
     }
 
     // Only a V-Node that started and then failed in a handler is restarted: a top level that fails would fail again.
+    private IReadOnlyList<Slot> _slots = [];
+
+    /// <summary>The contexts of the V-Node instances running now (for exporters; changes when one restarts).</summary>
+    public IEnumerable<VNodeContext> Live => _slots.Select(s => s.Host.Context).ToArray();
+
     private bool WillRestart(Slot slot) => slot.Host.Failed && slot.Host.Started && slot.Restarts < RestartLimit;
 
     private VNodeHost Launch(CapabilityBroker broker, VNodeManifest manifest, CancellationToken stopping)
