@@ -23,6 +23,7 @@ public sealed class BenchCommand
               ring/core       post 32, publish, pop, push used, reap: the split ring alone, no copy
               loopback/cs|js  the same loopback from a C# / JavaScript script, one tx and one rxPoll call per burst
               tap/core        (root) NIC A -> TAP -> Linux bridge in a fresh namespace -> TAP -> NIC B, 64 B frames
+              netstack        echo round trips through net-bridge (JS) and aethernet (C#), from the built-in peer
 
             Examples:
               nicscript bench
@@ -51,9 +52,14 @@ public sealed class BenchCommand
         };
         if (TapBenchmark.Unavailable() is null) steps.Add(("tap 64 B (two NICs, Linux bridge)", () => TapBenchmark.Run(duration)));
         else if (!json) _cli.Error.WriteLine($"skipping tap: {TapBenchmark.Unavailable()}");
+        if (NetstackBenchmark.Find() is { } netstack)
+            steps.Add(("netstack echo (net-bridge + aethernet)", () => NetstackBenchmark.Run(netstack, 20_000, ScriptCache.DefaultDirectory())));
+        else if (!json) _cli.Error.WriteLine("skipping netstack: manifests/netstack.yml not found (run from the repository)");
         foreach (var (name, run) in steps)
         {
             if (!json) _cli.Error.WriteLine($"running {name} ...");
+            GC.Collect(); // start each row from a quiet heap: the previous row's garbage is not this one's cost
+            GC.WaitForPendingFinalizers();
             rows.Add(run());
         }
         if (json)
@@ -74,7 +80,7 @@ public sealed class BenchCommand
         table.AddColumns("scenario", "driver", "frame", "Mpps", "Gbit/s", "vs core 64 B");
         foreach (BenchResult r in rows)
             table.AddRow(r.Scenario, r.Driver, r.FrameBytes == 0 ? "-" : $"{r.FrameBytes} B", $"{r.Mpps:0.00}", r.FrameBytes == 0 ? "-" : $"{r.Gbps:0.00}",
-                r.Scenario == "loopback" && r.FrameBytes == 64 ? $"{r.Mpps / core64:0.00}x" : "");
+                r.Scenario == "loopback" && r.FrameBytes == 64 ? $"{r.Mpps / core64:0.00}x" : r.Note ?? "");
         _cli.Output.Write(table);
         return 0;
     }
