@@ -6,8 +6,22 @@ namespace NicScript.Host.Capabilities;
 public sealed class VNodeInfo
 {
     private readonly VNodeContext _ctx;
+    private readonly ScriptTimers _timers;
 
-    public VNodeInfo(VNodeContext ctx) => _ctx = ctx;
+    public VNodeInfo(VNodeContext ctx)
+    {
+        _ctx = ctx;
+        _timers = new ScriptTimers(ctx);
+    }
+
+    /// <summary>Calls <paramref name="handler"/> once on this V-Node's loop after <paramref name="ms"/> milliseconds; returns the timer's id.</summary>
+    [ScriptApi] public int After(double ms, Action handler) => _timers.Start(ms, handler, repeat: false);
+
+    /// <summary>Calls <paramref name="handler"/> on this V-Node's loop every <paramref name="ms"/> milliseconds (at least 1) until cancelled.</summary>
+    [ScriptApi] public int Every(double ms, Action handler) => _timers.Start(ms, handler, repeat: true);
+
+    /// <summary>Stops a timer; false if it already fired (one-shot) or was cancelled.</summary>
+    [ScriptApi] public bool Cancel(int timer) => _timers.Cancel(timer);
 
     [ScriptApi] public string Name => _ctx.Name;
 
