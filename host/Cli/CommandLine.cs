@@ -21,6 +21,7 @@ public static class CommandLine
         root.Subcommands.Add(Check(cli));
         root.Subcommands.Add(MachineCommand.Build(cli));
         root.Subcommands.Add(BenchCommand.Build(cli));
+        root.Subcommands.Add(ReplCommand.Build(cli));
         return root;
     }
 

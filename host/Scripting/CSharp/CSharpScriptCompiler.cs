@@ -88,6 +88,28 @@ internal static class CSharpScriptCompiler
         return compilation;
     }
 
+    /// <summary>The options every V-Node script compiles with (references, imports, Release, no unsafe, sibling-only #load).</summary>
+    internal static ScriptOptions Options(string fullPath, IReadOnlyDictionary<string, string>? overrides = null) => ScriptOptions.Default
+            .WithReferences(References())
+            .WithImports(Imports)
+            .WithOptimizationLevel(OptimizationLevel.Release)
+            .WithAllowUnsafe(false)
+            .WithEmitDebugInformation(true)
+            .WithFilePath(fullPath)
+            .WithFileEncoding(Encoding.UTF8)
+            .WithSourceResolver(new SiblingSourceResolver(Path.GetDirectoryName(fullPath)!, overrides))
+            .WithMetadataResolver(new RefusingMetadataResolver());
+
+    /// <summary>Compile errors of <paramref name="tree"/> in <paramref name="compilation"/>, then its sandbox refusals.</summary>
+    internal static List<ScriptProblem> Problems(Compilation compilation, SyntaxTree tree, string displayFile)
+    {
+        var problems = new List<ScriptProblem>();
+        foreach (Diagnostic d in compilation.GetDiagnostics())
+            if (d.Severity == DiagnosticSeverity.Error && d.Location.SourceTree == tree) problems.Add(ToProblem(d, displayFile));
+        if (problems.Count == 0) CSharpSandbox.Check(compilation, tree, displayFile, problems);
+        return problems;
+    }
+
     private static Script<object> CreateScript(string code, string fullPath, IReadOnlyDictionary<string, string>? overrides)
     {
         ScriptOptions options = ScriptOptions.Default

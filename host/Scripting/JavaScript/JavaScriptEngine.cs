@@ -81,10 +81,37 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
 
     public ScriptOutcome Run(VNodeGlobals globals)
     {
-        foreach (PropertyInfo p in typeof(VNodeGlobals).GetProperties())
-            if (p.IsDefined(typeof(ScriptApiAttribute))) _engine.SetValue(p.Name.ToLowerInvariant(), p.GetValue(globals)); // VNode -> vnode, Pci -> pci
+        Bind(globals);
         return Guard(static s => s._engine.Evaluate(s._source, s._fileName), this, topLevel: true);
     }
+
+    /// <summary>Makes the handles the engine's globals (camelCase): <c>VNode</c> → <c>vnode</c>, <c>Pci</c> → <c>pci</c>.</summary>
+    public void Bind(VNodeGlobals globals)
+    {
+        foreach (PropertyInfo p in typeof(VNodeGlobals).GetProperties())
+            if (p.IsDefined(typeof(ScriptApiAttribute))) _engine.SetValue(p.Name.ToLowerInvariant(), p.GetValue(globals));
+    }
+
+    /// <summary>Runs more code in the same engine (the REPL): state persists; the input gets the top level's allowance.</summary>
+    public ScriptOutcome Evaluate(string code, string name) =>
+        Guard(static s => s.Item1._engine.Evaluate(s.code, s.name), (this, code, name), topLevel: true);
+
+    /// <summary>True when <paramref name="code"/> stops before it is finished (an open brace, string or call): the REPL reads on.</summary>
+    public static bool IsIncomplete(string code)
+    {
+        try
+        {
+            new Parser().ParseScript(code);
+            return false;
+        }
+        catch (ParseErrorException e)
+        {
+            return e.Description.Contains("end of input", StringComparison.OrdinalIgnoreCase) || e.Description.Contains("Unterminated", StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>Names visible at the top level (globals the script made and the handles), for completion.</summary>
+    public IEnumerable<string> GlobalNames() => _engine.Global.GetOwnPropertyKeys().Select(k => k.ToString());
 
     public ScriptOutcome Invoke<TState>(Action<TState> call, TState state, bool firstCall = false)
     {

@@ -1,0 +1,85 @@
+using System.CommandLine;
+using NicScript.Driver.Devices;
+using NicScript.Host.Manifests;
+using NicScript.Host.Repl;
+using NicScript.Host.Runtime;
+using Serilog.Events;
+
+namespace NicScript.Host.Cli;
+
+/// <summary><c>nicscript repl</c>: a live machine and a V-Node context at a prompt, in JavaScript or C#.</summary>
+/// <remarks>When standard input is not a terminal, inputs are read from it, each result printed, and the first error ends
+/// the run with exit 1 (<c>--keep-going</c> continues), so sessions replay and test.</remarks>
+public sealed class ReplCommand
+{
+    private readonly CliContext _cli;
+
+    public ReplCommand(CliContext cli) => _cli = cli;
+
+    public static Command Build(CliContext cli)
+    {
+        var lang = new Option<string>("--lang") { Description = "js or cs.", DefaultValueFactory = _ => "js" };
+        lang.AcceptOnlyFromAmong("js", "cs");
+        var manifest = new Option<string?>("--manifest") { Description = "A V-Node manifest whose grants the session gets (default: every function of the machine)." };
+        var machine = new Option<string?>("--machine") { Description = "A machine file instead of the default machine." };
+        var wire = new Option<string?>("--wire") { Description = "The default machine's wire: loopback or tap:NAME." };
+        var keepGoing = new Option<bool>("--keep-going") { Description = "With inputs from a pipe or file: carry on after an error." };
+        var cmd = new Command("repl", """
+            Evaluate JavaScript or C# against a live machine, input by input.
+
+            Examples:
+              nicscript repl
+              nicscript repl --lang cs --manifest manifests/net-bridge.yml
+              nicscript repl < session.js
+            """)
+        { lang, manifest, machine, wire, keepGoing };
+        cmd.SetAction(p => new ReplCommand(cli).Execute(p.GetValue(lang)!, p.GetValue(manifest), p.GetValue(machine), p.GetValue(wire),
+            p.GetValue(keepGoing), Console.In, Console.IsInputRedirected));
+        return cmd;
+    }
+
+    public int Execute(string lang, string? manifestPath, string? machineFile, string? wire, bool keepGoing, TextReader input, bool scripted)
+    {
+        using var log = _cli.CreateLogger(LogEventLevel.Warning, null);
+        MachineSpec? spec = machineFile is null ? null : MachineFileParser.Load(machineFile);
+        var (machine, owned) = MachineFactory.Build(spec, wire, null, null, new DeviceEventLog(log));
+        try
+        {
+            using (machine)
+            {
+                VNodeManifest manifest = manifestPath is null ? ReplSession.GrantEverything(machine) : ManifestLoader.LoadVNode(manifestPath);
+                var language = lang == "cs" ? ScriptLanguage.CSharp : ScriptLanguage.JavaScript;
+                using var session = new ReplSession(machine, manifest, language, _cli.OutputText, log);
+                _cli.Error.WriteLine($"nicscript repl ({lang}) on machine {machine.Name} as {manifest.Name}; granted: {string.Join(", ", manifest.Capabilities.Select(g => g.ToString()))}");
+                _cli.Error.WriteLine(".help lists the commands");
+                return Loop(session, input, scripted, keepGoing);
+            }
+        }
+        finally
+        {
+            foreach (IDisposable d in owned) d.Dispose();
+        }
+    }
+
+    private int Loop(ReplSession session, TextReader input, bool scripted, bool keepGoing)
+    {
+        var pending = new System.Text.StringBuilder();
+        while (!session.ExitRequested)
+        {
+            if (!scripted) _cli.Error.Write(pending.Length == 0 ? session.Prompt : "... ");
+            string? line = input.ReadLine();
+            if (line is null) break;
+            pending.Append(line).Append('\n');
+            string text = pending.ToString();
+            if (session.IsIncomplete(text)) continue;
+            pending.Clear();
+            if (!session.Submit(text) && scripted && !keepGoing) return 1;
+        }
+        if (pending.Length > 0)
+        {
+            _cli.OutputText.WriteLine("error: the input ended inside an unfinished statement");
+            return 1;
+        }
+        return 0;
+    }
+}

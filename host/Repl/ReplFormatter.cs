@@ -1,0 +1,76 @@
+using System.Collections;
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using NicScript.Host.Capabilities;
+
+namespace NicScript.Host.Repl;
+
+/// <summary>Turns a result into text people read: byte arrays as a hex dump, collections as lists, handles as property tables.</summary>
+public static class ReplFormatter
+{
+    public static string Format(object? value) => value switch
+    {
+        null => "",
+        string s => s,
+        byte[] bytes => HexDump(bytes),
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        IFormattable f when value.GetType().IsPrimitive => f.ToString(null, CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        IDictionary dict => string.Join("\n", dict.Keys.Cast<object>().Select(k => $"{k}: {Inline(dict[k])}")),
+        IEnumerable list when IsBytes(list, out byte[]? bytes) => HexDump(bytes!),
+        IEnumerable list => "[" + string.Join(", ", list.Cast<object?>().Select(Inline)) + "]",
+        _ when HasScriptApi(value.GetType()) => Properties(value),
+        _ => value.ToString() ?? "",
+    };
+
+    private static string Inline(object? v) => v switch
+    {
+        null => "null",
+        string s => $"\"{s}\"",
+        _ => Format(v).Replace('\n', ' '),
+    };
+
+    /// <summary>16 bytes a line: offset, hex, ASCII.</summary>
+    public static string HexDump(byte[] bytes)
+    {
+        var sb = new StringBuilder();
+        for (int at = 0; at < bytes.Length; at += 16)
+        {
+            int n = Math.Min(16, bytes.Length - at);
+            sb.Append(at.ToString("x4", CultureInfo.InvariantCulture)).Append("  ");
+            for (int i = 0; i < 16; i++) sb.Append(i < n ? bytes[at + i].ToString("x2", CultureInfo.InvariantCulture) + " " : "   ").Append(i == 7 ? " " : "");
+            sb.Append(' ');
+            for (int i = 0; i < n; i++) sb.Append(bytes[at + i] is >= 0x20 and < 0x7f ? (char)bytes[at + i] : '.');
+            if (at + 16 < bytes.Length) sb.Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    private static bool IsBytes(IEnumerable list, out byte[]? bytes)
+    {
+        bytes = null;
+        var items = list.Cast<object?>().ToArray();
+        if (items.Length == 0 || items.Any(i => i is not (double or int or long) || !IsByte(Convert.ToDouble(i, CultureInfo.InvariantCulture)))) return false;
+        bytes = items.Select(i => (byte)Convert.ToDouble(i, CultureInfo.InvariantCulture)).ToArray();
+        return items.Length >= 16; // a short list of small numbers reads better as a list
+    }
+
+    private static bool IsByte(double d) => d is >= 0 and <= 255 && d % 1 == 0;
+
+    private static bool HasScriptApi(Type t) => t.GetProperties().Any(p => p.IsDefined(typeof(ScriptApiAttribute)));
+
+    /// <summary>A handle's [ScriptApi] properties, one per line (a property that throws shows its error).</summary>
+    private static string Properties(object value)
+    {
+        var sb = new StringBuilder(value.GetType().Name);
+        foreach (PropertyInfo p in value.GetType().GetProperties().Where(p => p.IsDefined(typeof(ScriptApiAttribute)) && p.GetIndexParameters().Length == 0))
+        {
+            string shown;
+            try { shown = Inline(p.GetValue(value)); }
+            catch (TargetInvocationException e) { shown = "(" + e.InnerException?.Message + ")"; }
+            sb.Append("\n  ").Append(char.ToLowerInvariant(p.Name[0])).Append(p.Name[1..]).Append(": ").Append(shown);
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,253 @@
+using System.Text;
+using NicScript.Driver;
+using NicScript.Driver.Wire;
+using NicScript.Host.Capabilities;
+using NicScript.Host.Manifests;
+using NicScript.Host.Runtime;
+using NicScript.Host.Scripting;
+using Serilog;
+
+namespace NicScript.Host.Repl;
+
+/// <summary>One REPL session: a V-Node context on a live machine, an evaluator per language, dot-commands, what was accepted.</summary>
+/// <remarks>
+/// Inputs and handlers run on the session's own V-Node loop, one at a time, so a handler registered at the prompt fires
+/// in the background between inputs; what it prints goes to the same output. The session never ends the process: an
+/// error is a line, and the next input comes.
+/// </remarks>
+public sealed class ReplSession : IScriptDispatcher, IDisposable
+{
+    private readonly Machine _machine;
+    private readonly VNodeManifest _manifest;
+    private readonly AuditLog _audit;
+    private readonly ILogger _log;
+    private readonly CapabilityBroker _broker;
+    private readonly VNodeLoop _loop = new("repl");
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<string> _accepted = new();
+    private readonly object _writeLock = new();
+    private VNodeContext _ctx = null!;
+    private VNodeGlobals _globals = null!;
+    private IReplEvaluator _evaluator = null!;
+    private PcapWriter? _capture;
+
+    public ReplSession(Machine machine, VNodeManifest manifest, ScriptLanguage language, TextWriter output, ILogger log)
+    {
+        _machine = machine;
+        _manifest = manifest;
+        _log = log;
+        Output = output;
+        _audit = new AuditLog(log);
+        _broker = new CapabilityBroker(machine, _audit, log);
+        Start(language);
+    }
+
+    public TextWriter Output { get; }
+
+    public ScriptLanguage Language => _evaluator.Language;
+
+    public VNodeGlobals Globals => _globals;
+
+    /// <summary>The inputs that evaluated without error, in order (what <c>.save</c> writes).</summary>
+    public IReadOnlyList<string> Accepted => _accepted;
+
+    public bool ExitRequested { get; private set; }
+
+    public string Prompt => Language == ScriptLanguage.JavaScript ? "js> " : "cs> ";
+
+    /// <summary>A REPL context that grants every function, line and vector of <paramref name="machine"/>.</summary>
+    public static VNodeManifest GrantEverything(Machine machine)
+    {
+        var grants = new List<CapabilityGrant>();
+        var at = SourceSpan.None("repl");
+        foreach (CapabilityKind k in new[] { CapabilityKind.NetworkAccess, CapabilityKind.DmaAlloc, CapabilityKind.MemShare, CapabilityKind.SyscallRaw, CapabilityKind.LogWrite })
+            grants.Add(new CapabilityGrant(k, null, null, at));
+        grants.AddRange(machine.Pci.Functions.Select(f => new CapabilityGrant(CapabilityKind.HardwareIoPci, f.Address, null, at)));
+        grants.AddRange(machine.Interrupts.Keys.Order().Select(n => new CapabilityGrant(CapabilityKind.IrqRegister, null, n, at)));
+        return new VNodeManifest(Path.Combine(Environment.CurrentDirectory, "repl.yml"), "repl", "0.1.0", null, ManifestMode.Permissive,
+            new RuntimeSpec("repl", "repl", ScriptLanguage.JavaScript, 256, 1.0), [.. grants], [],
+            ["packets_rx", "packets_tx", "irq_latency_ns"], []);
+    }
+
+    private void Start(ScriptLanguage language)
+    {
+        _ctx = _broker.Admit(_manifest);
+        _ctx.Dispatcher = this;
+        _globals = new VNodeGlobals(_broker.Handles(_ctx));
+        MakeEvaluator(language);
+    }
+
+    private void MakeEvaluator(ScriptLanguage language)
+    {
+        var budget = ScriptBudget.ForManifest(_manifest.Runtime.MaxCpuShare, _manifest.Runtime.RequiredMemMb);
+        _evaluator = _loop.InvokeAsync<IReplEvaluator>(() => language == ScriptLanguage.JavaScript
+            ? new JavaScriptReplEvaluator(_globals, budget, _stopping.Token)
+            : new CSharpReplEvaluator(_globals, budget, _stopping.Token)).GetAwaiter().GetResult();
+        _accepted.Clear();
+    }
+
+    public bool IsIncomplete(string input) => !input.TrimStart().StartsWith('.') && _evaluator.IsIncomplete(input);
+
+    /// <summary>Runs one input (code or a dot-command); returns false when it failed (the session goes on either way).</summary>
+    public bool Submit(string input)
+    {
+        string trimmed = input.Trim();
+        if (trimmed.Length == 0) return true;
+        if (trimmed.StartsWith('.')) return Command(trimmed);
+        ScriptOutcome outcome = _loop.InvokeAsync(() => _evaluator.Evaluate(input)).GetAwaiter().GetResult();
+        switch (outcome)
+        {
+            case ScriptOutcome.Completed c:
+                _accepted.Add(input.TrimEnd());
+                string text = ReplFormatter.Format(c.Value);
+                if (text.Length > 0) Write(text);
+                return true;
+            case ScriptOutcome.Failed f:
+                Write($"error: {f.At}: {f.Reason}");
+                return false;
+            default:
+                Write("cancelled");
+                return false;
+        }
+    }
+
+    public bool Dispatch<T>(Action<T> handler, T argument) => _loop.TryPost(static s =>
+    {
+        var (session, h, arg) = ((ReplSession, Action<T>, T))s!;
+        if (session._evaluator.Invoke(h, arg) is ScriptOutcome.Failed f) session.Write($"error in a handler: {f.At}: {f.Reason}");
+    }, (this, handler, argument));
+
+    private void Write(string text)
+    {
+        lock (_writeLock)
+        {
+            Output.WriteLine(text);
+            Output.Flush();
+        }
+    }
+
+    /// <summary>Completion candidates for the word before the cursor at the end of <paramref name="line"/>: dot-commands,
+    /// globals and variables, or a global's members (camelCase in JavaScript, PascalCase in C#, from the same objects).</summary>
+    public IReadOnlyList<string> Complete(string line)
+    {
+        string word = new string(line.Reverse().TakeWhile(c => char.IsLetterOrDigit(c) || c is '_' or '.').Reverse().ToArray());
+        if (line.TrimStart().StartsWith('.') && !line.Contains(' '))
+            return Commands.Where(c => c.StartsWith(line.TrimStart(), StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
+        bool js = Language == ScriptLanguage.JavaScript;
+        string Name(string n) => js ? char.ToLowerInvariant(n[0]) + n[1..] : n;
+        int dot = word.LastIndexOf('.');
+        if (dot < 0)
+        {
+            IEnumerable<string> globals = typeof(VNodeGlobals).GetProperties().Where(p => p.IsDefined(typeof(ScriptApiAttribute), inherit: true))
+                .Select(p => js ? p.Name.ToLowerInvariant() : p.Name);
+            IEnumerable<string> variables = _loop.InvokeAsync(() => _evaluator.Variables.ToArray()).GetAwaiter().GetResult();
+            return globals.Concat(variables).Where(n => n.StartsWith(word, StringComparison.Ordinal)).Distinct().Order(StringComparer.Ordinal).ToArray();
+        }
+        string owner = word[..dot], prefix = word[(dot + 1)..];
+        var property = typeof(VNodeGlobals).GetProperties().FirstOrDefault(p => p.IsDefined(typeof(ScriptApiAttribute), inherit: true) &&
+            string.Equals(p.Name, owner, js ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal));
+        if (property is null) return [];
+        return property.PropertyType.GetMembers().Where(m => m.IsDefined(typeof(ScriptApiAttribute), inherit: true))
+            .Select(m => Name(m.Name)).Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(n => owner + "." + n).Distinct().Order(StringComparer.Ordinal).ToArray();
+    }
+
+    private static readonly string[] Commands = [".help", ".caps", ".devices", ".stats", ".pcap", ".load", ".save", ".lang", ".reset", ".exit"];
+
+    private bool Command(string line)
+    {
+        string[] words = line.Split(' ', 2, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        string arg = words.Length > 1 ? words[1] : "";
+        switch (words[0])
+        {
+            case ".help":
+                Write(Help);
+                return true;
+            case ".exit":
+                ExitRequested = true;
+                return true;
+            case ".caps":
+                Write(string.Join("\n", _manifest.Capabilities.Select(g => g.ToString())));
+                return true;
+            case ".devices":
+                Write(string.Join("\n", _machine.Pci.Functions.Select(f => $"{f.Address.Short} [{f.ClassCode:x6}] {f.VendorId:x4}:{f.DeviceId:x4} {f.Description}")));
+                return true;
+            case ".stats":
+                Write(Stats());
+                return true;
+            case ".lang" when arg is "js" or "cs":
+                _loop.InvokeAsync(() => { _evaluator.Dispose(); return 0; }).GetAwaiter().GetResult();
+                MakeEvaluator(arg == "js" ? ScriptLanguage.JavaScript : ScriptLanguage.CSharp);
+                Write($"language: {arg} (same machine and handles; variables start empty)");
+                return true;
+            case ".reset":
+                _loop.InvokeAsync(() => { _evaluator.Dispose(); return 0; }).GetAwaiter().GetResult();
+                _broker.Release(_ctx);
+                Start(Language);
+                Write("reset: fresh variables and handles; DMA buffers, handlers and channels released");
+                return true;
+            case ".load" when arg.Length > 0:
+                string code;
+                try { code = File.ReadAllText(arg); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Write($"error: {arg}: {e.Message}"); return false; }
+                return Submit(code);
+            case ".save" when arg.Length > 0:
+                try { File.WriteAllText(arg, string.Join("\n", _accepted) + "\n", Encoding.UTF8); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Write($"error: {arg}: {e.Message}"); return false; }
+                Write($"saved {_accepted.Count} input(s) to {arg}");
+                return true;
+            case ".pcap" when arg.StartsWith("start ", StringComparison.Ordinal):
+                string file = arg[6..].Trim();
+                try { _capture?.Dispose(); _capture = PcapWriter.Create(file); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Write($"error: {file}: {e.Message}"); return false; }
+                _machine.Links[0].Capture(_capture);
+                Write($"capturing {_machine.Links[0].Name} to {file}");
+                return true;
+            case ".pcap" when arg == "stop":
+                _machine.Links[0].Capture(null);
+                long frames = _capture?.Frames ?? 0;
+                _capture?.Dispose();
+                _capture = null;
+                Write($"capture stopped: {frames} frame(s)");
+                return true;
+            default:
+                Write($"error: unknown command '{line}' (.help lists them)");
+                return false;
+        }
+    }
+
+    private string Stats()
+    {
+        var sb = new StringBuilder();
+        foreach (var d in _machine.VirtioNets)
+            sb.Append($"{d.Function.Address.Short} virtio-net: tx {d.Stats.TxPacketsCount} ({d.Stats.TxErrorsCount} errors), rx {d.Stats.RxPacketsCount} ({d.Stats.RxDroppedCount} dropped), interrupts {d.Stats.InterruptsCount}, status 0x{d.Status:x2}\n");
+        foreach (Link l in _machine.Links)
+            sb.Append($"wire {l.Name}: ").Append(string.Join(", ", l.Ports.Select(p => $"port {p.Index} tx {p.TxFrames} rx {p.RxFrames}"))).Append('\n');
+        sb.Append($"repl: dma {_ctx.DmaOwner.UsedBytes} bytes; ");
+        sb.Append(string.Join(", ", _ctx.Metrics.All.Select(m => $"{m.Name} {m.Value}")));
+        return sb.ToString();
+    }
+
+    public const string Help = """
+        .help               this list
+        .caps               what this session may touch
+        .devices            the machine's PCI functions (as lspci)
+        .stats              device, wire and V-Node counters
+        .pcap start FILE    capture the wire to a pcap file; .pcap stop
+        .load FILE          run a script file in the session
+        .save FILE          write the inputs that worked, as a script that re-runs
+        .lang js|cs         switch language (same machine and handles)
+        .reset              fresh variables and handles
+        .exit               leave
+        """;
+
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _loop.InvokeAsync(() => { _evaluator.Dispose(); return 0; }).Wait(TimeSpan.FromSeconds(2));
+        _loop.Dispose();
+        _broker.Release(_ctx);
+        _capture?.Dispose();
+        _audit.Dispose();
+    }
+}
