@@ -63,6 +63,17 @@ public sealed class ReplCommand
 
     private int Loop(ReplSession session, TextReader input, bool scripted, bool keepGoing)
     {
+        if (!scripted && ReplLineEditor.IsSupported(_cli.Output))
+        {
+            var editor = new ReplLineEditor(session, _cli.Output);
+            while (!session.ExitRequested)
+            {
+                string? text = editor.ReadAsync(CancellationToken.None).GetAwaiter().GetResult();
+                if (text is null) break;
+                session.Submit(text);
+            }
+            return 0;
+        }
         var pending = new System.Text.StringBuilder();
         while (!session.ExitRequested)
         {

@@ -1,0 +1,62 @@
+using System.Diagnostics;
+
+namespace NicScript.Host.Tests.Repl;
+
+/// <summary>The REPL in a real terminal (tmux): type, press Tab, read the screen.</summary>
+[Collection(NonParallel.Name)]
+public sealed class ReplTerminalTests
+{
+    private static string Tmux(params string[] args)
+    {
+        var psi = new ProcessStartInfo("tmux") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        using Process p = Process.Start(psi)!;
+        string output = p.StandardOutput.ReadToEnd();
+        p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return output;
+    }
+
+    private static string WaitForScreen(string session, Func<string, bool> done, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        string screen = "";
+        while (clock.Elapsed < timeout)
+        {
+            screen = Tmux("capture-pane", "-t", session, "-p");
+            if (done(screen)) break;
+            Thread.Sleep(200);
+        }
+        return screen;
+    }
+
+    [SkippableFact]
+    public void Tab_CompletesAMember_AndEnterPrintsTheResult()
+    {
+        Skip.If(NicScript.Host.Tests.EndToEnd.NetNamespace.Which("tmux") is null, "needs tmux (.ci/run installs it)");
+        using var dir = new TempDir();
+        string session = "nsrepl" + Guid.NewGuid().ToString("n")[..6];
+        string nicscript = Path.Combine(AppContext.BaseDirectory, "nicscript.dll");
+        Tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "40",
+            $"XDG_DATA_HOME={dir.Path} dotnet {nicscript} repl 2>{dir.File("err")}; sleep 60");
+        try
+        {
+            WaitForScreen(session, s => s.Contains("js>"), TimeSpan.FromSeconds(30));
+            Tmux("send-keys", "-t", session, "const b = dma.al");
+            WaitForScreen(session, s => s.Contains("dma.al"), TimeSpan.FromSeconds(5));
+            Tmux("send-keys", "-t", session, "Tab");
+            string completed = WaitForScreen(session, s => s.Contains("dma.alloc"), TimeSpan.FromSeconds(10));
+            Assert.Contains("const b = dma.alloc", completed);
+            Tmux("send-keys", "-t", session, "(64); b.length * 2");
+            WaitForScreen(session, s => s.Contains("b.length * 2"), TimeSpan.FromSeconds(5));
+            Tmux("send-keys", "-t", session, "Enter");
+            string result = WaitForScreen(session, s => s.Split('\n').Any(l => l.Trim() == "128"), TimeSpan.FromSeconds(15));
+            Assert.Contains("const b = dma.alloc(64); b.length * 2", result);
+            Assert.Contains(result.Split('\n'), l => l.Trim() == "128");
+        }
+        finally
+        {
+            Tmux("kill-session", "-t", session);
+        }
+    }
+}
