@@ -68,7 +68,11 @@ public sealed class ReplCommand
             var editor = new ReplLineEditor(session, _cli.Output);
             while (!session.ExitRequested)
             {
+                session.FlushBackground();
+                session.Editing = true;
                 string? text = editor.ReadAsync(CancellationToken.None).GetAwaiter().GetResult();
+                session.Editing = false;
+                session.FlushBackground();
                 if (text is null) break;
                 session.Submit(text);
             }

@@ -1,3 +1,4 @@
+using Spectre.Console;
 using System.Collections;
 using System.Globalization;
 using System.Reflection;
@@ -14,11 +15,13 @@ public static class ReplFormatter
         null => "",
         string s => s,
         byte[] bytes => HexDump(bytes),
+        FrameBuffer frame => FrameView.Describe(frame.Read()),
         double d => d.ToString("R", CultureInfo.InvariantCulture),
         IFormattable f when value.GetType().IsPrimitive => f.ToString(null, CultureInfo.InvariantCulture),
         bool b => b ? "true" : "false",
         IDictionary dict => string.Join("\n", dict.Keys.Cast<object>().Select(k => $"{k}: {Inline(dict[k])}")),
         IEnumerable list when IsBytes(list, out byte[]? bytes) => HexDump(bytes!),
+        IEnumerable list when list.Cast<object?>().ToArray() is { Length: > 0 } items && items.All(i => i is not null && HasScriptApi(i.GetType())) && items.Select(i => i!.GetType()).Distinct().Count() == 1 => Rows(items!),
         IEnumerable list => "[" + string.Join(", ", list.Cast<object?>().Select(Inline)) + "]",
         _ when HasScriptApi(value.GetType()) => Properties(value),
         _ => value.ToString() ?? "",
@@ -60,17 +63,43 @@ public static class ReplFormatter
 
     private static bool HasScriptApi(Type t) => t.GetProperties().Any(p => p.IsDefined(typeof(ScriptApiAttribute)));
 
-    /// <summary>A handle's [ScriptApi] properties, one per line (a property that throws shows its error).</summary>
+    /// <summary>A handle's [ScriptApi] properties as a table (a property that throws shows its error).</summary>
     private static string Properties(object value)
     {
-        var sb = new StringBuilder(value.GetType().Name);
+        var table = new Spectre.Console.Table().Border(Spectre.Console.TableBorder.Rounded).Title(value.GetType().Name);
+        table.AddColumns("property", "value");
         foreach (PropertyInfo p in value.GetType().GetProperties().Where(p => p.IsDefined(typeof(ScriptApiAttribute)) && p.GetIndexParameters().Length == 0))
         {
             string shown;
             try { shown = Inline(p.GetValue(value)); }
             catch (TargetInvocationException e) { shown = "(" + e.InnerException?.Message + ")"; }
-            sb.Append("\n  ").Append(char.ToLowerInvariant(p.Name[0])).Append(p.Name[1..]).Append(": ").Append(shown);
+            table.AddRow(Spectre.Console.Markup.Escape(char.ToLowerInvariant(p.Name[0]) + p.Name[1..]), Spectre.Console.Markup.Escape(shown));
         }
-        return sb.ToString();
+        return Render(table);
+    }
+
+    /// <summary>A list of handles as one table, a column per property.</summary>
+    private static string Rows(object[] items)
+    {
+        PropertyInfo[] props = items[0].GetType().GetProperties().Where(p => p.IsDefined(typeof(ScriptApiAttribute)) && p.GetIndexParameters().Length == 0).ToArray();
+        var table = new Spectre.Console.Table().Border(Spectre.Console.TableBorder.Rounded);
+        foreach (PropertyInfo p in props) table.AddColumn(char.ToLowerInvariant(p.Name[0]) + p.Name[1..]);
+        foreach (object item in items)
+            table.AddRow(props.Select(p => { try { return Spectre.Console.Markup.Escape(Inline(p.GetValue(item))); } catch (TargetInvocationException) { return "?"; } }).ToArray());
+        return Render(table);
+    }
+
+    private static string Render(Spectre.Console.Rendering.IRenderable renderable)
+    {
+        var text = new StringWriter();
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+        {
+            Ansi = Spectre.Console.AnsiSupport.No,
+            ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
+            Out = new Spectre.Console.AnsiConsoleOutput(text),
+        });
+        console.Profile.Width = 120;
+        console.Write(renderable);
+        return text.ToString().TrimEnd();
     }
 }

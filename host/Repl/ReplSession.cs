@@ -114,8 +114,29 @@ public sealed class ReplSession : IScriptDispatcher, IDisposable
     public bool Dispatch<T>(Action<T> handler, T argument) => _loop.TryPost(static s =>
     {
         var (session, h, arg) = ((ReplSession, Action<T>, T))s!;
-        if (session._evaluator.Invoke(h, arg) is ScriptOutcome.Failed f) session.Write($"error in a handler: {f.At}: {f.Reason}");
+        if (session._evaluator.Invoke(h, arg) is ScriptOutcome.Failed f) session.Background($"error in a handler: {f.At}: {f.Reason}");
     }, (this, handler, argument));
+
+    private readonly Queue<string> _background = new();
+
+    /// <summary>While a line is being edited, what handlers print waits here, so it does not land inside the line.</summary>
+    public bool Editing { get; set; }
+
+    /// <summary>Prints what handlers printed while the user was typing (the editor calls it before each prompt).</summary>
+    public void FlushBackground()
+    {
+        lock (_writeLock)
+            while (_background.TryDequeue(out string? text)) Output.WriteLine(text);
+    }
+
+    private void Background(string text)
+    {
+        lock (_writeLock)
+        {
+            if (Editing) _background.Enqueue(text);
+            else Output.WriteLine(text);
+        }
+    }
 
     private void Write(string text)
     {
