@@ -127,6 +127,14 @@ public sealed unsafe class SplitVirtqueueDriver
         *(ushort*)(d + 14) = next;
     }
 
+    /// <summary>Reads descriptor <paramref name="index"/> back as it is in the table (for inspection).</summary>
+    public (ulong Addr, uint Len, ushort Flags, ushort Next) ReadDesc(ushort index)
+    {
+        if (index >= Size) throw new ArgumentOutOfRangeException(nameof(index));
+        byte* d = DescPtr + index * VirtqLayout.DescSize;
+        return (*(ulong*)d, *(uint*)(d + 8), *(ushort*)(d + 12), *(ushort*)(d + 14));
+    }
+
     /// <summary>Writes an available-ring entry as is (raw path): the next slot gets <paramref name="head"/>.</summary>
     public void Offer(ushort head)
     {

@@ -44,6 +44,17 @@ public sealed class VirtqHandle
     /// <summary>The next used element as <c>[id, length]</c>, or null when there is none.</summary>
     [ScriptApi] public double[]? GetUsed() => _queue.TryGetUsed(out ushort id, out uint length) ? [id, length] : null;
 
+    /// <summary>Descriptor <paramref name="index"/> as written: address, length, flags (NEXT, WRITE, INDIRECT) and next.</summary>
+    [ScriptApi]
+    public VirtqDescriptor Desc(int index)
+    {
+        if (index < 0 || index >= _queue.Size) throw new ScriptCallException($"desc({index}): the queue has {_queue.Size} descriptors");
+        var (addr, len, flags, next) = _queue.ReadDesc((ushort)index);
+        string names = string.Join("|", new[] { (VirtqLayout.DescFlagNext, "NEXT"), (VirtqLayout.DescFlagWrite, "WRITE"), (VirtqLayout.DescFlagIndirect, "INDIRECT") }
+            .Where(f => (flags & f.Item1) != 0).Select(f => f.Item2));
+        return new VirtqDescriptor(index, addr, len, names.Length == 0 ? "0" : names, next);
+    }
+
     /// <summary>Used elements waiting.</summary>
     [ScriptApi] public int UsedPending => _queue.UsedPending;
 

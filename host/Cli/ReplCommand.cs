@@ -3,7 +3,6 @@ using NicScript.Driver.Devices;
 using NicScript.Host.Manifests;
 using NicScript.Host.Repl;
 using NicScript.Host.Runtime;
-using Serilog.Events;
 
 namespace NicScript.Host.Cli;
 
@@ -40,7 +39,8 @@ public sealed class ReplCommand
 
     public int Execute(string lang, string? manifestPath, string? machineFile, string? wire, bool keepGoing, TextReader input, bool scripted)
     {
-        using var log = _cli.CreateLogger(LogEventLevel.Warning, null);
+        var sink = new ReplLogSink(_cli.Error);
+        using var log = new Serilog.LoggerConfiguration().MinimumLevel.Information().WriteTo.Sink(sink).CreateLogger();
         MachineSpec? spec = machineFile is null ? null : MachineFileParser.Load(machineFile);
         var (machine, owned) = MachineFactory.Build(spec, wire, null, null, new DeviceEventLog(log));
         try
@@ -50,6 +50,7 @@ public sealed class ReplCommand
                 VNodeManifest manifest = manifestPath is null ? ReplSession.GrantEverything(machine) : ManifestLoader.LoadVNode(manifestPath);
                 var language = lang == "cs" ? ScriptLanguage.CSharp : ScriptLanguage.JavaScript;
                 using var session = new ReplSession(machine, manifest, language, _cli.OutputText, log);
+                sink.Session = session;
                 _cli.Error.WriteLine($"nicscript repl ({lang}) on machine {machine.Name} as {manifest.Name}; granted: {string.Join(", ", manifest.Capabilities.Select(g => g.ToString()))}");
                 _cli.Error.WriteLine(".help lists the commands");
                 return Loop(session, input, scripted, keepGoing);
@@ -66,6 +67,7 @@ public sealed class ReplCommand
         if (!scripted && ReplLineEditor.IsSupported(_cli.Output))
         {
             var editor = new ReplLineEditor(session, _cli.Output);
+            session.AboveThePrompt = editor.WriteAbove;
             while (!session.ExitRequested)
             {
                 session.FlushBackground();

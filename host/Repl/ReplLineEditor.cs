@@ -32,6 +32,16 @@ public sealed class ReplLineEditor
 
     public static bool IsSupported(IAnsiConsole console) => LineEditor.IsSupported(console);
 
+    private InjectingInput? _input;
+
+    /// <summary>Prints <paramref name="text"/> on its own line above the prompt, then has the editor redraw the line being edited.</summary>
+    public void WriteAbove(string text)
+    {
+        Console.Out.Write("\r\u001b[2K" + text.Replace("\n", "\r\n") + "\r\n");
+        Console.Out.Flush();
+        _input?.Inject(new ConsoleKeyInfo('\0', ConsoleKey.F24, false, false, false)); // a key bound to nothing but a redraw
+    }
+
     public static string DefaultHistoryFile()
     {
         string? xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
@@ -43,7 +53,8 @@ public sealed class ReplLineEditor
     public async Task<string?> ReadAsync(CancellationToken cancel)
     {
         bool js = _session.Language == ScriptLanguage.JavaScript;
-        var editor = new LineEditor(_console)
+        _input ??= new InjectingInput(_console);
+        var editor = new LineEditor(_console, _input)
         {
             MultiLine = true,
             Prompt = new LineEditorPrompt(js ? "[green]js>[/]" : "[green]cs>[/]", "[grey]...[/]"),
@@ -55,6 +66,7 @@ public sealed class ReplLineEditor
         editor.KeyBindings.Add(ConsoleKey.Enter, () => new SmartEnter(editor, _session));
         editor.KeyBindings.Add(ConsoleKey.Enter, default(ConsoleModifiers), () => new SmartEnter(editor, _session));
         editor.KeyBindings.Add(ConsoleKey.R, ConsoleModifiers.Control, () => new ReverseSearch(_history));
+        editor.KeyBindings.Add(ConsoleKey.F24, default(ConsoleModifiers), () => new Redraw());
         editor.KeyBindings.Remove(ConsoleKey.Tab, null);
         editor.KeyBindings.Add(ConsoleKey.Tab, default(ConsoleModifiers), () => new CompleteWord(_session));
         string? text = await editor.ReadLine(cancel);
@@ -85,6 +97,32 @@ public sealed class ReplLineEditor
     private static string Escape(string s) => s.Replace("\\", "\\\\").Replace("\n", "\\n");
 
     private static string Unescape(string s) => s.Replace("\\n", "\n").Replace("\\\\", "\\");
+
+    /// <summary>Does nothing; the editor redraws the line after every command.</summary>
+    private sealed class Redraw : LineEditorCommand
+    {
+        public override void Execute(LineEditorContext context)
+        {
+        }
+    }
+
+    /// <summary>The terminal's keys, plus keys we inject (a redraw after printing above the prompt).</summary>
+    private sealed class InjectingInput(IAnsiConsole console) : IInputSource
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<ConsoleKeyInfo> _injected = new();
+
+        public bool ByPassProcessing => false;
+
+        public void Inject(ConsoleKeyInfo key) => _injected.Enqueue(key);
+
+        public bool IsKeyAvailable() => !_injected.IsEmpty || console.Input.IsKeyAvailable();
+
+        public ConsoleKeyInfo ReadKey()
+        {
+            if (_injected.TryDequeue(out ConsoleKeyInfo key)) return key;
+            return console.Input.ReadKey(intercept: true) ?? new ConsoleKeyInfo('\0', ConsoleKey.F24, false, false, false);
+        }
+    }
 
     /// <summary>Enter submits a complete input and starts a new line inside an unfinished one.</summary>
     private sealed class SmartEnter(LineEditor editor, ReplSession session) : LineEditorCommand

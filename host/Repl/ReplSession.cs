@@ -129,12 +129,17 @@ public sealed class ReplSession : IScriptDispatcher, IDisposable
             while (_background.TryDequeue(out string? text)) Output.WriteLine(text);
     }
 
-    private void Background(string text)
+    /// <summary>Set by the line editor: prints a line above the prompt and redraws the prompt under it.</summary>
+    public Action<string>? AboveThePrompt { get; set; }
+
+    /// <summary>Output that did not come from the input being evaluated: handlers, timers, log events.</summary>
+    public void Background(string text)
     {
         lock (_writeLock)
         {
-            if (Editing) _background.Enqueue(text);
-            else Output.WriteLine(text);
+            if (!Editing) Output.WriteLine(text);
+            else if (AboveThePrompt is { } above) above(text);
+            else _background.Enqueue(text);
         }
     }
 
