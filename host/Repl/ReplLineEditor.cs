@@ -147,8 +147,11 @@ public sealed class ReplLineEditor
                 if (!history[i].Contains(query, StringComparison.Ordinal)) continue;
                 context.SetState("search", query);
                 context.SetState("search-at", i);
+                string found = history[i].Replace('\n', ' ');
+                context.Buffer.Move(0);
                 context.Buffer.Clear(0, context.Buffer.Length);
-                context.Buffer.Insert(history[i].Replace('\n', ' '));
+                context.Buffer.Insert(found);
+                context.Buffer.Move(found.Length);
                 return;
             }
         }

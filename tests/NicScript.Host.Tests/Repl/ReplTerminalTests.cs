@@ -53,6 +53,17 @@ public sealed class ReplTerminalTests
             string result = WaitForScreen(session, s => s.Split('\n').Any(l => l.Trim() == "128"), TimeSpan.FromSeconds(15));
             Assert.Contains("const b = dma.alloc(64); b.length * 2", result);
             Assert.Contains(result.Split('\n'), l => l.Trim() == "128");
+
+            // Ctrl+R: "length *" finds the line above in the history; Enter runs it again.
+            Tmux("send-keys", "-t", session, "b = null; 21 * 2");
+            WaitForScreen(session, s => s.Contains("21 * 2"), TimeSpan.FromSeconds(5));
+            Tmux("send-keys", "-t", session, "Enter");
+            WaitForScreen(session, s => s.Split('\n').Any(l => l.Trim() == "42"), TimeSpan.FromSeconds(10));
+            Tmux("send-keys", "-t", session, "21 *");
+            WaitForScreen(session, s => s.TrimEnd().EndsWith("21 *"), TimeSpan.FromSeconds(5));
+            Tmux("send-keys", "-t", session, "C-r");
+            string found = WaitForScreen(session, s => s.Split('\n').Count(l => l.Contains("b = null; 21 * 2")) == 2, TimeSpan.FromSeconds(5));
+            Assert.Equal(2, found.Split('\n').Count(l => l.Contains("b = null; 21 * 2")));
         }
         finally
         {
