@@ -196,7 +196,7 @@ public sealed class ReplSession : IScriptDispatcher, IDisposable
                 Write(string.Join("\n", _manifest.Capabilities.Select(g => g.ToString())));
                 return true;
             case ".devices":
-                Write(string.Join("\n", _machine.Pci.Functions.Select(f => $"{f.Address.Short} [{f.ClassCode:x6}] {f.VendorId:x4}:{f.DeviceId:x4} {f.Description}")));
+                Write(string.Join("\n", _machine.Pci.Functions.Select(f => f.ToString())));
                 return true;
             case ".stats":
                 Write(Stats());

@@ -110,20 +110,8 @@ internal static class CSharpScriptCompiler
         return problems;
     }
 
-    private static Script<object> CreateScript(string code, string fullPath, IReadOnlyDictionary<string, string>? overrides)
-    {
-        ScriptOptions options = ScriptOptions.Default
-            .WithReferences(References())
-            .WithImports(Imports)
-            .WithOptimizationLevel(OptimizationLevel.Release)
-            .WithAllowUnsafe(false)
-            .WithEmitDebugInformation(true)
-            .WithFilePath(fullPath)
-            .WithFileEncoding(Encoding.UTF8)
-            .WithSourceResolver(new SiblingSourceResolver(Path.GetDirectoryName(fullPath)!, overrides))
-            .WithMetadataResolver(new RefusingMetadataResolver());
-        return CSharpScript.Create(code, options, typeof(VNodeGlobals));
-    }
+    private static Script<object> CreateScript(string code, string fullPath, IReadOnlyDictionary<string, string>? overrides) =>
+        CSharpScript.Create(code, Options(fullPath, overrides), typeof(VNodeGlobals));
 
     private static ScriptProblem ToProblem(Diagnostic d, string fullPath)
     {
