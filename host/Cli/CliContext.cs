@@ -10,12 +10,16 @@ namespace NicScript.Host.Cli;
 /// <remarks>The console is a parameter (STYLE §2.2): tests pass recording consoles and read what a user would see.</remarks>
 public sealed class CliContext
 {
-    public CliContext(IAnsiConsole output, TextWriter outputText, TextWriter error)
+    public CliContext(IAnsiConsole output, TextWriter outputText, TextWriter error, TextReader? input = null)
     {
+        Input = input ?? Console.In;
         Output = output;
         OutputText = outputText;
         Error = error;
     }
+
+    /// <summary>Standard input, for batch modes that read lines (<c>gdma decode --jsonl</c>).</summary>
+    public TextReader Input { get; }
 
     /// <summary>Results for people: tables and summaries.</summary>
     public IAnsiConsole Output { get; }

@@ -22,6 +22,7 @@ public static class CommandLine
         root.Subcommands.Add(MachineCommand.Build(cli));
         root.Subcommands.Add(BenchCommand.Build(cli));
         root.Subcommands.Add(ReplCommand.Build(cli));
+        root.Subcommands.Add(GdmaCommand.Build(cli));
         return root;
     }
 
