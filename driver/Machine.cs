@@ -1,4 +1,5 @@
 using NicScript.Driver.Devices;
+using NicScript.Driver.Devices.Mana;
 using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Interrupts;
 using NicScript.Driver.Memory;
@@ -20,6 +21,7 @@ public sealed class Machine : IDisposable
     private readonly Dictionary<int, Interrupt> _interrupts = new();
     private readonly List<Link> _links = new();
     private readonly List<VirtioNetDevice> _virtioNets = new();
+    private readonly List<ManaDevice> _manas = new();
     private int _nextVector = FirstVectorNumber;
 
     public Machine(string name = "default", IDeviceEvents? events = null)
@@ -28,6 +30,7 @@ public sealed class Machine : IDisposable
         Events = events ?? NoDeviceEvents.Instance;
         Dma = new DmaMemory();
         Pci = new PciBus();
+        Pci.Removed += f => _manas.FirstOrDefault(m => m.Function == f)?.HotRemove();
     }
 
     public string Name { get; }
@@ -44,13 +47,56 @@ public sealed class Machine : IDisposable
 
     public IReadOnlyList<VirtioNetDevice> VirtioNets => _virtioNets;
 
-    /// <summary>The default machine: virtio-net at 00:1f.0, INTx line 11, on a loopback wire (or <paramref name="wire"/>).</summary>
+    /// <summary>MANA VFs on the bus now or before (a hot-removed VF stays listed, removed).</summary>
+    public IReadOnlyList<ManaDevice> Manas => _manas;
+
+    /// <summary>The MANA VF of the default machine: PF at 00:1e.0 with SR-IOV, VF 0 at 00:1e.1.</summary>
+    public static readonly PciAddress DefaultManaPf = new(0, 0, 0x1e, 0), DefaultManaVf = new(0, 0, 0x1e, 1);
+
+    /// <summary>
+    /// The default machine: virtio-net at 00:1f.0, INTx line 11, on a loopback wire (or <paramref name="wire"/>); a MANA
+    /// PF at 00:1e.0 whose SR-IOV VF 0 sits at 00:1e.1 (MSI-X vectors after virtio-net's) on its own loopback wire.
+    /// </summary>
     public static Machine CreateDefault(IDeviceEvents? events = null, Link? wire = null)
     {
         var machine = new Machine("default", events);
         wire = machine.AddLink(wire ?? Wire.Links.Loopback("loopback"));
         machine.AddVirtioNet(new PciAddress(0, 0, 0x1f, 0), 11, [0x52, 0x54, 0x00, 0x12, 0x34, 0x56], wire);
+        Link manaWire = machine.AddLink(Wire.Links.Loopback("mana-loopback"));
+        machine.AddManaPf(DefaultManaPf, [0x00, 0x15, 0x5d, 0x00, 0x00, 0x01], manaWire, enableVfs: 1);
         return machine;
+    }
+
+    /// <summary>
+    /// Places a MANA PF (1414:00b9, configuration space and SR-IOV only) whose VFs are emulated MANA VFs plugged into
+    /// <paramref name="wire"/>; enables <paramref name="enableVfs"/> of them now, as a hypervisor would. Clearing VF Enable
+    /// in the PF's SR-IOV control hot-removes them.
+    /// </summary>
+    public SriovCapability AddManaPf(PciAddress address, byte[] mac, Link wire, int enableVfs)
+    {
+        var config = new ConfigSpace(ManaRegisters.VendorId, ManaRegisters.PfDeviceId, 0x020000);
+        var pf = new PciFunction(address, config, "Microsoft Corporation MANA Physical Function");
+        if (!Pci.TryAdd(pf)) throw new ArgumentException($"PCI address {address} is taken", nameof(address));
+        ManaDevice? made = null;
+        var sriov = new SriovCapability(pf, Pci, totalVfs: 1, firstOffset: 1, stride: 1, ManaRegisters.VfDeviceId, (vfAddress, index) =>
+        {
+            if (made is not null)
+            {
+                made.Revive(); // re-enabled: the same function comes back, reset, with the same vectors and wire port
+                return made.Function;
+            }
+            var vf = made = new ManaDevice(vfAddress, Dma, mac, Events);
+            NumberVectors(vf.Msix);
+            vf.Connect(wire);
+            _manas.Add(vf);
+            return vf.Function;
+        });
+        if (enableVfs > 0)
+        {
+            config.Write(SriovCapability.NumVfs, 2, (uint)enableVfs);
+            config.Write(SriovCapability.Control, 2, 0x0009);
+        }
+        return sriov;
     }
 
     /// <summary>The INTx line <paramref name="number"/> (0–31), made on first use.</summary>

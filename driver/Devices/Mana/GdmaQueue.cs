@@ -1,0 +1,119 @@
+using NicScript.Driver.Devices.Mana.Gdma;
+using NicScript.Driver.Memory;
+
+namespace NicScript.Driver.Devices.Mana;
+
+/// <summary>A GDMA DMA region as the device sees it: the driver's 4 KiB page list, resolved once to DMA memory.</summary>
+/// <remarks>Pages need not be contiguous; an access never straddles a page (CQEs, EQEs and WQE basic units divide 4096).</remarks>
+public sealed class GdmaDmaRegion
+{
+    private readonly DmaRegion[] _regions;
+    private readonly int[] _offsets;
+
+    internal GdmaDmaRegion(ulong handle, ulong length, DmaRegion[] regions, int[] offsets)
+    {
+        Handle = handle;
+        Length = length;
+        _regions = regions;
+        _offsets = offsets;
+    }
+
+    public ulong Handle { get; }
+
+    internal GdmaDmaRegion WithHandle(ulong handle) => new(handle, Length, _regions, _offsets);
+
+    public ulong Length { get; }
+
+    /// <summary>Queues built on this region (a region in use cannot be destroyed).</summary>
+    public int Users { get; internal set; }
+
+    /// <summary>The bytes at [<paramref name="offset"/>, +<paramref name="length"/>) inside one page; empty if freed or straddling.</summary>
+    public unsafe Span<byte> Bytes(long offset, int length)
+    {
+        long page = offset / ManaRegisters.PageSize;
+        int inPage = (int)(offset % ManaRegisters.PageSize);
+        if (offset < 0 || page >= _regions.Length || inPage + length > ManaRegisters.PageSize) return Span<byte>.Empty;
+        DmaRegion r = _regions[page];
+        if (r.IsFreed) return Span<byte>.Empty;
+        return new Span<byte>(r.Pointer + _offsets[page] + inPage, length);
+    }
+
+    /// <summary>Copies <paramref name="destination"/>.Length bytes starting at <paramref name="offset"/>, wrapping at <paramref name="ringSize"/>.</summary>
+    public bool TryCopyRing(long offset, long ringSize, Span<byte> destination)
+    {
+        for (int done = 0; done < destination.Length;)
+        {
+            long at = (offset + done) % ringSize;
+            int chunk = (int)Math.Min(destination.Length - done, ManaRegisters.PageSize - at % ManaRegisters.PageSize);
+            chunk = (int)Math.Min(chunk, ringSize - at);
+            Span<byte> src = Bytes(at, chunk);
+            if (src.IsEmpty) return false;
+            src.CopyTo(destination[done..]);
+            done += chunk;
+        }
+        return true;
+    }
+}
+
+/// <summary>One queue of the emulated VF: an EQ, a CQ, an SQ or an RQ on a DMA region.</summary>
+/// <remarks>
+/// Work queues keep the driver's producer offset (from the doorbell, a running byte count) and the device's consumer
+/// offset; CQs and EQs keep the count of entries written, from which slot and owner bits follow (gdma.md §6).
+/// </remarks>
+public sealed class GdmaQueue
+{
+    internal GdmaQueue(GdmaQueueType type, uint id, GdmaDmaRegion region, int size, int doorbellPage)
+    {
+        Type = type;
+        Id = id;
+        Region = region;
+        Size = size;
+        DoorbellPage = doorbellPage;
+    }
+
+    public GdmaQueueType Type { get; }
+
+    public uint Id { get; }
+
+    public GdmaDmaRegion Region { get; }
+
+    /// <summary>Bytes of queue memory.</summary>
+    public int Size { get; }
+
+    public int DoorbellPage { get; }
+
+    /// <summary>CQ of a work queue; parent EQ of a CQ.</summary>
+    public GdmaQueue? Parent { get; internal set; }
+
+    /// <summary>EQ: the MSI-X vector it raises.</summary>
+    public int MsixIndex { get; internal set; }
+
+    /// <summary>CQ/EQ: armed by the last doorbell; cleared when an event or interrupt is raised.</summary>
+    public bool Armed { get; internal set; }
+
+    /// <summary>CQ/EQ: entries written so far.</summary>
+    public long Produced { get; internal set; }
+
+    /// <summary>SQ/RQ: the driver's producer offset in bytes (32-bit running count from the doorbell).</summary>
+    public uint Tail { get; internal set; }
+
+    /// <summary>SQ/RQ: the device's consumer offset in bytes (same running count).</summary>
+    public uint Head { get; internal set; }
+
+    /// <summary>The wq object handle a MANA work queue was created under (0 for EQs and the HWC).</summary>
+    public ulong ObjectHandle { get; internal set; }
+
+    public bool Failed { get; internal set; }
+
+    internal int EntrySize => Type == GdmaQueueType.Eq ? ManaRegisters.EqeSize : ManaRegisters.CqeSize;
+
+    internal int Entries => Size / EntrySize;
+
+    /// <summary>CQ/EQ: the entry the next write goes to, or empty if the memory is gone.</summary>
+    internal Span<byte> NextEntry() => Region.Bytes(Produced % Entries * EntrySize, EntrySize);
+
+    /// <summary>CQ/EQ: the owner bits the next entry carries: (k / n + 1) mod 8.</summary>
+    internal uint NextOwnerBits => (uint)((Produced / Entries + 1) & ManaRegisters.OwnerBitsMask);
+
+    public override string ToString() => $"{Type} {Id} ({Size} bytes, doorbell page {DoorbellPage})";
+}

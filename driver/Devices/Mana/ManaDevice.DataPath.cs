@@ -1,0 +1,199 @@
+using System.Buffers.Binary;
+using NicScript.Driver.Devices.Mana.Gdma;
+using NicScript.Driver.Memory;
+using NicScript.Driver.Wire;
+using static NicScript.Driver.Devices.Mana.ManaRegisters;
+
+namespace NicScript.Driver.Devices.Mana;
+
+public sealed partial class ManaDevice
+{
+    private const int MaxFrame = 9216;
+    private readonly byte[] _wqe = new byte[MaxSqeSize];
+    private readonly byte[] _frame = new byte[MaxFrame];
+    private readonly byte[] _comp = new byte[60];
+
+    /// <summary>Runs an SQ from the device's head to the driver's tail: each WQE's frame goes on the wire, each gets a CQE.</summary>
+    /// <remarks>
+    /// A WQE is checked as the reference says before anything is sent: the 8-byte header (reserved bits), an inline OOB
+    /// of 8 (short) or 24 (long) bytes that decodes and names this SQ's CQ, 1–30 SGEs carrying the GPA key and
+    /// pointing into DMA memory, the whole within 512 bytes. A WQE that fails completes with an error CQE
+    /// (TX_INVALID_OOB, TX_HDR_PROCESSING_ERROR, TX_MTU_DROP, TX_VPORT_IDX_OUT_OF_RANGE); one whose size cannot be known
+    /// ends the batch (head jumps to the tail). One EQE per batch, if the CQ is armed.
+    /// </remarks>
+    private void TransmitLocked(GdmaQueue sq)
+    {
+        GdmaQueue cq = sq.Parent!;
+        while (sq.Head != sq.Tail)
+        {
+            uint at = sq.Head;
+            uint ringOffset = at % (uint)sq.Size;
+            Span<byte> wqe = _wqe;
+            if (!sq.Region.TryCopyRing(ringOffset, sq.Size, wqe[..8]) || GdmaWqeView.TryRead(wqe, out GdmaWqeView hdr) != WireError.None
+                || hdr.NumSge is 0 or > 30 || hdr.InlineOobSizeDiv4 is not (2 or 6))
+            {
+                sq.Head = sq.Tail;
+                CompleteTx(cq, sq, ringOffset, ManaCqeType.TxInvalidOob, vendorErr: 1);
+                break;
+            }
+            int oob = hdr.InlineOobSizeDiv4 * 4;
+            int size = (8 + oob + 16 * hdr.NumSge + WqeBu - 1) / WqeBu * WqeBu;
+            if (size > MaxSqeSize || (uint)size > sq.Tail - at)
+            {
+                sq.Head = sq.Tail;
+                CompleteTx(cq, sq, ringOffset, ManaCqeType.TxInvalidOob, vendorErr: 2);
+                break;
+            }
+            sq.Head += (uint)size;
+            if (!sq.Region.TryCopyRing(ringOffset, sq.Size, wqe[..size]))
+            {
+                CompleteTx(cq, sq, ringOffset, ManaCqeType.TxHdrProcessingError, vendorErr: 3);
+                continue;
+            }
+            ManaCqeType result = SendWqe(sq, cq, wqe, oob, hdr.NumSge, out uint vendorErr);
+            if (result == ManaCqeType.TxOkay && ManaTxShortOobView.TryRead(wqe[8..], out var s) == WireError.None && s.SupressTxcqeGen) continue;
+            CompleteTx(cq, sq, ringOffset, result, vendorErr);
+        }
+        NotifyLocked(cq);
+    }
+
+    private ManaCqeType SendWqe(GdmaQueue sq, GdmaQueue cq, ReadOnlySpan<byte> wqe, int oob, int sges, out uint vendorErr)
+    {
+        vendorErr = 0;
+        if (ManaTxShortOobView.TryRead(wqe[8..], out ManaTxShortOobView s) != WireError.None) return Err(10, out vendorErr);
+        if ((s.PktFmt == ManaTxPktFormat.Long) != (oob == 24)) return Err(11, out vendorErr);
+        if (oob == 24 && ManaTxLongOobView.TryRead(wqe[16..], out _) != WireError.None) return Err(12, out vendorErr);
+        if (s.VcqNum != cq.Id || s.VsqFrame != (sq.Id >> 10 & 0x3FFF)) return Err(13, out vendorErr);
+        if (!_vportTxConfigured) return ManaCqeType.TxVportDisabled;
+        if (s.ShortVpOffset != 0) return ManaCqeType.TxVportIdxOutOfRange;
+        int total = 0;
+        Span<byte> frame = _frame;
+        ReadOnlySpan<byte> single = default;
+        for (int i = 0; i < sges; i++)
+        {
+            if (GdmaSgeView.TryRead(wqe[(8 + oob + 16 * i)..], out GdmaSgeView sge) != WireError.None || sge.MemKey != GpaMkey)
+                return Err(20, out vendorErr);
+            if (total + (long)sge.Size > MaxFrame) return ManaCqeType.TxMtuDrop;
+            if (_memory.TryResolve(sge.Address, (int)sge.Size, out Span<byte> bytes) != DmaError.None)
+                return ManaCqeType.TxHdrProcessingError;
+            if (sges == 1) single = bytes; // one SGE: the frame leaves straight from the driver's buffer
+            else bytes.CopyTo(frame[total..]);
+            total += (int)sge.Size;
+        }
+        if (total < 14) return ManaCqeType.TxInvalidEthType;
+        if (total > Mtu + 18) return ManaCqeType.TxMtuDrop;
+        Interlocked.Increment(ref Stats.TxFrames);
+        Interlocked.Add(ref Stats.TxBytes, total);
+        _port?.Transmit(sges == 1 ? single : frame[..total]);
+        return ManaCqeType.TxOkay;
+    }
+
+    private ManaCqeType Err(uint code, out uint vendorErr)
+    {
+        vendorErr = code;
+        return ManaCqeType.TxInvalidOob;
+    }
+
+    private void CompleteTx(GdmaQueue cq, GdmaQueue sq, uint ringOffset, ManaCqeType type, uint vendorErr)
+    {
+        if (type != ManaCqeType.TxOkay)
+        {
+            Interlocked.Increment(ref Stats.TxErrors);
+            Fault("tx-error-cqe", $"SQ {sq.Id} offset {ringOffset}: {type} (vendor_err {vendorErr})");
+        }
+        Span<byte> c = _comp;
+        c.Clear();
+        var w = new ManaTxCompOobWriter(c);
+        w.CqeHdrCqeType = type;
+        w.CqeHdrVendorErr = vendorErr & 0xFF_FFFF;
+        w.TxWqeOffset = ringOffset / WqeBu;
+        PostCqeLocked(cq, c, sq.Id, isSq: true);
+    }
+
+    /// <summary>A frame from the wire: fills the next posted WQE of the default RQ and completes it with a mana_rxcomp_oob CQE.</summary>
+    public void Receive(ReadOnlySpan<byte> frame)
+    {
+        lock (_sync)
+        {
+            if (_removed || !_rxEnabled || _defaultRq is not { } rq)
+            {
+                Interlocked.Increment(ref Stats.RxDisabled);
+                return;
+            }
+            if (rq.Head == rq.Tail)
+            {
+                Interlocked.Increment(ref Stats.RxNoWqe);
+                return;
+            }
+            GdmaQueue cq = rq.Parent!;
+            uint at = rq.Head;
+            uint ringOffset = at % (uint)rq.Size;
+            Span<byte> wqe = _wqe.AsSpan(0, MaxRqeSize);
+            ManaCqeType type = ManaCqeType.RxOkay;
+            int written = 0;
+            if (!rq.Region.TryCopyRing(ringOffset, rq.Size, wqe[..8]) || GdmaWqeView.TryRead(wqe, out GdmaWqeView hdr) != WireError.None
+                || hdr.NumSge is 0 or > 15 || hdr.InlineOobSizeDiv4 != 2)
+            {
+                rq.Head = rq.Tail; // size unknown: the rest of the posted ring is unusable
+                type = ManaCqeType.RxTruncated;
+            }
+            else
+            {
+                int size = (16 + 16 * hdr.NumSge + WqeBu - 1) / WqeBu * WqeBu;
+                rq.Head += (uint)Math.Min(size, (int)(rq.Tail - at));
+                if (size > MaxRqeSize || !rq.Region.TryCopyRing(ringOffset, rq.Size, wqe[..size]) || BinaryPrimitives.ReadUInt64LittleEndian(wqe[8..]) != 0)
+                    type = ManaCqeType.RxTruncated;
+                else
+                    for (int i = 0; i < hdr.NumSge && written < frame.Length; i++)
+                    {
+                        if (GdmaSgeView.TryRead(wqe[(16 + 16 * i)..], out GdmaSgeView sge) != WireError.None || sge.MemKey != GpaMkey)
+                        {
+                            type = ManaCqeType.RxTruncated;
+                            break;
+                        }
+                        int n = (int)Math.Min(sge.Size, (uint)(frame.Length - written));
+                        if (_memory.TryWrite(sge.Address, frame.Slice(written, n)) != DmaError.None)
+                        {
+                            type = ManaCqeType.RxTruncated;
+                            break;
+                        }
+                        written += n;
+                    }
+                if (type == ManaCqeType.RxOkay && written < frame.Length) type = ManaCqeType.RxTruncated;
+            }
+            Span<byte> c = _comp;
+            c.Clear();
+            var w = new ManaRxcompOobWriter(c);
+            w.CqeHdrCqeType = type;
+            w.RxWqeOffset = ringOffset;
+            if (type == ManaCqeType.RxOkay)
+            {
+                w.SetPpiPktLen(0, (ushort)frame.Length);
+                ChecksumFlags(frame, ref w);
+                Interlocked.Increment(ref Stats.RxFrames);
+                Interlocked.Add(ref Stats.RxBytes, frame.Length);
+            }
+            else
+            {
+                Interlocked.Increment(ref Stats.RxErrors);
+                Fault("rx-error-cqe", $"RQ {rq.Id} offset {ringOffset}: {type}");
+            }
+            PostCqeLocked(cq, c, rq.Id, isSq: false);
+            NotifyLocked(cq);
+        }
+    }
+
+    /// <summary>Sets rx_iphdr_csum_succeed/fail for IPv4 frames, as the hardware's checksum offload reports.</summary>
+    private static void ChecksumFlags(ReadOnlySpan<byte> frame, ref ManaRxcompOobWriter w)
+    {
+        if (frame.Length < 34 || frame[12] != 0x08 || frame[13] != 0x00) return;
+        int ihl = (frame[14] & 0xF) * 4;
+        if (ihl < 20 || 14 + ihl > frame.Length) return;
+        uint sum = 0;
+        for (int i = 0; i < ihl; i += 2) sum += (uint)(frame[14 + i] << 8 | frame[15 + i]);
+        while (sum >> 16 != 0) sum = (sum & 0xFFFF) + (sum >> 16);
+        if (sum == 0xFFFF) w.RxIphdrCsumSucceed = true;
+        else w.RxIphdrCsumFail = true;
+        w.RxHashtype = 1; // NDIS_HASH_IPV4
+    }
+}

@@ -1,0 +1,180 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using NicScript.Driver.Devices.Mana.Gdma;
+using NicScript.Driver.Memory;
+using static NicScript.Driver.Devices.Mana.ManaRegisters;
+
+namespace NicScript.Driver.Devices.Mana;
+
+/// <summary>The native driver's SQ and RQ with their CQs and the shared EQ: post in bursts, one doorbell per burst.</summary>
+/// <remarks>
+/// TX WQEs are one basic unit (8-byte header, 8-byte short OOB, one SGE); RX WQEs likewise (header, 8 zero bytes,
+/// one SGE). Frame slots of 2 KiB are tied to WQE numbers (slot = WQE index mod slots), so completions need no
+/// bookkeeping beyond the offsets the CQEs carry. Allocation-free after <see cref="Start"/>.
+/// </remarks>
+public sealed class ManaQueuePair
+{
+    public delegate void FrameHandler(ReadOnlySpan<byte> frame);
+
+    private readonly ManaDriver _d;
+    private readonly DmaRegion _sqRing, _sqCqRing, _rqRing, _rqCqRing, _txBuf, _rxBuf;
+    private readonly int _slots, _sqCqEntries, _rqCqEntries;
+    private uint _sqTail, _rqTail, _sqDone;
+    private long _sqCqHead, _rqCqHead;
+
+    internal ManaQueuePair(ManaDriver d, uint sqId, uint sqCq, ulong sqObj, DmaRegion sqRing, DmaRegion sqCqRing,
+        uint rqId, uint rqCq, ulong rqObj, DmaRegion rqRing, DmaRegion rqCqRing, DmaRegion txBuf, DmaRegion rxBuf, int slots)
+    {
+        _d = d;
+        (SqId, SqCqId, SqObject, RqId, RqCqId, RqObject) = (sqId, sqCq, sqObj, rqId, rqCq, rqObj);
+        (_sqRing, _sqCqRing, _rqRing, _rqCqRing, _txBuf, _rxBuf) = (sqRing, sqCqRing, rqRing, rqCqRing, txBuf, rxBuf);
+        _slots = Math.Min(slots, Math.Min(sqRing.Length, rqRing.Length) / WqeBu);
+        _sqCqEntries = sqCqRing.Length / CqeSize;
+        _rqCqEntries = rqCqRing.Length / CqeSize;
+        _sqCqHead = _sqCqEntries;
+        _rqCqHead = _rqCqEntries;
+    }
+
+    public uint SqId { get; }
+    public uint SqCqId { get; }
+    public ulong SqObject { get; }
+    public uint RqId { get; }
+    public uint RqCqId { get; }
+    public ulong RqObject { get; }
+
+    public long TxErrors { get; private set; }
+    public long RxErrors { get; private set; }
+    public long TxCompleted { get; private set; }
+
+    /// <summary>WQEs the SQ can take now.</summary>
+    public int TxRoom => _slots - (int)((_sqTail - _sqDone) / WqeBu);
+
+    internal void Start()
+    {
+        for (int i = 0; i < _slots; i++) PostRx(i);
+        RingRq();
+        ArmCqs();
+    }
+
+    /// <summary>The DMA buffer of the TX slot the next <see cref="Post"/> uses.</summary>
+    public Span<byte> NextTxBuffer() => _d.Bytes(_txBuf, (int)(_sqTail / WqeBu % (uint)_slots) * ManaDriver.FrameSlot, ManaDriver.FrameSlot);
+
+    /// <summary>Writes one SQ WQE for <paramref name="length"/> bytes of <see cref="NextTxBuffer"/>; false when the SQ is full.</summary>
+    public bool Post(int length)
+    {
+        if (TxRoom <= 0) return false;
+        int slot = (int)(_sqTail / WqeBu % (uint)_slots);
+        Span<byte> w = _d.Bytes(_sqRing, (int)(_sqTail % (uint)_sqRing.Length), WqeBu);
+        w.Clear();
+        var hdr = new GdmaWqeWriter(w);
+        hdr.NumSge = 1;
+        hdr.InlineOobSizeDiv4 = 2;
+        var oob = new ManaTxShortOobWriter(w[8..]);
+        oob.VcqNum = SqCqId;
+        oob.VsqFrame = (ushort)(SqId >> 10 & 0x3FFF);
+        var sge = new GdmaSgeWriter(w[16..]);
+        sge.Address = _txBuf.Iova + (ulong)(slot * ManaDriver.FrameSlot);
+        sge.MemKey = _d.Mkey;
+        sge.Size = (uint)length;
+        _sqTail += WqeBu;
+        return true;
+    }
+
+    /// <summary>Copies a hand-made WQE (whole basic units) into the SQ as it is, as a test tool or testpmd's raw mode would.</summary>
+    public bool PostRaw(ReadOnlySpan<byte> wqe)
+    {
+        if (wqe.Length == 0 || wqe.Length % WqeBu != 0 || TxRoom * WqeBu < wqe.Length) return false;
+        for (int i = 0; i < wqe.Length; i += WqeBu)
+        {
+            wqe.Slice(i, WqeBu).CopyTo(_d.Bytes(_sqRing, (int)(_sqTail % (uint)_sqRing.Length), WqeBu));
+            _sqTail += WqeBu;
+        }
+        return true;
+    }
+
+    /// <summary>Rings the SQ doorbell once for everything posted since the last call.</summary>
+    public void Flush() => _d.Ring(SqDoorbell, (ulong)_sqTail << 32 | SqId, _d.DbId);
+
+    /// <summary>Reaps TX completions; returns how many (errors are counted in <see cref="TxErrors"/>).</summary>
+    public int PollTx(int budget = 64)
+    {
+        int n = 0;
+        while (n < budget && NextCqe(_sqCqRing, ref _sqCqHead, _sqCqEntries, out ReadOnlySpan<byte> cqe))
+        {
+            if ((ManaCqeType)(cqe[0] & 0x3F) != ManaCqeType.TxOkay) TxErrors++;
+            _sqDone += WqeBu;
+            n++;
+        }
+        TxCompleted += n;
+        return n;
+    }
+
+    /// <summary>Hands up to <paramref name="budget"/> received frames to <paramref name="handler"/>, reposts their WQEs, rings once.</summary>
+    public int PollRx(FrameHandler handler, int budget = 32)
+    {
+        int n = 0;
+        while (n < budget && NextCqe(_rqCqRing, ref _rqCqHead, _rqCqEntries, out ReadOnlySpan<byte> cqe))
+        {
+            uint offset = BinaryPrimitives.ReadUInt32LittleEndian(cqe[56..]);
+            int slot = (int)(offset / WqeBu % (uint)_slots);
+            if ((ManaCqeType)(cqe[0] & 0x3F) == ManaCqeType.RxOkay)
+                handler(_d.Bytes(_rxBuf, slot * ManaDriver.FrameSlot, BinaryPrimitives.ReadUInt16LittleEndian(cqe[8..])));
+            else RxErrors++;
+            PostRx(slot);
+            n++;
+        }
+        if (n > 0) RingRq();
+        return n;
+    }
+
+    /// <summary>Handles up to 5 EQEs (as mana_gd_process_eq_events), re-arms the CQs they name and the EQ.</summary>
+    public int ProcessEvents()
+    {
+        int n = 0;
+        ref long head = ref _d.EqHead;
+        while (n < 5 && _d.NextEqe(_d.EqMemory, ref head, _d.EqEntries, out GdmaEqeType type, out _))
+        {
+            n++;
+            _ = type;
+        }
+        if (n > 0)
+        {
+            ArmCqs();
+            _d.Ring(EqDoorbell, (ulong)(head % (_d.EqEntries * 8L)) << 32 | 1UL << 63 | _d.EqId, _d.DbId);
+        }
+        return n;
+    }
+
+    private void ArmCqs()
+    {
+        _d.Ring(CqDoorbell, (ulong)(_sqCqHead % (_sqCqEntries * 8L)) << 32 | 1UL << 63 | SqCqId, _d.DbId);
+        _d.Ring(CqDoorbell, (ulong)(_rqCqHead % (_rqCqEntries * 8L)) << 32 | 1UL << 63 | RqCqId, _d.DbId);
+    }
+
+    private void PostRx(int slot)
+    {
+        Span<byte> w = _d.Bytes(_rqRing, (int)(_rqTail % (uint)_rqRing.Length), WqeBu);
+        w.Clear();
+        var hdr = new GdmaWqeWriter(w);
+        hdr.NumSge = 1;
+        hdr.InlineOobSizeDiv4 = 2;
+        var sge = new GdmaSgeWriter(w[16..]);
+        sge.Address = _rxBuf.Iova + (ulong)(slot * ManaDriver.FrameSlot);
+        sge.MemKey = _d.Mkey;
+        sge.Size = ManaDriver.FrameSlot;
+        _rqTail += WqeBu;
+    }
+
+    private void RingRq() => _d.Ring(RqDoorbell, (ulong)_rqTail << 32 | RqId, _d.DbId);
+
+    private bool NextCqe(DmaRegion ring, ref long head, int entries, out ReadOnlySpan<byte> cqe)
+    {
+        Span<byte> e = _d.Bytes(ring, (int)(head % entries) * CqeSize, CqeSize);
+        uint info = Volatile.Read(ref MemoryMarshal.AsRef<uint>(e[60..])); // acquire: owner bits first
+        uint owner = info >> OwnerBitsShift, expected = (uint)(head / entries) & 7;
+        cqe = e;
+        if (owner != expected) return false;
+        head++;
+        return true;
+    }
+}
