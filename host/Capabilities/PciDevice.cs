@@ -52,6 +52,17 @@ public sealed class PciDevice
     [ScriptApi] public void WriteBar64(int bar, int offset, double value) => Live().WriteBar(bar, offset, 8, checked((ulong)value));
 
     /// <summary>The size of BAR <paramref name="bar"/> in bytes, 0 if there is none.</summary>
+    /// <summary>One store of 1, 2, 4 or 8 little-endian bytes (a 64-bit doorbell exactly, which a double cannot carry).</summary>
+    [ScriptApi]
+    public void WriteBarBytes(int bar, int offset, byte[] value)
+    {
+        CheckSize(value.Length);
+        Span<byte> v = stackalloc byte[8];
+        v.Clear();
+        value.CopyTo(v);
+        Live().WriteBar(bar, offset, value.Length, System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(v));
+    }
+
     [ScriptApi] public double BarSize(int bar) => Live().Bar(bar)?.Size ?? 0;
 
     /// <summary>Offsets of the capabilities with id <paramref name="id"/> (0x09 vendor, 0x11 MSI-X), walking the list.</summary>

@@ -2,4 +2,8 @@ namespace NicScript.Host.Capabilities;
 
 /// <summary>One V-Node's handles, as the broker made them.</summary>
 public sealed record VNodeHandles(VNodeInfo VNode, PciHandle Pci, IrqHandle Irq, DmaHandle Dma, ShareHandle Share,
-    IpcHandle Ipc, LogHandle Log, MetricsHandle Metrics, NetHandle Net);
+    IpcHandle Ipc, LogHandle Log, MetricsHandle Metrics, NetHandle Net)
+{
+    /// <summary>The GDMA codec; it needs no grant (it only touches the V-Node's own buffers).</summary>
+    public GdmaHandle Gdma { get; } = new();
+}

@@ -20,6 +20,7 @@ public sealed class VNodeGlobals
         Log = handles.Log;
         Metrics = handles.Metrics;
         Net = handles.Net;
+        Gdma = handles.Gdma;
     }
 
     [ScriptApi] public VNodeInfo VNode { get; }
@@ -31,4 +32,5 @@ public sealed class VNodeGlobals
     [ScriptApi] public LogHandle Log { get; }
     [ScriptApi] public MetricsHandle Metrics { get; }
     [ScriptApi] public NetHandle Net { get; }
+    [ScriptApi] public GdmaHandle Gdma { get; }
 }

@@ -1,0 +1,132 @@
+using System.Collections;
+using System.Globalization;
+using System.Text;
+using NicScript.Driver.Devices.Mana.Gdma;
+using NicScript.Driver.Wire;
+
+namespace NicScript.Host.Capabilities;
+
+/// <summary>The <c>gdma</c> global: the MANA/GDMA wire codec over the V-Node's own DMA buffers (gdma.md §8, one table with the CLI).</summary>
+/// <remarks>
+/// Keys are the Linux field names (<c>hdr.req.msg_type</c>, <c>cqe_info.owner_bits</c>) in both languages; fields are a
+/// JavaScript object or a C# dictionary. Encoding zeroes the structure first and range-checks every field; decoding
+/// refuses a structure whose reserved bits are set or whose enum fields are out of their set, with the reason. The
+/// codec touches only buffers the V-Node owns (the buffer checks), so it needs no capability of its own.
+/// </remarks>
+public sealed class GdmaHandle
+{
+    /// <summary>The 53 structure names.</summary>
+    [ScriptApi] public string[] Types => GdmaLayouts.All.Select(l => l.Name).ToArray();
+
+    /// <summary>Bytes of <paramref name="type"/>.</summary>
+    [ScriptApi] public int Size(string type) => Layout(type).Size;
+
+    /// <summary>Writes <paramref name="type"/> with <paramref name="fields"/> at <paramref name="offset"/> of <paramref name="buffer"/> (missing keys are 0).</summary>
+    [ScriptApi]
+    public void Encode(DmaBuffer buffer, int offset, string type, object fields)
+    {
+        GdmaLayout layout = Layout(type);
+        Span<byte> bytes = stackalloc byte[layout.Size];
+        EncodeInto(layout, fields, bytes);
+        buffer.Write(offset, bytes.ToArray());
+    }
+
+    /// <summary>The encoded bytes of <paramref name="type"/> (for a doorbell: <c>pci.writeBarBytes(0, off, gdma.encodeBytes(...))</c>).</summary>
+    [ScriptApi]
+    public byte[] EncodeBytes(string type, object fields)
+    {
+        GdmaLayout layout = Layout(type);
+        var bytes = new byte[layout.Size];
+        EncodeInto(layout, fields, bytes);
+        return bytes;
+    }
+
+    /// <summary>Decodes <paramref name="type"/> at <paramref name="offset"/>; a reserved bit set or an enum out of its set is an error naming the field.</summary>
+    [ScriptApi]
+    public GdmaFields Decode(DmaBuffer buffer, int offset, string type)
+    {
+        GdmaLayout layout = Layout(type);
+        byte[] bytes = buffer.Read(offset, layout.Size);
+        if (layout.Check(bytes, out GdmaFault fault) != WireError.None) throw new ScriptCallException($"gdma.decode: {fault}");
+        return new GdmaFields(layout, bytes);
+    }
+
+    /// <summary>Null if the bytes at <paramref name="offset"/> are a valid <paramref name="type"/>, else the reason.</summary>
+    [ScriptApi]
+    public string? Check(DmaBuffer buffer, int offset, string type)
+    {
+        GdmaLayout layout = Layout(type);
+        return layout.Check(buffer.Read(offset, layout.Size), out GdmaFault fault) == WireError.None ? null : fault.ToString();
+    }
+
+    private static GdmaLayout Layout(string type) =>
+        GdmaLayouts.TryFind(type, out GdmaLayout layout) ? layout : throw new ScriptCallException($"gdma: unknown type \"{type}\" (see `nicscript gdma types`)");
+
+    private static void EncodeInto(GdmaLayout layout, object fields, Span<byte> bytes)
+    {
+        bytes.Clear();
+        foreach (var (key, raw) in Entries(fields))
+        {
+            if (!layout.TryFindKey(key, out GdmaField field))
+                throw new ScriptCallException($"gdma.encode: {layout.Name}: {key}: unknown key{(layout.Fields.Any(f => f.Key == key) ? " (reserved fields are always 0)" : "")}");
+            ulong value = ToUnsigned(layout, key, raw);
+            if (layout.TryWrite(bytes, field, value, out GdmaFault fault) != WireError.None) throw new ScriptCallException($"gdma.encode: {fault}");
+        }
+        if (layout.Check(bytes, out GdmaFault missing) != WireError.None) throw new ScriptCallException($"gdma.encode: {missing}");
+    }
+
+    private static IEnumerable<(string, object?)> Entries(object fields) => fields switch
+    {
+        IDictionary<string, object?> d => d.Select(kv => (kv.Key, kv.Value)),
+        IDictionary d => d.Cast<DictionaryEntry>().Select(e => (e.Key as string ?? throw new ScriptCallException("gdma.encode: field names are strings"), e.Value)),
+        _ => throw new ScriptCallException("gdma.encode: fields must be an object ({ \"id\": 3 }) or a dictionary"),
+    };
+
+    private static ulong ToUnsigned(GdmaLayout layout, string key, object? raw) => raw switch
+    {
+        double d when d >= 0 && d == Math.Floor(d) && d <= 9007199254740992 => (ulong)d,
+        int i when i >= 0 => (ulong)i,
+        long l when l >= 0 => (ulong)l,
+        uint u => u,
+        ulong u => u,
+        ushort u => u,
+        byte b => b,
+        bool b => b ? 1UL : 0UL,
+        _ => throw new ScriptCallException($"gdma.encode: {layout.Name}: {key}: {raw ?? "null"} is not an unsigned integer"),
+    };
+}
+
+/// <summary>A decoded structure: its Linux field names and values (<c>f.get("cqe_info.wq_num")</c>, <c>f["cqe_info.wq_num"]</c> in C#).</summary>
+public sealed class GdmaFields
+{
+    private readonly GdmaLayout _layout;
+    private readonly byte[] _bytes;
+
+    internal GdmaFields(GdmaLayout layout, byte[] bytes)
+    {
+        _layout = layout;
+        _bytes = bytes;
+    }
+
+    [ScriptApi] public string Type => _layout.Name;
+
+    [ScriptApi] public string[] Keys => _layout.Keys.Select(f => f.Key).ToArray();
+
+    /// <summary>The value of <paramref name="key"/> (exact up to 2^53 in JavaScript).</summary>
+    [ScriptApi]
+    public double Get(string key) =>
+        _layout.TryFindKey(key, out GdmaField f) ? f.Read(_bytes) : throw new ScriptCallException($"{_layout.Name} has no field \"{key}\"");
+
+    public double this[string key] => Get(key);
+
+    /// <summary>Key/value pairs in declaration order, for display.</summary>
+    public IEnumerable<(string Key, ulong Value)> Pairs => _layout.Keys.Select(f => (f.Key, f.Read(_bytes)));
+
+    /// <summary>One flat JSON object, as <c>nicscript gdma decode</c> prints it.</summary>
+    public override string ToString()
+    {
+        var sb = new StringBuilder("{");
+        foreach (var (k, v) in Pairs) sb.Append(sb.Length > 1 ? "," : "").Append('"').Append(k).Append("\":").Append(v.ToString(CultureInfo.InvariantCulture));
+        return sb.Append('}').ToString();
+    }
+}
