@@ -78,7 +78,7 @@ public sealed class GdmaHandle
     private static IEnumerable<(string, object?)> Entries(object fields) => fields switch
     {
         IDictionary<string, object?> d => d.Select(kv => (kv.Key, kv.Value)),
-        IDictionary d => d.Cast<DictionaryEntry>().Select(e => (e.Key as string ?? throw new ScriptCallException("gdma.encode: field names are strings"), e.Value)),
+        IDictionary d => d.Keys.Cast<object>().Select(k => (k as string ?? throw new ScriptCallException("gdma.encode: field names are strings"), d[k])),
         _ => throw new ScriptCallException("gdma.encode: fields must be an object ({ \"id\": 3 }) or a dictionary"),
     };
 
@@ -117,7 +117,7 @@ public sealed class GdmaFields
     public double Get(string key) =>
         _layout.TryFindKey(key, out GdmaField f) ? f.Read(_bytes) : throw new ScriptCallException($"{_layout.Name} has no field \"{key}\"");
 
-    public double this[string key] => Get(key);
+    [ScriptApi] public double this[string key] => Get(key);
 
     /// <summary>Key/value pairs in declaration order, for display.</summary>
     public IEnumerable<(string Key, ulong Value)> Pairs => _layout.Keys.Select(f => (f.Key, f.Read(_bytes)));
