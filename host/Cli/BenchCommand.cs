@@ -20,6 +20,7 @@ public sealed class BenchCommand
         var cmd = new Command("bench", """
             Measure the data path on this machine: Mpps and Gbit/s per scenario.
               loopback/core   TX burst -> doorbell -> device copy -> loopback -> RX used ring -> RxPoll, burst 32
+              mana/core       MANA VF: 32 SQ WQEs, one doorbell -> wire -> RQ WQEs, TX/RX CQEs + EQE handling, burst 32
               ring/core       post 32, publish, pop, push used, reap: the split ring alone, no copy
               loopback/cs|js  the same loopback from a C# / JavaScript script, one tx and one rxPoll call per burst
               tap/core        (root) NIC A -> TAP -> Linux bridge in a fresh namespace -> TAP -> NIC B, 64 B frames
@@ -46,6 +47,7 @@ public sealed class BenchCommand
         {
             ("loopback core 64 B", () => CoreBenchmarks.Loopback(64, duration)),
             ("loopback core 1500 B", () => CoreBenchmarks.Loopback(1500, duration)),
+            ("mana core 64 B", () => CoreBenchmarks.Mana(64, duration)),
             ("ring core", () => CoreBenchmarks.Ring(duration)),
             ("loopback C# 64 B", () => ScriptBenchmarks.Loopback("cs", 64, Min(duration, 1.5), ScriptCache.DefaultDirectory())),
             ("loopback JavaScript 64 B", () => ScriptBenchmarks.Loopback("js", 64, Min(duration, 1.5), ScriptCache.DefaultDirectory())),
