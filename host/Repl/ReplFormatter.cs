@@ -16,6 +16,7 @@ public static class ReplFormatter
         string s => s,
         byte[] bytes => HexDump(bytes),
         FrameBuffer frame => FrameView.Describe(frame.Read()),
+        GdmaFields fields => GdmaTable(fields),
         double d => d.ToString("R", CultureInfo.InvariantCulture),
         IFormattable f when value.GetType().IsPrimitive => f.ToString(null, CultureInfo.InvariantCulture),
         bool b => b ? "true" : "false",
@@ -26,6 +27,17 @@ public static class ReplFormatter
         _ when HasScriptApi(value.GetType()) => Properties(value),
         _ => value.ToString() ?? "",
     };
+
+    /// <summary>A decoded GDMA structure (a CQE, an EQE, a request) as a field table: Linux name, decimal, hex.</summary>
+    public static string GdmaTable(GdmaFields fields)
+    {
+        var pairs = fields.Pairs.ToArray();
+        int width = Math.Max(5, pairs.Max(p => p.Key.Length));
+        var sb = new StringBuilder().Append(fields.Type).Append('\n');
+        foreach (var (key, value) in pairs)
+            sb.Append("  ").Append(key.PadRight(width)).Append("  ").Append(value.ToString(CultureInfo.InvariantCulture).PadLeft(20)).Append("  0x").Append(value.ToString("x")).Append('\n');
+        return sb.ToString().TrimEnd('\n');
+    }
 
     private static string Inline(object? v) => v switch
     {

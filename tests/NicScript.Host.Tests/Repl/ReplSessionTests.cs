@@ -29,6 +29,19 @@ public sealed class ReplSessionTests : IDisposable
         Assert.Equal("42", Repl(lang, input).Out.Trim());
 
     [Theory]
+    [InlineData("js", "const b = dma.alloc(64);\ngdma.encode(b, 0, \"gdma_cqe\", { \"cqe_data[0]\": 1, \"cqe_info.wq_num\": 5, \"cqe_info.is_sq\": 1, \"cqe_info.owner_bits\": 2 });\ngdma.decode(b, 0, \"gdma_cqe\")\n")]
+    [InlineData("cs", "var b = Dma.Alloc(64);\nGdma.Encode(b, 0, \"gdma_cqe\", new Dictionary<string, double> { [\"cqe_data[0]\"] = 1, [\"cqe_info.wq_num\"] = 5, [\"cqe_info.is_sq\"] = 1, [\"cqe_info.owner_bits\"] = 2 });\nGdma.Decode(b, 0, \"gdma_cqe\")\n")]
+    public void DecodedCqe_ShowsAsAFieldTable(string lang, string input)
+    {
+        string[] lines = Repl(lang, input).Out.Trim().Split('\n').Select(l => l.TrimEnd()).ToArray();
+        Assert.Contains("gdma_cqe", lines);
+        Assert.Contains(lines, l => l.Trim().StartsWith("cqe_info.wq_num") && l.EndsWith("5  0x5"));
+        Assert.Contains(lines, l => l.Trim().StartsWith("cqe_info.owner_bits") && l.EndsWith("2  0x2"));
+        Assert.Contains(lines, l => l.Trim().StartsWith("cqe_data[14]"));
+        Assert.DoesNotContain(lines, l => l.Contains("reserved"));
+    }
+
+    [Theory]
     [InlineData("js", "let n = 40;\nn += 2;\nn\n")]
     [InlineData("cs", "var n = 40;\nn += 2;\nn\n")]
     public void State_PersistsAcrossInputs(string lang, string input) =>
