@@ -68,7 +68,7 @@ public sealed partial class ManaDevice
         else Fault("shm-bad-header", $"dword 7 = 0x{_shm[7]:x8}");
         // The answer: same type, version 0, direction 1 (response), status; owner_is_pf clear hands the aperture back.
         _shm[7] = (type & 7) | 1u << 7 | (status & 0xFF) << 8;
-        if (status == 0 && type == 1) PostBootstrapEventsLocked(BinaryPrimitives.ReadUInt16LittleEndian(shm[26..]));
+        if (status == 0 && type == 1) PostBootstrapEventsLocked();
     }
 
     private bool EstablishHwcLocked(ReadOnlySpan<byte> shm)
@@ -118,7 +118,8 @@ public sealed partial class ManaDevice
         return 0;
     }
 
-    private void PostBootstrapEventsLocked(int vector)
+    /// <summary>Bootstrap events on the HWC EQ; INIT_DONE raises the EQ's vector (the one the SHM message named).</summary>
+    private void PostBootstrapEventsLocked()
     {
         GdmaQueue eq = _hwcEq!;
         PostEqeLocked(eq, GdmaEqeType.HwcInitEqIdDb, (uint)(HwcQueueId | HwcDoorbellPage << 16), force: false);
@@ -130,7 +131,6 @@ public sealed partial class ManaDevice
         ];
         foreach (uint item in items) PostEqeLocked(eq, GdmaEqeType.HwcInitData, item, force: false);
         PostEqeLocked(eq, GdmaEqeType.HwcInitDone, 0, force: true);
-        _ = vector;
     }
 
     private static ulong ReadU48(ReadOnlySpan<byte> b) => BinaryPrimitives.ReadUInt32LittleEndian(b) | (ulong)BinaryPrimitives.ReadUInt16LittleEndian(b[4..]) << 32;
@@ -596,7 +596,6 @@ public sealed partial class ManaDevice
     {
         private readonly uint _msgType, _activity, _devId;
         private readonly ushort _hwcMsgId;
-        private readonly uint _expected;
 
         public Answer(ReadOnlySpan<byte> req)
         {
@@ -606,7 +605,6 @@ public sealed partial class ManaDevice
             _msgType = BinaryPrimitives.ReadUInt32LittleEndian(hdr[4..]);
             _hwcMsgId = BinaryPrimitives.ReadUInt16LittleEndian(hdr[10..]);
             Version = Math.Max((ushort)1, BinaryPrimitives.ReadUInt16LittleEndian(hdr[24..]));
-            _expected = BinaryPrimitives.ReadUInt32LittleEndian(hdr[28..]);
             _devId = BinaryPrimitives.ReadUInt32LittleEndian(hdr[32..]);
             _activity = BinaryPrimitives.ReadUInt32LittleEndian(hdr[36..]);
         }
@@ -635,7 +633,6 @@ public sealed partial class ManaDevice
             BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(16), _devId);
             w.ActivityId = _activity;
             w.Status = Status;
-            _ = _expected;
             return b;
         }
     }

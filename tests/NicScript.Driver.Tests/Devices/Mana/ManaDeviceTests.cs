@@ -206,7 +206,7 @@ public sealed class ManaDeviceTests : IDisposable
         var oob = new ManaTxShortOobWriter(w.AsSpan(8));
         oob.VcqNum = q.SqCqId;
         var sge = new GdmaSgeWriter(w.AsSpan(16));
-        sge.Address = 0x1_0000_0000; // replaced below by a valid TX buffer in PostRaw's caller when needed
+        sge.Address = 0x1_0000_0000; // each case below fails before (or at) the buffer check
         sge.MemKey = ManaRegisters.GpaMkey;
         sge.Size = 64;
         spoil(w);
