@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using NicScript.Driver.Devices.Mana.Gdma;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Pci;
+using NicScript.Driver.Queues;
 using NicScript.Driver.Wire;
 using static NicScript.Driver.Devices.Mana.ManaRegisters;
 
@@ -22,7 +23,7 @@ public sealed class ManaDriver : IDisposable
     private readonly DmaOwner _owner;
     private readonly List<DmaRegion> _allocated = new();
     private DmaRegion _hwcEq = null!, _hwcCq = null!, _hwcRq = null!, _hwcSq = null!, _reqBuf = null!, _respBuf = null!;
-    private long _hwcEqHead = 256, _hwcCqHead = 64;
+    private OwnerBitRing _hwcEqRing = null!, _hwcCqRing = null!;
     private uint _hwcSqTail, _hwcRqTail;
     private ushort _msgId;
     private uint _activity;
@@ -58,6 +59,8 @@ public sealed class ManaDriver : IDisposable
         int shm = (int)_f.ReadBar(Bar, ShmOffsetRegister, 8);
         _hwcEq = Alloc(PageSize); _hwcCq = Alloc(PageSize); _hwcRq = Alloc(PageSize); _hwcSq = Alloc(PageSize);
         _reqBuf = Alloc(HwcMessageSize); _respBuf = Alloc(HwcMessageSize);
+        _hwcEqRing = Consumer(_hwcEq, EqeSize, 12);
+        _hwcCqRing = Consumer(_hwcCq, CqeSize, 60);
         EstablishHwc(shm);
         PostHwcRqWqe();
 
@@ -156,7 +159,7 @@ public sealed class ManaDriver : IDisposable
         bool done = false;
         for (int n = 0; n < 64 && !done; n++)
         {
-            if (!NextEqe(_hwcEq, ref _hwcEqHead, 256, out GdmaEqeType type, out uint detail)) throw new InvalidOperationException("HWC bootstrap: no INIT_DONE");
+            if (!NextEqe(_hwcEqRing, out GdmaEqeType type, out uint detail)) throw new InvalidOperationException("HWC bootstrap: no INIT_DONE");
             switch (type)
             {
                 case GdmaEqeType.HwcInitEqIdDb: HwcEqId = detail & 0xFFFF; break;
@@ -178,15 +181,19 @@ public sealed class ManaDriver : IDisposable
         Mkey = ManaRegisters.GpaMkey;
     }
 
-    internal bool NextEqe(DmaRegion eq, ref long head, int entries, out GdmaEqeType type, out uint detail)
+    /// <summary>A consumer over a CQ or EQ in <paramref name="memory"/>: owner bits at bit 29 of the info word.</summary>
+    internal static OwnerBitRing Consumer(DmaRegion memory, int entrySize, int infoOffset) =>
+        new(memory, 0, entrySize, memory.Length / entrySize, infoOffset, OwnerBitsShift, 3);
+
+    /// <summary>The next new EQE's type and details[0], or false when the EQ holds nothing new.</summary>
+    internal static bool NextEqe(OwnerBitRing eq, out GdmaEqeType type, out uint detail)
     {
-        Span<byte> e = Bytes(eq, (int)(head % entries) * EqeSize, EqeSize);
-        uint info = Volatile.Read(ref System.Runtime.InteropServices.MemoryMarshal.AsRef<uint>(e[12..]));
-        uint owner = info >> OwnerBitsShift, expected = (uint)(head / entries) & 7;
-        type = (GdmaEqeType)(byte)info;
+        type = default;
+        detail = 0;
+        if (eq.TryRead(out ReadOnlySpan<byte> e) != OwnerBitResult.New) return false;
+        type = (GdmaEqeType)e[12];
         detail = BinaryPrimitives.ReadUInt32LittleEndian(e);
-        if (owner != expected) return false;
-        head++;
+        eq.Advance();
         return true;
     }
 
@@ -241,10 +248,9 @@ public sealed class ManaDriver : IDisposable
         Ring(SqDoorbell, (ulong)_hwcSqTail << 32 | HwcSqId, 0);
         for (int n = 0; n < 16; n++)
         {
-            Span<byte> cqe = Bytes(_hwcCq, (int)(_hwcCqHead % 64) * CqeSize, CqeSize);
+            if (_hwcCqRing.TryRead(out ReadOnlySpan<byte> cqe) != OwnerBitResult.New) break;
+            _hwcCqRing.Advance();
             uint info = BinaryPrimitives.ReadUInt32LittleEndian(cqe[60..]);
-            if (info >> OwnerBitsShift != ((uint)(_hwcCqHead / 64) & 7)) break;
-            _hwcCqHead++;
             if ((info >> 24 & 1) != 0) continue; // SQ completion
             HwcRxOobView.TryRead(cqe, out var rx);
             int size = (int)rx.TxOobDataSize;
@@ -288,29 +294,18 @@ public sealed class ManaDriver : IDisposable
         q.EqPciMsixIndex = (uint)msix;
         GdmaCreateQueueRespView.TryRead(Request(req, GdmaCreateQueueRespView.WireSize), out var resp);
         uint id = resp.QueueIndex;
-        EqMemory = mem;
-        EqEntries = bytes / EqeSize;
+        EqRing = Consumer(mem, EqeSize, 12);
         Span<byte> t = stackalloc byte[GdmaGenerateTestEventReqView.WireSize];
         InitHdr(t.Clear2(), (uint)GdmaRequestType.GenerateTestEqe, GdmaGeneralRespView.WireSize, GdmaDeviceType.Mana);
         new GdmaGenerateTestEventReqWriter(t).QueueIndex = id;
         Request(t, GdmaGeneralRespView.WireSize);
-        if (!NextEqe(mem, ref EqHead, EqEntries, out GdmaEqeType type, out _) || type != GdmaEqeType.TestEvent)
+        if (!NextEqe(EqRing, out GdmaEqeType type, out _) || type != GdmaEqeType.TestEvent)
             throw new ManaRequestException("GENERATE_TEST_EQE", 0, "no TEST_EVENT on the new EQ");
         return id;
     }
 
-    internal DmaRegion EqMemory { get; private set; } = null!;
-    internal int EqEntries { get; private set; }
-    private long _eqHead = -1;
-
-    internal ref long EqHead
-    {
-        get
-        {
-            if (_eqHead < 0) _eqHead = EqEntries;
-            return ref _eqHead;
-        }
-    }
+    /// <summary>The data EQ's consumer side.</summary>
+    internal OwnerBitRing EqRing { get; private set; } = null!;
 
     private (uint Wq, uint Cq, ulong Obj, DmaRegion Ring, DmaRegion CqRing) CreateWqObj(GdmaQueueType type, int bytes)
     {

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using NicScript.Driver.Devices.Mana.Gdma;
 using NicScript.Driver.Memory;
+using NicScript.Driver.Queues;
 using static NicScript.Driver.Devices.Mana.ManaRegisters;
 
 namespace NicScript.Driver.Devices.Mana;
@@ -17,22 +17,20 @@ public sealed class ManaQueuePair
     public delegate void FrameHandler(ReadOnlySpan<byte> frame);
 
     private readonly ManaDriver _d;
-    private readonly DmaRegion _sqRing, _sqCqRing, _rqRing, _rqCqRing, _txBuf, _rxBuf;
-    private readonly int _slots, _sqCqEntries, _rqCqEntries;
+    private readonly DmaRegion _sqRing, _rqRing, _txBuf, _rxBuf;
+    private readonly int _slots;
+    private readonly OwnerBitRing _sqCq, _rqCq;
     private uint _sqTail, _rqTail, _sqDone;
-    private long _sqCqHead, _rqCqHead;
 
     internal ManaQueuePair(ManaDriver d, uint sqId, uint sqCq, ulong sqObj, DmaRegion sqRing, DmaRegion sqCqRing,
         uint rqId, uint rqCq, ulong rqObj, DmaRegion rqRing, DmaRegion rqCqRing, DmaRegion txBuf, DmaRegion rxBuf, int slots)
     {
         _d = d;
         (SqId, SqCqId, SqObject, RqId, RqCqId, RqObject) = (sqId, sqCq, sqObj, rqId, rqCq, rqObj);
-        (_sqRing, _sqCqRing, _rqRing, _rqCqRing, _txBuf, _rxBuf) = (sqRing, sqCqRing, rqRing, rqCqRing, txBuf, rxBuf);
+        (_sqRing, _rqRing, _txBuf, _rxBuf) = (sqRing, rqRing, txBuf, rxBuf);
         _slots = Math.Min(slots, Math.Min(sqRing.Length, rqRing.Length) / WqeBu);
-        _sqCqEntries = sqCqRing.Length / CqeSize;
-        _rqCqEntries = rqCqRing.Length / CqeSize;
-        _sqCqHead = _sqCqEntries;
-        _rqCqHead = _rqCqEntries;
+        _sqCq = ManaDriver.Consumer(sqCqRing, CqeSize, 60);
+        _rqCq = ManaDriver.Consumer(rqCqRing, CqeSize, 60);
     }
 
     public uint SqId { get; }
@@ -99,7 +97,7 @@ public sealed class ManaQueuePair
     public int PollTx(int budget = 64)
     {
         int n = 0;
-        while (n < budget && NextCqe(_sqCqRing, ref _sqCqHead, _sqCqEntries, out ReadOnlySpan<byte> cqe))
+        while (n < budget && NextCqe(_sqCq, out ReadOnlySpan<byte> cqe))
         {
             if ((ManaCqeType)(cqe[0] & 0x3F) != ManaCqeType.TxOkay) TxErrors++;
             _sqDone += WqeBu;
@@ -113,7 +111,7 @@ public sealed class ManaQueuePair
     public int PollRx(FrameHandler handler, int budget = 32)
     {
         int n = 0;
-        while (n < budget && NextCqe(_rqCqRing, ref _rqCqHead, _rqCqEntries, out ReadOnlySpan<byte> cqe))
+        while (n < budget && NextCqe(_rqCq, out ReadOnlySpan<byte> cqe))
         {
             uint offset = BinaryPrimitives.ReadUInt32LittleEndian(cqe[56..]);
             int slot = (int)(offset / WqeBu % (uint)_slots);
@@ -131,24 +129,20 @@ public sealed class ManaQueuePair
     public int ProcessEvents()
     {
         int n = 0;
-        ref long head = ref _d.EqHead;
-        while (n < 5 && _d.NextEqe(_d.EqMemory, ref head, _d.EqEntries, out GdmaEqeType type, out _))
-        {
-            n++;
-            _ = type;
-        }
+        OwnerBitRing eq = _d.EqRing;
+        while (n < 5 && ManaDriver.NextEqe(eq, out _, out _)) n++;
         if (n > 0)
         {
             ArmCqs();
-            _d.Ring(EqDoorbell, (ulong)(head % (_d.EqEntries * 8L)) << 32 | 1UL << 63 | _d.EqId, _d.DbId);
+            _d.Ring(EqDoorbell, (ulong)(eq.Head % (eq.Count * 8L)) << 32 | 1UL << 63 | _d.EqId, _d.DbId);
         }
         return n;
     }
 
     private void ArmCqs()
     {
-        _d.Ring(CqDoorbell, (ulong)(_sqCqHead % (_sqCqEntries * 8L)) << 32 | 1UL << 63 | SqCqId, _d.DbId);
-        _d.Ring(CqDoorbell, (ulong)(_rqCqHead % (_rqCqEntries * 8L)) << 32 | 1UL << 63 | RqCqId, _d.DbId);
+        _d.Ring(CqDoorbell, (ulong)(_sqCq.Head % (_sqCq.Count * 8L)) << 32 | 1UL << 63 | SqCqId, _d.DbId);
+        _d.Ring(CqDoorbell, (ulong)(_rqCq.Head % (_rqCq.Count * 8L)) << 32 | 1UL << 63 | RqCqId, _d.DbId);
     }
 
     private void PostRx(int slot)
@@ -167,14 +161,10 @@ public sealed class ManaQueuePair
 
     private void RingRq() => _d.Ring(RqDoorbell, (ulong)_rqTail << 32 | RqId, _d.DbId);
 
-    private bool NextCqe(DmaRegion ring, ref long head, int entries, out ReadOnlySpan<byte> cqe)
+    private static bool NextCqe(OwnerBitRing cq, out ReadOnlySpan<byte> cqe)
     {
-        Span<byte> e = _d.Bytes(ring, (int)(head % entries) * CqeSize, CqeSize);
-        uint info = Volatile.Read(ref MemoryMarshal.AsRef<uint>(e[60..])); // acquire: owner bits first
-        uint owner = info >> OwnerBitsShift, expected = (uint)(head / entries) & 7;
-        cqe = e;
-        if (owner != expected) return false;
-        head++;
+        if (cq.TryRead(out cqe) != OwnerBitResult.New) return false;
+        cq.Advance();
         return true;
     }
 }
