@@ -30,6 +30,7 @@ public sealed class Machine : IDisposable
         Events = events ?? NoDeviceEvents.Instance;
         Dma = new DmaMemory();
         Pci = new PciBus();
+        NetDevices = new NetDevice.NetDeviceRegistry(this);
         Pci.Removed += f => _manas.FirstOrDefault(m => m.Function == f)?.HotRemove();
     }
 
@@ -38,6 +39,9 @@ public sealed class Machine : IDisposable
     public IDeviceEvents Events { get; }
 
     public DmaMemory Dma { get; }
+
+    /// <summary>The Fuchsia-style netdevice of each network function (reference/netdevice.md), made on first use.</summary>
+    public NetDevice.NetDeviceRegistry NetDevices { get; }
 
     public PciBus Pci { get; }
 

@@ -12,7 +12,7 @@ namespace NicScript.Driver.Memory;
 /// while the <see cref="DmaMemory"/> lives: a freed block is scrubbed and pooled, so a stale pointer can only
 /// ever reach memory we still own.
 /// </remarks>
-public sealed unsafe class DmaRegion
+public sealed unsafe class DmaRegion : IDmaRegionSource
 {
     private readonly object _sync = new();
     private DmaOwner? _owner;
@@ -34,6 +34,8 @@ public sealed unsafe class DmaRegion
     public ulong Iova { get; }
 
     public int Length { get; }
+
+    DmaRegion IDmaRegionSource.Region => this;
 
     /// <summary>The current owner, or null once freed.</summary>
     public DmaOwner? Owner => Volatile.Read(ref _owner);

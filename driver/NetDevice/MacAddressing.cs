@@ -1,0 +1,170 @@
+using System.Globalization;
+
+namespace NicScript.Driver.NetDevice;
+
+/// <summary>One port's MAC filter across its clients: the least restrictive mode wins, multicast lists are merged (reference ND-72…79).</summary>
+internal sealed class MacFilter
+{
+    private readonly PortConfig _config;
+    private readonly List<byte[]> _effectiveList = new();
+
+    public MacFilter(PortConfig config)
+    {
+        _config = config;
+        Address = config.Mac!;
+        DefaultMode = config.MacModes.Min();
+        Mode = DefaultMode;
+    }
+
+    public byte[] Address { get; }
+    public MacFilterMode DefaultMode { get; }
+    public MacFilterMode Mode { get; private set; }
+    public List<MacAddressing> Clients { get; } = new();
+
+    public MacState State => new(Mode, _effectiveList.Select(Format).ToArray());
+
+    /// <summary>The supported mode at least as permissive as <paramref name="wanted"/>, or null.</summary>
+    public MacFilterMode? Resolve(MacFilterMode wanted)
+    {
+        MacFilterMode? best = null;
+        foreach (MacFilterMode m in _config.MacModes)
+            if (m >= wanted && (best is null || m < best)) best = m;
+        return best;
+    }
+
+    public void Consolidate()
+    {
+        MacFilterMode mode = DefaultMode;
+        if (Clients.Count > 0) mode = Clients.Max(c => c.Mode ?? DefaultMode);
+        _effectiveList.Clear();
+        if (mode == MacFilterMode.MULTICAST_FILTER)
+        {
+            foreach (MacAddressing c in Clients)
+                foreach (byte[] a in c.Multicast)
+                    if (!_effectiveList.Any(x => x.AsSpan().SequenceEqual(a))) _effectiveList.Add(a);
+            if (_effectiveList.Count > _config.MulticastFilterCount)
+            {
+                _effectiveList.Clear();
+                mode = Resolve(MacFilterMode.MULTICAST_PROMISCUOUS) ?? mode;
+            }
+        }
+        Mode = mode;
+    }
+
+    /// <summary>Whether a frame to <paramref name="destination"/> passes the effective filter (broadcast always does in MULTICAST_FILTER).</summary>
+    public bool Accepts(ReadOnlySpan<byte> destination)
+    {
+        if (Mode == MacFilterMode.PROMISCUOUS) return true;
+        if ((destination[0] & 1) == 0) return destination.SequenceEqual(Address);
+        if (Mode == MacFilterMode.MULTICAST_PROMISCUOUS) return true;
+        if (destination.IndexOfAnyExcept((byte)0xFF) < 0) return true;
+        foreach (byte[] a in _effectiveList)
+            if (destination.SequenceEqual(a)) return true;
+        return false;
+    }
+
+    public static string Format(byte[] mac) => string.Join(':', mac.Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
+
+    public static byte[]? Parse(object address)
+    {
+        switch (address)
+        {
+            case byte[] { Length: 6 } b:
+                return b;
+            case string s:
+                string[] parts = s.Split(':');
+                if (parts.Length != 6) return null;
+                var mac = new byte[6];
+                for (int i = 0; i < 6; i++)
+                    if (parts[i].Length != 2 || !byte.TryParse(parts[i], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out mac[i])) return null;
+                return mac;
+            case IEnumerable<object?> list:
+                byte[] bytes;
+                try { bytes = list.Select(o => Convert.ToByte(o, CultureInfo.InvariantCulture)).ToArray(); }
+                catch (Exception e) when (e is InvalidCastException or FormatException or OverflowException) { return null; }
+                return bytes.Length == 6 ? bytes : null;
+            default:
+                return null;
+        }
+    }
+}
+
+/// <summary>A client of a port's MAC filter: its own mode and multicast list; statuses are returned, not thrown (reference §8.4).</summary>
+public sealed class MacAddressing : NetProxy
+{
+    private readonly Device _device;
+    private readonly DevicePort _port;
+
+    internal MacAddressing(Device device, DevicePort port)
+    {
+        _device = device;
+        _port = port;
+    }
+
+    internal MacFilterMode? Mode { get; private set; }
+    internal List<byte[]> Multicast { get; } = new();
+
+    [ScriptApi]
+    public string GetUnicastAddress()
+    {
+        lock (_device.Sync)
+        {
+            ThrowIfClosed("GetUnicastAddress");
+            return MacFilter.Format(_port.Mac!.Address);
+        }
+    }
+
+    [ScriptApi]
+    public string SetMode(MacFilterMode mode)
+    {
+        lock (_device.Sync)
+        {
+            ThrowIfClosed("SetMode");
+            if (!Enum.IsDefined(mode)) return nameof(ZxStatus.ZX_ERR_INVALID_ARGS);
+            if (_port.Mac!.Resolve(mode) is not { } resolved) return nameof(ZxStatus.ZX_ERR_NOT_SUPPORTED);
+            Mode = resolved;
+            _port.Mac.Consolidate();
+            return nameof(ZxStatus.ZX_OK);
+        }
+    }
+
+    /// <summary>Adds a multicast address (a string <c>01:00:5e:00:00:01</c> or 6 bytes).</summary>
+    [ScriptApi]
+    public string AddMulticastAddress(object address)
+    {
+        lock (_device.Sync)
+        {
+            ThrowIfClosed("AddMulticastAddress");
+            if (MacFilter.Parse(address) is not { } mac || (mac[0] & 1) == 0) return nameof(ZxStatus.ZX_ERR_INVALID_ARGS);
+            if (Multicast.Count >= NetConstants.MAX_MAC_FILTER) return nameof(ZxStatus.ZX_ERR_NO_RESOURCES);
+            if (!Multicast.Any(a => a.AsSpan().SequenceEqual(mac))) Multicast.Add(mac);
+            _port.Mac!.Consolidate();
+            return nameof(ZxStatus.ZX_OK);
+        }
+    }
+
+    [ScriptApi]
+    public string RemoveMulticastAddress(object address)
+    {
+        lock (_device.Sync)
+        {
+            ThrowIfClosed("RemoveMulticastAddress");
+            if (MacFilter.Parse(address) is not { } mac || (mac[0] & 1) == 0) return nameof(ZxStatus.ZX_ERR_INVALID_ARGS);
+            Multicast.RemoveAll(a => a.AsSpan().SequenceEqual(mac));
+            _port.Mac!.Consolidate();
+            return nameof(ZxStatus.ZX_OK);
+        }
+    }
+
+    /// <summary>Closes this client: its mode and addresses stop counting.</summary>
+    [ScriptApi]
+    public void Close()
+    {
+        lock (_device.Sync)
+        {
+            if (IsClosed) return;
+            CloseChannel(null);
+            if (_port.Mac is { } f && f.Clients.Remove(this)) f.Consolidate();
+        }
+    }
+}
