@@ -16,11 +16,16 @@ public sealed class NetDeviceRegistry
     private readonly object _sync = new();
     private readonly Dictionary<PciAddress, Device> _live = new();
     private readonly Dictionary<PciAddress, NicConfig> _configs = new();
+    private readonly HashSet<PciAddress> _unplugged = new();
 
     internal NetDeviceRegistry(Machine machine)
     {
         _machine = machine;
         machine.Pci.Removed += OnRemoved;
+        machine.Pci.Added += f =>
+        {
+            lock (_sync) _unplugged.Remove(f.Address); // a function (re-)added is a new netdevice
+        };
     }
 
     /// <summary>Raised when a function's netdevice appears (first use) or finishes teardown.</summary>
@@ -63,7 +68,7 @@ public sealed class NetDeviceRegistry
                 else if (live.TearingDown) throw new ZxException(ZxStatus.ZX_ERR_UNAVAILABLE, $"netdevice {address} is being torn down");
                 else return live;
             }
-            if (!_machine.Pci.TryGet(address, out PciFunction function) || function.Removed)
+            if (_unplugged.Contains(address) || !_machine.Pci.TryGet(address, out PciFunction function) || function.Removed)
                 throw new ZxException(ZxStatus.ZX_ERR_NOT_FOUND, $"no network function at {address} on machine {_machine.Name}");
             NicConfig config = _configs.GetValueOrDefault(address) ?? DefaultConfig(address)
                 ?? throw new ZxException(ZxStatus.ZX_ERR_NOT_FOUND, $"{address} is not a network function");
@@ -74,7 +79,10 @@ public sealed class NetDeviceRegistry
             made.TornDown += d =>
             {
                 lock (_sync)
+                {
                     if (_live.TryGetValue(address, out Device? cur) && cur == d) _live.Remove(address);
+                    _unplugged.Add(address); // torn down (emu.remove or hot-removal): gone until the function is added again
+                }
                 Changed?.Invoke(d, false);
             };
             _live[address] = made;
