@@ -116,14 +116,14 @@ public sealed class NetDeviceFixture : IDisposable
         }
 
         /// <summary>Posts descriptors as rx space (offset i×2048, data <paramref name="dataLength"/>).</summary>
-        public int Post(uint dataLength, params ushort[] indices)
+        public int PostSized(uint dataLength, params ushort[] indices)
         {
             foreach (ushort i in indices)
                 Table.Set(i, new BufferDescriptor { Offset = (ulong)(i * 2048), DataLength = dataLength, FrameType = (byte)FrameType.ETHERNET, PortId = Port13 });
             return Fifos.Rx.Write(indices);
         }
 
-        public int Post(params ushort[] indices) => Post(2048, indices);
+        public int Post(params ushort[] indices) => PostSized(2048, indices);
 
         /// <summary>The bytes of the received chain starting at <paramref name="first"/>, in chain order.</summary>
         public byte[] ReadChain(ushort first)
