@@ -119,7 +119,7 @@ public sealed class NetDeviceFixture : IDisposable
         public int PostSized(uint dataLength, params ushort[] indices)
         {
             foreach (ushort i in indices)
-                Table.Set(i, new BufferDescriptor { Offset = (ulong)(i * 2048), DataLength = dataLength, FrameType = (byte)FrameType.ETHERNET, PortId = Port13 });
+                Table.Set(i, new BufferDescriptor { Offset = (ulong)(i * 2048), DataLength = dataLength }); // the device writes type and port
             return Fifos.Rx.Write(indices);
         }
 
