@@ -1,0 +1,163 @@
+using NicScript.Driver.Memory;
+using NicScript.Driver.NetDevice;
+using NicScript.Driver.Pci;
+using static NicScript.Driver.Tests.NetDevice.NetDeviceFixture;
+
+namespace NicScript.Driver.Tests.NetDevice;
+
+/// <summary>The machine's NICs as netdevices: frames really cross the virtio-net and MANA functions and their wires; hot-removal.</summary>
+public sealed class NetDeviceRegistryTests
+{
+    private static readonly PciAddress Virtio = new(0, 0, 0x1f, 0);
+
+    private static Client Open(Machine m, Device dev, DmaOwner owner, SessionFlags flags, int count = 64)
+    {
+        Assert.Equal(DmaError.None, m.Dma.TryAllocate(owner, count * 40, out DmaRegion descs));
+        Assert.Equal(DmaError.None, m.Dma.TryAllocate(owner, count * 2048, out DmaRegion data));
+        OpenSessionResult r = dev.OpenSession("t", Info(descs, data, count, 5, flags));
+        return new Client(r.Session, r.Fifos, new DescriptorTable(descs, 5), data, descs);
+    }
+
+    private static byte[] To(byte[] mac, int length, byte tag)
+    {
+        byte[] f = Frame(length, mac);
+        mac.CopyTo(f, 6);
+        f[12] = 0x88;
+        f[13] = 0xb5; // local experimental ethertype
+        f[14] = tag;
+        return f;
+    }
+
+    [Fact]
+    public void Every_network_function_is_a_device_with_one_port_on_its_wire_and_a_non_nic_is_NOT_FOUND()
+    {
+        using Machine m = Machine.CreateDefault();
+        Device virtio = m.NetDevices.Get(Virtio);
+        Assert.Same(virtio, m.NetDevices.Get(Virtio));
+        Assert.Equal("52:54:00:12:34:56", virtio.GetPort(0).GetMac().GetUnicastAddress());
+        Device mana = m.NetDevices.Get(Machine.DefaultManaVf);
+        Assert.Equal("00:15:5d:00:00:01", mana.GetPort(0).GetMac().GetUnicastAddress());
+        Assert.Equal(ZxStatus.ZX_ERR_NOT_FOUND, Assert.Throws<ZxException>(() => m.NetDevices.Get(Machine.DefaultManaPf)).Status);
+        Assert.Equal(ZxStatus.ZX_ERR_NOT_FOUND, Assert.Throws<ZxException>(() => m.NetDevices.Get(new PciAddress(0, 0, 3, 0))).Status);
+    }
+
+    [Theory]
+    [InlineData("virtio")]
+    [InlineData("mana")]
+    public void Two_sessions_exchange_traffic_with_the_wire_while_a_third_listens_and_the_counters_agree(string nic)
+    {
+        using Machine m = Machine.CreateDefault();
+        PciAddress address = nic == "virtio" ? Virtio : Machine.DefaultManaVf;
+        Device dev = m.NetDevices.Get(address);
+        DmaOwner owner = m.Dma.CreateOwner("client", 1L << 28);
+        Client a = Open(m, dev, owner, SessionFlags.PRIMARY), b = Open(m, dev, owner, 0), l = Open(m, dev, owner, SessionFlags.LISTEN_TX, 128);
+        a.Session.Attach(0, [FrameType.ETHERNET]);
+        b.Session.Attach(0, [FrameType.ETHERNET]);
+        l.Session.Attach(0, []); // echoes only: with [ETHERNET] it would also get copies of what arrives
+        byte[] mac = dev.GetPort(0).GetMac().GetUnicastAddress().Split(':').Select(x => Convert.ToByte(x, 16)).ToArray();
+        const int Rounds = 20;
+        int aRx = 0, bRx = 0, lRx = 0;
+        var received = new List<byte[]>();
+        ushort[] rxSpace = Enumerable.Range(32, 16).Select(i => (ushort)i).ToArray();
+        a.Post(rxSpace);
+        b.Post(rxSpace);
+        l.Post(rxSpace);
+        for (int round = 0; round < Rounds; round++)
+        {
+            foreach (Client c in new[] { a, b })
+            {
+                for (ushort i = 0; i < 2; i++)
+                {
+                    byte[] f = To(mac, 100 + round, (byte)(c == a ? 0xA : 0xB));
+                    f.CopyTo(c.Bytes(i * 2048, f.Length));
+                    c.Table.Set(i, new BufferDescriptor { FrameType = 1, PortId = 0, Offset = (ulong)(i * 2048), DataLength = (uint)f.Length });
+                }
+                Assert.Equal(2, c.Fifos.Tx.Write([0, 1]));
+            }
+            foreach (Client c in new[] { a, b })
+            {
+                ushort[] done = c.Fifos.Tx.Read(8);
+                Assert.Equal(2, done.Length);
+                Assert.All(done, i => Assert.Equal(0u, c.Table.Get(i).ReturnFlags));
+            }
+            ushort[] got = a.Fifos.Rx.Read(16);
+            foreach (ushort i in got) received.Add(a.ReadChain(i));
+            aRx += got.Length;
+            a.Post(got);
+            got = b.Fifos.Rx.Read(16);
+            bRx += got.Length;
+            b.Post(got);
+            got = l.Fifos.Rx.Read(16);
+            lRx += got.Length;
+            Assert.All(got, i => Assert.Equal(0x80000000u, l.Table.Get(i).InboundFlags));
+            l.Post(got);
+        }
+        Assert.Equal(Rounds * 4, aRx);
+        Assert.Equal(aRx, bRx);
+        Assert.Equal(Rounds * 4, lRx);
+        Assert.Equal(Rounds * 4, dev.Nic.UplinkTxFrames);
+        Assert.Equal(Rounds * 4, dev.Nic.UplinkRxFrames);
+        Assert.Equal(2 * Rounds, received.Count(f => f[14] == 0xA));
+        Assert.Equal(2 * Rounds, received.Count(f => f[14] == 0xB));
+    }
+
+    [Fact]
+    public async Task Hot_removing_the_nic_during_traffic_detaches_then_closes_and_leaks_no_dma()
+    {
+        using Machine m = Machine.CreateDefault();
+        long before = m.Dma.AllocatedBytes;
+        Device dev = m.NetDevices.Get(Machine.DefaultManaVf);
+        DmaOwner owner = m.Dma.CreateOwner("client", 1L << 28);
+        Client p = Open(m, dev, owner, SessionFlags.PRIMARY), n = Open(m, dev, owner, 0);
+        p.Session.Attach(0, [FrameType.ETHERNET]);
+        n.Session.Attach(0, [FrameType.ETHERNET]);
+        PortWatcher w = dev.GetPortWatcher();
+        Assert.Equal("existing(0)", (await w.WatchAsync()).ToString());
+        Assert.Equal("idle", (await w.WatchAsync()).ToString());
+        Task<DevicePortEvent> removed = w.WatchAsync();
+        byte[] mac = [0x00, 0x15, 0x5d, 0x00, 0x00, 0x01];
+        p.Post(Enumerable.Range(32, 16).Select(i => (ushort)i).ToArray());
+        for (ushort i = 0; i < 8; i++)
+        {
+            byte[] f = To(mac, 200, (byte)i);
+            f.CopyTo(p.Bytes(i * 2048, f.Length));
+            p.Table.Set(i, new BufferDescriptor { FrameType = 1, PortId = 0, Offset = (ulong)(i * 2048), DataLength = (uint)f.Length });
+        }
+        var traffic = Task.Run(() =>
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            for (int round = 0; clock.ElapsedMilliseconds < 10_000; round++)
+            {
+                try
+                {
+                    p.Fifos.Tx.Write([0, 1, 2, 3, 4, 5, 6, 7]);
+                    p.Fifos.Tx.Read(8);
+                    ushort[] got = p.Fifos.Rx.Read(16);
+                    p.Post(got); // a client resets a returned descriptor before posting it again
+                }
+                catch (ZxException e) when (e.Status == ZxStatus.ZX_ERR_PEER_CLOSED)
+                {
+                    return round;
+                }
+            }
+            return -1;
+        });
+        await Task.Delay(20);
+        PciFunction pf = m.Pci.Functions.First(f => f.Address == Machine.DefaultManaPf);
+        pf.Config.Write(SriovCapability.Control, 2, 0); // the hypervisor takes the VF away
+        Assert.Equal("removed(0)", (await removed).ToString());
+        Assert.Equal("ZX_ERR_PEER_CLOSED", await w.WaitClosedAsync(1000));
+        await p.Closes("ZX_ERR_UNAVAILABLE");
+        await n.Closes("ZX_ERR_UNAVAILABLE");
+        int stoppedAt = await traffic;
+        Assert.True(stoppedAt > 0, $"traffic ran {stoppedAt} rounds before the removal");
+        Assert.True(p.Fifos.Rx.Depth > 0);
+        Assert.True(dev.Gone);
+        Assert.Equal(ZxStatus.ZX_ERR_NOT_FOUND, Assert.Throws<ZxException>(() => m.NetDevices.Get(Machine.DefaultManaVf)).Status);
+        m.Dma.Reclaim(owner);
+        Assert.Equal(before, m.Dma.AllocatedBytes); // the netdevice's own rings and pools went back too
+
+        pf.Config.Write(SriovCapability.Control, 2, 0x0009); // re-enabled: a fresh device appears
+        Assert.Equal("existing(0)", (await m.NetDevices.Get(Machine.DefaultManaVf).GetPortWatcher().WatchAsync()).ToString());
+    }
+}
