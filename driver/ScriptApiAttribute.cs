@@ -1,9 +1,10 @@
 namespace NicScript.Driver;
 
-/// <summary>Marks a driver member that scripts may reach directly (the netdevice objects), in both engines.</summary>
+/// <summary>Marks a member that scripts may reach, in both engines: host handles and driver objects alike.</summary>
 /// <remarks>
-/// The host's own <c>ScriptApiAttribute</c> marks host handles; the C# sandbox matches the attribute by name and
-/// Jint's member filter accepts either, so driver objects handed to scripts show exactly these members.
+/// The allow-list of the object model: Jint's member filter shows only members carrying it, and the C# sandbox
+/// refuses any NicScript member without it, so the two languages see exactly the same surface. It lives in the
+/// driver so that driver objects handed to scripts (the netdevice layer) carry it too.
 /// </remarks>
 [AttributeUsage(AttributeTargets.Method | AttributeTargets.Property | AttributeTargets.Field, Inherited = true)]
 public sealed class ScriptApiAttribute : Attribute;

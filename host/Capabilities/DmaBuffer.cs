@@ -9,7 +9,7 @@ namespace NicScript.Host.Capabilities;
 /// Two V-Nodes holding the same region each have their own <see cref="DmaBuffer"/>; after a MemShare transfer
 /// the giver's view refuses every call (audited), the receiver's works.
 /// </remarks>
-public sealed class DmaBuffer
+public sealed class DmaBuffer : IDmaRegionSource
 {
     private readonly VNodeContext _ctx;
     private readonly DmaMemory _memory;
@@ -22,6 +22,16 @@ public sealed class DmaBuffer
     }
 
     internal DmaRegion Region { get; }
+
+    /// <summary>Handing the region to a device (a netdevice session) needs write access to it, as any use does.</summary>
+    DmaRegion IDmaRegionSource.Region
+    {
+        get
+        {
+            DmaError e = Region.CheckAccess(_ctx.DmaOwner, write: true);
+            return e == DmaError.None ? Region : throw Refused(e, "hand to a device");
+        }
+    }
 
     /// <summary>The region's number, unique for the machine's life.</summary>
     [ScriptApi] public int Id => Region.Id;

@@ -1,5 +1,6 @@
 using NicScript.Driver;
 using NicScript.Driver.Devices.VirtioNet;
+using NicScript.Driver.NetDevice;
 using NicScript.Driver.Pci;
 using NicScript.Host.Manifests;
 
@@ -37,5 +38,45 @@ public sealed class NetHandle
         if (device is null || device.Function.Removed)
             throw new ScriptCallException($"net.open(\"{address}\"): no virtio-net function at {bdf} on machine {_machine.Name}");
         return new VirtioNetHandle(_ctx, _machine, device.Function);
+    }
+
+    /// <summary>The netdevice of the function at <paramref name="address"/> (<c>DeviceInstance.GetDevice</c>, reference/netdevice.md §8.1).</summary>
+    [ScriptApi]
+    public Device Device(string address) => _machine.NetDevices.Get(Grant(address, "net.device"));
+
+    /// <summary>The device side of that netdevice, for tests: inject and observe frames, hold and complete buffers (§8.6).</summary>
+    [ScriptApi]
+    public NicEmulator Emulator(string address)
+    {
+        NicEmulator nic = _machine.NetDevices.Get(Grant(address, "net.emulator")).Nic;
+        nic.CaptureSent = true;
+        return nic;
+    }
+
+    /// <summary>A typed view of a descriptors region: <c>get(i)</c> / <c>set(i, {...})</c> of the version-1 layout.</summary>
+    [ScriptApi]
+    public DescriptorTable DescriptorTable(DmaBuffer region, int lengthWords)
+    {
+        _ctx.Require(CapabilityKind.NetworkAccess);
+        return new DescriptorTable(region, lengthWords);
+    }
+
+    [ScriptApi] public FrameTypes FrameType { get; } = new();
+    [ScriptApi] public SessionFlagValues SessionFlags { get; } = new();
+    [ScriptApi] public RxFlagValues RxFlags { get; } = new();
+    [ScriptApi] public TxFlagValues TxFlags { get; } = new();
+    [ScriptApi] public TxReturnFlagValues TxReturnFlags { get; } = new();
+    [ScriptApi] public StatusFlagValues StatusFlags { get; } = new();
+    [ScriptApi] public MacFilterModes MacFilterMode { get; } = new();
+    [ScriptApi] public DeviceClasses DeviceClass { get; } = new();
+    [ScriptApi] public InfoTypes InfoType { get; } = new();
+
+    private PciAddress Grant(string address, string call)
+    {
+        _ctx.Require(CapabilityKind.NetworkAccess);
+        if (!PciAddress.TryParse(address, out PciAddress bdf, out string? error))
+            throw new ZxException(ZxStatus.ZX_ERR_INVALID_ARGS, $"{call}(\"{address}\"): {error}");
+        if (!_ctx.Manifest.GrantsPci(bdf)) throw _ctx.Deny("CAP_HARDWARE_IO_PCI", bdf.ToString());
+        return bdf;
     }
 }

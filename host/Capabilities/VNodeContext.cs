@@ -72,6 +72,9 @@ public sealed class VNodeContext
         foreach (Action a in all) a();
     }
 
+    /// <summary>Set by <c>vnode.fail(reason)</c>: the engine reports the V-Node failed after the call that set it.</summary>
+    internal string? FailedBy { get; set; }
+
     /// <summary>Delivers handler calls to this V-Node's loop; set by the runtime when the V-Node starts.</summary>
     public IScriptDispatcher? Dispatcher { get; set; }
 

@@ -14,6 +14,16 @@ public sealed class VNodeInfo
         _timers = new ScriptTimers(ctx);
     }
 
+    internal VNodeContext Context => _ctx;
+
+    /// <summary>Stops this V-Node as failed with <paramref name="reason"/> — also from a promise callback, where a throw only rejects.</summary>
+    [ScriptApi]
+    public void Fail(string reason)
+    {
+        _ctx.FailedBy ??= reason;
+        throw new UserErrorException(reason);
+    }
+
     /// <summary>Calls <paramref name="handler"/> once on this V-Node's loop after <paramref name="ms"/> milliseconds; returns the timer's id.</summary>
     [ScriptApi] public int After(double ms, Action handler) => _timers.Start(ms, handler, repeat: false);
 

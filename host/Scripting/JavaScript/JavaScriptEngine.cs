@@ -4,7 +4,9 @@ using Acornima;
 using Jint;
 using Jint.Native;
 using Jint.Runtime;
+using Jint.Native.Object;
 using Jint.Runtime.Interop;
+using NicScript.Driver.NetDevice;
 using NicScript.Host.Capabilities;
 using NicScript.Host.Manifests;
 
@@ -26,6 +28,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
     private readonly string _fileName;
     private readonly ScriptBudget _budget;
     private readonly CancellationToken _stopping;
+    private VNodeContext? _ctx;
 
     public JavaScriptEngine(string scriptPath, string source, ScriptBudget budget, CancellationToken stopping)
     {
@@ -43,7 +46,8 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
             options.Interop.AllowWrite = false;
             options.Interop.ArrayConversion = ArrayConversionMode.Copy;        // CLR arrays become real JS arrays
             options.Interop.TypeResolver = ObjectModel;
-            options.Interop.ExceptionHandler = e => e is UserErrorException;   // handle errors become catchable JS Errors
+            options.Interop.ExceptionHandler = e => e is ZxException zx ? throw ZxError(zx) : e is UserErrorException; // catchable JS Errors
+            options.Interop.WrapObjectHandler = (engine, target, type) => target is Task task ? Promise(task) : ObjectWrapper.Create(engine, target, type);
             options.Host.StringCompilationAllowed = false;                          // no eval / new Function
             options.Constraints.Constraints.Add(new BudgetConstraint()); // the CPU slice, checked on every statement
             options.LimitMemory(budget.MemoryBytes);                      // Jint's own: bytes allocated since the call began
@@ -88,6 +92,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
     /// <summary>Makes the handles the engine's globals (camelCase): <c>VNode</c> → <c>vnode</c>, <c>Pci</c> → <c>pci</c>.</summary>
     public void Bind(VNodeGlobals globals)
     {
+        _ctx = globals.VNode.Context;
         foreach (PropertyInfo p in typeof(VNodeGlobals).GetProperties())
             if (p.IsDefined(typeof(ScriptApiAttribute))) _engine.SetValue(p.Name.ToLowerInvariant(), p.GetValue(globals));
     }
@@ -126,6 +131,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         {
             JsValue value = body(state);
             if (scope.Exceeded is { } over) return Fail(Locate(), over);
+            if (_ctx?.FailedBy is { } why) return Fail(Locate(), why);
             return new ScriptOutcome.Completed(value.IsUndefined() ? null : value.ToObject());
         }
         catch (ScriptBudgetExceededException e)
@@ -178,6 +184,48 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
             ? new SourceSpan(ScriptPath, int.Parse(m.Groups[1].ValueSpan), int.Parse(m.Groups[2].ValueSpan)) // Jint prints 1-based columns
             : SourceSpan.None(ScriptPath);
     }
+
+    /// <summary>A netdevice error as the JS Error scripts catch: <c>status</c> is the name, <c>code</c> the number (reference §8.4).</summary>
+    private JavaScriptException ZxError(ZxException zx)
+    {
+        ObjectInstance error = _engine.Intrinsics.Error.Construct(zx.Message);
+        error.Set("status", zx.StatusName);
+        error.Set("code", zx.Code);
+        return new JavaScriptException(error);
+    }
+
+    /// <summary>
+    /// A CLR task (a hanging FIDL call such as <c>watchAsync</c>) as a JS promise. The task completes on any thread; the
+    /// promise is settled on the V-Node's own loop, where its reactions then run, and the V-Node stays alive meanwhile.
+    /// </summary>
+    private ObjectInstance Promise(Task task)
+    {
+        var (promise, resolve, reject) = _engine.Advanced.RegisterPromise();
+        VNodeContext? ctx = _ctx;
+        ctx?.KeepAlive(+1);
+        var pending = new PendingPromise(task, resolve, reject);
+        task.ContinueWith(static (_, state) =>
+        {
+            var (engine, p, c) = ((JavaScriptEngine, PendingPromise, VNodeContext?))state!;
+            if (c?.Dispatcher is not { } dispatcher || !dispatcher.Dispatch(engine._settle ??= engine.Settle, p)) c?.KeepAlive(-1);
+        }, (this, pending, ctx), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        return (ObjectInstance)promise;
+    }
+
+    private Action<PendingPromise>? _settle;
+
+    /// <summary>On the V-Node's loop: settles the promise, then runs the reactions it unblocked.</summary>
+    private void Settle(PendingPromise p)
+    {
+        _ctx?.KeepAlive(-1);
+        Task done = p.Task;
+        if (done.Exception?.InnerException is { } e) p.Reject(e is ZxException zx ? ZxError(zx).Error : JsValue.FromObject(_engine, e.Message));
+        else if (done.IsCanceled) p.Reject(JsValue.FromObject(_engine, "cancelled"));
+        else p.Resolve(JsValue.FromObject(_engine, done.GetType().IsGenericType ? done.GetType().GetProperty("Result")!.GetValue(done) : null));
+        _engine.Advanced.ProcessTasks();
+    }
+
+    private sealed record PendingPromise(Task Task, Action<JsValue> Resolve, Action<JsValue> Reject);
 
     [GeneratedRegex(@":(\d+):(\d+)\)?\s*$", RegexOptions.Multiline)]
     private static partial Regex FrameLocation();
