@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using NicScript.Driver.NetDevice;
 using NicScript.Driver.Pci;
 using NicScript.Driver.Wire;
 
@@ -57,7 +58,7 @@ public static class MachineFileParser
         foreach (YamlNode item in r.Sequence(top["devices"], "devices")?.Items ?? [])
         {
             if (r.Mapping(item, "a device") is not { } d) continue;
-            r.Keys(d, "a device", ["type", "address", "irq", "mac", "wire"], ["type", "address", "irq", "wire"]);
+            r.Keys(d, "a device", ["type", "address", "irq", "mac", "wire", "netdevice"], ["type", "address", "irq", "wire"]);
             string? type = r.String(d["type"], "device type");
             if (type is not null && type != "virtio-net") r.Error(d["type"]!, $"device type '{type}' is not known (expected virtio-net)");
             PciAddress? address = null;
@@ -79,10 +80,116 @@ public static class MachineFileParser
             string? wire = r.String(d["wire"], "device wire");
             if (wire is not null && !wires.Any(w => w.Name == wire)) r.Error(d["wire"]!, $"wire '{wire}' is not defined in wires");
             if (address is { } ad && devices.Any(x => x.Address == ad)) r.Error(d["address"]!, $"PCI address {ad} is taken");
+            NicConfig? netdevice = d["netdevice"] is { } nd ? ParseNetDevice(nd, r, mac) : null;
             if (type is not null && address is not null && irq is not null && wire is not null)
-                devices.Add(new DeviceSpec(type, address.Value, (int)irq, mac, wire, r.At(d)));
+                devices.Add(new DeviceSpec(type, address.Value, (int)irq, mac, wire, r.At(d)) { NetDevice = netdevice });
         }
         return new MachineSpec(full, name, wires.ToImmutable(), devices.ToImmutable());
+    }
+
+    private static readonly string[] NetDeviceKeys =
+    [
+        "rx_depth", "tx_depth", "rx_threshold", "max_buffer_parts", "buffer_alignment", "max_buffer_length", "min_rx_buffer_length",
+        "min_tx_buffer_length", "min_tx_buffer_head", "min_tx_buffer_tail", "rx_accel", "tx_accel", "ports",
+    ];
+
+    private static readonly string[] PortKeys = ["id", "class", "rx_types", "tx_types", "mac", "mac_modes", "multicast_filter_count", "online", "mtu", "uplink"];
+
+    /// <summary>
+    /// A device's <c>netdevice</c> block: the emulated NIC behind its Fuchsia-style netdevice (reference/netdevice.md §6 fixture
+    /// F, ND-02). Every rule of <see cref="NicConfig.Validate"/> is reported at the block with the field's name.
+    /// </summary>
+    internal static NicConfig? ParseNetDevice(YamlNode node, ManifestReader r, byte[] functionMac)
+    {
+        if (r.Mapping(node, "netdevice") is not { } n) return null;
+        r.Keys(n, "netdevice", NetDeviceKeys, []);
+        var c = new NicConfig();
+        int Int(string key, int fallback) => (int)(r.Integer(n[key], "netdevice." + key) ?? fallback);
+        c = c with
+        {
+            RxDepth = Int("rx_depth", c.RxDepth), TxDepth = Int("tx_depth", c.TxDepth), RxThreshold = Int("rx_threshold", c.RxThreshold),
+            MaxBufferParts = Int("max_buffer_parts", c.MaxBufferParts), BufferAlignment = (uint)Int("buffer_alignment", (int)c.BufferAlignment),
+            MaxBufferLength = (uint)Int("max_buffer_length", (int)c.MaxBufferLength), MinRxBufferLength = (uint)Int("min_rx_buffer_length", (int)c.MinRxBufferLength),
+            MinTxBufferLength = (uint)Int("min_tx_buffer_length", (int)c.MinTxBufferLength),
+            MinTxBufferHead = (ushort)Int("min_tx_buffer_head", c.MinTxBufferHead), MinTxBufferTail = (ushort)Int("min_tx_buffer_tail", c.MinTxBufferTail),
+        };
+        if (n["rx_accel"] is { } ra) c = c with { RxAccel = [.. Names<RxAcceleration>(ra, r, "netdevice.rx_accel")] };
+        if (n["tx_accel"] is { } ta) c = c with { TxAccel = [.. Names<TxAcceleration>(ta, r, "netdevice.tx_accel")] };
+        if (n["ports"] is { } ports)
+        {
+            var list = ImmutableArray.CreateBuilder<PortConfig>();
+            foreach (YamlNode item in r.Sequence(ports, "netdevice.ports")?.Items ?? [])
+            {
+                if (r.Mapping(item, "a netdevice port") is not { } p) continue;
+                r.Keys(p, "a netdevice port", PortKeys, ["id"]);
+                long id = r.Integer(p["id"], "port id") ?? 0;
+                if (id is < 0 or > 255) { r.Error(p["id"]!, $"port id {id}: must be below {NetConstants.MAX_PORTS}"); continue; }
+                var port = new PortConfig { Id = (byte)id };
+                if (r.String(p["class"], "port class") is { } cls) port = port with { Class = Name<DeviceClass>(cls, p["class"]!, r) ?? port.Class };
+                if (p["rx_types"] is { } rx) port = port with { RxTypes = [.. Names<FrameType>(rx, r, "port rx_types")] };
+                if (p["tx_types"] is { } tx)
+                {
+                    var txs = ImmutableArray.CreateBuilder<FrameTypeSupport>();
+                    foreach (YamlNode t in r.Sequence(tx, "port tx_types")?.Items ?? [])
+                    {
+                        if (r.Mapping(t, "a tx type") is not { } tm) continue;
+                        r.Keys(tm, "a tx type", ["type", "features", "supported_flags"], ["type"]);
+                        if (r.String(tm["type"], "tx type") is { } tn && Name<FrameType>(tn, tm["type"]!, r) is { } ft)
+                            txs.Add(new FrameTypeSupport(ft, (uint)(r.Integer(tm["features"], "tx type features") ?? 1), (uint)(r.Integer(tm["supported_flags"], "tx type supported_flags") ?? 0)));
+                    }
+                    port = port with { TxTypes = txs.ToImmutable() };
+                }
+                if (r.String(p["mac"], "port mac") is { } macText)
+                    port = port with { Mac = macText == "none" ? null : ParseMac(macText, p["mac"]!, r) ?? functionMac };
+                else port = port with { Mac = functionMac };
+                if (p["mac_modes"] is { } modes) port = port with { MacModes = [.. Names<MacFilterMode>(modes, r, "port mac_modes")] };
+                if (r.Integer(p["multicast_filter_count"], "port multicast_filter_count") is { } mfc) port = port with { MulticastFilterCount = (int)mfc };
+                if (Bool(p["online"], r, "port online") is { } online) port = port with { Online = online };
+                if (r.Integer(p["mtu"], "port mtu") is { } mtu) port = port with { Mtu = (uint)mtu };
+                if (Bool(p["uplink"], r, "port uplink") is { } up) port = port with { Uplink = up };
+                list.Add(port);
+            }
+            c = c with { Ports = list.ToImmutable() };
+        }
+        else c = c with { Ports = [new PortConfig { Id = 0, Mac = functionMac, Uplink = true }] };
+        if (c.Validate() is { } bad)
+        {
+            r.Error(node, $"netdevice.{bad.Field}: {bad.Rule}");
+            return null;
+        }
+        return c;
+    }
+
+    private static IEnumerable<T> Names<T>(YamlNode node, ManifestReader r, string what) where T : struct, Enum
+    {
+        foreach (YamlNode item in r.Sequence(node, what)?.Items ?? [])
+            if (r.String(item, what) is { } text && Name<T>(text, item, r) is { } value) yield return value;
+    }
+
+    private static T? Name<T>(string text, YamlNode at, ManifestReader r) where T : struct, Enum
+    {
+        if (Enum.TryParse(text, ignoreCase: false, out T value) && Enum.IsDefined(value) && !char.IsDigit(text[0])) return value;
+        r.Error(at, $"'{text}' is not a {typeof(T).Name} (one of {string.Join(", ", Enum.GetNames<T>())})");
+        return null;
+    }
+
+    private static bool? Bool(YamlNode? node, ManifestReader r, string what)
+    {
+        if (r.String(node, what) is not { } text) return null;
+        if (text is "true" or "false") return text == "true";
+        r.Error(node!, $"{what} must be true or false, got '{text}'");
+        return null;
+    }
+
+    private static byte[]? ParseMac(string text, YamlNode at, ManifestReader r)
+    {
+        string[] parts = text.Split(':');
+        if (parts.Length != 6 || !parts.All(p => p.Length == 2 && byte.TryParse(p, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out _)))
+        {
+            r.Error(at, $"'{text}' is not a MAC address (expected 02:00:00:00:00:0d)");
+            return null;
+        }
+        return parts.Select(p => byte.Parse(p, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray();
     }
 
     /// <summary>Fault settings from a map: drop, corrupt, duplicate, delay, reorder (rates 0..1), seed, delay_ms.</summary>

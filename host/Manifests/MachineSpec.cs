@@ -11,4 +11,8 @@ public sealed record MachineSpec(string Path, string Name, ImmutableArray<WireSp
 public sealed record WireSpec(string Name, string Type, string? IfName, int Ports, string? PcapPath, FaultSettings? Faults, SourceSpan At);
 
 /// <summary>One device: for now <c>virtio-net</c> at a PCI address, on an INTx line, with a MAC, plugged into a wire.</summary>
-public sealed record DeviceSpec(string Type, PciAddress Address, int Irq, byte[] Mac, string Wire, SourceSpan At);
+public sealed record DeviceSpec(string Type, PciAddress Address, int Irq, byte[] Mac, string Wire, SourceSpan At)
+{
+    /// <summary>The emulated NIC behind the function's netdevice (a <c>netdevice</c> block), or null for the default.</summary>
+    public NicScript.Driver.NetDevice.NicConfig? NetDevice { get; init; }
+}

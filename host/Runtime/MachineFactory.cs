@@ -37,7 +37,10 @@ public static class MachineFactory
                 if (w.PcapPath is { } p) owned.Add(Capture(link, p));
             }
             foreach (DeviceSpec d in spec.Devices)
+            {
                 machine.AddVirtioNet(d.Address, d.Irq, d.Mac, machine.Links.First(l => l.Name == d.Wire));
+                if (d.NetDevice is { } nic) machine.NetDevices.Configure(d.Address, nic);
+            }
         }
         Link first = machine.Links[0];
         if (faults is { IsNone: false }) first.InjectFaults(new FaultInjector(faults));
