@@ -6,5 +6,5 @@ namespace NicScript.Driver;
 /// refuses any NicScript member without it, so the two languages see exactly the same surface. It lives in the
 /// driver so that driver objects handed to scripts (the netdevice layer) carry it too.
 /// </remarks>
-[AttributeUsage(AttributeTargets.Method | AttributeTargets.Property | AttributeTargets.Field, Inherited = true)]
+[AttributeUsage(AttributeTargets.Method | AttributeTargets.Property | AttributeTargets.Field | AttributeTargets.Constructor, Inherited = true)]
 public sealed class ScriptApiAttribute : Attribute;

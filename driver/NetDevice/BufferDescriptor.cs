@@ -12,6 +12,12 @@ public sealed class BufferDescriptor
     internal static readonly string[] FieldNames =
         ["frameType", "chainLength", "nxt", "infoType", "portId", "offset", "headLength", "tailLength", "dataLength", "inboundFlags", "returnFlags"];
 
+    /// <summary>All fields 0; C# scripts fill it with an object initializer.</summary>
+    [ScriptApi]
+    public BufferDescriptor()
+    {
+    }
+
     /// <summary>A <see cref="NetDevice.FrameType"/> value as a byte (0 is "none": the reader must check).</summary>
     [ScriptApi] public byte FrameType { get; set; }
     [ScriptApi] public byte ChainLength { get; set; }

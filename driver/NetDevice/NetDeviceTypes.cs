@@ -121,7 +121,15 @@ public sealed record TxBufferInfo(
     [property: ScriptApi] byte[] Bytes);
 
 /// <summary>What <c>Device.OpenSession</c> returns; deconstructs as <c>var (session, fifos) = …</c>.</summary>
-public sealed record OpenSessionResult([property: ScriptApi] Session Session, [property: ScriptApi] Fifos Fifos);
+public sealed record OpenSessionResult([property: ScriptApi] Session Session, [property: ScriptApi] Fifos Fifos)
+{
+    [ScriptApi]
+    public void Deconstruct(out Session session, out Fifos fifos)
+    {
+        session = Session;
+        fifos = Fifos;
+    }
+}
 
 /// <summary>The rx and tx FIFOs of a session.</summary>
 public sealed record Fifos([property: ScriptApi] Fifo Rx, [property: ScriptApi] Fifo Tx);

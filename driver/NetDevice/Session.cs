@@ -91,11 +91,5 @@ public sealed class Session : NetProxy
 
     internal uint BufferId(ushort index) => (uint)Number << 16 | index;
 
-    internal void Deconstruct(out Session session, out Fifos fifos)
-    {
-        session = this;
-        fifos = Fifos;
-    }
-
     public override string ToString() => $"session \"{Name}\" ({Flags})";
 }

@@ -7,6 +7,12 @@ public sealed class SessionInfo
 {
     private static readonly string[] Known = ["descriptors", "data", "descriptorVersion", "descriptorLength", "descriptorCount", "options"];
 
+    /// <summary>An empty info (every field missing); C# scripts fill it with an object initializer.</summary>
+    [ScriptApi]
+    public SessionInfo()
+    {
+    }
+
     [ScriptApi] public IDmaRegionSource? Descriptors { get; set; }
     [ScriptApi] public IDmaRegionSource? Data { get; set; }
     [ScriptApi] public byte? DescriptorVersion { get; set; }

@@ -64,4 +64,37 @@ public sealed class MachineFileTests : IDisposable
     [Fact]
     public void WireOption_Unknown_IsAUserError() =>
         Assert.Contains("not a wire", Assert.Throws<UserErrorException>(() => MachineFactory.Build(null, "coax", null, null, NoDeviceEvents.Instance)).Message);
+
+    /// <summary>ND-02 at the machine-file level: a netdevice NIC that breaks a rule is refused at its block, naming the field and the rule.</summary>
+    [Theory]
+    [InlineData("buffer_alignment: 0", "netdevice.buffer_alignment: must be at least 1")]
+    [InlineData("rx_threshold: 17", "netdevice.rx_threshold: must be 0..rx_depth (16)")]
+    [InlineData("tx_depth: 2049", "netdevice.tx_depth: must be 1..2048")]
+    [InlineData("max_buffer_parts: 5", "netdevice.max_buffer_parts: must be 1..4")]
+    [InlineData("tx_accel: [COMPUTE_ETHERNET_FCS, COMPUTE_ETHERNET_FCS, COMPUTE_ETHERNET_FCS, COMPUTE_ETHERNET_FCS, COMPUTE_ETHERNET_FCS, COMPUTE_ETHERNET_FCS, COMPUTE_ETHERNET_FCS, COMPUTE_ETHERNET_FCS, COMPUTE_ETHERNET_FCS, COMPUTE_ETHERNET_FCS, COMPUTE_ETHERNET_FCS, COMPUTE_ETHERNET_FCS, COMPUTE_ETHERNET_FCS, COMPUTE_ETHERNET_FCS, COMPUTE_ETHERNET_FCS, COMPUTE_ETHERNET_FCS, COMPUTE_ETHERNET_FCS]", "netdevice.tx_accel: at most 16 entries")]
+    [InlineData("rx_accel: [FASTER]", "'FASTER' is not a RxAcceleration")]
+    public void ND_02_BadNetDeviceNic_IsRefusedNamingTheFieldAndTheRule(string line, string fragment)
+    {
+        string path = _dir.Write("m.yml", "machine: { name: m }\nwires:\n  - { name: w, type: loopback }\ndevices:\n" +
+            "  - type: virtio-net\n    address: \"00:1f.0\"\n    irq: 11\n    wire: w\n    netdevice:\n      rx_depth: 16\n      " + line + "\n");
+        var e = Assert.Throws<ManifestException>(() => MachineFileParser.Load(path));
+        ManifestProblem problem = Assert.Single(e.Problems);
+        Assert.Contains(fragment, problem.Message);
+        Assert.True(problem.At.Line >= 9, problem.At.ToString());
+        Assert.DoesNotContain("\n", problem.Message);
+    }
+
+    [Fact]
+    public void TheFixtureMachine_GivesItsNetDeviceThePortsOfTheFile()
+    {
+        MachineSpec spec = MachineFileParser.Load(Path.Combine(Repo.Root, "manifests/machines/netdevice-fixture.yml"));
+        var (machine, _) = MachineFactory.Build(spec, null, null, null, NoDeviceEvents.Instance);
+        using (machine)
+        {
+            var dev = machine.NetDevices.Get(spec.Devices[0].Address);
+            Assert.Equal((32, 32), ((int)dev.GetInfo().RxDepth, (int)dev.GetInfo().TxDepth));
+            Assert.Equal("02:00:00:00:00:0d", dev.GetPort(13).GetMac().GetUnicastAddress());
+            Assert.Equal("ZX_ERR_NOT_FOUND", dev.GetPort(0).Epitaph);
+        }
+    }
 }
