@@ -44,7 +44,7 @@ public sealed class NicEmulator
 {
     private readonly Device _device;
     private readonly INicUplink? _uplink;
-    private readonly List<(Session Session, ushort Index)> _rx = new();
+    private readonly RxSpaceRing _rx = new();
     private readonly List<TxFrame> _held = new();
     private readonly Stack<TxFrame> _framePool = new();
     private readonly TxFrame[] _staged;
@@ -59,6 +59,7 @@ public sealed class NicEmulator
     {
         _device = device;
         _uplink = uplink;
+        _serve = new PumpWorkItem(device);
         _staged = new TxFrame[Math.Max(1, uplink?.BurstCapacity ?? 1)];
         for (int i = 0; i < device.Config.TxDepth + 1; i++) _framePool.Push(new TxFrame());
         CaptureSent = uplink is null; // a NIC without a wire is observed only through SentFrames
@@ -205,7 +206,7 @@ public sealed class NicEmulator
             used++;
         }
         while (at < frame.Length);
-        _rx.RemoveRange(0, used);
+        _rx.RemoveFront(used);
         _device.CompleteRx(owner, _chain.AsSpan(0, used), _fill.AsSpan(0, used), port, type, flags);
         return true;
     }
@@ -214,7 +215,12 @@ public sealed class NicEmulator
     [ScriptApi]
     public uint[] HeldRx()
     {
-        lock (Sync) return _rx.Select(r => r.Session.BufferId(r.Index)).ToArray();
+        lock (Sync)
+        {
+            var ids = new uint[_rx.Count];
+            for (int i = 0; i < ids.Length; i++) ids[i] = _rx[i].Session.BufferId(_rx[i].Index);
+            return ids;
+        }
     }
 
     /// <summary>Gives one held rx buffer back unfilled (length 0).</summary>
@@ -239,7 +245,7 @@ public sealed class NicEmulator
         _device.CompleteRx(s, _chain.AsSpan(0, 1), _fill.AsSpan(0, 1), 0, FrameType.ETHERNET, 0);
     }
 
-    internal void AddRxSpace(Session s, ushort index) => _rx.Add((s, index));
+    internal void AddRxSpace(Session s, ushort index) => _rx.Add(s, index);
 
     /// <summary>Takes every buffer of <paramref name="s"/> back (oldest first into its pool): it stopped being primary.</summary>
     internal void Reclaim(Session s)
@@ -332,9 +338,9 @@ public sealed class NicEmulator
     internal bool ServiceUplink()
     {
         if (_uplink is null || !_uplink.TakeSignal()) return false;
+        int n = _uplink.Poll(this);
         if (_uplinkPort is { } port && _device.PortOf(port) is { } p && p.Online != _uplink.LinkUp)
             _device.SetStatus(port, new PortStatus(_uplink.LinkUp ? StatusFlags.ONLINE : 0, p.Status.Mtu));
-        int n = _uplink.Poll(this);
         UplinkRxFrames += n;
         return n > 0;
     }
@@ -354,11 +360,26 @@ public sealed class NicEmulator
 
     internal void DetachUplink() => _uplink?.Dispose();
 
-    /// <summary>Called by the uplink from its interrupt: serve it on a pool thread (interrupts must not take the device lock).</summary>
-    internal void Signal() => ThreadPool.UnsafeQueueUserWorkItem(static d =>
+    /// <summary>
+    /// Called by the uplink from its interrupt (after it recorded the signal). Inside the pump (a loopback wire answering our own
+    /// doorbell) the pump's next round serves it; otherwise a pool thread does, since an interrupt must not take the device lock.
+    /// </summary>
+    internal void Signal()
     {
-        lock (d.Sync) d.Pump();
-    }, _device, preferLocal: false);
+        if (Monitor.IsEntered(Sync)) return;
+        ThreadPool.UnsafeQueueUserWorkItem(_serve, preferLocal: false);
+    }
+
+    private readonly PumpWorkItem _serve;
+
+    /// <summary>The pool work item that pumps the device (one instance: queueing it allocates nothing).</summary>
+    private sealed class PumpWorkItem(Device device) : IThreadPoolWorkItem
+    {
+        public void Execute()
+        {
+            lock (device.Sync) device.Pump();
+        }
+    }
 
     /// <summary>Frames that left on the wire since the last call.</summary>
     [ScriptApi]

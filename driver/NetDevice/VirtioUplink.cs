@@ -29,7 +29,8 @@ public sealed class VirtioUplink : INicUplink, IInterruptSink
 
     public int BurstCapacity => FrameBurst.DefaultCapacity;
 
-    public bool LinkUp => _driver?.LinkUp ?? _device.Function is { Removed: false };
+    /// <summary>The device's link bit, read at start and whenever the device signals a configuration change.</summary>
+    public bool LinkUp { get; private set; } = true;
 
     public void Attach(NicEmulator nic) => _nic = nic;
 
@@ -40,6 +41,7 @@ public sealed class VirtioUplink : INicUplink, IInterruptSink
         _tx = new FrameBurst(_driver.Pool);
         _rx = new FrameBurst(_driver.Pool);
         _tx.Fill();
+        LinkUp = _driver.LinkUp;
         _device.Intx.Connect(this);
         Volatile.Write(ref _signalled, 1);
     }
@@ -64,7 +66,7 @@ public sealed class VirtioUplink : INicUplink, IInterruptSink
     public int Poll(NicEmulator nic)
     {
         if (_driver is null || _rx is null || _device.Function.Removed) return 0;
-        _driver.AckInterrupt();
+        if ((_driver.AckInterrupt() & 2) != 0) LinkUp = _driver.LinkUp; // ISR bit 1: the configuration (link status) changed
         int total = 0, n;
         do
         {

@@ -17,9 +17,11 @@ public sealed class BenchCommand
     {
         var json = new Option<bool>("--json") { Description = "Print {\"results\":[...]} as one JSON object." };
         var seconds = new Option<double>("--seconds") { Description = "How long each core scenario runs.", DefaultValueFactory = _ => 2.0 };
+        var only = new Option<string?>("--only") { Description = "Run only the scenarios whose name contains this text (e.g. netdevice)." };
         var cmd = new Command("bench", """
             Measure the data path on this machine: Mpps and Gbit/s per scenario.
               loopback/core   TX burst -> doorbell -> device copy -> loopback -> RX used ring -> RxPoll, burst 32
+              netdevice/core  a primary netdevice session: 32 tx indices -> checks -> virtio-net -> loopback -> rx FIFO, burst 32
               mana/core       MANA VF: 32 SQ WQEs, one doorbell -> wire -> RQ WQEs, TX/RX CQEs + EQE handling, burst 32
               ring/core       post 32, publish, pop, push used, reap: the split ring alone, no copy
               loopback/cs|js  the same loopback from a C# / JavaScript script, one tx and one rxPoll call per burst
@@ -29,16 +31,17 @@ public sealed class BenchCommand
             Examples:
               nicscript bench
               nicscript bench --json
+              nicscript bench --only netdevice
             """)
-        { json, seconds };
-        cmd.SetAction(p => new BenchCommand(cli).Execute(p.GetValue(json), p.GetValue(seconds)));
+        { json, seconds, only };
+        cmd.SetAction(p => new BenchCommand(cli).Execute(p.GetValue(json), p.GetValue(seconds), p.GetValue(only)));
         return cmd;
     }
 
     // A script's top level may run max_cpu_share x 2 s + 2 s: keep its timed loop well inside that.
     private static TimeSpan Min(TimeSpan a, double seconds) => a < TimeSpan.FromSeconds(seconds) ? a : TimeSpan.FromSeconds(seconds);
 
-    public int Execute(bool json, double seconds)
+    public int Execute(bool json, double seconds, string? only = null)
     {
         if (seconds is <= 0 or > 60) throw new UserErrorException($"--seconds {seconds}: 0..60");
         var duration = TimeSpan.FromSeconds(seconds);
@@ -47,6 +50,7 @@ public sealed class BenchCommand
         {
             ("loopback core 64 B", () => CoreBenchmarks.Loopback(64, duration)),
             ("loopback core 1500 B", () => CoreBenchmarks.Loopback(1500, duration)),
+            ("netdevice core 64 B", () => CoreBenchmarks.NetDevice(64, duration)),
             ("mana core 64 B", () => CoreBenchmarks.Mana(64, duration)),
             ("ring core", () => CoreBenchmarks.Ring(duration)),
             ("loopback C# 64 B", () => ScriptBenchmarks.Loopback("cs", 64, Min(duration, 1.5), ScriptCache.DefaultDirectory())),
@@ -57,6 +61,11 @@ public sealed class BenchCommand
         if (NetstackBenchmark.Find() is { } netstack)
             steps.Add(("netstack echo (net-bridge + aethernet)", () => NetstackBenchmark.Run(netstack, 20_000, ScriptCache.DefaultDirectory())));
         else if (!json) _cli.Error.WriteLine("skipping netstack: manifests/netstack.yml not found (run from the repository)");
+        if (only is not null)
+        {
+            steps.RemoveAll(s => !s.Name.Contains(only, StringComparison.OrdinalIgnoreCase));
+            if (steps.Count == 0) throw new UserErrorException($"--only {only}: no scenario matches");
+        }
         foreach (var (name, run) in steps)
         {
             if (!json) _cli.Error.WriteLine($"running {name} ...");
