@@ -102,6 +102,28 @@ public sealed class NetDeviceRegistryTests
     }
 
     [Fact]
+    public async Task The_port_status_follows_the_virtio_link_through_its_config_interrupt()
+    {
+        using Machine m = Machine.CreateDefault();
+        Device dev = m.NetDevices.Get(Virtio);
+        DmaOwner owner = m.Dma.CreateOwner("client", 1L << 28);
+        Client p = Open(m, dev, owner, SessionFlags.PRIMARY);
+        p.Session.Attach(0, [FrameType.ETHERNET]); // starts the NIC: the virtio function comes up
+        StatusWatcher sw = dev.GetPort(0).GetStatusWatcher(4);
+        Assert.Equal(StatusFlags.ONLINE, (await sw.WatchStatusAsync()).Flags);
+        Task<PortStatus> next = sw.WatchStatusAsync();
+        m.Links[0].SetCarrier(false);
+        m.VirtioNets[0].OnLinkChanged();
+        Assert.Same(next, await Task.WhenAny(next, Task.Delay(5000)));
+        Assert.Equal((StatusFlags)0, (await next).Flags);
+        p.Send(0, To([0x52, 0x54, 0x00, 0x12, 0x34, 0x56], 60, 1), port: 0);
+        Assert.Equal(0x80000004u, p.Table.Get(p.Fifos.Tx.Read(1)[0]).ReturnFlags); // offline: not available
+        m.Links[0].SetCarrier(true);
+        m.VirtioNets[0].OnLinkChanged();
+        Assert.Equal(StatusFlags.ONLINE, (await sw.WatchStatusAsync().WaitAsync(TimeSpan.FromSeconds(5))).Flags);
+    }
+
+    [Fact]
     public async Task Hot_removing_the_nic_during_traffic_detaches_then_closes_and_leaks_no_dma()
     {
         using Machine m = Machine.CreateDefault();

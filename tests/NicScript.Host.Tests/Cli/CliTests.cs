@@ -199,6 +199,21 @@ public sealed class BenchCommandTests
         Assert.Contains(rows, r => r is ("ring", "core", 0, > 0));
         Assert.Contains(rows, r => r is ("loopback", "cs", 64, > 0));
         Assert.Contains(rows, r => r is ("loopback", "js", 64, > 0));
+        Assert.Contains(rows, r => r is ("netdevice session", "core", 64, > 0));
+    }
+
+    [Fact]
+    public async Task Bench_Only_RunsTheMatchingRows()
+    {
+        var output = new StringWriter();
+        var cli = new CliContext(AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) }), output, new StringWriter());
+        Assert.Equal(0, await Program.RunAsync(cli, ["bench", "--json", "--seconds", "0.2", "--only", "netdevice"]));
+        using JsonDocument doc = JsonDocument.Parse(output.ToString());
+        Assert.Equal("netdevice session", Assert.Single(doc.RootElement.GetProperty("results").EnumerateArray()).GetProperty("scenario").GetString());
+        var error = new StringWriter();
+        var cli2 = new CliContext(AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(new StringWriter()) }), new StringWriter(), error);
+        Assert.Equal(1, await Program.RunAsync(cli2, ["bench", "--only", "warp-drive"]));
+        Assert.Contains("no scenario matches", error.ToString());
     }
 }
 
