@@ -37,6 +37,8 @@ public sealed class NetHandle
         VirtioNetDevice? device = _machine.VirtioNets.FirstOrDefault(d => d.Function.Address == bdf);
         if (device is null || device.Function.Removed)
             throw new ScriptCallException($"net.open(\"{address}\"): no virtio-net function at {bdf} on machine {_machine.Name}");
+        if (_machine.NetDevices.IsBound(bdf))
+            throw new ScriptCallException($"net.open(\"{address}\"): {bdf} is in use as a netdevice (net.device); one driver per function");
         return new VirtioNetHandle(_ctx, _machine, device.Function);
     }
 

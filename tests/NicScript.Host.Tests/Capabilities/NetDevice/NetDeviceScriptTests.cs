@@ -108,4 +108,12 @@ public sealed class NetDeviceCSharpTests
             "  - NetworkAccess\n  - CAP_HARDWARE_IO_PCI: \"00:03.0\"");
         Assert.Contains("ZX_ERR_NOT_FOUND -25", unknown.Error);
     }
+
+    [Fact]
+    public void A_function_used_as_a_netdevice_cannot_also_be_driven_by_the_script()
+    {
+        var report = ScriptRun.Single("nd.js", "net.device(\"00:1f.0\"); net.open(\"00:1f.0\");", Grants);
+        Assert.Equal(NicScript.Host.Runtime.VNodeStatus.Failed, report.Status);
+        Assert.Contains("in use as a netdevice", report.Error);
+    }
 }
