@@ -145,6 +145,7 @@ public sealed class NetDeviceRegistryTests
             f.CopyTo(p.Bytes(i * 2048, f.Length));
             p.Table.Set(i, new BufferDescriptor { FrameType = 1, PortId = 0, Offset = (ulong)(i * 2048), DataLength = (uint)f.Length });
         }
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var traffic = Task.Run(() =>
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -156,6 +157,7 @@ public sealed class NetDeviceRegistryTests
                     p.Fifos.Tx.Read(8);
                     ushort[] got = p.Fifos.Rx.Read(16);
                     p.Post(got); // a client resets a returned descriptor before posting it again
+                    if (round == 10) running.TrySetResult();
                 }
                 catch (ZxException e) when (e.Status == ZxStatus.ZX_ERR_PEER_CLOSED)
                 {
@@ -164,7 +166,7 @@ public sealed class NetDeviceRegistryTests
             }
             return -1;
         });
-        await Task.Delay(20);
+        await running.Task.WaitAsync(TimeSpan.FromSeconds(30)); // traffic is flowing (the pool may be slow to start it under load)
         PciFunction pf = m.Pci.Functions.First(f => f.Address == Machine.DefaultManaPf);
         pf.Config.Write(SriovCapability.Control, 2, 0); // the hypervisor takes the VF away
         Assert.Equal("removed(0)", (await removed).ToString());
