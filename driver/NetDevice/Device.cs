@@ -79,7 +79,11 @@ public sealed partial class Device : NetProxy
             DevicePort? port = id < NetConstants.MAX_PORTS ? _ports[id] : null;
             var proxy = new Port(this, port);
             if (port is null) proxy.CloseChannel(ZxStatus.ZX_ERR_NOT_FOUND);
-            else port.Proxies.Add(proxy);
+            else
+            {
+                port.Proxies.RemoveAll(x => x.IsClosed);
+                port.Proxies.Add(proxy);
+            }
             return proxy;
         }
     }
@@ -91,6 +95,7 @@ public sealed partial class Device : NetProxy
         {
             ThrowIfClosed("GetPortWatcher");
             var w = new PortWatcher(this, PortIds());
+            _watchers.RemoveAll(x => x.IsClosed); // closed watchers (too many events, BAD_STATE) are not kept
             _watchers.Add(w);
             return w;
         }

@@ -70,6 +70,7 @@ public sealed class Port : NetProxy
         {
             ThrowIfClosed("GetStatusWatcher");
             var w = new StatusWatcher(_device, (int)Math.Clamp(buffer, 1, NetConstants.MAX_STATUS_BUFFER), _port!.Status);
+            _port.StatusWatchers.RemoveAll(x => x.IsClosed);
             _port.StatusWatchers.Add(w);
             return w;
         }
