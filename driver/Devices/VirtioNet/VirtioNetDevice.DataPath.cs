@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Queues;
+using NicScript.Driver.Wire;
 
 namespace NicScript.Driver.Devices.VirtioNet;
 
@@ -96,12 +97,29 @@ public sealed partial class VirtioNetDevice
     /// <summary>A frame from the wire: into the next posted RX buffer(s), or dropped and counted when there is none.</summary>
     public void Receive(ReadOnlySpan<byte> frame)
     {
+        if (Volatile.Read(ref _tap) is { } tap && tap.Take(frame)) return; // a protocol bound to this function (RoCEv2) took it
         if (_txThread == Environment.CurrentManagedThreadId)
         {
             ReceiveLocked(frame); // our own TX burst, which already holds the RX lock (loopback)
             return;
         }
         lock (_rxLock) ReceiveLocked(frame);
+    }
+
+    private IFrameTap? _tap;
+
+    /// <summary>A protocol engine bound to this function (rxe-style RoCEv2): it sees each arriving frame first and may take it.</summary>
+    public void SetTap(IFrameTap? tap) => Volatile.Write(ref _tap, tap);
+
+    /// <summary>Puts a frame a protocol engine built on the wire through this function's port (the netdev's xmit path).</summary>
+    public void TransmitRaw(ReadOnlySpan<byte> frame)
+    {
+        lock (_txLock)
+        {
+            Stats.TxPackets++;
+            Stats.TxBytes += frame.Length;
+            _port?.Transmit(frame);
+        }
     }
 
     private void ReceiveLocked(ReadOnlySpan<byte> frame)

@@ -1,0 +1,259 @@
+using System.Net;
+using NicScript.Driver.Memory;
+
+namespace NicScript.Driver.Devices.Rdma;
+
+/// <summary>
+/// One script's view of its host's RDMA device: its protection domain, MR handles, QPs and last error — the seed's calls
+/// with their exact return values (reference/rdma.md §2–§3). Every failure returns −1 and records <see cref="LastError"/>.
+/// </summary>
+public sealed class RdmaContext
+{
+    public const ulong MaxMessage = 1UL << 31;
+    public const int MaxQueue = 0x4000;
+
+    private readonly RdmaDevice _device;
+    private readonly DmaOwner _owner;
+    private readonly bool _granted;
+    private readonly List<Mr?> _handles = [null];
+    private readonly HashSet<uint> _qps = new();
+
+    /// <param name="granted">False: the script lacks the RDMA capability; every call fails with <c>capability-denied</c>.</param>
+    public RdmaContext(RdmaDevice device, DmaOwner owner, bool granted = true, string name = "script")
+    {
+        _device = device;
+        _owner = owner;
+        _granted = granted;
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    public RdmaDevice Device => _device;
+
+    private object Sync => _device.Fabric.Sync;
+
+    /// <summary>The reason of the last −1 (null before any failure).</summary>
+    public RdmaError? LastError { get; private set; }
+
+    /// <summary>Called with each failure (the host logs and audits it).</summary>
+    public Action<RdmaError>? OnFailure { get; set; }
+
+    private int Fail(string errno, string reason, string message)
+    {
+        LastError = new RdmaError(errno, reason, message);
+        OnFailure?.Invoke(LastError);
+        return -1;
+    }
+
+    private bool Denied(string call, out int result)
+    {
+        result = _granted ? 0 : Fail("EACCES", "capability-denied", $"{call}: {Name} has no CAP_RDMA");
+        return !_granted;
+    }
+
+    internal Mr? MrOf(int handle) => handle > 0 && handle < _handles.Count ? _handles[handle] : null;
+
+    public string Gid => _device.Gid;
+
+    public int RegMr(ulong addr, ulong length, int access)
+    {
+        if (Denied("rdma_reg_mr", out int denied)) return denied;
+        lock (Sync)
+        {
+            if ((access & ~RdmaAccess.All) != 0) return Fail("EINVAL", "invalid-access-flags", $"rdma_reg_mr: access 0x{access:x} has bits outside 0xF");
+            if ((access & (RdmaAccess.REMOTE_WRITE | RdmaAccess.REMOTE_ATOMIC)) != 0 && (access & RdmaAccess.LOCAL_WRITE) == 0)
+                return Fail("EINVAL", "remote-write-needs-local-write", "rdma_reg_mr: REMOTE_WRITE or REMOTE_ATOMIC needs LOCAL_WRITE");
+            if (length == 0 || addr + length < addr) return Fail("EINVAL", "invalid-length", $"rdma_reg_mr: length {length} at 0x{addr:x}");
+            if (length > int.MaxValue || _device.Fabric.Memory.TryLocate(addr, (int)length, out DmaRegion region, out _) != DmaError.None
+                || region.CheckAccess(_owner, write: false) != DmaError.None)
+                return Fail("EFAULT", "bad-address", $"rdma_reg_mr: [0x{addr:x}, +{length}) is not inside DMA memory {Name} holds");
+            Mr? mr = _device.RegisterMr(this, addr, length, access);
+            if (mr is null) return Fail("ENOMEM", "out-of-resources", "rdma_reg_mr: the device's MR table is full");
+            _handles.Add(mr);
+            return _handles.Count - 1;
+        }
+    }
+
+    public int DeregMr(int handle)
+    {
+        if (Denied("rdma_dereg_mr", out int denied)) return denied;
+        lock (Sync)
+        {
+            if (handle <= 0 || handle >= _handles.Count) return Fail("EINVAL", "invalid-mr-handle", $"rdma_dereg_mr: {handle} was never issued");
+            if (_handles[handle] is not { Valid: true } mr) return Fail("EINVAL", "mr-not-registered", $"rdma_dereg_mr: {handle} is already deregistered");
+            mr.Valid = false; // lkey and rkey die with it; memory is untouched
+            return 0;
+        }
+    }
+
+    public RdmaMrInfo? QueryMr(int handle)
+    {
+        if (Denied("rdma_query_mr", out _)) return null;
+        lock (Sync)
+        {
+            if (handle <= 0 || handle >= _handles.Count) { Fail("EINVAL", "invalid-mr-handle", $"rdma_query_mr: {handle} was never issued"); return null; }
+            if (_handles[handle] is not { Valid: true } mr) { Fail("EINVAL", "mr-not-registered", $"rdma_query_mr: {handle} is deregistered"); return null; }
+            return new RdmaMrInfo(mr.Addr, mr.Length, mr.Key, mr.Key, mr.Access);
+        }
+    }
+
+    public int CreateQp(int sendCqSize, int recvCqSize)
+    {
+        if (Denied("rdma_create_qp", out int denied)) return denied;
+        lock (Sync)
+        {
+            if (sendCqSize is < 1 or > MaxQueue || recvCqSize is < 1 or > MaxQueue)
+                return Fail("EINVAL", "invalid-queue-size", $"rdma_create_qp({sendCqSize}, {recvCqSize}): sizes are 1..{MaxQueue}");
+            Qp? qp = _device.CreateQp(this, sendCqSize, recvCqSize);
+            if (qp is null) return Fail("ENOMEM", "out-of-resources", "rdma_create_qp: the device's QP table is full");
+            _qps.Add(qp.Qpn);
+            return (int)qp.Qpn;
+        }
+    }
+
+    private Qp? QpOf(int qpn, string call)
+    {
+        if (qpn > 0 && _qps.Contains((uint)qpn) && _device.QpByNumber((uint)qpn) is { } qp) return qp;
+        Fail("EINVAL", "invalid-qp-number", $"{call}: {qpn} is not a live QP of {Name}");
+        return null;
+    }
+
+    public int DestroyQp(int qpn)
+    {
+        if (Denied("rdma_destroy_qp", out int denied)) return denied;
+        lock (Sync)
+        {
+            if (QpOf(qpn, "rdma_destroy_qp") is not { } qp) return -1;
+            _device.DestroyQp(qp);
+            _qps.Remove(qp.Qpn);
+            return 0;
+        }
+    }
+
+    public long PostWrite(int qpn, int mr, ulong offset, ulong remoteAddr, uint rkey, ulong length) =>
+        Post("rdma_post_write", qpn, mr, length, q => q.PostSend(RdmaWcOpcode.RDMA_WRITE, mr, offset, remoteAddr, rkey, length));
+
+    public long PostSend(int qpn, int mr, ulong length) =>
+        Post("rdma_post_send", qpn, mr, length, q => q.PostSend(RdmaWcOpcode.SEND, mr, 0, 0, 0, length));
+
+    public long PostRecv(int qpn, int mr, ulong length)
+    {
+        if (Denied("rdma_post_recv", out int denied)) return denied;
+        lock (Sync)
+        {
+            if (QpOf(qpn, "rdma_post_recv") is not { } qp) return -1;
+            if (qp.State == RdmaQpState.RESET) return Fail("EINVAL", "qp-not-ready", $"rdma_post_recv: QP {qpn} is in RESET");
+            if (CheckMr(mr, "rdma_post_recv") is { } bad) return bad;
+            if (length > MaxMessage) return Fail("EINVAL", "message-too-long", $"rdma_post_recv: {length} bytes is more than 2^31");
+            if (qp.RqFull) return Fail("ENOMEM", "recv-queue-full", $"rdma_post_recv: QP {qpn} holds {qp.RqOutstanding} receives");
+            return qp.PostRecv(mr, length);
+        }
+    }
+
+    private int? CheckMr(int mr, string call)
+    {
+        if (mr <= 0 || mr >= _handles.Count) return Fail("EINVAL", "invalid-mr-handle", $"{call}: MR {mr} was never issued");
+        if (_handles[mr] is not { Valid: true }) return Fail("EINVAL", "mr-not-registered", $"{call}: MR {mr} is deregistered");
+        return null;
+    }
+
+    private long Post(string call, int qpn, int mr, ulong length, Func<Qp, long> post)
+    {
+        if (Denied(call, out int denied)) return denied;
+        lock (Sync)
+        {
+            if (QpOf(qpn, call) is not { } qp) return -1;
+            if (qp.State is RdmaQpState.RESET or RdmaQpState.INIT or RdmaQpState.RTR)
+                return Fail("EINVAL", "qp-not-ready", $"{call}: QP {qpn} is in state {qp.State} (sends need RTS)");
+            if (CheckMr(mr, call) is { } bad) return bad;
+            if (length > MaxMessage) return Fail("EINVAL", "message-too-long", $"{call}: {length} bytes is more than 2^31");
+            if (qp.SqFull) return Fail("ENOMEM", "send-queue-full", $"{call}: QP {qpn} holds {qp.SqOutstanding} outstanding WRs");
+            return post(qp);
+        }
+    }
+
+    /// <summary>Drives the engine, then copies up to <paramref name="max"/> completions (oldest first across both CQs).</summary>
+    public int PollCq(int qpn, Span<RdmaCompletion> wc, int max)
+    {
+        if (Denied("rdma_poll_cq", out int denied)) return denied;
+        lock (Sync)
+        {
+            if (QpOf(qpn, "rdma_poll_cq") is null) return -1;
+            if (max < 0 || max > wc.Length) return Fail("EINVAL", "invalid-argument", $"rdma_poll_cq: max_entries {max} with a wc array of {wc.Length}");
+        }
+        _device.Fabric.Progress();
+        lock (Sync)
+        {
+            if (QpOf(qpn, "rdma_poll_cq") is not { } qp) return -1;
+            int n = qp.Poll(wc[..max]);
+            if (n == 0 && qp.Overrun && qp.CqsEmpty) return Fail("EIO", "cq-overrun", $"rdma_poll_cq: a CQ of QP {qpn} overran");
+            return n;
+        }
+    }
+
+    public int Connect(int qpn, string remoteGid, long remoteQpn, RdmaConnectOptions? options = null)
+    {
+        if (Denied("rdma_connect", out int denied)) return denied;
+        lock (Sync)
+        {
+            if (QpOf(qpn, "rdma_connect") is not { } qp) return -1;
+            if (qp.SqOutstanding + qp.RqOutstanding > 0) return Fail("EBUSY", "qp-busy", $"rdma_connect: QP {qpn} has outstanding WRs");
+            if (ParseGid(remoteGid) is not { } ip) return Fail("EINVAL", "invalid-gid", $"rdma_connect: '{remoteGid}' is not a GID (::ffff:a.b.c.d)");
+            if (_device.Fabric.ByIp(ip) is null) return Fail("EHOSTUNREACH", "unknown-gid", $"rdma_connect: no host with GID {remoteGid} on the wire");
+            if (remoteQpn is < 1 or > 0xFFFFFF) return Fail("EINVAL", "invalid-qpn", $"rdma_connect: remote QPN {remoteQpn} is not 1..0xFFFFFF");
+            if (options is not null && Validate(options) is { } why) return Fail("EINVAL", "invalid-argument", "rdma_connect: " + why);
+            qp.ConnectTo(ip, (uint)remoteQpn, options);
+            return 0;
+        }
+    }
+
+    private string? Validate(RdmaConnectOptions o)
+    {
+        int wireMtu = _device.Function.Mtu;
+        if (o.PathMtu is { } m && (m is not (256 or 512 or 1024 or 2048 or 4096) || m > wireMtu - 80)) return $"path MTU {m} (256..4096, at most {wireMtu - 80} on this wire)";
+        if (o.SqPsn is < 0 or > 0xFFFFFF || o.RqPsn is < 0 or > 0xFFFFFF) return "a PSN is not 0..0xFFFFFF";
+        if (o.RetryCnt is < 0 or > 7 || o.RnrRetry is < 0 or > 7) return "retry counts are 0..7";
+        if (o.MinRnrTimer is < 0 or > 31 || o.Timeout is < 0 or > 31) return "timer values are 0..31";
+        return null;
+    }
+
+    internal static uint? ParseGid(string gid)
+    {
+        if (!IPAddress.TryParse(gid, out IPAddress? a)) return null;
+        if (a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !a.IsIPv4MappedToIPv6) return null;
+        byte[] b = a.MapToIPv4().GetAddressBytes();
+        return (uint)(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]);
+    }
+
+    public int QpState(int qpn)
+    {
+        if (Denied("rdma_qp_state", out int denied)) return denied;
+        lock (Sync) return QpOf(qpn, "rdma_qp_state") is { } qp ? qp.State : -1;
+    }
+
+    private static readonly bool[,] Legal =
+    {
+        // to: RESET INIT  RTR    RTS    SQD    SQE    ERR
+        { true, true, false, false, false, false, false }, // RESET
+        { true, true, true, false, false, false, true },   // INIT
+        { true, false, false, true, false, false, true },  // RTR
+        { true, false, false, true, true, false, true },   // RTS
+        { true, false, false, true, true, false, true },   // SQD
+        { true, false, false, true, false, false, true },  // SQE
+        { true, false, false, false, false, false, true }, // ERR
+    };
+
+    public int ModifyQp(int qpn, int state)
+    {
+        if (Denied("rdma_modify_qp", out int denied)) return denied;
+        lock (Sync)
+        {
+            if (QpOf(qpn, "rdma_modify_qp") is not { } qp) return -1;
+            if (state is < 0 or > 6 || state == RdmaQpState.SQE || !Legal[qp.State, state])
+                return Fail("EINVAL", "invalid-state-transition", $"rdma_modify_qp: {qp.State} → {state} is not a legal transition");
+            qp.MoveTo(state);
+            return 0;
+        }
+    }
+}
