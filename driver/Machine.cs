@@ -31,6 +31,7 @@ public sealed class Machine : IDisposable
         Dma = new DmaMemory();
         Pci = new PciBus();
         NetDevices = new NetDevice.NetDeviceRegistry(this);
+        Rdma = new Devices.Rdma.RdmaFabric(Dma);
         Pci.Removed += f => _manas.FirstOrDefault(m => m.Function == f)?.HotRemove();
     }
 
@@ -39,6 +40,12 @@ public sealed class Machine : IDisposable
     public IDeviceEvents Events { get; }
 
     public DmaMemory Dma { get; }
+
+    /// <summary>The RDMA devices of the machine's hosts and their virtual clock (reference/rdma.md).</summary>
+    public Devices.Rdma.RdmaFabric Rdma { get; }
+
+    /// <summary>The default machine's RDMA device: on the virtio-net at 00:1f.0, GID ::ffff:192.0.2.1.</summary>
+    public static readonly System.Net.IPAddress DefaultRdmaAddress = System.Net.IPAddress.Parse("192.0.2.1");
 
     /// <summary>The Fuchsia-style netdevice of each network function (reference/netdevice.md), made on first use.</summary>
     public NetDevice.NetDeviceRegistry NetDevices { get; }
@@ -65,7 +72,8 @@ public sealed class Machine : IDisposable
     {
         var machine = new Machine("default", events);
         wire = machine.AddLink(wire ?? Wire.Links.Loopback("loopback"));
-        machine.AddVirtioNet(new PciAddress(0, 0, 0x1f, 0), 11, [0x52, 0x54, 0x00, 0x12, 0x34, 0x56], wire);
+        VirtioNetDevice nic = machine.AddVirtioNet(new PciAddress(0, 0, 0x1f, 0), 11, [0x52, 0x54, 0x00, 0x12, 0x34, 0x56], wire);
+        machine.Rdma.Attach(nic, DefaultRdmaAddress);
         Link manaWire = machine.AddLink(Wire.Links.Loopback("mana-loopback"));
         machine.AddManaPf(DefaultManaPf, [0x00, 0x15, 0x5d, 0x00, 0x00, 0x01], manaWire, enableVfs: 1);
         return machine;

@@ -12,7 +12,7 @@ public abstract class Link : IDisposable
     private readonly object _sync = new();
     private WirePort[] _ports = [];
     private FaultInjector? _faults;
-    private PcapWriter? _capture;
+    private ICaptureSink? _capture;
     private long _droppedNoCarrier;
     private volatile bool _carrier = true;
 
@@ -49,7 +49,7 @@ public abstract class Link : IDisposable
     public void InjectFaults(FaultInjector? faults) => _faults = faults;
 
     /// <summary>Writes every frame on the link to a pcap file from now on (null: stop).</summary>
-    public void Capture(PcapWriter? writer) => _capture = writer;
+    public void Capture(ICaptureSink? writer) => _capture = writer;
 
     /// <summary>Carrier on or off (a pulled cable); while off, frames are dropped and counted.</summary>
     public void SetCarrier(bool up) => _carrier = up;
@@ -84,6 +84,6 @@ public abstract class Link : IDisposable
     public virtual void Dispose()
     {
         _faults?.Release(this, force: true);
-        _capture?.Flush();
+        (_capture as PcapWriter)?.Flush();
     }
 }

@@ -5,7 +5,7 @@ namespace NicScript.Driver.Wire;
 
 /// <summary>Writes frames to a classic pcap file (LINKTYPE_ETHERNET, microsecond timestamps) that tshark and Wireshark read.</summary>
 /// <remarks>Thread-safe; buffered; one 16-byte record header per frame written from a reused scratch array.</remarks>
-public sealed class PcapWriter : IDisposable
+public sealed class PcapWriter : ICaptureSink, IDisposable
 {
     public const uint Magic = 0xA1B2C3D4;
     public const int SnapLength = 65535;

@@ -58,7 +58,7 @@ public static class MachineFileParser
         foreach (YamlNode item in r.Sequence(top["devices"], "devices")?.Items ?? [])
         {
             if (r.Mapping(item, "a device") is not { } d) continue;
-            r.Keys(d, "a device", ["type", "address", "irq", "mac", "wire", "netdevice"], ["type", "address", "irq", "wire"]);
+            r.Keys(d, "a device", ["type", "address", "irq", "mac", "wire", "netdevice", "ipv4", "rdma"], ["type", "address", "irq", "wire"]);
             string? type = r.String(d["type"], "device type");
             if (type is not null && type != "virtio-net") r.Error(d["type"]!, $"device type '{type}' is not known (expected virtio-net)");
             PciAddress? address = null;
@@ -81,8 +81,16 @@ public static class MachineFileParser
             if (wire is not null && !wires.Any(w => w.Name == wire)) r.Error(d["wire"]!, $"wire '{wire}' is not defined in wires");
             if (address is { } ad && devices.Any(x => x.Address == ad)) r.Error(d["address"]!, $"PCI address {ad} is taken");
             NicConfig? netdevice = d["netdevice"] is { } nd ? ParseNetDevice(nd, r, mac) : null;
+            System.Net.IPAddress? ipv4 = null;
+            if (r.String(d["ipv4"], "device ipv4") is { } ipText)
+            {
+                if (System.Net.IPAddress.TryParse(ipText, out System.Net.IPAddress? ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ipv4 = ip;
+                else r.Error(d["ipv4"]!, $"'{ipText}' is not an IPv4 address");
+            }
+            bool rdma = Bool(d["rdma"], r, "device rdma") ?? false;
+            if (rdma && ipv4 is null && d["ipv4"] is null) r.Error(d, "an RDMA device takes its function's address: give the device an ipv4");
             if (type is not null && address is not null && irq is not null && wire is not null)
-                devices.Add(new DeviceSpec(type, address.Value, (int)irq, mac, wire, r.At(d)) { NetDevice = netdevice });
+                devices.Add(new DeviceSpec(type, address.Value, (int)irq, mac, wire, r.At(d)) { NetDevice = netdevice, Ipv4 = ipv4, Rdma = rdma });
         }
         return new MachineSpec(full, name, wires.ToImmutable(), devices.ToImmutable());
     }

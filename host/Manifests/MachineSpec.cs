@@ -15,4 +15,10 @@ public sealed record DeviceSpec(string Type, PciAddress Address, int Irq, byte[]
 {
     /// <summary>The emulated NIC behind the function's netdevice (a <c>netdevice</c> block), or null for the default.</summary>
     public NicScript.Driver.NetDevice.NicConfig? NetDevice { get; init; }
+
+    /// <summary>The host address of the function (its RDMA device's GID is <c>::ffff:</c> this).</summary>
+    public System.Net.IPAddress? Ipv4 { get; init; }
+
+    /// <summary>True: an rxe-style RDMA device is bound to the function.</summary>
+    public bool Rdma { get; init; }
 }

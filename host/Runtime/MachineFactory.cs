@@ -38,8 +38,9 @@ public static class MachineFactory
             }
             foreach (DeviceSpec d in spec.Devices)
             {
-                machine.AddVirtioNet(d.Address, d.Irq, d.Mac, machine.Links.First(l => l.Name == d.Wire));
+                var function = machine.AddVirtioNet(d.Address, d.Irq, d.Mac, machine.Links.First(l => l.Name == d.Wire));
                 if (d.NetDevice is { } nic) machine.NetDevices.Configure(d.Address, nic);
+                if (d.Rdma && d.Ipv4 is { } ip) machine.Rdma.Attach(function, ip);
             }
         }
         Link first = machine.Links[0];
