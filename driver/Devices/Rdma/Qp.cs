@@ -487,6 +487,7 @@ internal sealed class Qp
             RecvWqe r = _rq[_rqFirst++ % _rq.Length];
             Complete(recv: true, r.WrId, status, RdmaWcOpcode.RECV, 0);
         }
+        if (PeerIp == Device.Ip && DestQpn == Qpn) OnResponse(psn, syndrome); // connected to itself: the requester is this QP, before ERR drops the NAK
         EnterError(null, 0);
     }
 
