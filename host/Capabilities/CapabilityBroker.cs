@@ -45,7 +45,7 @@ public sealed class CapabilityBroker
         new IpcHandle(ctx, Ipc),
         new LogHandle(ctx),
         new MetricsHandle(ctx),
-        new NetHandle(ctx, _machine));
+        new NetHandle(ctx, _machine)) { Rdma = new RdmaHandle(ctx, _machine) };
 
     /// <summary>A V-Node stopped: its channels close, its DMA memory is reclaimed, its name is free again.</summary>
     public int Release(VNodeContext ctx)

@@ -6,4 +6,7 @@ public sealed record VNodeHandles(VNodeInfo VNode, PciHandle Pci, IrqHandle Irq,
 {
     /// <summary>The GDMA codec; it needs no grant (it only touches the V-Node's own buffers).</summary>
     public GdmaHandle Gdma { get; } = new();
+
+    /// <summary>RDMA verbs on the host's RDMA device (every call checks <c>CAP_RDMA</c> itself and returns −1 without it).</summary>
+    public required RdmaHandle Rdma { get; init; }
 }

@@ -10,4 +10,5 @@ public enum CapabilityKind
     MemShare,
     SyscallRaw,
     LogWrite,
+    Rdma,
 }

@@ -25,6 +25,7 @@ public static class CapabilityNames
         (CapabilityKind.MemShare, "CAP_MEM_SHARE", ValueKind.None),
         (CapabilityKind.SyscallRaw, "CAP_SYSCALL_RAW", ValueKind.None),
         (CapabilityKind.LogWrite, "CAP_LOG_WRITE", ValueKind.None),
+        (CapabilityKind.Rdma, "CAP_RDMA", ValueKind.None),
     ];
 
     private static readonly FrozenDictionary<string, CapabilityKind> ByName =

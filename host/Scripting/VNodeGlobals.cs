@@ -21,6 +21,7 @@ public sealed class VNodeGlobals
         Metrics = handles.Metrics;
         Net = handles.Net;
         Gdma = handles.Gdma;
+        Rdma = handles.Rdma;
     }
 
     [ScriptApi] public VNodeInfo VNode { get; }
@@ -33,4 +34,5 @@ public sealed class VNodeGlobals
     [ScriptApi] public MetricsHandle Metrics { get; }
     [ScriptApi] public NetHandle Net { get; }
     [ScriptApi] public GdmaHandle Gdma { get; }
+    [ScriptApi] public RdmaHandle Rdma { get; }
 }

@@ -56,6 +56,19 @@ public sealed class RdmaContext
 
     public string Gid => _device.Gid;
 
+    /// <summary>The script stopped: its QPs are destroyed and its MRs deregistered (its DMA memory is reclaimed by the host).</summary>
+    public void ReleaseAll()
+    {
+        lock (Sync)
+        {
+            foreach (uint qpn in _qps.ToArray())
+                if (_device.QpByNumber(qpn) is { } qp) _device.DestroyQp(qp);
+            _qps.Clear();
+            foreach (Mr? mr in _handles)
+                if (mr is not null) mr.Valid = false;
+        }
+    }
+
     public int RegMr(ulong addr, ulong length, int access)
     {
         if (Denied("rdma_reg_mr", out int denied)) return denied;

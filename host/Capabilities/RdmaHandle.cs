@@ -1,0 +1,217 @@
+#pragma warning disable CA1707, IDE1006 // the seed's C names are kept verbatim so its example ports line by line (reference/rdma.md §3.10)
+using NicScript.Driver;
+using NicScript.Driver.Devices.Rdma;
+using NicScript.Driver.Memory;
+using NicScript.Host.Manifests;
+
+namespace NicScript.Host.Capabilities;
+
+/// <summary>
+/// The <c>rdma</c> global: the seed's calls with their names (<c>rdma_reg_mr</c> …), the calls it leaves out (§3), and
+/// idiomatic aliases (<c>RegMr</c> / <c>regMr</c>) that call the same code. Errors are return values (−1) with
+/// <c>rdma_last_error()</c>, never exceptions; a V-Node without <c>CAP_RDMA</c> gets −1 <c>capability-denied</c>, audited.
+/// </summary>
+public sealed class RdmaHandle
+{
+    private readonly VNodeContext _ctx;
+    private readonly Machine _machine;
+    private RdmaContext? _rdma;
+
+    public RdmaHandle(VNodeContext ctx, Machine machine)
+    {
+        _ctx = ctx;
+        _machine = machine;
+        ctx.OnRelease(() => _rdma?.ReleaseAll());
+    }
+
+    /// <summary>This V-Node's RDMA context: on the RDMA device of a function it was granted, else the machine's first.</summary>
+    private RdmaContext? Rdma
+    {
+        get
+        {
+            if (_rdma is not null) return _rdma;
+            RdmaDevice? device = _machine.Rdma.Devices.FirstOrDefault(d => _ctx.Manifest.GrantsPci(d.Function.Function.Address))
+                ?? _machine.Rdma.Devices.FirstOrDefault();
+            if (device is null) return null;
+            _rdma = new RdmaContext(device, _ctx.DmaOwner, _ctx.Manifest.Grants(CapabilityKind.Rdma), _ctx.Name)
+            {
+                OnFailure = e =>
+                {
+                    if (e.Reason == "capability-denied") _ctx.Deny("CAP_RDMA", "", e.Message);
+                    _ctx.Log.Debug("rdma: {Reason} ({Errno}): {Message}", e.Reason, e.Errno, e.Message);
+                },
+            };
+            return _rdma;
+        }
+    }
+
+    private RdmaError? _noDevice;
+
+    private long NoDevice(string call)
+    {
+        _noDevice = new RdmaError("ENODEV", "no-device", $"{call}: machine {_machine.Name} has no RDMA device");
+        return -1;
+    }
+
+    // ---- constants (§2.1) ----
+    [ScriptApi] public int RDMA_ACCESS_LOCAL_WRITE => RdmaAccess.LOCAL_WRITE;
+    [ScriptApi] public int RDMA_ACCESS_REMOTE_WRITE => RdmaAccess.REMOTE_WRITE;
+    [ScriptApi] public int RDMA_ACCESS_REMOTE_READ => RdmaAccess.REMOTE_READ;
+    [ScriptApi] public int RDMA_ACCESS_REMOTE_ATOMIC => RdmaAccess.REMOTE_ATOMIC;
+    [ScriptApi] public int RDMA_WC_SUCCESS => RdmaWcStatus.SUCCESS;
+    [ScriptApi] public int RDMA_WC_LOC_LEN_ERR => RdmaWcStatus.LOC_LEN_ERR;
+    [ScriptApi] public int RDMA_WC_LOC_PROT_ERR => RdmaWcStatus.LOC_PROT_ERR;
+    [ScriptApi] public int RDMA_WC_WR_FLUSH_ERR => RdmaWcStatus.WR_FLUSH_ERR;
+    [ScriptApi] public int RDMA_WC_REM_INV_REQ_ERR => RdmaWcStatus.REM_INV_REQ_ERR;
+    [ScriptApi] public int RDMA_WC_REM_ACCESS_ERR => RdmaWcStatus.REM_ACCESS_ERR;
+    [ScriptApi] public int RDMA_WC_REM_OP_ERR => RdmaWcStatus.REM_OP_ERR;
+    [ScriptApi] public int RDMA_WC_RETRY_EXC_ERR => RdmaWcStatus.RETRY_EXC_ERR;
+    [ScriptApi] public int RDMA_WC_RNR_RETRY_EXC_ERR => RdmaWcStatus.RNR_RETRY_EXC_ERR;
+    [ScriptApi] public int RDMA_WC_GENERAL_ERR => RdmaWcStatus.GENERAL_ERR;
+    [ScriptApi] public int RDMA_WC_SEND => RdmaWcOpcode.SEND;
+    [ScriptApi] public int RDMA_WC_RDMA_WRITE => RdmaWcOpcode.RDMA_WRITE;
+    [ScriptApi] public int RDMA_WC_RECV => RdmaWcOpcode.RECV;
+    [ScriptApi] public int RDMA_QPS_RESET => RdmaQpState.RESET;
+    [ScriptApi] public int RDMA_QPS_INIT => RdmaQpState.INIT;
+    [ScriptApi] public int RDMA_QPS_RTR => RdmaQpState.RTR;
+    [ScriptApi] public int RDMA_QPS_RTS => RdmaQpState.RTS;
+    [ScriptApi] public int RDMA_QPS_SQD => RdmaQpState.SQD;
+    [ScriptApi] public int RDMA_QPS_SQE => RdmaQpState.SQE;
+    [ScriptApi] public int RDMA_QPS_ERR => RdmaQpState.ERR;
+
+    // ---- the seed's calls, verbatim ----
+
+    /// <summary>Registers <paramref name="addr"/> (a DMA buffer, or an IOVA inside one) for <paramref name="length"/> bytes.</summary>
+    [ScriptApi]
+    public long rdma_reg_mr(object addr, double length, int access_flags)
+    {
+        if (Rdma is not { } r) return NoDevice("rdma_reg_mr");
+        ulong iova = addr switch
+        {
+            DmaBuffer b => ((IDmaRegionSource)b).Region.Iova,
+            _ => ToUlong(addr),
+        };
+        return r.RegMr(iova, ToUlong(length), access_flags);
+    }
+
+    [ScriptApi] public long rdma_dereg_mr(int mr_handle) => Rdma?.DeregMr(mr_handle) ?? NoDevice("rdma_dereg_mr");
+
+    [ScriptApi] public long rdma_create_qp(int send_cq_size, int recv_cq_size) => Rdma?.CreateQp(send_cq_size, recv_cq_size) ?? NoDevice("rdma_create_qp");
+
+    [ScriptApi] public long rdma_destroy_qp(int qp_num) => Rdma?.DestroyQp(qp_num) ?? NoDevice("rdma_destroy_qp");
+
+    [ScriptApi]
+    public long rdma_post_write(int qp_num, int local_mr, double local_offset, double remote_addr, double rkey, double length) =>
+        Rdma?.PostWrite(qp_num, local_mr, ToUlong(local_offset), ToUlong(remote_addr), (uint)ToUlong(rkey), ToUlong(length)) ?? NoDevice("rdma_post_write");
+
+    [ScriptApi]
+    public long rdma_post_send(int qp_num, int local_mr, double length) => Rdma?.PostSend(qp_num, local_mr, ToUlong(length)) ?? NoDevice("rdma_post_send");
+
+    /// <summary>Fills <paramref name="wc"/>[0..n−1] in place with the oldest completions of the QP; returns n or −1.</summary>
+    [ScriptApi]
+    public long rdma_poll_cq(int qp_num, RdmaWc[] wc, int max_entries)
+    {
+        if (Rdma is not { } r) return NoDevice("rdma_poll_cq");
+        if (wc is null || max_entries < 0 || max_entries > wc.Length)
+            return r.PollCq(qp_num, Span<RdmaCompletion>.Empty, -1); // invalid-argument (after the QP check), nothing removed
+        Span<RdmaCompletion> into = max_entries <= 64 ? stackalloc RdmaCompletion[max_entries] : new RdmaCompletion[max_entries];
+        int n = r.PollCq(qp_num, into, max_entries);
+        for (int i = 0; i < n; i++) wc[i].Fill(into[i]);
+        return n;
+    }
+
+    // ---- the calls the seed leaves out (§3) ----
+
+    [ScriptApi] public long rdma_post_recv(int qp_num, int local_mr, double length) => Rdma?.PostRecv(qp_num, local_mr, ToUlong(length)) ?? NoDevice("rdma_post_recv");
+
+    [ScriptApi] public long rdma_connect(int qp_num, string remote_gid, double remote_qpn) => Rdma?.Connect(qp_num, remote_gid, (long)remote_qpn) ?? NoDevice("rdma_connect");
+
+    [ScriptApi]
+    public long rdma_connect_ex(int qp_num, string remote_gid, double remote_qpn, RdmaConnectOptions opts) =>
+        Rdma?.Connect(qp_num, remote_gid, (long)remote_qpn, opts) ?? NoDevice("rdma_connect_ex");
+
+    [ScriptApi]
+    public long rdma_connect_ex(int qp_num, string remote_gid, double remote_qpn, IDictionary<string, object?> opts) =>
+        rdma_connect_ex(qp_num, remote_gid, remote_qpn, Options(opts));
+
+    /// <summary><c>{addr, length, lkey, rkey, access}</c> of an MR, or null (see <c>rdma_last_error</c>).</summary>
+    [ScriptApi] public RdmaMrInfo? rdma_query_mr(int mr_handle) => Rdma?.QueryMr(mr_handle);
+
+    [ScriptApi] public string rdma_query_gid() => Rdma?.Gid ?? "";
+
+    [ScriptApi] public long rdma_qp_state(int qp_num) => Rdma?.QpState(qp_num) ?? NoDevice("rdma_qp_state");
+
+    [ScriptApi] public long rdma_modify_qp(int qp_num, int new_state) => Rdma?.ModifyQp(qp_num, new_state) ?? NoDevice("rdma_modify_qp");
+
+    /// <summary>The reason of the last −1: <c>{errno, reason, message}</c>, or null.</summary>
+    [ScriptApi] public RdmaError? rdma_last_error() => _rdma?.LastError ?? _noDevice;
+
+    /// <summary><paramref name="count"/> fresh <c>struct rdma_wc</c> objects for <c>rdma_poll_cq</c>.</summary>
+    [ScriptApi] public RdmaWc[] rdma_wc_array(int count) => Enumerable.Range(0, Math.Clamp(count, 0, 4096)).Select(_ => new RdmaWc()).ToArray();
+
+    // ---- idiomatic aliases: the same code ----
+    [ScriptApi] public long RegMr(object addr, double length, int access) => rdma_reg_mr(addr, length, access);
+    [ScriptApi] public long DeregMr(int mr) => rdma_dereg_mr(mr);
+    [ScriptApi] public long CreateQp(int sendCqSize, int recvCqSize) => rdma_create_qp(sendCqSize, recvCqSize);
+    [ScriptApi] public long DestroyQp(int qp) => rdma_destroy_qp(qp);
+    [ScriptApi] public long PostWrite(int qp, int mr, double offset, double remoteAddr, double rkey, double length) => rdma_post_write(qp, mr, offset, remoteAddr, rkey, length);
+    [ScriptApi] public long PostSend(int qp, int mr, double length) => rdma_post_send(qp, mr, length);
+    [ScriptApi] public long PostRecv(int qp, int mr, double length) => rdma_post_recv(qp, mr, length);
+    [ScriptApi] public long PollCq(int qp, RdmaWc[] wc, int max) => rdma_poll_cq(qp, wc, max);
+    [ScriptApi] public long Connect(int qp, string remoteGid, double remoteQpn) => rdma_connect(qp, remoteGid, remoteQpn);
+    [ScriptApi] public RdmaMrInfo? QueryMr(int mr) => rdma_query_mr(mr);
+    [ScriptApi] public string Gid => rdma_query_gid();
+    [ScriptApi] public long QpState(int qp) => rdma_qp_state(qp);
+    [ScriptApi] public long ModifyQp(int qp, int state) => rdma_modify_qp(qp, state);
+    [ScriptApi] public RdmaError? LastError => rdma_last_error();
+    [ScriptApi] public RdmaWc[] Wc(int count) => rdma_wc_array(count);
+
+    private static ulong ToUlong(object value) => value switch
+    {
+        double d when d >= 0 && d == Math.Floor(d) => (ulong)d,
+        int i when i >= 0 => (ulong)i,
+        long l when l >= 0 => (ulong)l,
+        uint u => u,
+        ulong u => u,
+        _ => throw new ScriptCallException($"rdma: {value} is not an address or length (a whole number ≥ 0)"),
+    };
+
+    private static RdmaConnectOptions Options(IDictionary<string, object?> d)
+    {
+        int? Int(string name) => d.TryGetValue(name, out object? v) && v is not null ? Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture) : null;
+        long? Long(string name) => d.TryGetValue(name, out object? v) && v is not null ? Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture) : null;
+        return new RdmaConnectOptions
+        {
+            PathMtu = Int("path_mtu") ?? Int("pathMtu"), SqPsn = Long("sq_psn") ?? Long("sqPsn"), RqPsn = Long("rq_psn") ?? Long("rqPsn"),
+            RetryCnt = Int("retry_cnt") ?? Int("retryCnt"), RnrRetry = Int("rnr_retry") ?? Int("rnrRetry"),
+            MinRnrTimer = Int("min_rnr_timer") ?? Int("minRnrTimer"), Timeout = Int("timeout"),
+        };
+    }
+}
+
+/// <summary><c>struct rdma_wc</c>: filled in place by <c>rdma_poll_cq</c>; the seed's field names and idiomatic ones.</summary>
+public sealed class RdmaWc
+{
+    [ScriptApi]
+    public RdmaWc()
+    {
+    }
+
+    [ScriptApi] public long wr_id { get; set; }
+    [ScriptApi] public int status { get; set; }
+    [ScriptApi] public int opcode { get; set; }
+    [ScriptApi] public double byte_len { get; set; }
+
+    [ScriptApi] public long WrId => wr_id;
+    [ScriptApi] public double ByteLen => byte_len;
+
+    internal void Fill(in RdmaCompletion c)
+    {
+        wr_id = c.WrId;
+        status = c.Status;
+        opcode = c.Opcode;
+        byte_len = c.ByteLen;
+    }
+
+    public override string ToString() => $"wr_id {wr_id} status {status} opcode {opcode} byte_len {byte_len}";
+}
