@@ -21,7 +21,7 @@ internal sealed class CSharpSandbox
     {
         "System.Collections", "System.Collections.Generic", "System.Collections.Immutable", "System.Collections.ObjectModel", "System.Linq",
         "System.Text", "System.Text.RegularExpressions", "System.Buffers.Binary", "System.Buffers.Text", "System.Numerics",
-        "System.Globalization"
+        "System.Globalization", "System.Text.Json"
     }.ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>Types of <c>System</c>, <c>System.Buffers</c> and <c>System.Threading(.Tasks)</c> that scripts may use.</summary>
