@@ -49,14 +49,28 @@ public sealed class RunCommand
         EchoPeerReport? echo = peer?.Done.IsCompletedSuccessfully == true ? peer.Done.Result : peer is null ? null : new EchoPeerReport(peer.Sent, peer.Received, peer.Sent - peer.Received, 0, 0, true, 0, 0);
         report = report with { Peer = echo };
 
+        var rdma = machine.Rdma.Devices.Where(d => d.TxFrames + d.RxFrames > 0).ToList();
         if (options.Json)
         {
             JsonObject json = ToJson(report);
+            if (rdma.Count > 0)
+            {
+                var devices = new JsonArray();
+                foreach (var d in rdma)
+                    devices.Add(new JsonObject
+                    {
+                        ["gid"] = d.Gid, ["function"] = d.Function.Function.Address.ToString(), ["tx_frames"] = d.TxFrames, ["rx_frames"] = d.RxFrames,
+                        ["retransmissions"] = d.Retransmissions, ["rnr_naks"] = d.RnrNaksSent, ["naks"] = d.NaksSent, ["dropped"] = d.RxDropped,
+                    });
+                json["rdma"] = devices;
+            }
             // Whether this process needed Roslyn at all: false on a warm start, where every C# script came from the cache.
             json["roslyn_loaded"] = AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == "Microsoft.CodeAnalysis");
             _cli.OutputText.WriteLine(json.ToJsonString());
         }
         else Print(report);
+        foreach (var d in rdma) // what the RDMA engines did: the retransmissions show what a lossy wire cost
+            _cli.Error.WriteLine($"rdma {d.Gid} ({d.Function.Function.Address.Short}): sent {d.TxFrames} frames, received {d.RxFrames}, retransmissions {d.Retransmissions}, RNR NAKs {d.RnrNaksSent}, NAKs {d.NaksSent}, dropped {d.RxDropped}");
         foreach (VNodeReport v in report.VNodes.Where(v => v.Status == VNodeStatus.Failed))
             _cli.Error.WriteLine($"{v.Error}");
         if (echo is { } e && (e.Lost > 0 || e.Bad > 0 || !e.Resolved))
