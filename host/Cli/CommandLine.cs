@@ -23,6 +23,7 @@ public static class CommandLine
         root.Subcommands.Add(BenchCommand.Build(cli));
         root.Subcommands.Add(ReplCommand.Build(cli));
         root.Subcommands.Add(GdmaCommand.Build(cli));
+        root.Subcommands.Add(RdmaCommand.Build(cli));
         return root;
     }
 
