@@ -145,10 +145,9 @@ public sealed class RdmaContext
     }
 
     public long PostWrite(int qpn, int mr, ulong offset, ulong remoteAddr, uint rkey, ulong length) =>
-        Post("rdma_post_write", qpn, mr, length, q => q.PostSend(RdmaWcOpcode.RDMA_WRITE, mr, offset, remoteAddr, rkey, length));
+        Post("rdma_post_write", RdmaWcOpcode.RDMA_WRITE, qpn, mr, offset, remoteAddr, rkey, length);
 
-    public long PostSend(int qpn, int mr, ulong length) =>
-        Post("rdma_post_send", qpn, mr, length, q => q.PostSend(RdmaWcOpcode.SEND, mr, 0, 0, 0, length));
+    public long PostSend(int qpn, int mr, ulong length) => Post("rdma_post_send", RdmaWcOpcode.SEND, qpn, mr, 0, 0, 0, length);
 
     public long PostRecv(int qpn, int mr, ulong length)
     {
@@ -171,7 +170,7 @@ public sealed class RdmaContext
         return null;
     }
 
-    private long Post(string call, int qpn, int mr, ulong length, Func<Qp, long> post)
+    private long Post(string call, int kind, int qpn, int mr, ulong offset, ulong remoteAddr, uint rkey, ulong length)
     {
         if (Denied(call, out int denied)) return denied;
         lock (Sync)
@@ -182,7 +181,7 @@ public sealed class RdmaContext
             if (CheckMr(mr, call) is { } bad) return bad;
             if (length > MaxMessage) return Fail("EINVAL", "message-too-long", $"{call}: {length} bytes is more than 2^31");
             if (qp.SqFull) return Fail("ENOMEM", "send-queue-full", $"{call}: QP {qpn} holds {qp.SqOutstanding} outstanding WRs");
-            return post(qp);
+            return qp.PostSend(kind, mr, offset, remoteAddr, rkey, length);
         }
     }
 
