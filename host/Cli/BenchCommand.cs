@@ -21,6 +21,7 @@ public sealed class BenchCommand
         var cmd = new Command("bench", """
             Measure the data path on this machine: Mpps and Gbit/s per scenario.
               loopback/core   TX burst -> doorbell -> device copy -> loopback -> RX used ring -> RxPoll, burst 32
+              rdma/core       RDMA WRITE of 64 KiB (Gbit/s) and SEND of 64 B (M msgs/s) between two hosts, beside memcpy
               netdevice/core  a primary netdevice session: 32 tx indices -> checks -> virtio-net -> loopback -> rx FIFO, burst 32
               mana/core       MANA VF: 32 SQ WQEs, one doorbell -> wire -> RQ WQEs, TX/RX CQEs + EQE handling, burst 32
               ring/core       post 32, publish, pop, push used, reap: the split ring alone, no copy
@@ -53,6 +54,10 @@ public sealed class BenchCommand
             ("netdevice core 64 B", () => CoreBenchmarks.NetDevice(64, duration)),
             ("mana core 64 B", () => CoreBenchmarks.Mana(64, duration)),
             ("ring core", () => CoreBenchmarks.Ring(duration)),
+            ("rdma write 64 KiB", () => RdmaBenchmarks.Run("write", 65536, duration)),
+            ("memcpy 64 KiB", () => RdmaBenchmarks.Memcpy(65536, duration)),
+            ("rdma send 64 B", () => RdmaBenchmarks.Run("send", 64, duration)),
+            ("memcpy 64 B", () => RdmaBenchmarks.Memcpy(64, duration)),
             ("loopback C# 64 B", () => ScriptBenchmarks.Loopback("cs", 64, Min(duration, 1.5), ScriptCache.DefaultDirectory())),
             ("loopback JavaScript 64 B", () => ScriptBenchmarks.Loopback("js", 64, Min(duration, 1.5), ScriptCache.DefaultDirectory())),
         };
@@ -86,12 +91,12 @@ public sealed class BenchCommand
             _cli.OutputText.WriteLine(new JsonObject { ["results"] = results }.ToJsonString());
             return 0;
         }
-        double core64 = rows.First(r => r.Scenario == "loopback" && r.Driver == "core" && r.FrameBytes == 64).Mpps;
+        double? core64 = rows.FirstOrDefault(r => r.Scenario == "loopback" && r.Driver == "core" && r.FrameBytes == 64)?.Mpps; // absent with --only
         var table = new Table().Border(TableBorder.Rounded);
         table.AddColumns("scenario", "driver", "frame", "Mpps", "Gbit/s", "vs core 64 B");
         foreach (BenchResult r in rows)
             table.AddRow(r.Scenario, r.Driver, r.FrameBytes == 0 ? "-" : $"{r.FrameBytes} B", $"{r.Mpps:0.00}", r.FrameBytes == 0 ? "-" : $"{r.Gbps:0.00}",
-                r.Scenario == "loopback" && r.FrameBytes == 64 ? $"{r.Mpps / core64:0.00}x" : r.Note ?? "");
+                r.Scenario == "loopback" && r.FrameBytes == 64 && core64 is { } c ? $"{r.Mpps / c:0.00}x" : r.Note ?? "");
         _cli.Output.Write(table);
         return 0;
     }

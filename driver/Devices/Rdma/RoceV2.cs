@@ -128,7 +128,9 @@ public static class RoceV2
     /// <summary>The ICRC of a parsed frame (§7): CRC-32 over 8 × 0xFF, the masked IP/UDP/BTH headers and the rest up to the ICRC.</summary>
     public static uint Icrc(ReadOnlySpan<byte> f, in Layout l)
     {
-        uint crc = Crc32.Update(0xFFFFFFFF, [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
+        System.IO.Hashing.Crc32 crc = t_crc ??= new System.IO.Hashing.Crc32();
+        crc.Reset();
+        crc.Append([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]);
         Span<byte> hdr = stackalloc byte[40];
         int ipLength = l.Udp - l.L3;
         f.Slice(l.L3, ipLength).CopyTo(hdr);
@@ -144,15 +146,17 @@ public static class RoceV2
             hdr[8] = 0xFF;                    // TTL
             hdr[10] = hdr[11] = 0xFF;         // header checksum
         }
-        crc = Crc32.Update(crc, hdr[..ipLength]);
+        crc.Append(hdr[..ipLength]);
         Span<byte> udpBth = stackalloc byte[UdpHeader + Bth];
         f.Slice(l.Udp, UdpHeader + Bth).CopyTo(udpBth);
         udpBth[6] = udpBth[7] = 0xFF;         // UDP checksum
         udpBth[UdpHeader + 4] = 0xFF;         // FECN, BECN, Resv6
-        crc = Crc32.Update(crc, udpBth);
-        crc = Crc32.Update(crc, f[(l.BthAt + Bth)..l.IcrcAt]);
-        return ~crc;
+        crc.Append(udpBth);
+        crc.Append(f[(l.BthAt + Bth)..l.IcrcAt]);
+        return crc.GetCurrentHashAsUInt32(); // the standard CRC-32: reflected, initial and final inversion
     }
+
+    [ThreadStatic] private static System.IO.Hashing.Crc32? t_crc;
 
     /// <summary>The ICRC found in the frame (stored least-significant byte first).</summary>
     public static uint StoredIcrc(ReadOnlySpan<byte> f, in Layout l) => BinaryPrimitives.ReadUInt32LittleEndian(f[l.IcrcAt..]);
@@ -165,31 +169,4 @@ public static class RoceV2
         while (sum > 0xFFFF) sum = (sum & 0xFFFF) + (sum >> 16);
         return (ushort)~sum;
     }
-}
-
-/// <summary>CRC-32 (polynomial 0x04C11DB7 reflected, as Ethernet's FCS and zlib), table driven, no allocation.</summary>
-public static class Crc32
-{
-    private static readonly uint[] Table = Build();
-
-    private static uint[] Build()
-    {
-        var t = new uint[256];
-        for (uint i = 0; i < 256; i++)
-        {
-            uint c = i;
-            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-            t[i] = c;
-        }
-        return t;
-    }
-
-    /// <summary>Feeds <paramref name="data"/> into a running register (start with 0xFFFFFFFF, invert at the end).</summary>
-    public static uint Update(uint crc, ReadOnlySpan<byte> data)
-    {
-        foreach (byte b in data) crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-        return crc;
-    }
-
-    public static uint Compute(ReadOnlySpan<byte> data) => ~Update(0xFFFFFFFF, data);
 }
