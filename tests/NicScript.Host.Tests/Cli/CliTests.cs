@@ -200,6 +200,9 @@ public sealed class BenchCommandTests
         Assert.Contains(rows, r => r is ("loopback", "cs", 64, > 0));
         Assert.Contains(rows, r => r is ("loopback", "js", 64, > 0));
         Assert.Contains(rows, r => r is ("netdevice session", "core", 64, > 0));
+        Assert.Contains(rows, r => r is ("rdma write", "core", 65536, > 0));
+        Assert.Contains(rows, r => r is ("rdma send", "core", 64, > 0));
+        Assert.Contains(rows, r => r is ("memcpy", "core", 65536, > 0));
     }
 
     [Fact]
