@@ -177,6 +177,27 @@ public sealed class RdmaWireTests
     }
 
     [Fact]
+    public void A_malformed_frame_from_the_wire_is_dropped_and_counted_never_thrown()
+    {
+        using var f = new F1();
+        f.X.SB.Ctx.PostRecv(f.QB, f.RcvMr, 4096);
+        f.X.SA.Ctx.PostSend(f.QA, f.SrcMr, 100);
+        f.X.SA.One(f.QA);
+        byte[] good = f.X.Roce.First(r => RdmaFixture.Opcode(r) == 0x04);
+        byte[] longUdp = (byte[])good.Clone();
+        BinaryPrimitives.WriteUInt16BigEndian(longUdp.AsSpan(38), 4000); // UDP length past the frame
+        byte[] unknownOpcode = (byte[])good.Clone();
+        unknownOpcode[RoceV2.BthAt] = 0x1F;
+        foreach (byte[] bad in new[] { good[..45], longUdp, unknownOpcode })
+        {
+            Assert.True(f.X.B.Take(bad));
+            f.X.Run();
+        }
+        Assert.Equal(3, f.X.B.DropReasons.Where(kv => kv.Key.StartsWith("malformed", StringComparison.Ordinal)).Sum(kv => kv.Value));
+        Assert.Equal(3, f.X.SB.Ctx.QpState(f.QB));
+    }
+
+    [Fact]
     public void RD_60_a_frame_with_a_wrong_icrc_is_dropped()
     {
         using var f = new F1();
