@@ -39,7 +39,8 @@ public sealed partial class VirtioNetDevice : IFrameReceiver
     private bool _inTxBurst, _rxDirty;
     private volatile int _txThread;
 
-    public VirtioNetDevice(PciAddress address, DmaMemory memory, IrqLine intx, byte[] mac, IDeviceEvents? events = null, ushort mtu = 1500)
+    public VirtioNetDevice(PciAddress address, DmaMemory memory, IrqLine intx, byte[] mac, IDeviceEvents? events = null, ushort mtu = 1500,
+        ushort deviceId = VirtioPci.TransitionalNetDeviceId)
     {
         if (mac.Length != 6) throw new ArgumentException("a MAC address is 6 bytes", nameof(mac));
         _memory = memory;
@@ -47,7 +48,7 @@ public sealed partial class VirtioNetDevice : IFrameReceiver
         Mac = mac;
         Mtu = mtu;
         Intx = intx;
-        var config = new ConfigSpace(VirtioPci.VendorId, VirtioPci.TransitionalNetDeviceId, 0x020000);
+        var config = new ConfigSpace(VirtioPci.VendorId, deviceId, 0x020000);
         config.Set(ConfigSpace.SubsystemVendorId, 2, VirtioPci.VendorId);
         config.Set(ConfigSpace.SubsystemId, 2, VirtioPci.SubsystemNet);
         config.Set(ConfigSpace.InterruptLine, 1, (uint)intx.Number);

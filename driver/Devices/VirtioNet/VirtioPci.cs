@@ -4,7 +4,7 @@ namespace NicScript.Driver.Devices.VirtioNet;
 /// <remarks>HW DATA. Offsets of <c>struct virtio_pci_common_cfg</c> (virtio 1.x §4.1.4.3) and <c>struct virtio_net_config</c> (§5.1.4).</remarks>
 public static class VirtioPci
 {
-    public const ushort VendorId = 0x1af4, TransitionalNetDeviceId = 0x1000, SubsystemNet = 1;
+    public const ushort VendorId = 0x1af4, TransitionalNetDeviceId = 0x1000, ModernNetDeviceId = 0x1041, SubsystemNet = 1;
 
     // Device status (§2.1)
     public const byte StatusAcknowledge = 1, StatusDriver = 2, StatusDriverOk = 4, StatusFeaturesOk = 8,

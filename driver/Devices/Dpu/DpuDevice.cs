@@ -1,0 +1,62 @@
+using NicScript.Driver.Devices.VirtioNet;
+using NicScript.Driver.Pci;
+using NicScript.Driver.Wire;
+
+namespace NicScript.Driver.Devices.Dpu;
+
+/// <summary>The emulated DPU's sizes (reference/dpu.md §5.1); a machine file's <c>dpu</c> part may change any of them.</summary>
+public sealed record DpuConfig
+{
+    public int ElasticNicSlots { get; init; } = 16;
+    public int VdiskSlots { get; init; } = 16;
+    public int MaxQpair { get; init; } = 16;
+    public int MaxQueue { get; init; } = 16;
+    public int MaxQueueDepth { get; init; } = 4096;
+    public int MeterTable { get; init; } = 64;
+    public int ClassifierTable { get; init; } = 256;
+    public int SocPorts { get; init; } = 2;
+    public int SocQueues { get; init; } = 1;
+    public int OpticalPorts { get; init; } = 2;
+    public uint OpticalSpeedMbps { get; init; } = 25_000;
+    public int OpticalQueues { get; init; } = 4;
+    public uint OpticalMtu { get; init; } = 1500;
+    public ulong MaxSectors { get; init; } = 1UL << 32;
+    public const uint MinMtu = 68, MaxMtu = 9216;
+}
+
+/// <summary>
+/// The DPU's host-facing side: elastic NICs appear on the machine's PCI bus as modern virtio-net functions (1af4:1041) on
+/// bus 1, device = vport, plugged into the DPU's internal switch wire; deleting one hot-removes it.
+/// </summary>
+public sealed class DpuDevice
+{
+    private readonly Machine _machine;
+    private readonly Link _switch;
+
+    public DpuDevice(Machine machine, DpuConfig config)
+    {
+        _machine = machine;
+        Config = config;
+        _switch = machine.Links.FirstOrDefault(l => l.Name == "dpu-switch") ?? machine.AddLink(Links.Switch("dpu-switch", config.ElasticNicSlots + config.SocPorts + config.OpticalPorts));
+    }
+
+    public DpuConfig Config { get; }
+
+    public static PciAddress ElasticNicAddress(uint vport) => new(0, 1, (byte)vport, 0);
+
+    /// <summary>Hot-adds the elastic NIC at <paramref name="vport"/>; false when the address is taken.</summary>
+    public bool AddElasticNic(uint vport, byte[] mac, uint mtu)
+    {
+        PciAddress address = ElasticNicAddress(vport);
+        if (_machine.Pci.TryGet(address, out _)) return false;
+        var nic = new VirtioNetDevice(address, _machine.Dma, _machine.Line(5), mac, _machine.Events, (ushort)Math.Min(mtu, ushort.MaxValue), VirtioPci.ModernNetDeviceId);
+        if (!_machine.Pci.TryAdd(nic.Function)) return false;
+        _machine.NumberVectors(nic.Msix);
+        nic.Connect(_switch);
+        return true;
+    }
+
+    public bool RemoveElasticNic(uint vport) => _machine.Pci.TryRemove(ElasticNicAddress(vport), out _);
+
+    public bool HasElasticNic(uint vport) => _machine.Pci.TryGet(ElasticNicAddress(vport), out PciFunction f) && !f.Removed;
+}

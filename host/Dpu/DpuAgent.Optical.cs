@@ -1,0 +1,198 @@
+using System.Globalization;
+using NicScript.Driver.Devices.Dpu;
+using NicScript.Dpu.V1;
+
+namespace NicScript.Host.Dpu;
+
+public sealed partial class DpuAgent
+{
+    private static readonly string[] BondModes = ["balance-rr", "active-backup", "balance-xor", "broadcast"], UnsupportedModes = ["802.3ad", "balance-tlb", "balance-alb"];
+    private static readonly string[] HashPolicies = ["layer2", "layer3+4", "layer2+3", "encap2+3", "encap3+4", "vlan+srcmac"];
+    private static readonly string[] Reselect = ["always", "better", "failure"];
+    private static readonly string[] KnownOptions = ["mode", "members", "miimon", "updelay", "downdelay", "xmit_hash_policy", "primary", "primary_reselect", "lacp_rate", "min_links", "all_slaves_active"];
+    private static readonly string[] LinuxOnlyOptions =
+        ["arp_interval", "arp_ip_target", "arp_validate", "arp_all_targets", "fail_over_mac", "ad_select", "use_carrier", "num_grat_arp", "num_unsol_na", "resend_igmp", "lp_interval", "packets_per_slave", "tlb_dynamic_lb", "ad_actor_sys_prio", "ad_user_port_key", "ad_actor_system", "peer_notif_delay", "active_slave", "max_bonds"];
+
+    private DpuOutcome CheckOptical(bool has, uint portId) =>
+        !has ? new(DpuStatus.InvalidArgument, "port_id must be present")
+        : portId >= Config.OpticalPorts ? new(DpuStatus.NotFound, $"optical port {portId} does not exist ({Config.OpticalPorts} ports)")
+        : DpuOutcome.Ok;
+
+    /// <summary>Link as the machine's wire says; the DPU's optical wires are emulated up (issue 11 drives carrier).</summary>
+    public (EthMacGetLinkResponse Reply, DpuOutcome Outcome) EthMacGetLink(EthMacGetLinkRequest r)
+    {
+        DpuOutcome o = CheckOptical(r.HasPortId, r.PortId);
+        bool up = o.IsOk;
+        var link = new EthLink { LinkSpeed = up ? Config.OpticalSpeedMbps : 0, LinkDuplex = up, LinkAutoneg = o.IsOk, LinkStatus = up };
+        return (new EthMacGetLinkResponse { Status = (uint)o.Status, Link = link }, o);
+    }
+
+    public (EthMacGetMtuResponse Reply, DpuOutcome Outcome) EthMacGetMtu(EthMacGetMtuRequest r)
+    {
+        DpuOutcome o = CheckOptical(r.HasPortId, r.PortId);
+        return (new EthMacGetMtuResponse { Status = (uint)o.Status, PortId = r.PortId, Mtu = o.IsOk ? State.OpticalMtu[(int)r.PortId] : 0 }, o);
+    }
+
+    public (EthMacGetStatsResponse Reply, DpuOutcome Outcome) EthMacGetStats(EthMacGetStatsRequest r)
+    {
+        DpuOutcome o = CheckOptical(r.HasPortId, r.PortId);
+        var reply = new EthMacGetStatsResponse { Status = (uint)o.Status, Ipackets = 0, Opackets = 0, Ibytes = 0, Obytes = 0, Imissed = 0, Ierrors = 0, Oerrors = 0, RxNombuf = 0 };
+        if (o.IsOk)
+            for (int q = 0; q < Math.Min(Config.OpticalQueues, 16); q++)
+            {
+                reply.QIpackets.Add(0);
+                reply.QOpackets.Add(0);
+                reply.QIbytes.Add(0);
+                reply.QObytes.Add(0);
+                reply.QErrors.Add(0);
+            }
+        return (reply, o);
+    }
+
+    public async Task<EthMacSetMtuResponse> EthMacSetMtu(EthMacSetMtuRequest r)
+    {
+        DpuOutcome o = await Change("EthMacSetMtu", $"port_id={r.PortId}", s =>
+        {
+            if (!r.HasPortId || !r.HasMtu) return Refuse(DpuStatus.InvalidArgument, "port_id and mtu must be present");
+            if (r.PortId >= Config.OpticalPorts) return Refuse(DpuStatus.NotFound, $"optical port {r.PortId} does not exist");
+            if (r.Mtu < DpuConfig.MinMtu || r.Mtu > DpuConfig.MaxMtu) return Refuse(DpuStatus.InvalidArgument, $"mtu {r.Mtu} is not {DpuConfig.MinMtu}..{DpuConfig.MaxMtu}");
+            var ports = s.Bond.Enable ? s.Bond.MemberPortIds.Select(m => (int)m).ToList() : [(int)r.PortId];
+            if (!ports.Contains((int)r.PortId)) ports = [(int)r.PortId];
+            if (ports.All(p => s.OpticalMtu[p] == r.Mtu)) return Nothing();
+            var mtus = s.OpticalMtu;
+            var rows = new List<(string, long, byte[]?)>();
+            foreach (int p in ports)
+            {
+                mtus = mtus.SetItem(p, r.Mtu);
+                rows.Add(("optical_ports", p, BitConverter.GetBytes(r.Mtu)));
+            }
+            return Done(s with { OpticalMtu = mtus }, rows);
+        }).ConfigureAwait(false);
+        return new EthMacSetMtuResponse { Status = (uint)o.Status, PortId = r.PortId };
+    }
+
+    public async Task<EthMacBondSetResponse> EthMacBondSet(EthMacBondSetRequest r)
+    {
+        DpuOutcome o = await Change("EthMacBondSet", $"enable={r.Enable}", s =>
+        {
+            if (!r.HasEnable) return Refuse(DpuStatus.InvalidArgument, "enable must be present");
+            if (!r.Enable)
+            {
+                if (r.BondOpts.Count > 0) return Refuse(DpuStatus.InvalidArgument, "bond_opts with enable=false");
+                if (!s.Bond.Enable) return Nothing();
+                var off = new EthMacBondGetResponse { Status = 0, Enable = false, OpticalPortCnt = (uint)Config.OpticalPorts, ActivePortId = 0 };
+                return Done(s with { Bond = off }, [("bond", 0, Bytes(off))]);
+            }
+            var given = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (BondOpts opt in r.BondOpts)
+            {
+                if (given.ContainsKey(opt.OptName)) return Refuse(DpuStatus.InvalidArgument, $"option {opt.OptName} given twice");
+                if (LinuxOnlyOptions.Contains(opt.OptName)) return Refuse(DpuStatus.Unsupported, $"option {opt.OptName} is not emulated");
+                if (!KnownOptions.Contains(opt.OptName)) return Refuse(DpuStatus.InvalidArgument, $"{opt.OptName} is not a bonding option");
+                given[opt.OptName] = opt.Value;
+            }
+            var eff = new SortedDictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["mode"] = "balance-rr", ["members"] = string.Join(',', Enumerable.Range(0, Config.OpticalPorts)), ["miimon"] = "100", ["updelay"] = "0",
+                ["downdelay"] = "0", ["xmit_hash_policy"] = "layer2", ["primary_reselect"] = "always", ["lacp_rate"] = "slow", ["min_links"] = "0",
+                ["all_slaves_active"] = "0",
+            };
+            foreach (var (name, value) in given)
+            {
+                if (Canonical(name, value, out DpuOutcome bad) is not { } canon) return Refuse(bad.Status, bad.Detail);
+                eff[name] = canon;
+            }
+            uint[] members = eff["members"].Split(',').Select(uint.Parse).ToArray();
+            if (members.FirstOrDefault(m => m >= Config.OpticalPorts) is var missing && members.Any(m => m >= Config.OpticalPorts)) return Refuse(DpuStatus.NotFound, $"member {missing} is not an optical port");
+            if (eff.TryGetValue("primary", out string? primary) && !members.Contains(uint.Parse(primary, CultureInfo.InvariantCulture))) return Refuse(DpuStatus.InvalidArgument, $"primary {primary} is not a member");
+            int miimon = int.Parse(eff["miimon"], CultureInfo.InvariantCulture);
+            foreach (string d in new[] { "updelay", "downdelay" })
+                eff[d] = (miimon == 0 ? 0 : int.Parse(eff[d], CultureInfo.InvariantCulture) / miimon * miimon).ToString(CultureInfo.InvariantCulture);
+            var bond = new EthMacBondGetResponse
+            {
+                Status = 0, Enable = true, OpticalPortCnt = (uint)Config.OpticalPorts,
+                ActivePortId = eff.TryGetValue("primary", out string? pr) ? uint.Parse(pr, CultureInfo.InvariantCulture) : members[0],
+            };
+            bond.BondOpts.AddRange(eff.Select(kv => new BondOpts { OptName = kv.Key, Value = kv.Value }));
+            bond.MemberPortIds.AddRange(members.Order());
+            if (s.Bond.Equals(bond)) return Nothing();
+            uint mtu = s.OpticalMtu[(int)members.Min()];
+            var mtus = s.OpticalMtu;
+            var rows = new List<(string, long, byte[]?)> { ("bond", 0, Bytes(bond)) };
+            foreach (uint m in members)
+                if (mtus[(int)m] != mtu)
+                {
+                    mtus = mtus.SetItem((int)m, mtu);
+                    rows.Add(("optical_ports", m, BitConverter.GetBytes(mtu)));
+                }
+            return Done(s with { Bond = bond, OpticalMtu = mtus }, rows);
+        }).ConfigureAwait(false);
+        return new EthMacBondSetResponse { Status = (uint)o.Status };
+    }
+
+    /// <summary>An option's value in canonical spelling, or null with the outcome that refuses it (§5.7).</summary>
+    private string? Canonical(string name, string value, out DpuOutcome outcome)
+    {
+        DpuOutcome bad = DpuOutcome.Ok;
+        string? result = CanonicalCore(name, value, ref bad);
+        outcome = bad;
+        return result;
+    }
+
+    private string? CanonicalCore(string name, string value, ref DpuOutcome badRef)
+    {
+        DpuOutcome bad = DpuOutcome.Ok;
+        string? r = Inner();
+        badRef = bad;
+        return r;
+
+        string? Inner()
+        {
+        string v = value.Trim();
+        string? Pick(string[] names, string[]? unsupported = null)
+        {
+            if (int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n))
+            {
+                if (n < names.Length) return names[n];
+                if (unsupported is not null && n - names.Length < unsupported.Length) { bad = new(DpuStatus.Unsupported, $"{name} {v} is not emulated"); return null; }
+            }
+            if (names.Contains(v)) return v;
+            if (unsupported?.Contains(v) == true) { bad = new(DpuStatus.Unsupported, $"{name} {v} is not emulated"); return null; }
+            bad = new(DpuStatus.InvalidArgument, $"{name} '{value}' is not valid");
+            return null;
+        }
+        string? Range(int min, int max)
+        {
+            if (int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= min && n <= max) return n.ToString(CultureInfo.InvariantCulture);
+            bad = new(DpuStatus.InvalidArgument, $"{name} '{value}' is not {min}..{max}");
+            return null;
+        }
+        switch (name)
+        {
+            case "mode": return Pick(BondModes, UnsupportedModes);
+            case "xmit_hash_policy": return Pick(HashPolicies);
+            case "primary_reselect": return Pick(Reselect);
+            case "lacp_rate": return v is "slow" or "0" ? "slow" : v is "fast" or "1" ? "fast" : Pick(["slow", "fast"]);
+            case "miimon":
+            case "updelay":
+            case "downdelay": return Range(0, 60000);
+            case "min_links": return Range(0, Config.OpticalPorts);
+            case "all_slaves_active": return Range(0, 1);
+            case "primary": return Range(0, 255);
+            case "members":
+                string[] parts = v.Split(',');
+                if (parts.Length == 0 || parts.Any(p => !uint.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _)) || parts.Distinct().Count() != parts.Length)
+                {
+                    bad = new(DpuStatus.InvalidArgument, $"members '{value}' is not a list of port ids");
+                    return null;
+                }
+                return string.Join(',', parts.Select(uint.Parse).Order());
+            default:
+                bad = new(DpuStatus.InvalidArgument, $"{name} is not a bonding option");
+                return null;
+        }
+        }
+    }
+
+    public EthMacBondGetResponse EthMacBondGet() => new(State.Bond) { Status = 0, OpticalPortCnt = (uint)Config.OpticalPorts };
+}
