@@ -24,6 +24,7 @@ public static class CommandLine
         root.Subcommands.Add(ReplCommand.Build(cli));
         root.Subcommands.Add(GdmaCommand.Build(cli));
         root.Subcommands.Add(RdmaCommand.Build(cli));
+        root.Subcommands.Add(ServeCommand.Build(cli));
         return root;
     }
 

@@ -26,7 +26,7 @@ public sealed partial class DpuAgent
         return null;
     }
 
-    public async Task<PortOpsRep> NewPort(NewPortRequest r)
+    public async Task<(PortOpsRep Reply, DpuOutcome Outcome)> NewPort(NewPortRequest r)
     {
         uint vport = 0;
         DpuOutcome o = await Change("NewPort", $"uuid={r.Uuid}", s =>
@@ -66,7 +66,7 @@ public sealed partial class DpuAgent
             uint v = vport;
             return Done(s with { Ports = s.Ports.SetItem(vport, port) }, [("ports", vport, Bytes(port))], () => _device.AddElasticNic(v, mac.ToByteArray(), port.Mtu));
         }).ConfigureAwait(false);
-        return new PortOpsRep { Status = (uint)o.Status, Vport = vport };
+        return (new PortOpsRep { Status = (uint)o.Status, Vport = vport }, o);
     }
 
     /// <summary>02:4e:53:00:HH:LL with HHLL = vport, moved to the next free value if another port holds it.</summary>
@@ -79,7 +79,7 @@ public sealed partial class DpuAgent
         }
     }
 
-    public async Task<PortOpsRep> DelPort(DelPortRequest r)
+    public async Task<(PortOpsRep Reply, DpuOutcome Outcome)> DelPort(DelPortRequest r)
     {
         DpuOutcome o = await Change("DelPort", $"vport={r.Vport}", s =>
         {
@@ -90,10 +90,10 @@ public sealed partial class DpuAgent
             uint v = r.Vport;
             return Done(s with { Ports = s.Ports.Remove(v) }, [("ports", v, null)], () => _device.RemoveElasticNic(v));
         }).ConfigureAwait(false);
-        return new PortOpsRep { Status = (uint)o.Status, Vport = r.Vport };
+        return (new PortOpsRep { Status = (uint)o.Status, Vport = r.Vport }, o);
     }
 
-    public async Task<PortOpsRep> SetPortCfg(SetPortCfgRequest r)
+    public async Task<(PortOpsRep Reply, DpuOutcome Outcome)> SetPortCfg(SetPortCfgRequest r)
     {
         DpuOutcome o = await Change("SetPortCfg", $"vport={r.Vport}", s =>
         {
@@ -109,7 +109,7 @@ public sealed partial class DpuAgent
             if (next.Equals(p)) return Nothing();
             return Done(s with { Ports = s.Ports.SetItem(r.Vport, next) }, [("ports", r.Vport, Bytes(next))]);
         }).ConfigureAwait(false);
-        return new PortOpsRep { Status = (uint)o.Status, Vport = r.Vport };
+        return (new PortOpsRep { Status = (uint)o.Status, Vport = r.Vport }, o);
     }
 
     public (GetPortCfgResponse Reply, DpuOutcome Outcome) GetPortCfg(GetPortCfgRequest r)
@@ -140,7 +140,7 @@ public sealed partial class DpuAgent
     public VdiskGetPvfCapabilityResponse VdiskGetPvfCapability() =>
         new() { Status = 0, TotalPvfCnt = (uint)Config.VdiskSlots, FreePvfCnt = (uint)(Config.VdiskSlots - State.Vdisks.Count) };
 
-    public async Task<VdiskOpsRsp> VdiskCreate(VdiskCreateRequest r)
+    public async Task<(VdiskOpsRsp Reply, DpuOutcome Outcome)> VdiskCreate(VdiskCreateRequest r)
     {
         uint id = r.PvfId;
         DpuOutcome o = await Change("VdiskCreate", $"name={r.Name}", s =>
@@ -173,10 +173,10 @@ public sealed partial class DpuAgent
             };
             return Done(s with { Vdisks = s.Vdisks.SetItem(id, disk) }, [("vdisks", id, Bytes(disk))]);
         }).ConfigureAwait(false);
-        return new VdiskOpsRsp { Status = (uint)o.Status, PvfId = id };
+        return (new VdiskOpsRsp { Status = (uint)o.Status, PvfId = id }, o);
     }
 
-    public async Task<VdiskOpsRsp> VdiskDestroy(VdiskDestroyRequest r)
+    public async Task<(VdiskOpsRsp Reply, DpuOutcome Outcome)> VdiskDestroy(VdiskDestroyRequest r)
     {
         DpuOutcome o = await Change("VdiskDestroy", $"pvf_id={r.PvfId}", s =>
         {
@@ -184,10 +184,10 @@ public sealed partial class DpuAgent
             if (!s.Vdisks.ContainsKey(r.PvfId)) return Refuse(DpuStatus.NotFound, $"vdisk {r.PvfId} does not exist");
             return Done(s with { Vdisks = s.Vdisks.Remove(r.PvfId) }, [("vdisks", r.PvfId, null)]);
         }).ConfigureAwait(false);
-        return new VdiskOpsRsp { Status = (uint)o.Status, PvfId = r.PvfId };
+        return (new VdiskOpsRsp { Status = (uint)o.Status, PvfId = r.PvfId }, o);
     }
 
-    public async Task<VdiskOpsRsp> VdiskUpdate(VdiskUpdateRequest r)
+    public async Task<(VdiskOpsRsp Reply, DpuOutcome Outcome)> VdiskUpdate(VdiskUpdateRequest r)
     {
         DpuOutcome o = await Change("VdiskUpdate", $"pvf_id={r.PvfId}", s =>
         {
@@ -199,10 +199,10 @@ public sealed partial class DpuAgent
             var next = new NicScript.Dpu.V1.VdiskGetPvfCfg(d) { SectorNum = r.NumberSectors };
             return Done(s with { Vdisks = s.Vdisks.SetItem(r.PvfId, next) }, [("vdisks", r.PvfId, Bytes(next))]);
         }).ConfigureAwait(false);
-        return new VdiskOpsRsp { Status = (uint)o.Status, PvfId = r.PvfId };
+        return (new VdiskOpsRsp { Status = (uint)o.Status, PvfId = r.PvfId }, o);
     }
 
-    public async Task<VdiskOpsRsp> VdiskPause(VdiskPauseRequest r)
+    public async Task<(VdiskOpsRsp Reply, DpuOutcome Outcome)> VdiskPause(VdiskPauseRequest r)
     {
         DpuOutcome o = await Change("VdiskPause", $"pvf_id={r.PvfId}", s =>
         {
@@ -213,7 +213,7 @@ public sealed partial class DpuAgent
             var next = new NicScript.Dpu.V1.VdiskGetPvfCfg(d) { TransStatus = status };
             return Done(s with { Vdisks = s.Vdisks.SetItem(r.PvfId, next) }, [("vdisks", r.PvfId, Bytes(next))]);
         }).ConfigureAwait(false);
-        return new VdiskOpsRsp { Status = (uint)o.Status, PvfId = r.PvfId };
+        return (new VdiskOpsRsp { Status = (uint)o.Status, PvfId = r.PvfId }, o);
     }
 
     public (VdiskGetPvfCfgResponse Reply, DpuOutcome Outcome) VdiskGetPvfCfg(VdiskGetPvfCfgRequest r)
@@ -240,7 +240,7 @@ public sealed partial class DpuAgent
 
     public MeterCapabilityResponse MeterCapability() => new() { Status = 0, Total = (uint)Config.MeterTable, Free = (uint)(Config.MeterTable - State.Meters.Count) };
 
-    public async Task<MeterOpsRsp> MeterAdd(MeterAddRequest r)
+    public async Task<(MeterOpsRsp Reply, DpuOutcome Outcome)> MeterAdd(MeterAddRequest r)
     {
         DpuOutcome o = await Change("MeterAdd", $"id={r.Id}", s =>
         {
@@ -253,10 +253,10 @@ public sealed partial class DpuAgent
             var meter = new MeterGetResponse { Status = 0, Id = r.Id, Rate = r.Rate, Type = type, PassPackets = 0, PassBytes = 0, DropPackets = 0, DropBytes = 0, RefCnt = 0 };
             return Done(s with { Meters = s.Meters.SetItem(r.Id, meter) }, [("meters", r.Id, Bytes(meter))]);
         }).ConfigureAwait(false);
-        return new MeterOpsRsp { Status = (uint)o.Status, Id = r.Id };
+        return (new MeterOpsRsp { Status = (uint)o.Status, Id = r.Id }, o);
     }
 
-    public async Task<MeterOpsRsp> MeterDel(MeterDelRequest r)
+    public async Task<(MeterOpsRsp Reply, DpuOutcome Outcome)> MeterDel(MeterDelRequest r)
     {
         DpuOutcome o = await Change("MeterDel", $"id={r.Id}", s =>
         {
@@ -266,10 +266,10 @@ public sealed partial class DpuAgent
                 return Refuse(DpuStatus.InUse, $"classifier rule key_index {rule.Key} uses meter {r.Id}");
             return Done(s with { Meters = s.Meters.Remove(r.Id) }, [("meters", r.Id, null)]);
         }).ConfigureAwait(false);
-        return new MeterOpsRsp { Status = (uint)o.Status, Id = r.Id };
+        return (new MeterOpsRsp { Status = (uint)o.Status, Id = r.Id }, o);
     }
 
-    public async Task<MeterOpsRsp> MeterUpdate(MeterUpdateRequest r)
+    public async Task<(MeterOpsRsp Reply, DpuOutcome Outcome)> MeterUpdate(MeterUpdateRequest r)
     {
         DpuOutcome o = await Change("MeterUpdate", $"id={r.Id}", s =>
         {
@@ -282,7 +282,7 @@ public sealed partial class DpuAgent
             var next = new MeterGetResponse(m) { Rate = r.Rate, Type = type };
             return Done(s with { Meters = s.Meters.SetItem(r.Id, next) }, [("meters", r.Id, Bytes(next))]);
         }).ConfigureAwait(false);
-        return new MeterOpsRsp { Status = (uint)o.Status, Id = r.Id };
+        return (new MeterOpsRsp { Status = (uint)o.Status, Id = r.Id }, o);
     }
 
     public (MeterGetResponse Reply, DpuOutcome Outcome) MeterGet(MeterGetRequest r)

@@ -49,7 +49,7 @@ public sealed partial class DpuAgent
         return (reply, o);
     }
 
-    public async Task<EthMacSetMtuResponse> EthMacSetMtu(EthMacSetMtuRequest r)
+    public async Task<(EthMacSetMtuResponse Reply, DpuOutcome Outcome)> EthMacSetMtu(EthMacSetMtuRequest r)
     {
         DpuOutcome o = await Change("EthMacSetMtu", $"port_id={r.PortId}", s =>
         {
@@ -68,10 +68,10 @@ public sealed partial class DpuAgent
             }
             return Done(s with { OpticalMtu = mtus }, rows);
         }).ConfigureAwait(false);
-        return new EthMacSetMtuResponse { Status = (uint)o.Status, PortId = r.PortId };
+        return (new EthMacSetMtuResponse { Status = (uint)o.Status, PortId = r.PortId }, o);
     }
 
-    public async Task<EthMacBondSetResponse> EthMacBondSet(EthMacBondSetRequest r)
+    public async Task<(EthMacBondSetResponse Reply, DpuOutcome Outcome)> EthMacBondSet(EthMacBondSetRequest r)
     {
         DpuOutcome o = await Change("EthMacBondSet", $"enable={r.Enable}", s =>
         {
@@ -127,7 +127,7 @@ public sealed partial class DpuAgent
                 }
             return Done(s with { Bond = bond, OpticalMtu = mtus }, rows);
         }).ConfigureAwait(false);
-        return new EthMacBondSetResponse { Status = (uint)o.Status };
+        return (new EthMacBondSetResponse { Status = (uint)o.Status }, o);
     }
 
     /// <summary>An option's value in canonical spelling, or null with the outcome that refuses it (§5.7).</summary>

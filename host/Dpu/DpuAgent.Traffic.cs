@@ -49,7 +49,7 @@ public sealed partial class DpuAgent
     private int TargetQueues(DpuState s, int vid) =>
         vid >= SocBase ? Config.SocQueues : s.Ports.TryGetValue((uint)vid, out PortCfg? p) ? (int)p.MaxQpair : 0;
 
-    public async Task<ClassifierOpsRsp> ClassifierWrite(ClassifierWriteRequest r)
+    public async Task<(ClassifierOpsRsp Reply, DpuOutcome Outcome)> ClassifierWrite(ClassifierWriteRequest r)
     {
         DpuOutcome o = await Change("ClassifierWrite", $"key_index={r.KeyIndex}", s =>
         {
@@ -75,10 +75,10 @@ public sealed partial class DpuAgent
             if (action.HasMeterId) meters = meters.SetItem(action.MeterId, new MeterGetResponse(meters[action.MeterId]) { RefCnt = meters[action.MeterId].RefCnt + 1 });
             return Done(s with { Rules = s.Rules.SetItem(r.KeyIndex, rule), Meters = meters }, [("rules", r.KeyIndex, Bytes(rule))]);
         }).ConfigureAwait(false);
-        return new ClassifierOpsRsp { Status = (uint)o.Status, KeyIndex = r.KeyIndex };
+        return (new ClassifierOpsRsp { Status = (uint)o.Status, KeyIndex = r.KeyIndex }, o);
     }
 
-    public async Task<ClassifierOpsRsp> ClassifierDelete(ClassifierDeleteRequest r)
+    public async Task<(ClassifierOpsRsp Reply, DpuOutcome Outcome)> ClassifierDelete(ClassifierDeleteRequest r)
     {
         DpuOutcome o = await Change("ClassifierDelete", $"key_index={r.KeyIndex}", s =>
         {
@@ -88,7 +88,7 @@ public sealed partial class DpuAgent
             if (old.Action.HasMeterId) meters = meters.SetItem(old.Action.MeterId, new MeterGetResponse(meters[old.Action.MeterId]) { RefCnt = meters[old.Action.MeterId].RefCnt - 1 });
             return Done(s with { Rules = s.Rules.Remove(r.KeyIndex), Meters = meters }, [("rules", r.KeyIndex, null)]);
         }).ConfigureAwait(false);
-        return new ClassifierOpsRsp { Status = (uint)o.Status, KeyIndex = r.KeyIndex };
+        return (new ClassifierOpsRsp { Status = (uint)o.Status, KeyIndex = r.KeyIndex }, o);
     }
 
     private static RuleAction ZeroAction() => new() { Qid = 0, Vid = 0, MeterId = 0 };
@@ -126,7 +126,7 @@ public sealed partial class DpuAgent
         return reply;
     }
 
-    public async Task<ProcSwitchResponse> ProcSwitch(ProcSwitchRequest r)
+    public async Task<(ProcSwitchResponse Reply, DpuOutcome Outcome)> ProcSwitch(ProcSwitchRequest r)
     {
         DpuOutcome o = await Change("ProcSwitch", $"{r.SrcPfid}->{r.DestPfid}", s =>
         {
@@ -138,7 +138,7 @@ public sealed partial class DpuAgent
                 ? Done(s with { Switches = s.Switches.Remove(r.SrcPfid) }, [("proc_switches", r.SrcPfid, null)])
                 : Done(s with { Switches = s.Switches.SetItem(r.SrcPfid, r.DestPfid) }, [("proc_switches", r.SrcPfid, BitConverter.GetBytes(r.DestPfid))]);
         }).ConfigureAwait(false);
-        return new ProcSwitchResponse { Status = (uint)o.Status };
+        return (new ProcSwitchResponse { Status = (uint)o.Status }, o);
     }
 
     public ProcSwitchListResponse ProcSwitchList()
