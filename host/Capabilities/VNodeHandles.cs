@@ -9,4 +9,7 @@ public sealed record VNodeHandles(VNodeInfo VNode, PciHandle Pci, IrqHandle Irq,
 
     /// <summary>RDMA verbs on the host's RDMA device (every call checks <c>CAP_RDMA</c> itself and returns −1 without it).</summary>
     public required RdmaHandle Rdma { get; init; }
+
+    /// <summary>The DPU agent's rpcs in-process (<c>CAP_DPU_ADMIN</c>).</summary>
+    public required DpuHandle Dpu { get; init; }
 }

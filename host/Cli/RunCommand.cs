@@ -37,6 +37,13 @@ public sealed class RunCommand
         using var audit = new AuditLog(log, options.AuditFile);
         if (options.Restarts is < 0 or > 100) throw new UserErrorException($"--restarts {options.Restarts}: 0..100");
         var runner = new VNodeRunner(log, new ScriptEngineFactory(options.CacheDirectory)) { RestartLimit = options.Restarts };
+        string? throwawayState = options.DpuState is null ? Path.Combine(Path.GetTempPath(), "nicscript-dpu-" + Guid.NewGuid().ToString("n")) : null;
+        var dpu = new Lazy<NicScript.Host.Dpu.DpuAgent>(() => new NicScript.Host.Dpu.DpuAgent(new NicScript.Driver.Devices.Dpu.DpuDevice(machine, new NicScript.Driver.Devices.Dpu.DpuConfig()),
+            new NicScript.Host.Dpu.DpuStore(options.DpuState ?? throwawayState!), log));
+        runner.DpuAgent = dpu;
+        using var dpuScope = new DpuScope(dpu, throwawayState); // disposed after the server below
+        await using NicScript.Host.Dpu.DpuServer? dpuServer = options.DpuListen is { } dl ? await NicScript.Host.Dpu.DpuServer.StartAsync(dpu.Value, dl).ConfigureAwait(false) : null;
+        if (dpuServer is not null) _cli.Error.WriteLine($"dpu agent: listening on {dpuServer.Address}");
         using PrometheusExporter? exporter = options.MetricsListen is { } listen ? new PrometheusExporter(listen, () => runner.Live) : null;
         using EchoPeer? peer = withPeer
             ? new EchoPeer(peerSpec!.Ipv4, peerSpec.Target, options.Packets ?? peerSpec.Packets, options.Rate ?? peerSpec.Rate)
@@ -76,6 +83,16 @@ public sealed class RunCommand
         if (echo is { } e && (e.Lost > 0 || e.Bad > 0 || !e.Resolved))
             _cli.Error.WriteLine($"{target.Name}: the peer lost {e.Lost} of {e.Sent} echo requests" + (e.Bad > 0 ? $", {e.Bad} bad replies" : "") + (e.Resolved ? "" : ", ARP never answered"));
         return report.Succeeded && echo is not { Lost: > 0 } and not { Bad: > 0 } and not { Resolved: false } ? 0 : 1;
+    }
+
+    /// <summary>Closes the run's DPU agent (if one was made) and deletes a throwaway state directory.</summary>
+    private sealed class DpuScope(Lazy<NicScript.Host.Dpu.DpuAgent> dpu, string? throwaway) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (dpu.IsValueCreated) dpu.Value.Dispose();
+            if (throwaway is not null && Directory.Exists(throwaway)) Directory.Delete(throwaway, recursive: true);
+        }
     }
 
     /// <summary>A line on a terminal that says how the peer is doing while it runs.</summary>

@@ -19,4 +19,6 @@ public sealed record RunOptions(
     int? Packets = null,
     double? Rate = null,
     int Restarts = 3,
-    string? MetricsListen = null);
+    string? MetricsListen = null,
+    string? DpuState = null,
+    string? DpuListen = null);

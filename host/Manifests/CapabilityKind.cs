@@ -11,4 +11,5 @@ public enum CapabilityKind
     SyscallRaw,
     LogWrite,
     Rdma,
+    DpuAdmin,
 }

@@ -26,6 +26,7 @@ public static class CapabilityNames
         (CapabilityKind.SyscallRaw, "CAP_SYSCALL_RAW", ValueKind.None),
         (CapabilityKind.LogWrite, "CAP_LOG_WRITE", ValueKind.None),
         (CapabilityKind.Rdma, "CAP_RDMA", ValueKind.None),
+        (CapabilityKind.DpuAdmin, "CAP_DPU_ADMIN", ValueKind.None),
     ];
 
     private static readonly FrozenDictionary<string, CapabilityKind> ByName =

@@ -21,6 +21,9 @@ public sealed class VNodeRunner
     }
 
     /// <summary>How often a V-Node that failed in a handler is started again before it stays failed (0: never; the CLI's default is 3).</summary>
+    /// <summary>The DPU agent scripts with CAP_DPU_ADMIN reach (made on first use).</summary>
+    public Lazy<NicScript.Host.Dpu.DpuAgent>? DpuAgent { get; set; }
+
     public int RestartLimit { get; init; }
 
     /// <summary>The first restart waits this long; each further one twice as long, up to 5 s.</summary>
@@ -37,7 +40,7 @@ public sealed class VNodeRunner
     public async Task<RunReport> RunAsync(string target, IReadOnlyList<VNodeManifest> manifests, Machine machine, AuditLog audit,
         TimeSpan? duration, CancellationToken cancel, Func<Task>? traffic = null)
     {
-        var broker = new CapabilityBroker(machine, audit, _log);
+        var broker = new CapabilityBroker(machine, audit, _log) { DpuAgent = DpuAgent };
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var slots = new List<Slot>();
         var clock = Stopwatch.StartNew();

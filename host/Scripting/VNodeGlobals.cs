@@ -22,6 +22,7 @@ public sealed class VNodeGlobals
         Net = handles.Net;
         Gdma = handles.Gdma;
         Rdma = handles.Rdma;
+        Dpu = handles.Dpu;
     }
 
     [ScriptApi] public VNodeInfo VNode { get; }
@@ -35,4 +36,5 @@ public sealed class VNodeGlobals
     [ScriptApi] public NetHandle Net { get; }
     [ScriptApi] public GdmaHandle Gdma { get; }
     [ScriptApi] public RdmaHandle Rdma { get; }
+    [ScriptApi] public DpuHandle Dpu { get; }
 }

@@ -22,7 +22,11 @@ internal static class ScriptRun
         using var machine = Machine.CreateDefault();
         var log = new LoggerConfiguration().CreateLogger();
         using var audit = new AuditLog(log);
-        var runner = new VNodeRunner(log, new ScriptEngineFactory(cacheDir ?? Path.Combine(dir.Path, "cache")));
+        var runner = new VNodeRunner(log, new ScriptEngineFactory(cacheDir ?? Path.Combine(dir.Path, "cache")))
+        {
+            DpuAgent = new Lazy<NicScript.Host.Dpu.DpuAgent>(() => new NicScript.Host.Dpu.DpuAgent(
+                new NicScript.Driver.Devices.Dpu.DpuDevice(machine, new NicScript.Driver.Devices.Dpu.DpuConfig()), new NicScript.Host.Dpu.DpuStore(Path.Combine(dir.Path, "dpu")), log)),
+        };
         return runner.RunAsync("test", [ManifestLoader.LoadVNode(manifest)], machine, audit, duration ?? TimeSpan.FromSeconds(20), CancellationToken.None)
             .GetAwaiter().GetResult();
     }

@@ -21,7 +21,7 @@ internal sealed class CSharpSandbox
     {
         "System.Collections", "System.Collections.Generic", "System.Collections.Immutable", "System.Collections.ObjectModel", "System.Linq",
         "System.Text", "System.Text.RegularExpressions", "System.Buffers.Binary", "System.Buffers.Text", "System.Numerics",
-        "System.Globalization", "System.Text.Json"
+        "System.Globalization", "System.Text.Json", "Google.Protobuf", "Google.Protobuf.Collections"
     }.ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>Types of <c>System</c>, <c>System.Buffers</c> and <c>System.Threading(.Tasks)</c> that scripts may use.</summary>
@@ -191,7 +191,7 @@ internal sealed class CSharpSandbox
             Refuse(at, $"{Name(symbol)} is not allowed in a V-Node script");
             return;
         }
-        if (IsNicScript(container))
+        if (IsNicScript(container) && container.ContainingNamespace?.ToDisplayString() != "NicScript.Dpu.V1") // generated DPU messages are plain data
         {
             // The object model: only [ScriptApi] members (and what a record/object gives every type, like ToString).
             ISymbol original = symbol.OriginalDefinition;

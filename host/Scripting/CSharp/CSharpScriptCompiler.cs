@@ -26,7 +26,7 @@ internal static class CSharpScriptCompiler
         "System.Runtime", "System.Private.CoreLib", "System.Console", "System.Linq", "System.Collections", "System.Collections.Immutable",
         "System.Text.RegularExpressions", "System.Runtime.Numerics", "System.Memory", "System.Diagnostics.Process", "System.Net.Primitives",
         "System.Net.Sockets", "System.Net.Http", "System.Threading", "System.Threading.Thread", "System.Threading.ThreadPool",
-        "System.Runtime.InteropServices", "System.Reflection.Emit", "System.ComponentModel.Primitives", "System.Text.Encoding.Extensions", "System.Text.Json",
+        "System.Runtime.InteropServices", "System.Reflection.Emit", "System.ComponentModel.Primitives", "System.Text.Encoding.Extensions", "System.Text.Json", "System.Linq.Expressions",
     ];
 
     public sealed record Result(CompiledScript? Script, IReadOnlyList<ScriptProblem> Problems);
@@ -132,5 +132,6 @@ internal static class CSharpScriptCompiler
         }
         yield return MetadataReference.CreateFromFile(typeof(VNodeGlobals).Assembly.Location);
         yield return MetadataReference.CreateFromFile(typeof(Machine).Assembly.Location);
+        yield return MetadataReference.CreateFromFile(typeof(Google.Protobuf.ByteString).Assembly.Location); // the DPU messages' runtime
     }
 }

@@ -46,7 +46,12 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
             options.Interop.AllowWrite = false;
             options.Interop.ArrayConversion = ArrayConversionMode.Copy;        // CLR arrays become real JS arrays
             options.Interop.TypeResolver = ObjectModel;
-            options.Interop.ExceptionHandler = e => e is ZxException zx ? throw ZxError(zx) : e is UserErrorException; // catchable JS Errors
+            options.Interop.ExceptionHandler = e => e switch // catchable JS Errors; status errors carry their fields
+            {
+                ZxException zx => throw ZxError(zx),
+                DpuException dpu => throw StatusError(dpu.Message, ("status", dpu.Status), ("code", dpu.Code), ("detail", dpu.Detail)),
+                _ => e is UserErrorException,
+            };
             options.Interop.WrapObjectHandler = (engine, target, type) => target is Task task ? Promise(task) : ObjectWrapper.Create(engine, target, type);
             options.Host.StringCompilationAllowed = false;                          // no eval / new Function
             options.Constraints.Constraints.Add(new BudgetConstraint()); // the CPU slice, checked on every statement
@@ -186,11 +191,13 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
     }
 
     /// <summary>A netdevice error as the JS Error scripts catch: <c>status</c> is the name, <c>code</c> the number (reference §8.4).</summary>
-    private JavaScriptException ZxError(ZxException zx)
+    private JavaScriptException ZxError(ZxException zx) => StatusError(zx.Message, ("status", zx.StatusName), ("code", zx.Code));
+
+    /// <summary>A JS <c>Error</c> with extra properties (status name, code, detail) a script can branch on.</summary>
+    private JavaScriptException StatusError(string message, params (string Name, object Value)[] fields)
     {
-        ObjectInstance error = _engine.Intrinsics.Error.Construct(zx.Message);
-        error.Set("status", zx.StatusName);
-        error.Set("code", zx.Code);
+        ObjectInstance error = _engine.Intrinsics.Error.Construct(message);
+        foreach (var (name, value) in fields) error.Set(name, JsValue.FromObject(_engine, value));
         return new JavaScriptException(error);
     }
 
