@@ -203,6 +203,8 @@ public sealed class BenchCommandTests
         Assert.Contains(rows, r => r is ("rdma write", "core", 65536, > 0));
         Assert.Contains(rows, r => r is ("rdma send", "core", 64, > 0));
         Assert.Contains(rows, r => r is ("memcpy", "core", 65536, > 0));
+        Assert.Contains(rows, r => r is ("dpu-rpc", "agent", 0, > 0));
+        Assert.Contains(rows, r => r is ("sqlite commit", "raw", 0, > 0));
     }
 
     [Fact]
