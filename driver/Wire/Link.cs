@@ -38,10 +38,41 @@ public abstract class Link : IDisposable
     {
         lock (_sync)
         {
+            int free = Array.FindIndex(_ports, p => p.Unplugged);
+            if (free >= 0)
+            {
+                var again = new WirePort(this, free, receiver); // a hot-removed device's place is taken by the next one
+                WirePort[] ports = [.. _ports];
+                ports[free] = again;
+                Volatile.Write(ref _ports, ports);
+                return again;
+            }
             if (_ports.Length >= MaxPorts) throw new InvalidOperationException($"wire {Name} has no free port ({MaxPorts} max)");
             var port = new WirePort(this, _ports.Length, receiver);
             Volatile.Write(ref _ports, [.. _ports, port]);
             return port;
+        }
+    }
+
+    /// <summary>Unplugs a device (hot-removal): frames for its port go nowhere and the place can be taken again.</summary>
+    public void Detach(WirePort port)
+    {
+        lock (_sync)
+        {
+            int at = Array.IndexOf(_ports, port);
+            if (at < 0) return;
+            WirePort[] ports = [.. _ports];
+            ports[at] = new WirePort(this, at, Unplug.Instance) { Unplugged = true };
+            Volatile.Write(ref _ports, ports);
+        }
+    }
+
+    private sealed class Unplug : IFrameReceiver
+    {
+        public static readonly Unplug Instance = new();
+
+        public void Receive(ReadOnlySpan<byte> frame)
+        {
         }
     }
 

@@ -14,6 +14,9 @@ public sealed class WirePort
 
     public Link Link { get; }
 
+    /// <summary>True for the place of a device that was unplugged.</summary>
+    public bool Unplugged { get; internal init; }
+
     public int Index { get; }
 
     internal IFrameReceiver Receiver { get; }

@@ -64,7 +64,10 @@ public sealed partial class DpuAgent
                 QueueDepth = r.HasQueueDepth ? r.QueueDepth : 256, ActiveQpair = 0, FeatureList = features,
             };
             uint v = vport;
-            return Done(s with { Ports = s.Ports.SetItem(vport, port) }, [("ports", vport, Bytes(port))], () => _device.AddElasticNic(v, mac.ToByteArray(), port.Mtu));
+            return Done(s with { Ports = s.Ports.SetItem(vport, port) }, [("ports", vport, Bytes(port))], () =>
+            {
+                if (!_device.AddElasticNic(v, mac.ToByteArray(), port.Mtu)) throw new InvalidOperationException($"PCI address {DpuDevice.ElasticNicAddress(v)} is taken");
+            });
         }).ConfigureAwait(false);
         return (new PortOpsRep { Status = (uint)o.Status, Vport = vport }, o);
     }

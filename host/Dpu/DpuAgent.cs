@@ -130,8 +130,17 @@ public sealed partial class DpuAgent : IDisposable
                 if (!_store.Commit(rows)) outcome = new DpuOutcome(DpuStatus.Unavailable, "the change could not be made durable; nothing changed");
                 else
                 {
-                    apply?.Invoke();
-                    Volatile.Write(ref _state, next);
+                    try
+                    {
+                        apply?.Invoke();
+                        Volatile.Write(ref _state, next);
+                    }
+                    catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException)
+                    {
+                        // the device refused a validated change: put the rows back as they were, answer INTERNAL
+                        _store.Commit(rows.Select(r => (r.Item1, r.Item2, RowOf(now, r.Item1, r.Item2))).ToList());
+                        outcome = new DpuOutcome(DpuStatus.Internal, "the device refused the change: " + e.Message);
+                    }
                 }
             }
             _audit.Information("dpu {Rpc} {Key} → {Status} {Detail}", rpc, key, StatusName(outcome.Status), outcome.Detail);
@@ -166,6 +175,19 @@ public sealed partial class DpuAgent : IDisposable
         (DpuOutcome.Ok, next, rows, apply);
 
     private static byte[] Bytes(IMessage m) => m.ToByteArray();
+
+    /// <summary>The stored bytes of one row in <paramref name="s"/> (null: no such row), to undo a change.</summary>
+    private static byte[]? RowOf(DpuState s, string table, long key) => table switch
+    {
+        "ports" => s.Ports.TryGetValue((uint)key, out PortCfg? p) ? Bytes(p) : null,
+        "vdisks" => s.Vdisks.TryGetValue((uint)key, out NicScript.Dpu.V1.VdiskGetPvfCfg? d) ? Bytes(d) : null,
+        "meters" => s.Meters.TryGetValue((uint)key, out MeterGetResponse? m) ? Bytes(m) : null,
+        "rules" => s.Rules.TryGetValue((int)key, out ClassifierReadResponse? r) ? Bytes(r) : null,
+        "proc_switches" => s.Switches.TryGetValue((uint)key, out uint d2) ? BitConverter.GetBytes(d2) : null,
+        "optical_ports" => BitConverter.GetBytes(s.OpticalMtu[(int)key]),
+        "bond" => Bytes(s.Bond),
+        _ => null,
+    };
 
     [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
     private static partial Regex VdiskName();

@@ -32,6 +32,7 @@ public sealed class DpuDevice
 {
     private readonly Machine _machine;
     private readonly Link _switch;
+    private readonly Dictionary<uint, VirtioNetDevice> _nics = new();
 
     public DpuDevice(Machine machine, DpuConfig config)
     {
@@ -53,10 +54,17 @@ public sealed class DpuDevice
         if (!_machine.Pci.TryAdd(nic.Function)) return false;
         _machine.NumberVectors(nic.Msix);
         nic.Connect(_switch);
+        lock (_nics) _nics[vport] = nic;
         return true;
     }
 
-    public bool RemoveElasticNic(uint vport) => _machine.Pci.TryRemove(ElasticNicAddress(vport), out _);
+    public bool RemoveElasticNic(uint vport)
+    {
+        bool removed = _machine.Pci.TryRemove(ElasticNicAddress(vport), out _);
+        lock (_nics)
+            if (_nics.Remove(vport, out VirtioNetDevice? nic) && nic.Port is { } port) _switch.Detach(port);
+        return removed;
+    }
 
     public bool HasElasticNic(uint vport) => _machine.Pci.TryGet(ElasticNicAddress(vport), out PciFunction f) && !f.Removed;
 }
