@@ -43,7 +43,7 @@ public static class ServeCommand
         using var machineScope = machine;
         using var log = new LoggerConfiguration().WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose,
             outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} {Message:lj}{NewLine}").CreateLogger();
-        var device = new DpuDevice(machine, new DpuConfig());
+        var device = new DpuDevice(machine, spec?.Dpu ?? new DpuConfig());
         var agent = new DpuAgent(device, new DpuStore(stateDir), log, reset); // a stored state that does not fit the machine: exit 1, one line
         await using DpuServer server = await DpuServer.StartAsync(agent, listen).ConfigureAwait(false);
         cli.Error.WriteLine($"nicscript serve: listening on {server.Address} (state {agent.Store.Path}; {agent.State.Ports.Count} ports, {agent.State.Vdisks.Count} vdisks, {agent.State.Meters.Count} meters, {agent.State.Rules.Count} rules)");

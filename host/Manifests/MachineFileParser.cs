@@ -31,7 +31,7 @@ public static class MachineFileParser
     private static MachineSpec? Parse(YamlNode root, ManifestReader r, string full)
     {
         if (r.Mapping(root, "the machine file") is not { } top) return null;
-        r.Keys(top, "the machine file", ["machine", "wires", "devices"], ["machine", "wires", "devices"]);
+        r.Keys(top, "the machine file", ["machine", "wires", "devices", "dpu"], ["machine", "wires", "devices"]);
         string name = "machine";
         if (r.Mapping(top["machine"], "machine") is { } m)
         {
@@ -92,7 +92,37 @@ public static class MachineFileParser
             if (type is not null && address is not null && irq is not null && wire is not null)
                 devices.Add(new DeviceSpec(type, address.Value, (int)irq, mac, wire, r.At(d)) { NetDevice = netdevice, Ipv4 = ipv4, Rdma = rdma });
         }
-        return new MachineSpec(full, name, wires.ToImmutable(), devices.ToImmutable());
+        return new MachineSpec(full, name, wires.ToImmutable(), devices.ToImmutable()) { Dpu = top["dpu"] is { } dpu ? ParseDpu(dpu, r) : null };
+    }
+
+    private static readonly string[] DpuKeys =
+    [
+        "elastic_nic_slots", "vdisk_slots", "max_qpair", "max_queue", "max_queue_depth", "meter_table", "classifier_table", "soc_ports", "soc_queues",
+        "optical_ports", "optical_speed_mbps", "optical_queues", "optical_mtu", "max_sectors",
+    ];
+
+    /// <summary>The machine's DPU sizes (reference/dpu.md §5.1); each key optional, each at least 1.</summary>
+    internal static NicScript.Driver.Devices.Dpu.DpuConfig? ParseDpu(YamlNode node, ManifestReader r)
+    {
+        if (r.Mapping(node, "dpu") is not { } d) return null;
+        r.Keys(d, "dpu", DpuKeys, []);
+        var c = new NicScript.Driver.Devices.Dpu.DpuConfig();
+        long Get(string key, long fallback, long max)
+        {
+            long v = r.Integer(d[key], "dpu." + key) ?? fallback;
+            if (v < 1 || v > max) r.Error(d[key]!, $"dpu.{key}: {v} is not 1..{max}");
+            return v;
+        }
+        return c with
+        {
+            ElasticNicSlots = (int)Get("elastic_nic_slots", c.ElasticNicSlots, 256), VdiskSlots = (int)Get("vdisk_slots", c.VdiskSlots, 256),
+            MaxQpair = (int)Get("max_qpair", c.MaxQpair, 256), MaxQueue = (int)Get("max_queue", c.MaxQueue, 256),
+            MaxQueueDepth = (int)Get("max_queue_depth", c.MaxQueueDepth, 32768), MeterTable = (int)Get("meter_table", c.MeterTable, 1 << 20),
+            ClassifierTable = (int)Get("classifier_table", c.ClassifierTable, 1 << 20), SocPorts = (int)Get("soc_ports", c.SocPorts, 16),
+            SocQueues = (int)Get("soc_queues", c.SocQueues, 16), OpticalPorts = (int)Get("optical_ports", c.OpticalPorts, 16),
+            OpticalSpeedMbps = (uint)Get("optical_speed_mbps", c.OpticalSpeedMbps, 400_000), OpticalQueues = (int)Get("optical_queues", c.OpticalQueues, 16),
+            OpticalMtu = (uint)Get("optical_mtu", c.OpticalMtu, NicScript.Driver.Devices.Dpu.DpuConfig.MaxMtu), MaxSectors = (ulong)Get("max_sectors", (long)c.MaxSectors, 1L << 40),
+        };
     }
 
     private static readonly string[] NetDeviceKeys =

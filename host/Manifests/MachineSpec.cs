@@ -5,7 +5,11 @@ using NicScript.Driver.Wire;
 namespace NicScript.Host.Manifests;
 
 /// <summary>A validated machine file: the wires and the devices on them.</summary>
-public sealed record MachineSpec(string Path, string Name, ImmutableArray<WireSpec> Wires, ImmutableArray<DeviceSpec> Devices);
+public sealed record MachineSpec(string Path, string Name, ImmutableArray<WireSpec> Wires, ImmutableArray<DeviceSpec> Devices)
+{
+    /// <summary>The DPU's sizes (a <c>dpu</c> block), or null for the defaults of reference/dpu.md §5.1.</summary>
+    public NicScript.Driver.Devices.Dpu.DpuConfig? Dpu { get; init; }
+}
 
 /// <summary>One wire: <c>loopback</c>, <c>pair</c>, <c>switch</c> (with <c>ports</c>) or <c>tap</c> (with <c>ifname</c>), optional capture and faults.</summary>
 public sealed record WireSpec(string Name, string Type, string? IfName, int Ports, string? PcapPath, FaultSettings? Faults, SourceSpan At);
