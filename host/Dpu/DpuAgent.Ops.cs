@@ -110,7 +110,8 @@ public sealed partial class DpuAgent
                 return Refuse(DpuStatus.InUse, $"classifier rule key_index {rule.Key} uses queue {rule.Value.Action.Qid} of vport {r.Vport}");
             var next = new PortCfg(p) { MaxQpair = qpair, Mtu = r.HasMtu ? r.Mtu : p.Mtu, Mac = r.HasMac ? r.Mac : p.Mac, QueueDepth = r.HasQueueDepth ? r.QueueDepth : p.QueueDepth, FeatureList = features };
             if (next.Equals(p)) return Nothing();
-            return Done(s with { Ports = s.Ports.SetItem(r.Vport, next) }, [("ports", r.Vport, Bytes(next))]);
+            uint v = r.Vport;
+            return Done(s with { Ports = s.Ports.SetItem(v, next) }, [("ports", v, Bytes(next))], () => _device.ReconfigureElasticNic(v, next.Mac.ToByteArray(), next.Mtu));
         }).ConfigureAwait(false);
         return (new PortOpsRep { Status = (uint)o.Status, Vport = r.Vport }, o);
     }

@@ -59,6 +59,9 @@ public sealed partial class DpuAgent : IDisposable
 
     public DpuConfig Config => _device.Config;
 
+    /// <summary>The emulated DPU the agent programs.</summary>
+    public DpuDevice Device => _device;
+
     /// <summary>The state reads see (an immutable snapshot).</summary>
     public DpuState State => Volatile.Read(ref _state);
 

@@ -66,5 +66,17 @@ public sealed class DpuDevice
         return removed;
     }
 
+    /// <summary>SetPortCfg on a live function: new MTU and MAC in its config space (config interrupt when they changed).</summary>
+    public bool ReconfigureElasticNic(uint vport, byte[] mac, uint mtu)
+    {
+        lock (_nics) return _nics.TryGetValue(vport, out VirtioNetDevice? nic) && nic.Reconfigure((ushort)Math.Min(mtu, ushort.MaxValue), mac);
+    }
+
+    /// <summary>The function behind <paramref name="vport"/> (tests and the data path).</summary>
+    public VirtioNetDevice? ElasticNic(uint vport)
+    {
+        lock (_nics) return _nics.GetValueOrDefault(vport);
+    }
+
     public bool HasElasticNic(uint vport) => _machine.Pci.TryGet(ElasticNicAddress(vport), out PciFunction f) && !f.Removed;
 }

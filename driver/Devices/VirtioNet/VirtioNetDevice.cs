@@ -72,7 +72,25 @@ public sealed partial class VirtioNetDevice : IFrameReceiver
 
     public byte[] Mac { get; }
 
-    public ushort Mtu { get; }
+    public ushort Mtu { get; private set; }
+
+    /// <summary>
+    /// The device's configuration changes under the driver (a DPU's SetPortCfg): MTU and MAC are written to the config space
+    /// at once, the generation moves and, once a driver is up, the config-change interrupt fires. Nothing changes, nothing fires.
+    /// </summary>
+    public bool Reconfigure(ushort mtu, ReadOnlySpan<byte> mac)
+    {
+        if (mac.Length != 6) throw new ArgumentException("a MAC address is 6 bytes", nameof(mac));
+        lock (_regLock)
+        {
+            if (mtu == Mtu && mac.SequenceEqual(Mac)) return false;
+            Mtu = mtu;
+            mac.CopyTo(Mac);
+            _configGeneration++;
+            if ((Status & VirtioPci.StatusDriverOk) != 0) RaiseConfigInterrupt();
+            return true;
+        }
+    }
 
     public VirtioNetStats Stats { get; } = new();
 

@@ -130,9 +130,17 @@ public sealed class ElasticNicTests : IAsyncLifetime
         Assert.Equal((Ok, 7u), ((await _f.Nic.SetPortCfgAsync(new SetPortCfgRequest { Vport = 7, Mtu = 1500 })).Status, 7u));
         GetPortCfgResponse c = await _f.Nic.GetPortCfgAsync(new GetPortCfgRequest { Vport = 7 });
         Assert.Equal((1500u, 4u, 1024u, "b"), (c.Mtu, c.MaxQpair, c.QueueDepth, c.Uuid));
+        Assert.Equal(1500, DeviceMtu(7)); // the function's config space has the new MTU at once
+        Assert.Equal(Ok, (await _f.Nic.SetPortCfgAsync(new SetPortCfgRequest { Vport = 7, Mac = Mac(6, 0, 0, 0, 0, 0x77) })).Status);
+        Assert.Equal(new byte[] { 6, 0, 0, 0, 0, 0x77 }, DpuDeviceOf().ElasticNic(7)!.Mac);
+        c = await _f.Nic.GetPortCfgAsync(new GetPortCfgRequest { Vport = 7 });
         Assert.Equal(Ok, (await _f.Nic.SetPortCfgAsync(new SetPortCfgRequest { Vport = 7 })).Status);
         Assert.Equal(c, await _f.Nic.GetPortCfgAsync(new GetPortCfgRequest { Vport = 7 }));
     }
+
+    private DpuDevice DpuDeviceOf() => _f.Agent.Device;
+
+    private int DeviceMtu(uint vport) => DpuDeviceOf().ElasticNic(vport)!.Mtu;
 
     [Fact]
     public async Task DPU_11_set_port_cfg_errors_change_nothing()
