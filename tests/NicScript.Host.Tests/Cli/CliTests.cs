@@ -203,8 +203,10 @@ public sealed class BenchCommandTests
         Assert.Contains(rows, r => r is ("rdma write", "core", 65536, > 0));
         Assert.Contains(rows, r => r is ("rdma send", "core", 64, > 0));
         Assert.Contains(rows, r => r is ("memcpy", "core", 65536, > 0));
-        Assert.Contains(rows, r => r is ("dpu-rpc", "agent", 0, > 0));
-        Assert.Contains(rows, r => r is ("sqlite commit", "raw", 0, > 0));
+        // rates of thousands per second round to 0.00x Mpps: these rows are checked by their counts
+        var counted = doc.RootElement.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("scenario").GetString()!, r => r.GetProperty("packets").GetInt64());
+        Assert.True(counted["dpu-rpc"] > 0);
+        Assert.True(counted["sqlite commit"] > 0);
     }
 
     [Fact]
