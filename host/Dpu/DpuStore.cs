@@ -13,11 +13,25 @@ public sealed class DpuStore : IDisposable
 
     private readonly SqliteConnection _db;
 
+    /// <exception cref="UserErrorException">The directory cannot be made or the file there is not a usable database: one line naming it.</exception>
     public DpuStore(string directory)
     {
-        Directory.CreateDirectory(directory);
         Path = System.IO.Path.Combine(directory, "dpu.sqlite");
-        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString());
+        try
+        {
+            Directory.CreateDirectory(directory);
+            _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString());
+            Open();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or SqliteException)
+        {
+            _db?.Dispose();
+            throw new UserErrorException($"{Path}: cannot use the DPU state: {e.Message.Split('\n')[0].Trim()}");
+        }
+    }
+
+    private void Open()
+    {
         _db.Open();
         Exec("PRAGMA journal_mode=WAL");
         Exec("PRAGMA synchronous=FULL");

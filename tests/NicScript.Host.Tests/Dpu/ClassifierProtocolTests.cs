@@ -415,4 +415,20 @@ public sealed class ServeCommandTests
         Assert.Equal(0, exit);
         Assert.Contains("0 ports", again.ToString());
     }
+
+    [Fact]
+    public async Task Serve_names_a_state_directory_it_cannot_use_in_one_line()
+    {
+        using var dir = new TempDir();
+        string notADatabase = Path.Combine(dir.Path, "state");
+        Directory.CreateDirectory(notADatabase);
+        File.WriteAllText(Path.Combine(notADatabase, "dpu.sqlite"), "garbage");
+        var error = new StringWriter();
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(new StringWriter()) });
+        int exit = await NicScript.Host.Program.RunAsync(new NicScript.Host.Cli.CliContext(console, new StringWriter(), error),
+            ["serve", "--state", notADatabase, "--listen", "127.0.0.1:0", "--duration", "200ms"]);
+        Assert.Equal(1, exit);
+        string line = Assert.Single(error.ToString().Trim().Split('\n'));
+        Assert.Contains("dpu.sqlite: cannot use the DPU state", line);
+    }
 }
