@@ -63,7 +63,7 @@ internal sealed class MacFilter
         return false;
     }
 
-    public static string Format(byte[] mac) => string.Join(':', mac.Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
+    public static string Format(byte[] mac) => Wire.MacAddress.Format(mac);
 
     public static byte[]? Parse(object address)
     {
@@ -72,12 +72,7 @@ internal sealed class MacFilter
             case byte[] { Length: 6 } b:
                 return b;
             case string s:
-                string[] parts = s.Split(':');
-                if (parts.Length != 6) return null;
-                var mac = new byte[6];
-                for (int i = 0; i < 6; i++)
-                    if (parts[i].Length != 2 || !byte.TryParse(parts[i], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out mac[i])) return null;
-                return mac;
+                return Wire.MacAddress.TryParse(s, out byte[] mac) ? mac : null;
             case IEnumerable<object?> list:
                 byte[] bytes;
                 try { bytes = list.Select(o => Convert.ToByte(o, CultureInfo.InvariantCulture)).ToArray(); }

@@ -51,7 +51,7 @@ public sealed class VirtioNetHandle
         : _driver ?? throw new ScriptCallException($"net {_function.Address}: call up() first");
 
     /// <summary>The MAC address the device reports, as <c>52:54:00:12:34:56</c>.</summary>
-    [ScriptApi] public string Mac => string.Join(':', Driver.Mac.Select(b => b.ToString("x2")));
+    [ScriptApi] public string Mac => NicScript.Driver.Wire.MacAddress.Format(Driver.Mac);
 
     [ScriptApi] public bool LinkUp => Driver.LinkUp;
 

@@ -11,7 +11,7 @@ public sealed partial class DpuAgent
     public GetPortCapabilityResponse GetPortCapability() =>
         new() { Status = 0, TotalPvfCnt = (uint)Config.ElasticNicSlots, FreePvfCnt = (uint)(Config.ElasticNicSlots - State.Ports.Count) };
 
-    private static string Mac(ByteString m) => string.Join(':', m.Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+    private static string Mac(ByteString m) => Driver.Wire.MacAddress.Format(m.Span);
 
     /// <summary>Range checks shared by NewPort and SetPortCfg; null when every present field is valid.</summary>
     private DpuOutcome? CheckPortFields(bool hasMaxQpair, uint maxQpair, bool hasMtu, uint mtu, bool hasMac, ByteString mac, bool hasDepth, uint depth, bool hasFeatures, ulong features, uint effectiveQpair, ulong effectiveFeatures)

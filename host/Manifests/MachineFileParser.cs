@@ -70,13 +70,7 @@ public static class MachineFileParser
             long? irq = r.Integer(d["irq"], "device irq");
             if (irq is < 0 or > 31) r.Error(d["irq"]!, $"device irq {irq}: INTx lines are 0-31");
             byte[] mac = [0x52, 0x54, 0x00, 0x12, 0x34, (byte)(0x56 + devices.Count)];
-            if (r.String(d["mac"], "device mac") is { } macText)
-            {
-                string[] parts = macText.Split(':');
-                if (parts.Length != 6 || !parts.All(p => byte.TryParse(p, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out _)))
-                    r.Error(d["mac"]!, $"'{macText}' is not a MAC address (expected 52:54:00:12:34:56)");
-                else mac = parts.Select(p => byte.Parse(p, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray();
-            }
+            if (r.String(d["mac"], "device mac") is { } macText) mac = ParseMac(macText, d["mac"]!, r, "52:54:00:12:34:56") ?? mac;
             string? wire = r.String(d["wire"], "device wire");
             if (wire is not null && !wires.Any(w => w.Name == wire)) r.Error(d["wire"]!, $"wire '{wire}' is not defined in wires");
             if (address is { } ad && devices.Any(x => x.Address == ad)) r.Error(d["address"]!, $"PCI address {ad} is taken");
@@ -178,7 +172,7 @@ public static class MachineFileParser
                     port = port with { TxTypes = txs.ToImmutable() };
                 }
                 if (r.String(p["mac"], "port mac") is { } macText)
-                    port = port with { Mac = macText == "none" ? null : ParseMac(macText, p["mac"]!, r) ?? functionMac };
+                    port = port with { Mac = macText == "none" ? null : ParseMac(macText, p["mac"]!, r, "02:00:00:00:00:0d") ?? functionMac };
                 else port = port with { Mac = functionMac };
                 if (p["mac_modes"] is { } modes) port = port with { MacModes = [.. Names<MacFilterMode>(modes, r, "port mac_modes")] };
                 if (r.Integer(p["multicast_filter_count"], "port multicast_filter_count") is { } mfc) port = port with { MulticastFilterCount = (int)mfc };
@@ -219,15 +213,11 @@ public static class MachineFileParser
         return null;
     }
 
-    private static byte[]? ParseMac(string text, YamlNode at, ManifestReader r)
+    private static byte[]? ParseMac(string text, YamlNode at, ManifestReader r, string example)
     {
-        string[] parts = text.Split(':');
-        if (parts.Length != 6 || !parts.All(p => p.Length == 2 && byte.TryParse(p, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out _)))
-        {
-            r.Error(at, $"'{text}' is not a MAC address (expected 02:00:00:00:00:0d)");
-            return null;
-        }
-        return parts.Select(p => byte.Parse(p, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray();
+        if (NicScript.Driver.Wire.MacAddress.TryParse(text, out byte[] mac)) return mac;
+        r.Error(at, $"'{text}' is not a MAC address (expected {example})");
+        return null;
     }
 
     /// <summary>Fault settings from a map: drop, corrupt, duplicate, delay, reorder (rates 0..1), seed, delay_ms.</summary>

@@ -32,7 +32,7 @@ public static class FrameView
         return sb.ToString();
     }
 
-    private static string Mac(ReadOnlySpan<byte> b) => string.Join(':', b[..6].ToArray().Select(x => x.ToString("x2")));
+    private static string Mac(ReadOnlySpan<byte> b) => NicScript.Driver.Wire.MacAddress.Format(b[..6]);
 
     private static string Ip(ReadOnlySpan<byte> b) => $"{b[0]}.{b[1]}.{b[2]}.{b[3]}";
 }

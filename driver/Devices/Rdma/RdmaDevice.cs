@@ -240,7 +240,9 @@ public sealed partial class RdmaDevice : IFrameTap
         f.Slice(at, pad).Clear();
         at += pad;
         int end = at + RoceV2.IcrcBytes;
-        RoceV2.Layout l = RoceV2.Parse(f[..end], out _)!.Value;
+        int extAt = RoceV2.BthAt + RoceV2.Bth; // the layout of the frame just built: no need to parse it back
+        var l = new RoceV2.Layout(RoceV2.EthHeader, false, RoceV2.EthHeader + RoceV2.Ipv4Header, udpLength, RoceV2.BthAt, opcode, extAt,
+            extAt + reth.Length + aeth.Length, payload.Length, pad, at);
         BinaryPrimitives.WriteUInt32LittleEndian(f[at..], RoceV2.Icrc(f[..end], l));
         int length = Math.Max(end, 60);
         f[end..length].Clear();
