@@ -31,9 +31,7 @@ public sealed class NetHandle
     [ScriptApi]
     public VirtioNetHandle Open(string address)
     {
-        _ctx.Require(CapabilityKind.NetworkAccess);
-        if (!PciAddress.TryParse(address, out PciAddress bdf, out string? error)) throw new ScriptCallException($"net.open(\"{address}\"): {error}");
-        if (!_ctx.Manifest.GrantsPci(bdf)) throw _ctx.Deny("CAP_HARDWARE_IO_PCI", bdf.ToString());
+        PciAddress bdf = Grant(address, "net.open", why => new ScriptCallException(why));
         VirtioNetDevice? device = _machine.VirtioNets.FirstOrDefault(d => d.Function.Address == bdf);
         if (device is null || device.Function.Removed)
             throw new ScriptCallException($"net.open(\"{address}\"): no virtio-net function at {bdf} on machine {_machine.Name}");
@@ -73,11 +71,15 @@ public sealed class NetHandle
     [ScriptApi] public DeviceClasses DeviceClass { get; } = new();
     [ScriptApi] public InfoTypes InfoType { get; } = new();
 
-    private PciAddress Grant(string address, string call)
+    /// <summary>NetworkAccess, a well-formed address, and the function's PCI grant; a malformed address fails the caller's way.</summary>
+    private PciAddress Grant(string address, string call, Func<string, Exception>? malformed = null)
     {
         _ctx.Require(CapabilityKind.NetworkAccess);
         if (!PciAddress.TryParse(address, out PciAddress bdf, out string? error))
-            throw new ZxException(ZxStatus.ZX_ERR_INVALID_ARGS, $"{call}(\"{address}\"): {error}");
+        {
+            string why = $"{call}(\"{address}\"): {error}";
+            throw malformed?.Invoke(why) ?? new ZxException(ZxStatus.ZX_ERR_INVALID_ARGS, why);
+        }
         if (!_ctx.Manifest.GrantsPci(bdf)) throw _ctx.Deny("CAP_HARDWARE_IO_PCI", bdf.ToString());
         return bdf;
     }

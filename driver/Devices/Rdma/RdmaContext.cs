@@ -191,13 +191,9 @@ public sealed class RdmaContext
         if (Denied("rdma_poll_cq", out int denied)) return denied;
         lock (Sync)
         {
-            if (QpOf(qpn, "rdma_poll_cq") is null) return -1;
-            if (max < 0 || max > wc.Length) return Fail("EINVAL", "invalid-argument", $"rdma_poll_cq: max_entries {max} with a wc array of {wc.Length}");
-        }
-        _device.Fabric.Progress();
-        lock (Sync)
-        {
             if (QpOf(qpn, "rdma_poll_cq") is not { } qp) return -1;
+            if (max < 0 || max > wc.Length) return Fail("EINVAL", "invalid-argument", $"rdma_poll_cq: max_entries {max} with a wc array of {wc.Length}");
+            _device.Fabric.Progress(); // the same lock: the engine runs, then this QP's completions are read
             int n = qp.Poll(wc[..max]);
             if (n == 0 && qp.Overrun && qp.CqsEmpty) return Fail("EIO", "cq-overrun", $"rdma_poll_cq: a CQ of QP {qpn} overran");
             return n;
