@@ -8,14 +8,8 @@ namespace NicScript.Driver.Devices.VirtioNet;
 public sealed partial class VirtioNetDevice
 {
     /// <summary>A doorbell: the driver wrote queue <paramref name="queue"/>'s index to the notify area.</summary>
-    private void Notify(int queue)
+    protected override void OnNotify(int queue)
     {
-        Interlocked.Increment(ref Stats.Notifies);
-        if ((Status & VirtioPci.StatusDriverOk) == 0 || NeedsReset)
-        {
-            if (!NeedsReset) NeedsResetLocked("notify_before_driver_ok", $"queue {queue} notified with status 0x{Status:x2}");
-            return;
-        }
         if (queue == VirtioPci.TxQueue) ProcessTx();
         // An RX notify only says buffers were added: frames are not held back, so there is nothing to resume.
     }

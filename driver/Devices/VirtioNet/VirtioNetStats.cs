@@ -1,9 +1,9 @@
 namespace NicScript.Driver.Devices.VirtioNet;
 
 /// <summary>What a virtio-net device counted. Updated by the device only (data-path counters under its TX or RX lock); read anywhere.</summary>
-public sealed class VirtioNetStats
+public sealed class VirtioNetStats : VirtioTransportStats
 {
-    internal long TxPackets, TxBytes, TxErrors, RxPackets, RxBytes, RxDropped, RxErrors, Notifies, Interrupts, Resets;
+    internal long TxPackets, TxBytes, TxErrors, RxPackets, RxBytes, RxDropped, RxErrors;
 
     public long TxPacketsCount => Volatile.Read(ref TxPackets);
     public long TxBytesCount => Volatile.Read(ref TxBytes);
@@ -13,7 +13,4 @@ public sealed class VirtioNetStats
     /// <summary>Frames from the wire with no receive buffer posted.</summary>
     public long RxDroppedCount => Volatile.Read(ref RxDropped);
     public long RxErrorsCount => Volatile.Read(ref RxErrors);
-    public long NotifiesCount => Volatile.Read(ref Notifies);
-    public long InterruptsCount => Volatile.Read(ref Interrupts);
-    public long ResetsCount => Volatile.Read(ref Resets);
 }

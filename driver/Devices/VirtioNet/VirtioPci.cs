@@ -21,7 +21,8 @@ public static class VirtioPci
     public const int ModernBar = 4, MsixBar = 1;
     public const int CommonOffset = 0x0000, IsrOffset = 0x1000, DeviceOffset = 0x2000, NotifyOffset = 0x3000;
     public const int ModernBarSize = 0x4000, NotifyMultiplier = 4;
-    public const int MsixTableOffset = 0x000, MsixPbaOffset = 0x800, MsixBarSize = 0x1000;
+    public const int MsixTableOffset = 0x000, MsixPbaOffset = 0x800;
+    public const uint MsixBarSize = 0x1000;
 
     // virtio_pci_common_cfg
     public const int DeviceFeatureSelect = 0x00, DeviceFeature = 0x04, DriverFeatureSelect = 0x08, DriverFeature = 0x0C,
