@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using NicScript.Driver.Devices.Dpu;
+using NicScript.Driver.Devices.VirtioBlk;
 using NicScript.Dpu.V1;
 
 namespace NicScript.Host.Dpu;
@@ -175,7 +176,7 @@ public sealed partial class DpuAgent
                 Pvfid = id, Enable = true, MaxQueue = queues, MsixNum = r.HasMsix ? r.Msix : queues + 1, QueueDepth = r.HasQueueDepth ? r.QueueDepth : 128,
                 SectorNum = 0, NrActiveQueue = 0, TransStatus = (uint)VdiskTransStatus.Idle, Name = r.Name, PortType = id == 0 ? PvfType.PfType : PvfType.VfType,
             };
-            return Done(s with { Vdisks = s.Vdisks.SetItem(id, disk) }, [("vdisks", id, Bytes(disk))]);
+            return Done(s with { Vdisks = s.Vdisks.SetItem(id, disk) }, [("vdisks", id, Bytes(disk))], () => AddVdisk(disk, create: true));
         }).ConfigureAwait(false);
         return (new VdiskOpsRsp { Status = (uint)o.Status, PvfId = id }, o);
     }
@@ -186,7 +187,7 @@ public sealed partial class DpuAgent
         {
             if (!r.HasPvfId) return Refuse(DpuStatus.InvalidArgument, "pvf_id must be present");
             if (!s.Vdisks.ContainsKey(r.PvfId)) return Refuse(DpuStatus.NotFound, $"vdisk {r.PvfId} does not exist");
-            return Done(s with { Vdisks = s.Vdisks.Remove(r.PvfId) }, [("vdisks", r.PvfId, null)]);
+            return Done(s with { Vdisks = s.Vdisks.Remove(r.PvfId) }, [("vdisks", r.PvfId, null)], () => _device.RemoveVdisk(r.PvfId, deleteData: true));
         }).ConfigureAwait(false);
         return (new VdiskOpsRsp { Status = (uint)o.Status, PvfId = r.PvfId }, o);
     }
@@ -201,7 +202,7 @@ public sealed partial class DpuAgent
             if (r.NumberSectors > Config.MaxSectors) return Refuse(DpuStatus.InvalidArgument, $"number_sectors {r.NumberSectors} is above the largest disk, {Config.MaxSectors}");
             if (r.NumberSectors == d.SectorNum) return Nothing();
             var next = new NicScript.Dpu.V1.VdiskGetPvfCfg(d) { SectorNum = r.NumberSectors };
-            return Done(s with { Vdisks = s.Vdisks.SetItem(r.PvfId, next) }, [("vdisks", r.PvfId, Bytes(next))]);
+            return Done(s with { Vdisks = s.Vdisks.SetItem(r.PvfId, next) }, [("vdisks", r.PvfId, Bytes(next))], () => DiskOf(r.PvfId).Resize(r.NumberSectors));
         }).ConfigureAwait(false);
         return (new VdiskOpsRsp { Status = (uint)o.Status, PvfId = r.PvfId }, o);
     }
@@ -215,7 +216,7 @@ public sealed partial class DpuAgent
             uint status = r.Pause ? (uint)VdiskTransStatus.Paused : (uint)VdiskTransStatus.Idle;
             if (d.TransStatus == status) return Nothing();
             var next = new NicScript.Dpu.V1.VdiskGetPvfCfg(d) { TransStatus = status };
-            return Done(s with { Vdisks = s.Vdisks.SetItem(r.PvfId, next) }, [("vdisks", r.PvfId, Bytes(next))]);
+            return Done(s with { Vdisks = s.Vdisks.SetItem(r.PvfId, next) }, [("vdisks", r.PvfId, Bytes(next))], () => DiskOf(r.PvfId).Pause(r.Pause));
         }).ConfigureAwait(false);
         return (new VdiskOpsRsp { Status = (uint)o.Status, PvfId = r.PvfId }, o);
     }
@@ -225,10 +226,11 @@ public sealed partial class DpuAgent
         var empty = new VdiskGetPvfCfgResponse { PvfId = r.PvfId, Enable = false, MaxQueue = 0, MsixNum = 0, QueueDepth = 0, SectorNum = 0, NrActiveQueue = 0, TransStatus = 0, Name = "", PortType = PvfType.PfType };
         if (!r.HasPvfId) { empty.Status = (uint)DpuStatus.InvalidArgument; return (empty, new(DpuStatus.InvalidArgument, "pvf_id must be present")); }
         if (!State.Vdisks.TryGetValue(r.PvfId, out NicScript.Dpu.V1.VdiskGetPvfCfg? d)) { empty.Status = (uint)DpuStatus.NotFound; return (empty, new(DpuStatus.NotFound, $"vdisk {r.PvfId} does not exist")); }
+        NicScript.Dpu.V1.VdiskGetPvfCfg live = WithRunTime(d);
         return (new VdiskGetPvfCfgResponse
         {
-            Status = 0, PvfId = d.Pvfid, Enable = true, MaxQueue = d.MaxQueue, MsixNum = d.MsixNum, QueueDepth = d.QueueDepth, SectorNum = d.SectorNum,
-            NrActiveQueue = d.NrActiveQueue, TransStatus = d.TransStatus, Name = d.Name, PortType = d.PortType,
+            Status = 0, PvfId = live.Pvfid, Enable = true, MaxQueue = live.MaxQueue, MsixNum = live.MsixNum, QueueDepth = live.QueueDepth, SectorNum = live.SectorNum,
+            NrActiveQueue = live.NrActiveQueue, TransStatus = live.TransStatus, Name = live.Name, PortType = live.PortType,
         }, DpuOutcome.Ok);
     }
 
@@ -236,8 +238,40 @@ public sealed partial class DpuAgent
     {
         if (!r.HasGetFromHard) return (new VdiskGetAllPvfCfgResponse { Status = (uint)DpuStatus.InvalidArgument }, new(DpuStatus.InvalidArgument, "get_from_hard must be present"));
         var reply = new VdiskGetAllPvfCfgResponse { Status = 0 };
-        reply.Cfgs.AddRange(State.Vdisks.Values.Select(d => new NicScript.Dpu.V1.VdiskGetPvfCfg(d)));
+        reply.Cfgs.AddRange(State.Vdisks.Values.Select(d => r.GetFromHard ? FromHardware(d.Pvfid) : WithRunTime(d)));
         return (reply, DpuOutcome.Ok);
+    }
+
+    /// <summary>The backing file of disk <paramref name="pvfId"/>: beside the database, so one directory is the whole state.</summary>
+    public string VdiskBackingFile(uint pvfId) => Path.Combine(Path.GetDirectoryName(_store.Path)!, "vdisks", $"{pvfId}.img");
+
+    private void AddVdisk(NicScript.Dpu.V1.VdiskGetPvfCfg d, bool create)
+    {
+        if (!_device.AddVdisk(d.Pvfid, d.Name, (int)d.MaxQueue, (int)d.QueueDepth, (int)d.MsixNum, d.SectorNum, VdiskBackingFile(d.Pvfid), create,
+                paused: d.TransStatus == (uint)VdiskTransStatus.Paused))
+            throw new InvalidOperationException($"PCI address {DpuDevice.VdiskAddress(d.Pvfid)} is taken");
+    }
+
+    private VirtioBlkDevice DiskOf(uint pvfId) => _device.Vdisk(pvfId) ?? throw new InvalidOperationException($"vdisk {pvfId} has no function on the bus");
+
+    /// <summary>The agent's record with the run-time fields the device knows: queues the driver enabled and the transfer state.</summary>
+    private NicScript.Dpu.V1.VdiskGetPvfCfg WithRunTime(NicScript.Dpu.V1.VdiskGetPvfCfg d)
+    {
+        if (_device.Vdisk(d.Pvfid) is not { } disk) return new NicScript.Dpu.V1.VdiskGetPvfCfg(d);
+        return new NicScript.Dpu.V1.VdiskGetPvfCfg(d) { NrActiveQueue = (uint)disk.EnabledQueues, TransStatus = (uint)disk.State };
+    }
+
+    /// <summary>Every field read back from the device model: config space, queue registers, MSI-X table, the name it keeps.</summary>
+    private NicScript.Dpu.V1.VdiskGetPvfCfg FromHardware(uint pvfId)
+    {
+        VirtioBlkDevice? disk = _device.Vdisk(pvfId);
+        bool present = disk is not null && !disk.Function.Removed;
+        return new NicScript.Dpu.V1.VdiskGetPvfCfg
+        {
+            Pvfid = pvfId, Enable = present, MaxQueue = (uint)(disk?.QueueCount ?? 0), MsixNum = (uint)(disk?.Msix.Count ?? 0),
+            QueueDepth = disk?.MaxQueueSize ?? 0, SectorNum = disk?.Capacity ?? 0, NrActiveQueue = (uint)(disk?.EnabledQueues ?? 0),
+            TransStatus = (uint)(disk?.State ?? VirtioBlkState.Idle), Name = disk?.Name ?? "", PortType = pvfId == 0 ? PvfType.PfType : PvfType.VfType,
+        };
     }
 
     // ---------------------------------------------------------------- meters (§6.3)

@@ -109,6 +109,22 @@ public sealed partial class DpuAgent : IDisposable
         foreach (var (_, v) in _store.ReadAll("bond")) s = s with { Bond = EthMacBondGetResponse.Parser.ParseFrom(v) };
         foreach (var (vport, p) in s.Ports)
             if (!_device.HasElasticNic(vport)) _device.AddElasticNic(vport, p.Mac.ToByteArray(), p.Mtu);
+        // disks come back over their files (data a FLUSH completed is there); a file with no row is a destroy the kill cut short
+        string vdiskDir = Path.GetDirectoryName(VdiskBackingFile(0))!;
+        if (Directory.Exists(vdiskDir))
+            foreach (string file in Directory.GetFiles(vdiskDir, "*.img"))
+                if (!uint.TryParse(Path.GetFileNameWithoutExtension(file), out uint id) || !s.Vdisks.ContainsKey(id)) File.Delete(file);
+        foreach (NicScript.Dpu.V1.VdiskGetPvfCfg d in s.Vdisks.Values)
+        {
+            try
+            {
+                if (_device.Vdisk(d.Pvfid) is null) AddVdisk(d, create: false);
+            }
+            catch (IOException e)
+            {
+                throw new UserErrorException($"vdisk {d.Pvfid}: {VdiskBackingFile(d.Pvfid)}: {e.Message}");
+            }
+        }
         // meters restart with full buckets and zero counters; ref counts follow the rules
         var meters = s.Meters.ToDictionary(kv => kv.Key, kv => Reset(kv.Value));
         foreach (ClassifierReadResponse r in s.Rules.Values)
@@ -199,6 +215,7 @@ public sealed partial class DpuAgent : IDisposable
 
     public void Dispose()
     {
+        foreach (uint id in State.Vdisks.Keys) _device.RemoveVdisk(id, deleteData: false); // the agent stops: the disks' files close, their data stays
         _writer.Dispose();
         _store.Dispose();
     }

@@ -1,3 +1,4 @@
+using NicScript.Driver.Devices.VirtioBlk;
 using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Pci;
 using NicScript.Driver.Wire;
@@ -26,13 +27,15 @@ public sealed record DpuConfig
 
 /// <summary>
 /// The DPU's host-facing side: elastic NICs appear on the machine's PCI bus as modern virtio-net functions (1af4:1041) on
-/// bus 1, device = vport, plugged into the DPU's internal switch wire; deleting one hot-removes it.
+/// bus 1, device = vport, plugged into the DPU's internal switch wire; virtual disks as virtio-blk functions (1af4:1042) on
+/// bus 2, device = pvf_id, each over its own sparse backing file. Deleting either hot-removes the function.
 /// </summary>
 public sealed class DpuDevice
 {
     private readonly Machine _machine;
     private readonly Link _switch;
     private readonly Dictionary<uint, VirtioNetDevice> _nics = new();
+    private readonly Dictionary<uint, VirtioBlkDevice> _disks = new();
 
     public DpuDevice(Machine machine, DpuConfig config)
     {
@@ -79,4 +82,45 @@ public sealed class DpuDevice
     }
 
     public bool HasElasticNic(uint vport) => _machine.Pci.TryGet(ElasticNicAddress(vport), out PciFunction f) && !f.Removed;
+
+    public static PciAddress VdiskAddress(uint pvfId) => new(0, 2, (byte)pvfId, 0);
+
+    /// <summary>Hot-adds the virtio-blk function of disk <paramref name="pvfId"/> over <paramref name="backingFile"/>:
+    /// <paramref name="create"/> starts the file empty (a new disk), otherwise its data is kept (recovery). False when the
+    /// address is taken.</summary>
+    public bool AddVdisk(uint pvfId, string name, int maxQueue, int queueDepth, int msix, ulong sectors, string backingFile, bool create, bool paused)
+    {
+        PciAddress address = VdiskAddress(pvfId);
+        if (_machine.Pci.TryGet(address, out _)) return false;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(backingFile))!);
+        var disk = new VirtioBlkDevice(address, _machine.Dma, _machine.Line(6), name, backingFile, create, sectors, maxQueue,
+            (ushort)queueDepth, msix, _machine.Events);
+        if (paused) disk.Pause(true);
+        if (!_machine.Pci.TryAdd(disk.Function))
+        {
+            disk.Dispose();
+            return false;
+        }
+        _machine.NumberVectors(disk.Msix);
+        lock (_disks) _disks[pvfId] = disk;
+        return true;
+    }
+
+    /// <summary>Hot-removes disk <paramref name="pvfId"/>'s function; with <paramref name="deleteData"/> its backing file goes too.</summary>
+    public bool RemoveVdisk(uint pvfId, bool deleteData)
+    {
+        bool removed = _machine.Pci.TryRemove(VdiskAddress(pvfId), out _);
+        VirtioBlkDevice? disk;
+        lock (_disks) _disks.Remove(pvfId, out disk);
+        if (disk is null) return removed;
+        disk.Dispose();
+        if (deleteData) File.Delete(disk.BackingFile);
+        return removed;
+    }
+
+    /// <summary>The virtio-blk device behind disk <paramref name="pvfId"/>, or null.</summary>
+    public VirtioBlkDevice? Vdisk(uint pvfId)
+    {
+        lock (_disks) return _disks.GetValueOrDefault(pvfId);
+    }
 }

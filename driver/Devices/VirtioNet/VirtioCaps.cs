@@ -1,4 +1,7 @@
+using NicScript.Driver.Interrupts;
+using NicScript.Driver.Memory;
 using NicScript.Driver.Pci;
+using NicScript.Driver.Queues;
 
 namespace NicScript.Driver.Devices.VirtioNet;
 
@@ -8,7 +11,7 @@ internal sealed class VirtioCaps
     private readonly PciFunction _f;
     private (int Bar, int Offset) _common, _isr, _device, _notify;
     private int _notifyMultiplier;
-    private readonly int[] _notifyAt = new int[VirtioPci.QueueCount];
+    private int[] _notifyAt = new int[VirtioPci.QueueCount];
 
     private VirtioCaps(PciFunction f) => _f = f;
 
@@ -66,8 +69,87 @@ internal sealed class VirtioCaps
     public ulong ReadIsr() => _f.ReadBar(_isr.Bar, _isr.Offset, 1);
 
     /// <summary>Reads queue <paramref name="queue"/>'s notify offset once (the driver has selected it), so a doorbell is one write.</summary>
-    public void LearnNotify(int queue) => _notifyAt[queue] = _notify.Offset + (int)ReadCommon(VirtioPci.QueueNotifyOff, 2) * _notifyMultiplier;
+    public void LearnNotify(int queue)
+    {
+        if (queue >= _notifyAt.Length) Array.Resize(ref _notifyAt, queue + 1);
+        _notifyAt[queue] = _notify.Offset + (int)ReadCommon(VirtioPci.QueueNotifyOff, 2) * _notifyMultiplier;
+    }
 
     /// <summary>The doorbell: queue <paramref name="queue"/>'s notify address is offset + queue_notify_off × multiplier.</summary>
     public void Notify(int queue) => _f.WriteBar(_notify.Bar, _notifyAt[queue], 2, (ulong)queue);
+
+    /// <summary>Turns MSI-X on, unmasks vectors 0 … <paramref name="vectors"/> − 1 and routes config changes to vector 0.</summary>
+    public void EnableMsix(int vectors)
+    {
+        int cap = _f.FindCapabilities(MsixTable.CapabilityId).FirstOrDefault();
+        if (cap == 0) throw Fail("no MSI-X capability");
+        _f.Config.Write(cap + 2, 2, 0x8000);
+        uint tableBir = _f.Config.Read32(cap + 4);
+        int bar = (int)(tableBir & 7), offset = (int)(tableBir & ~7u);
+        for (int v = 0; v < vectors; v++) _f.WriteBar(bar, offset + v * MsixTable.EntrySize + 12, 4, 0); // unmask
+        WriteCommon(VirtioPci.MsixConfig, 2, 0);
+    }
+
+    /// <summary>Gives up on the device: sets FAILED in its status and returns the error to throw.</summary>
+    public VirtioDriverException Fail(string why)
+    {
+        WriteStatus((byte)(ReadStatus() | VirtioPci.StatusFailed));
+        return new VirtioDriverException($"{_f.Address}: {why}");
+    }
+
+    /// <summary>Checks that <paramref name="f"/> is a virtio function of the given subsystem (device type), turns on memory
+    /// space and bus mastering, and finds its register blocks.</summary>
+    public static VirtioCaps Open(PciFunction f, ushort subsystem, string kind)
+    {
+        if (f.VendorId != VirtioPci.VendorId || f.Config.Read16(ConfigSpace.SubsystemId) != subsystem)
+            throw new VirtioDriverException($"{f.Address}: not a {kind} function ({f.VendorId:x4}:{f.DeviceId:x4})");
+        f.Config.Write(ConfigSpace.Command, 2, 0x0006u | f.Config.Read16(ConfigSpace.Command)); // memory space, bus master
+        return Find(f);
+    }
+
+    /// <summary>§3.1.1 up to FEATURES_OK: reset, ACKNOWLEDGE, DRIVER, the offered features that are also
+    /// <paramref name="wanted"/> (VERSION_1 required), FEATURES_OK read back. Returns the accepted features.</summary>
+    public ulong Negotiate(ulong wanted)
+    {
+        WriteStatus(0);
+        if (ReadStatus() != 0) throw new VirtioDriverException($"{_f.Address}: reset did not clear the status");
+        WriteStatus(VirtioPci.StatusAcknowledge);
+        WriteStatus(VirtioPci.StatusAcknowledge | VirtioPci.StatusDriver);
+        ulong accepted = ReadFeatures() & wanted;
+        if ((accepted & 1UL << VirtioPci.FeatureVersion1) == 0) throw Fail("the device does not offer VIRTIO_F_VERSION_1");
+        WriteFeatures(accepted);
+        WriteStatus(VirtioPci.StatusAcknowledge | VirtioPci.StatusDriver | VirtioPci.StatusFeaturesOk);
+        if ((ReadStatus() & VirtioPci.StatusFeaturesOk) == 0) throw Fail("the device refused the features (FEATURES_OK did not stick)");
+        return accepted;
+    }
+
+    /// <summary>Allocates queue <paramref name="q"/>'s rings (at most <paramref name="queueSize"/> entries, no more than the
+    /// device allows), tells the device where they are, routes it to <paramref name="vector"/> and enables it.</summary>
+    public SplitVirtqueueDriver SetUpQueue(ushort q, DmaMemory memory, DmaOwner owner, int queueSize, bool eventIdx, ushort vector, bool interrupts)
+    {
+        WriteCommon(VirtioPci.QueueSelect, 2, q);
+        int max = (int)ReadCommon(VirtioPci.QueueSize, 2);
+        int size = Math.Min(max, queueSize);
+        if (!VirtqLayout.IsValidSize(size)) throw Fail($"queue {q}: bad size {size} (device max {max})");
+        WriteCommon(VirtioPci.QueueSize, 2, (ulong)size);
+        DmaError e = SplitVirtqueueDriver.TryCreate(memory, owner, size, eventIdx, out SplitVirtqueueDriver queue);
+        if (e != DmaError.None) throw Fail($"queue {q}: cannot allocate rings: {e}");
+        WriteCommon(VirtioPci.QueueDesc, 8, queue.DescIova);
+        WriteCommon(VirtioPci.QueueDriver, 8, queue.AvailIova);
+        WriteCommon(VirtioPci.QueueDevice, 8, queue.UsedIova);
+        WriteCommon(VirtioPci.QueueMsixVector, 2, vector);
+        WriteCommon(VirtioPci.QueueEnable, 2, 1);
+        LearnNotify(q);
+        queue.SetInterrupts(interrupts);
+        return queue;
+    }
+
+    /// <summary>Sets DRIVER_OK and checks that the device took it.</summary>
+    public void DriverOk()
+    {
+        WriteStatus(VirtioPci.StatusAcknowledge | VirtioPci.StatusDriver | VirtioPci.StatusFeaturesOk | VirtioPci.StatusDriverOk);
+        byte status = ReadStatus();
+        if ((status & VirtioPci.StatusDeviceNeedsReset) != 0 || (status & VirtioPci.StatusDriverOk) == 0)
+            throw Fail($"the device did not accept DRIVER_OK (status 0x{status:x2})");
+    }
 }

@@ -54,75 +54,25 @@ public sealed class VirtioNetDriver
     /// <param name="interrupts">MSI-X (vector 0 config, 1 RX, 2 TX) when true; the INTx line otherwise; none when null (polling).</param>
     public static VirtioNetDriver BringUp(PciFunction function, DmaMemory memory, DmaOwner owner, int queueSize = 256, bool? interrupts = null)
     {
-        if (function.VendorId != VirtioPci.VendorId || function.Config.Read16(ConfigSpace.SubsystemId) != VirtioPci.SubsystemNet)
-            throw new VirtioDriverException($"{function.Address}: not a virtio-net function ({function.VendorId:x4}:{function.DeviceId:x4})");
-        function.Config.Write(ConfigSpace.Command, 2, 0x0006u | function.Config.Read16(ConfigSpace.Command)); // memory space, bus master
-        VirtioCaps caps = VirtioCaps.Find(function);
-
-        caps.WriteStatus(0);
-        if (caps.ReadStatus() != 0) throw new VirtioDriverException($"{function.Address}: reset did not clear the status");
-        caps.WriteStatus(VirtioPci.StatusAcknowledge);
-        caps.WriteStatus(VirtioPci.StatusAcknowledge | VirtioPci.StatusDriver);
-
-        ulong offered = caps.ReadFeatures();
-        ulong accepted = offered & WantedFeatures;
-        if ((accepted & 1UL << VirtioPci.FeatureVersion1) == 0) throw Fail(caps, function, "the device does not offer VIRTIO_F_VERSION_1");
-        caps.WriteFeatures(accepted);
-        caps.WriteStatus(VirtioPci.StatusAcknowledge | VirtioPci.StatusDriver | VirtioPci.StatusFeaturesOk);
-        if ((caps.ReadStatus() & VirtioPci.StatusFeaturesOk) == 0) throw Fail(caps, function, "the device refused the features (FEATURES_OK did not stick)");
-
+        VirtioCaps caps = VirtioCaps.Open(function, VirtioPci.SubsystemNet, "virtio-net");
+        ulong accepted = caps.Negotiate(WantedFeatures);
         bool eventIdx = (accepted & 1UL << VirtioPci.FeatureEventIdx) != 0;
         var queues = new SplitVirtqueueDriver[VirtioPci.QueueCount];
         for (ushort q = 0; q < VirtioPci.QueueCount; q++)
-        {
-            caps.WriteCommon(VirtioPci.QueueSelect, 2, q);
-            int max = (int)caps.ReadCommon(VirtioPci.QueueSize, 2);
-            int size = Math.Min(max, queueSize);
-            if (!VirtqLayout.IsValidSize(size)) throw Fail(caps, function, $"queue {q}: bad size {size} (device max {max})");
-            caps.WriteCommon(VirtioPci.QueueSize, 2, (ulong)size);
-            DmaError e = SplitVirtqueueDriver.TryCreate(memory, owner, size, eventIdx, out queues[q]);
-            if (e != DmaError.None) throw Fail(caps, function, $"queue {q}: cannot allocate rings: {e}");
-            caps.WriteCommon(VirtioPci.QueueDesc, 8, queues[q].DescIova);
-            caps.WriteCommon(VirtioPci.QueueDriver, 8, queues[q].AvailIova);
-            caps.WriteCommon(VirtioPci.QueueDevice, 8, queues[q].UsedIova);
-            caps.WriteCommon(VirtioPci.QueueMsixVector, 2, interrupts == true ? (ulong)(q + 1) : VirtioPci.NoVector);
-            caps.WriteCommon(VirtioPci.QueueEnable, 2, 1);
-            caps.LearnNotify(q);
-            queues[q].SetInterrupts(interrupts is not null);
-        }
-        if (interrupts == true) EnableMsix(function, caps);
+            queues[q] = caps.SetUpQueue(q, memory, owner, queueSize, eventIdx, interrupts == true ? (ushort)(q + 1) : VirtioPci.NoVector, interrupts is not null);
+        if (interrupts == true) caps.EnableMsix(3);
 
         int poolSlots = queues[0].Size + queues[1].Size + 8 * FrameBurst.DefaultCapacity;
         DmaError pe = FramePool.TryCreate(memory, owner, poolSlots, 2048, VirtioPci.NetHdrSize, out FramePool pool);
-        if (pe != DmaError.None) throw Fail(caps, function, $"cannot allocate {poolSlots} frame buffers: {pe}");
+        if (pe != DmaError.None) throw caps.Fail($"cannot allocate {poolSlots} frame buffers: {pe}");
 
-        caps.WriteStatus(VirtioPci.StatusAcknowledge | VirtioPci.StatusDriver | VirtioPci.StatusFeaturesOk | VirtioPci.StatusDriverOk);
-        byte status = caps.ReadStatus();
-        if ((status & VirtioPci.StatusDeviceNeedsReset) != 0 || (status & VirtioPci.StatusDriverOk) == 0)
-            throw Fail(caps, function, $"the device did not accept DRIVER_OK (status 0x{status:x2})");
+        caps.DriverOk();
 
         byte[] mac = new byte[6];
         for (int i = 0; i < 6; i++) mac[i] = (byte)caps.ReadDevice(VirtioPci.NetMac + i, 1);
         var driver = new VirtioNetDriver(function, caps, queues[0], queues[1], pool, accepted, mac);
         driver.PostAllRx();
         return driver;
-    }
-
-    private static void EnableMsix(PciFunction function, VirtioCaps caps)
-    {
-        int cap = function.FindCapabilities(MsixTable.CapabilityId).FirstOrDefault();
-        if (cap == 0) throw Fail(caps, function, "no MSI-X capability");
-        function.Config.Write(cap + 2, 2, 0x8000);
-        uint tableBir = function.Config.Read32(cap + 4);
-        int bar = (int)(tableBir & 7), offset = (int)(tableBir & ~7u);
-        for (int v = 0; v < 3; v++) function.WriteBar(bar, offset + v * MsixTable.EntrySize + 12, 4, 0); // unmask
-        caps.WriteCommon(VirtioPci.MsixConfig, 2, 0);
-    }
-
-    private static VirtioDriverException Fail(VirtioCaps caps, PciFunction function, string why)
-    {
-        caps.WriteStatus((byte)(caps.ReadStatus() | VirtioPci.StatusFailed));
-        return new VirtioDriverException($"{function.Address}: {why}");
     }
 
     /// <summary>The device's status register (DEVICE_NEEDS_RESET shows a protocol fault).</summary>
