@@ -45,7 +45,7 @@ public sealed class CapabilityBroker
         new IpcHandle(ctx, Ipc),
         new LogHandle(ctx),
         new MetricsHandle(ctx),
-        new NetHandle(ctx, _machine)) { Rdma = new RdmaHandle(ctx, _machine), Dpu = new DpuHandle(ctx, () => DpuAgent?.Value) };
+        new NetHandle(ctx, _machine)) { Rdma = new RdmaHandle(ctx, _machine), Dpu = new DpuHandle(ctx, () => DpuAgent?.Value), Blk = new BlkHandle(ctx, _machine) };
 
     /// <summary>The run's DPU agent, made on first use (the <c>dpu</c> handle and <c>--dpu-listen</c> share it).</summary>
     public Lazy<NicScript.Host.Dpu.DpuAgent>? DpuAgent { get; set; }

@@ -12,4 +12,7 @@ public sealed record VNodeHandles(VNodeInfo VNode, PciHandle Pci, IrqHandle Irq,
 
     /// <summary>The DPU agent's rpcs in-process (<c>CAP_DPU_ADMIN</c>).</summary>
     public required DpuHandle Dpu { get; init; }
+
+    /// <summary>virtio-blk drivers for the disk functions the V-Node's PCI grants reach.</summary>
+    public required BlkHandle Blk { get; init; }
 }

@@ -23,6 +23,7 @@ public sealed class VNodeGlobals
         Gdma = handles.Gdma;
         Rdma = handles.Rdma;
         Dpu = handles.Dpu;
+        Blk = handles.Blk;
     }
 
     [ScriptApi] public VNodeInfo VNode { get; }
@@ -37,4 +38,5 @@ public sealed class VNodeGlobals
     [ScriptApi] public GdmaHandle Gdma { get; }
     [ScriptApi] public RdmaHandle Rdma { get; }
     [ScriptApi] public DpuHandle Dpu { get; }
+    [ScriptApi] public BlkHandle Blk { get; }
 }
