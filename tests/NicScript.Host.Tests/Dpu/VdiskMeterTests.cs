@@ -1,10 +1,12 @@
 using NicScript.Driver.Devices.Dpu;
+using NicScript.Driver.Devices.VirtioBlk;
+using NicScript.Driver.Pci;
 using NicScript.Dpu.V1;
 using static NicScript.Host.Tests.Dpu.DpuAgentFixture;
 
 namespace NicScript.Host.Tests.Dpu;
 
-/// <summary>Checklist DPU-17…21, 23, 26 (virtual disks) and DPU-28…33 (meters).</summary>
+/// <summary>Checklist DPU-17…21, 23, 26 (virtual disks, with their virtio-blk functions) and DPU-28…33 (meters).</summary>
 public sealed class VdiskMeterTests : IAsyncLifetime
 {
     private DpuAgentFixture _f = null!;
@@ -25,6 +27,12 @@ public sealed class VdiskMeterTests : IAsyncLifetime
         VdiskGetPvfCfgResponse c = await _f.Vdisk.VdiskGetPvfCfgAsync(new VdiskGetPvfCfgRequest { PvfId = 0 });
         Assert.Equal((true, "root", 1u, 128u, 2u, 0ul, 0u, 0u, PvfType.PfType), (c.Enable, c.Name, c.MaxQueue, c.QueueDepth, c.MsixNum, c.SectorNum, c.NrActiveQueue, c.TransStatus, c.PortType));
         Assert.Equal(15u, await Free());
+        // the disk is a virtio-blk function on the bus, capacity 0, and GET_ID answers its name
+        Assert.True(_f.Machine.Pci.TryGet(DpuDevice.VdiskAddress(0), out PciFunction f));
+        Assert.Equal(((ushort)0x1af4, (ushort)0x1042), (f.VendorId, f.DeviceId));
+        VirtioBlkDriver drv = VirtioBlkDriver.BringUp(f, _f.Machine.Dma, _f.Machine.Dma.CreateOwner("host", 8 << 20));
+        Assert.Equal(0ul, drv.Capacity);
+        Assert.Equal("root", drv.GetId());
     }
 
     [Fact]
@@ -92,14 +100,25 @@ public sealed class VdiskMeterTests : IAsyncLifetime
     {
         await _f.Vdisk.VdiskCreateAsync(new VdiskCreateRequest { Name = "data", PvfId = 5 });
         await _f.Vdisk.VdiskUpdateAsync(new VdiskUpdateRequest { PvfId = 5, NumberSectors = 4096 });
+        Assert.True(_f.Machine.Pci.TryGet(DpuDevice.VdiskAddress(5), out PciFunction before));
+        VirtioBlkDriver.BringUp(before, _f.Machine.Dma, _f.Machine.Dma.CreateOwner("old", 8 << 20)).Write(7, Enumerable.Repeat((byte)0xAB, 512).ToArray());
         VdiskOpsRsp d = await _f.Vdisk.VdiskDestroyAsync(new VdiskDestroyRequest { PvfId = 5 });
         Assert.Equal((Ok, 5u), (d.Status, d.PvfId));
         VdiskGetPvfCfgResponse c = await _f.Vdisk.VdiskGetPvfCfgAsync(new VdiskGetPvfCfgRequest { PvfId = 5 });
         Assert.Equal((NotFound, false), (c.Status, c.Enable));
         Assert.Equal(16u, await Free());
+        Assert.False(_f.Machine.Pci.TryGet(DpuDevice.VdiskAddress(5), out _)); // hot-removed
+        Assert.False(File.Exists(_f.Agent.VdiskBackingFile(5))); // and its data deleted
         Assert.Equal(NotFound, (await _f.Vdisk.VdiskDestroyAsync(new VdiskDestroyRequest { PvfId = 5 })).Status);
         VdiskOpsRsp again = await _f.Vdisk.VdiskCreateAsync(new VdiskCreateRequest { Name = "data" });
         Assert.Equal(0ul, (await _f.Vdisk.VdiskGetPvfCfgAsync(new VdiskGetPvfCfgRequest { PvfId = again.PvfId })).SectorNum);
+        // a disk made again in the slot that held data reads zeros
+        await _f.Vdisk.VdiskCreateAsync(new VdiskCreateRequest { Name = "again", PvfId = 5 });
+        await _f.Vdisk.VdiskUpdateAsync(new VdiskUpdateRequest { PvfId = 5, NumberSectors = 4096 });
+        Assert.True(_f.Machine.Pci.TryGet(DpuDevice.VdiskAddress(5), out PciFunction f));
+        var sector = new byte[512];
+        Assert.Equal(VirtioBlk.StatusOk, VirtioBlkDriver.BringUp(f, _f.Machine.Dma, _f.Machine.Dma.CreateOwner("host", 8 << 20)).Read(7, sector));
+        Assert.All(sector, b => Assert.Equal(0, b));
     }
 
     [Fact]
