@@ -328,13 +328,13 @@ public sealed partial class DpuAgent
         var empty = new MeterGetResponse { Id = r.Id, Rate = 0, Type = 0, PassPackets = 0, PassBytes = 0, DropPackets = 0, DropBytes = 0, RefCnt = 0 };
         if (!r.HasId) { empty.Status = (uint)DpuStatus.InvalidArgument; return (empty, new(DpuStatus.InvalidArgument, "id must be present")); }
         if (!State.Meters.TryGetValue(r.Id, out MeterGetResponse? m)) { empty.Status = (uint)DpuStatus.NotFound; return (empty, new(DpuStatus.NotFound, $"meter {r.Id} does not exist")); }
-        return (new MeterGetResponse(m) { Status = 0 }, DpuOutcome.Ok);
+        return (WithCounters(m), DpuOutcome.Ok);
     }
 
     public MeterListResponse MeterList()
     {
         var reply = new MeterListResponse { Status = 0 };
-        reply.Meters.AddRange(State.Meters.Values.Select(m => new MeterGetResponse(m) { Status = 0 }));
+        reply.Meters.AddRange(State.Meters.Values.Select(WithCounters));
         return reply;
     }
 }

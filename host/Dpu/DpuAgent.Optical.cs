@@ -18,11 +18,11 @@ public sealed partial class DpuAgent
         : portId >= Config.OpticalPorts ? new(DpuStatus.NotFound, $"optical port {portId} does not exist ({Config.OpticalPorts} ports)")
         : DpuOutcome.Ok;
 
-    /// <summary>Link as the machine's wire says; the DPU's optical wires are emulated up (issue 11 drives carrier).</summary>
+    /// <summary>Link as the optical port's wire says (its carrier): speed and full duplex while up, 0 and false while down.</summary>
     public (EthMacGetLinkResponse Reply, DpuOutcome Outcome) EthMacGetLink(EthMacGetLinkRequest r)
     {
         DpuOutcome o = CheckOptical(r.HasPortId, r.PortId);
-        bool up = o.IsOk;
+        bool up = o.IsOk && _device.Switch.LinkUp((int)r.PortId);
         var link = new EthLink { LinkSpeed = up ? Config.OpticalSpeedMbps : 0, LinkDuplex = up, LinkAutoneg = o.IsOk, LinkStatus = up };
         return (new EthMacGetLinkResponse { Status = (uint)o.Status, Link = link }, o);
     }
@@ -37,15 +37,20 @@ public sealed partial class DpuAgent
     {
         DpuOutcome o = CheckOptical(r.HasPortId, r.PortId);
         var reply = new EthMacGetStatsResponse { Status = (uint)o.Status, Ipackets = 0, Opackets = 0, Ibytes = 0, Obytes = 0, Imissed = 0, Ierrors = 0, Oerrors = 0, RxNombuf = 0 };
-        if (o.IsOk)
-            for (int q = 0; q < Math.Min(Config.OpticalQueues, 16); q++)
-            {
-                reply.QIpackets.Add(0);
-                reply.QOpackets.Add(0);
-                reply.QIbytes.Add(0);
-                reply.QObytes.Add(0);
-                reply.QErrors.Add(0);
-            }
+        if (!o.IsOk) return (reply, o);
+        DpuOpticalCounters c = _device.Switch.OpticalCounters((int)r.PortId);
+        reply.Ipackets = (ulong)c.IPacketsCount;
+        reply.Ibytes = (ulong)c.IBytesCount;
+        reply.Imissed = (ulong)c.IMissedCount;
+        reply.Ierrors = (ulong)c.IErrorsCount;
+        reply.Opackets = (ulong)c.OPacketsCount;
+        reply.Obytes = (ulong)c.OBytesCount;
+        reply.Oerrors = (ulong)c.OErrorsCount;
+        reply.QIpackets.AddRange(c.QIPacketsCounts.Select(v => (ulong)v));
+        reply.QIbytes.AddRange(c.QIBytesCounts.Select(v => (ulong)v));
+        reply.QOpackets.AddRange(c.QOPacketsCounts.Select(v => (ulong)v));
+        reply.QObytes.AddRange(c.QOBytesCounts.Select(v => (ulong)v));
+        reply.QErrors.AddRange(c.QErrorsCounts.Select(v => (ulong)v));
         return (reply, o);
     }
 
@@ -194,5 +199,11 @@ public sealed partial class DpuAgent
         }
     }
 
-    public EthMacBondGetResponse EthMacBondGet() => new(State.Bond) { Status = 0, OpticalPortCnt = (uint)Config.OpticalPorts };
+    /// <summary>The bond as configured, with the member the switch is using now.</summary>
+    public EthMacBondGetResponse EthMacBondGet()
+    {
+        var reply = new EthMacBondGetResponse(State.Bond) { Status = 0, OpticalPortCnt = (uint)Config.OpticalPorts };
+        if (reply.Enable && _device.Switch.ActiveMember() is var active && active >= 0) reply.ActivePortId = (uint)active;
+        return reply;
+    }
 }

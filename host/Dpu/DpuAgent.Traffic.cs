@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Google.Protobuf;
+using NicScript.Driver.Devices.Dpu;
 using NicScript.Dpu.V1;
 
 namespace NicScript.Host.Dpu;
@@ -100,13 +101,14 @@ public sealed partial class DpuAgent
     };
 
     /// <summary>A stored rule as replies carry it: every field of the key and action set, zeros included.</summary>
-    private static ClassifierReadResponse Full(ClassifierReadResponse r)
+    private ClassifierReadResponse Full(ClassifierReadResponse r)
     {
         var key = ZeroKey();
         key.MergeFrom(r.MaskRuleKey);
         var action = ZeroAction();
         action.MergeFrom(r.Action);
-        return new ClassifierReadResponse { Status = 0, MaskRuleKey = key, Action = action, HitPackets = r.HitPackets, HitBytes = r.HitBytes };
+        var (packets, bytes) = Hits(r);
+        return new ClassifierReadResponse { Status = 0, MaskRuleKey = key, Action = action, HitPackets = packets, HitBytes = bytes };
     }
 
     public (ClassifierReadResponse Reply, DpuOutcome Outcome) ClassifierRead(ClassifierReadRequest r)
@@ -158,6 +160,19 @@ public sealed partial class DpuAgent
             : r.Vid >= SocBase && r.Vid < SocBase + Config.SocPorts ? DpuOutcome.Ok
             : new(DpuStatus.NotFound, $"vid 0x{r.Vid:x} is not a host vport or a SoC port");
         reply.Status = (uint)o.Status;
-        return (reply, o); // counters come from the data path (issue 11); they start at 0
+        DpuPortCounters? c = !o.IsOk ? null : r.Vid <= 0xFFFF ? _device.Switch.HostCounters(r.Vid) : _device.Switch.SocCounters((int)(r.Vid - SocBase));
+        if (c is not null)
+        {
+            reply.RxPackets = (ulong)c.RxPacketsCount;
+            reply.RxBytes = (ulong)c.RxBytesCount;
+            reply.RxDrop = (ulong)c.RxDropCount;
+            reply.RxError = (ulong)c.RxErrorCount;
+            reply.TxPackets = (ulong)c.TxPacketsCount;
+            reply.TxBytes = (ulong)c.TxBytesCount;
+            reply.TxDrop = (ulong)c.TxDropCount;
+            // a bad transmit descriptor is completed by the NIC without reaching the switch: it counts it
+            reply.TxError = (ulong)c.TxErrorCount + (ulong)(r.Vid <= 0xFFFF ? _device.ElasticNic(r.Vid)?.Stats.TxErrorsCount ?? 0 : 0);
+        }
+        return (reply, o);
     }
 }

@@ -129,7 +129,9 @@ public sealed partial class DpuAgent : IDisposable
         var meters = s.Meters.ToDictionary(kv => kv.Key, kv => Reset(kv.Value));
         foreach (ClassifierReadResponse r in s.Rules.Values)
             if (r.Action.HasMeterId && meters.TryGetValue(r.Action.MeterId, out MeterGetResponse? m)) m.RefCnt++;
-        return s with { Meters = meters.ToImmutableSortedDictionary() };
+        DpuState recovered = s with { Meters = meters.ToImmutableSortedDictionary() };
+        ProgramSwitch(recovered);
+        return recovered;
 
         static MeterGetResponse Reset(MeterGetResponse m) => new(m) { PassPackets = 0, PassBytes = 0, DropPackets = 0, DropBytes = 0, RefCnt = 0 };
     }
@@ -152,6 +154,7 @@ public sealed partial class DpuAgent : IDisposable
                     try
                     {
                         apply?.Invoke();
+                        ProgramSwitch(next);
                         Volatile.Write(ref _state, next);
                     }
                     catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException)

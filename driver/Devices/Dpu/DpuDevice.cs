@@ -27,22 +27,29 @@ public sealed record DpuConfig
 
 /// <summary>
 /// The DPU's host-facing side: elastic NICs appear on the machine's PCI bus as modern virtio-net functions (1af4:1041) on
-/// bus 1, device = vport, plugged into the DPU's internal switch wire; virtual disks as virtio-blk functions (1af4:1042) on
+/// bus 1, device = vport, each on its own cable to the DPU's <see cref="DpuSwitch"/>; virtual disks as virtio-blk functions (1af4:1042) on
 /// bus 2, device = pvf_id, each over its own sparse backing file. Deleting either hot-removes the function.
 /// </summary>
 public sealed class DpuDevice
 {
     private readonly Machine _machine;
-    private readonly Link _switch;
     private readonly Dictionary<uint, VirtioNetDevice> _nics = new();
     private readonly Dictionary<uint, VirtioBlkDevice> _disks = new();
 
-    public DpuDevice(Machine machine, DpuConfig config)
+    /// <param name="clock">The meters' and the bond monitor's clock: the monotonic one unless a test steps time.</param>
+    public DpuDevice(Machine machine, DpuConfig config, IClock? clock = null)
     {
         _machine = machine;
         Config = config;
-        _switch = machine.Links.FirstOrDefault(l => l.Name == "dpu-switch") ?? machine.AddLink(Links.Switch("dpu-switch", config.ElasticNicSlots + config.SocPorts + config.OpticalPorts));
+        // SoC ports and optical ports are cables of the machine (a machine file may make one a TAP); the switch holds one end
+        Link Wire(string name) => machine.Links.FirstOrDefault(l => l.Name == name) ?? machine.AddLink(Links.Pair(name));
+        Switch = new DpuSwitch(config, clock ?? MonotonicClock.Instance,
+            Enumerable.Range(0, config.SocPorts).Select(p => Wire($"dpu-soc{p}")).ToList(),
+            Enumerable.Range(0, config.OpticalPorts).Select(p => Wire($"dpu-optical{p}")).ToList());
     }
+
+    /// <summary>The switch every frame of the DPU goes through.</summary>
+    public DpuSwitch Switch { get; }
 
     public DpuConfig Config { get; }
 
@@ -56,7 +63,7 @@ public sealed class DpuDevice
         var nic = new VirtioNetDevice(address, _machine.Dma, _machine.Line(5), mac, _machine.Events, (ushort)Math.Min(mtu, ushort.MaxValue), VirtioPci.ModernNetDeviceId);
         if (!_machine.Pci.TryAdd(nic.Function)) return false;
         _machine.NumberVectors(nic.Msix);
-        nic.Connect(_switch);
+        Switch.AddHost(vport, nic);
         lock (_nics) _nics[vport] = nic;
         return true;
     }
@@ -64,15 +71,18 @@ public sealed class DpuDevice
     public bool RemoveElasticNic(uint vport)
     {
         bool removed = _machine.Pci.TryRemove(ElasticNicAddress(vport), out _);
-        lock (_nics)
-            if (_nics.Remove(vport, out VirtioNetDevice? nic) && nic.Port is { } port) _switch.Detach(port);
+        lock (_nics) _nics.Remove(vport);
+        Switch.RemoveHost(vport);
         return removed;
     }
 
     /// <summary>SetPortCfg on a live function: new MTU and MAC in its config space (config interrupt when they changed).</summary>
     public bool ReconfigureElasticNic(uint vport, byte[] mac, uint mtu)
     {
-        lock (_nics) return _nics.TryGetValue(vport, out VirtioNetDevice? nic) && nic.Reconfigure((ushort)Math.Min(mtu, ushort.MaxValue), mac);
+        bool changed;
+        lock (_nics) changed = _nics.TryGetValue(vport, out VirtioNetDevice? nic) && nic.Reconfigure((ushort)Math.Min(mtu, ushort.MaxValue), mac);
+        if (changed) Switch.HostMacChanged(vport);
+        return changed;
     }
 
     /// <summary>The function behind <paramref name="vport"/> (tests and the data path).</summary>

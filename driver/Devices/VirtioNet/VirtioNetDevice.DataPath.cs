@@ -10,12 +10,19 @@ public sealed partial class VirtioNetDevice
     /// <summary>A doorbell: the driver wrote queue <paramref name="queue"/>'s index to the notify area.</summary>
     protected override void OnNotify(int queue)
     {
-        if (queue == VirtioPci.TxQueue) ProcessTx();
+        if (queue != VirtioPci.TxQueue) return;
+        if (TxDoorbell is { } doorbell) doorbell(this);
+        else ProcessTx();
         // An RX notify only says buffers were added: frames are not held back, so there is nothing to resume.
     }
 
+    /// <summary>Who serves a TX doorbell instead of the notifying thread (null: the device itself, inline). A DPU's switch
+    /// sets it so it can take its own lock before the device's (it then calls <see cref="ProcessTx"/>), the way a vhost
+    /// data path pulls from a guest's TX ring.</summary>
+    public Action<VirtioNetDevice>? TxDoorbell { get; set; }
+
     /// <summary>Runs the TX queue: each chain's frame goes on the wire, each chain completes, one publish per burst.</summary>
-    private void ProcessTx()
+    public void ProcessTx()
     {
         lock (_txLock)
         lock (_rxLock) // loopback delivers into our own RX while we transmit: take it once, here
@@ -89,15 +96,14 @@ public sealed partial class VirtioNetDevice
     }
 
     /// <summary>A frame from the wire: into the next posted RX buffer(s), or dropped and counted when there is none.</summary>
-    public void Receive(ReadOnlySpan<byte> frame)
+    public void Receive(ReadOnlySpan<byte> frame) => Deliver(frame);
+
+    /// <summary>As <see cref="Receive"/>, saying whether the frame reached a posted buffer (false: dropped and counted).</summary>
+    public bool Deliver(ReadOnlySpan<byte> frame)
     {
-        if (Volatile.Read(ref _tap) is { } tap && tap.Take(frame)) return; // a protocol bound to this function (RoCEv2) took it
-        if (_txThread == Environment.CurrentManagedThreadId)
-        {
-            ReceiveLocked(frame); // our own TX burst, which already holds the RX lock (loopback)
-            return;
-        }
-        lock (_rxLock) ReceiveLocked(frame);
+        if (Volatile.Read(ref _tap) is { } tap && tap.Take(frame)) return true; // a protocol bound to this function (RoCEv2) took it
+        if (_txThread == Environment.CurrentManagedThreadId) return ReceiveLocked(frame); // our own TX burst already holds the RX lock (loopback)
+        lock (_rxLock) return ReceiveLocked(frame);
     }
 
     private IFrameTap? _tap;
@@ -116,26 +122,25 @@ public sealed partial class VirtioNetDevice
         }
     }
 
-    private void ReceiveLocked(ReadOnlySpan<byte> frame)
+    private bool ReceiveLocked(ReadOnlySpan<byte> frame)
     {
+        SplitVirtqueue? rxq = _rxq;
+        if (rxq is null || (Status & VirtioPci.StatusDriverOk) == 0)
         {
-            SplitVirtqueue? rxq = _rxq;
-            if (rxq is null || (Status & VirtioPci.StatusDriverOk) == 0)
-            {
-                Stats.RxDropped++;
-                return;
-            }
-            if (frame.Length < 14 || frame.Length > Mtu + 18)
-            {
-                Stats.RxErrors++;
-                return;
-            }
-            if (!FillRx(rxq, frame)) return;
-            Stats.RxPackets++; // under the RX lock: one writer
-            Stats.RxBytes += frame.Length;
-            _rxDirty = true;
-            if (!_inTxBurst) PublishRx();
+            Stats.RxDropped++;
+            return false;
         }
+        if (frame.Length < 14 || frame.Length > Mtu + 18)
+        {
+            Stats.RxErrors++;
+            return false;
+        }
+        if (!FillRx(rxq, frame)) return false;
+        Stats.RxPackets++; // under the RX lock: one writer
+        Stats.RxBytes += frame.Length;
+        _rxDirty = true;
+        if (!_inTxBurst) PublishRx();
+        return true;
     }
 
     private bool FillRx(SplitVirtqueue rxq, ReadOnlySpan<byte> frame)

@@ -29,11 +29,11 @@ internal sealed class DpuAgentFixture : IAsyncDisposable
         Optical = new OpticalPortService.OpticalPortServiceClient(channel);
     }
 
-    public static async Task<DpuAgentFixture> StartAsync(DpuConfig? config = null, TempDir? stateDir = null)
+    public static async Task<DpuAgentFixture> StartAsync(DpuConfig? config = null, TempDir? stateDir = null, IClock? clock = null)
     {
         var dir = stateDir ?? new TempDir();
         var machine = Machine.CreateDefault();
-        var agent = new DpuAgent(new DpuDevice(machine, config ?? new DpuConfig()), new DpuStore(Path.Combine(dir.Path, "state")), new LoggerConfiguration().CreateLogger());
+        var agent = new DpuAgent(new DpuDevice(machine, config ?? new DpuConfig(), clock), new DpuStore(Path.Combine(dir.Path, "state")), new LoggerConfiguration().CreateLogger());
         DpuServer server = await DpuServer.StartAsync(agent, "127.0.0.1:0");
         return new DpuAgentFixture(dir, stateDir is null, machine, server, GrpcChannel.ForAddress(server.Address));
     }

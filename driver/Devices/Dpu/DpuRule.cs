@@ -1,0 +1,162 @@
+using System.Buffers.Binary;
+
+namespace NicScript.Driver.Devices.Dpu;
+
+/// <summary>A classifier key in canonical form (reference/dpu.md §5.6): each field matches when
+/// <c>(frame value AND mask) == value</c>; all masks 0 match everything.</summary>
+/// <param name="IpType">0 any frame, 4 IPv4 (0x0800), 6 IPv6 (0x86DD).</param>
+/// <param name="Dip">IPv4: one word; IPv6: four, most significant first; empty: any.</param>
+public sealed record DpuKey(
+    ulong Dmac, ulong DmacMask, ulong Smac, ulong SmacMask, int IpType,
+    uint[] Dip, uint[] DipMask, uint[] Sip, uint[] SipMask,
+    int Protocol, int ProtocolMask, int Dport, int DportMask, int Sport, int SportMask,
+    int Vlan, int VlanMask, int Vid, int VidMask);
+
+/// <summary>One classifier rule as the switch runs it, with its hit counters. The agent makes one per stored rule and
+/// keeps it while the rule is unchanged, so an identical rewrite keeps the counters and a changed one starts at 0.</summary>
+/// <param name="Vid">Target port id (§5.2): a vport, 0x10000 + SoC port, or −1 (drop).</param>
+/// <param name="Qid">Target queue, −1 for the per-flow hash.</param>
+public sealed class DpuRule(int keyIndex, DpuKey key, int vid, int qid, uint? meterId)
+{
+    private long _hitPackets, _hitBytes;
+
+    public int KeyIndex { get; } = keyIndex;
+    public DpuKey Key { get; } = key;
+    public int Vid { get; } = vid;
+    public int Qid { get; } = qid;
+    public uint? MeterId { get; } = meterId;
+
+    public long HitPackets => Volatile.Read(ref _hitPackets);
+    public long HitBytes => Volatile.Read(ref _hitBytes);
+
+    internal void Hit(int bytes)
+    {
+        _hitPackets++;
+        _hitBytes += bytes;
+    }
+
+    internal bool Matches(in FrameFields f, int ingressVid)
+    {
+        DpuKey k = Key;
+        if ((f.Dmac & k.DmacMask) != k.Dmac || (f.Smac & k.SmacMask) != k.Smac) return false;
+        if (((uint)f.Vlan & (uint)k.VlanMask) != (uint)k.Vlan || ((uint)ingressVid & (uint)k.VidMask) != (uint)k.Vid) return false;
+        if (k.IpType == 0) return true;
+        if (f.IpType != k.IpType) return false;
+        if (!Words(f.Dip, k.Dip, k.DipMask, f.IpType) || !Words(f.Sip, k.Sip, k.SipMask, f.IpType)) return false;
+        if ((f.Protocol & k.ProtocolMask) != k.Protocol) return false;
+        if (k.DportMask == 0 && k.SportMask == 0) return true;
+        if (!f.HasPorts) return false;
+        return (f.Dport & k.DportMask) == k.Dport && (f.Sport & k.SportMask) == k.Sport;
+    }
+
+    private static bool Words(in AddressWords frame, uint[] value, uint[] mask, int ipType)
+    {
+        for (int i = 0; i < mask.Length; i++)
+            if ((frame[i] & mask[i]) != value[i]) return false;
+        return true;
+    }
+}
+
+/// <summary>Four 32-bit words of an address (IPv4 uses the first), without an array per frame.</summary>
+[System.Runtime.CompilerServices.InlineArray(4)]
+internal struct AddressWords
+{
+    private uint _w0;
+}
+
+/// <summary>What the classifier and the hashes look at in a frame, parsed once at ingress.</summary>
+internal struct FrameFields
+{
+    public ulong Dmac, Smac;
+    public int EtherType, Vlan, Tags, IpType, Protocol, Dport, Sport;
+    public bool HasPorts;
+    public AddressWords Dip, Sip;
+
+    public bool IsMulticast => (Dmac & 0x0100_0000_0000UL) != 0; // I/G bit of the first octet (broadcast included)
+
+    /// <summary>Parses up to the L4 ports; false when the frame is shorter than an Ethernet header.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> frame, out FrameFields f)
+    {
+        f = default;
+        if (frame.Length < 14) return false;
+        f.Dmac = Mac(frame);
+        f.Smac = Mac(frame[6..]);
+        int at = 12;
+        int type = BinaryPrimitives.ReadUInt16BigEndian(frame[at..]);
+        while ((type == 0x8100 || type == 0x88A8) && frame.Length >= at + 6)
+        {
+            if (f.Tags == 0) f.Vlan = BinaryPrimitives.ReadUInt16BigEndian(frame[(at + 2)..]) & 0xFFF; // the outer tag
+            f.Tags++;
+            at += 4;
+            type = BinaryPrimitives.ReadUInt16BigEndian(frame[at..]);
+        }
+        f.EtherType = type;
+        ReadOnlySpan<byte> l3 = frame[(at + 2)..];
+        int l4 = -1;
+        if (f.Tags <= 1 && type == 0x0800 && l3.Length >= 20 && l3[0] >> 4 == 4)
+        {
+            f.IpType = 4;
+            f.Protocol = l3[9];
+            f.Sip[0] = BinaryPrimitives.ReadUInt32BigEndian(l3[12..]);
+            f.Dip[0] = BinaryPrimitives.ReadUInt32BigEndian(l3[16..]);
+            bool first = (BinaryPrimitives.ReadUInt16BigEndian(l3[6..]) & 0x1FFF) == 0; // ports only in a first fragment
+            if (first) l4 = (l3[0] & 0xF) * 4;
+        }
+        else if (f.Tags <= 1 && type == 0x86DD && l3.Length >= 40 && l3[0] >> 4 == 6)
+        {
+            f.IpType = 6;
+            f.Protocol = l3[6];
+            for (int i = 0; i < 4; i++)
+            {
+                f.Sip[i] = BinaryPrimitives.ReadUInt32BigEndian(l3[(8 + 4 * i)..]);
+                f.Dip[i] = BinaryPrimitives.ReadUInt32BigEndian(l3[(24 + 4 * i)..]);
+            }
+            l4 = 40;
+        }
+        if (l4 >= 0 && f.Protocol is 6 or 17 or 132 && l3.Length >= l4 + 4)
+        {
+            f.HasPorts = true;
+            f.Sport = BinaryPrimitives.ReadUInt16BigEndian(l3[l4..]);
+            f.Dport = BinaryPrimitives.ReadUInt16BigEndian(l3[(l4 + 2)..]);
+        }
+        return true;
+    }
+
+    private static ulong Mac(ReadOnlySpan<byte> b) =>
+        (ulong)b[0] << 40 | (ulong)b[1] << 32 | (ulong)b[2] << 24 | (ulong)b[3] << 16 | (ulong)b[4] << 8 | b[5];
+
+    /// <summary>A per-flow hash: addresses, protocol and ports for IP, 0 for anything else (so non-IP goes to queue 0).</summary>
+    public readonly uint FlowHash()
+    {
+        if (IpType == 0) return 0;
+        uint h = 2166136261;
+        for (int i = 0; i < (IpType == 4 ? 1 : 4); i++) h = Mix(Mix(h, Sip[i]), Dip[i]);
+        h = Mix(h, (uint)Protocol);
+        if (HasPorts) h = Mix(h, (uint)(Sport << 16 | Dport));
+        return h ^ h >> 16;
+    }
+
+    private static uint Mix(uint h, uint v)
+    {
+        for (int i = 0; i < 4; i++, v >>= 8) h = (h ^ (v & 0xFF)) * 16777619; // FNV-1a over the word's bytes
+        return h;
+    }
+
+    /// <summary>Linux bonding's transmit hashes (xmit_hash_policy): layer2, layer3+4, layer2+3 (the encap ones read the
+    /// outer headers here, which is what they see without a tunnel), vlan+srcmac.</summary>
+    public readonly uint BondHash(int policy)
+    {
+        uint l2 = (uint)(Dmac ^ Smac) ^ (uint)EtherType;
+        uint l3 = IpType == 0 ? 0 : Sip[0] ^ Dip[0] ^ Sip[3] ^ Dip[3];
+        uint l4 = HasPorts ? (uint)(Sport ^ Dport) : 0;
+        uint h = policy switch
+        {
+            1 or 4 => IpType == 0 ? l2 : l3 ^ l4,
+            2 or 3 => l2 ^ l3,
+            5 => (uint)Vlan ^ (uint)(Smac >> 24) ^ (uint)Smac,
+            _ => l2,
+        };
+        h ^= h >> 16;
+        return h ^ h >> 8;
+    }
+}

@@ -1,0 +1,437 @@
+using NicScript.Driver.Devices.VirtioNet;
+using NicScript.Driver.Wire;
+
+namespace NicScript.Driver.Devices.Dpu;
+
+/// <summary>The bond over the optical ports as the switch runs it (reference/dpu.md §5.7); delays already rounded to miimon.</summary>
+/// <param name="Mode">0 balance-rr, 1 active-backup, 2 balance-xor, 3 broadcast.</param>
+/// <param name="Primary">A member id, or −1.</param>
+/// <param name="Reselect">0 always, 1 better, 2 failure.</param>
+public sealed record DpuBond(bool Enabled, int Mode, int[] Members, int MiimonMs, int UpdelayMs, int DowndelayMs, int HashPolicy, int Primary,
+    int Reselect, bool AllSlavesActive)
+{
+    public static readonly DpuBond Off = new(false, 0, [], 100, 0, 0, 0, -1, 0, false);
+}
+
+/// <summary>
+/// The switch inside the DPU (reference/dpu.md §5.3): every frame from an optical port's wire, a host elastic NIC's
+/// transmit queue or a SoC port goes through ingress checks, the classifier, the rule's meter, the target (or default
+/// forwarding), the SoC redirect and delivery, with the §5.4 counters kept so their invariants hold.
+/// </summary>
+/// <remarks>
+/// Design: one lock for the data path; it is taken before any device's own lock (an elastic NIC's TX doorbell is served
+/// here, <see cref="VirtioNetDevice.TxDoorbell"/>, so the switch locks first and then pulls the NIC's ring), which makes
+/// NIC → switch → NIC deliveries deadlock-free. The classifier, meters and redirects are read from an immutable
+/// <see cref="Tables"/> snapshot the agent swaps in after each change (<see cref="Program"/>), so a frame classified
+/// after a reply sees the change and nothing sees half of one. Per frame: one parse into a struct, a scan of the rules
+/// in key order, and the copy into the receiver's buffer; nothing is allocated.
+/// </remarks>
+public sealed class DpuSwitch
+{
+    public const int SocBase = 0x10000, OpticalBase = 0x20000, Drop = -1;
+
+    private readonly object _sync = new();
+    private readonly DpuConfig _config;
+    private readonly IClock _clock;
+    private readonly HostPort?[] _hosts;
+    private readonly SocPort[] _socs;
+    private readonly OpticalPort[] _optical;
+    private readonly Dictionary<uint, DpuMeter> _meters = new();
+    private Tables _tables;
+    private int _rrNext;
+    private long _bondEpochNs;
+
+    private sealed class Tables(DpuRule[] rules, DpuMeter?[] ruleMeters, int[] redirect, uint[] opticalMtu, DpuBond bond)
+    {
+        public readonly DpuRule[] Rules = rules;
+        public readonly DpuMeter?[] RuleMeters = ruleMeters;
+        public readonly int[] Redirect = redirect;
+        public readonly uint[] OpticalMtu = opticalMtu;
+        public readonly DpuBond Bond = bond;
+    }
+
+    private sealed class HostPort(uint vport, VirtioNetDevice nic, Link wire, WirePort switchSide)
+    {
+        public readonly uint Vport = vport;
+        public readonly VirtioNetDevice Nic = nic;
+        public readonly Link Wire = wire;
+        public readonly WirePort SwitchSide = switchSide;
+        public readonly DpuPortCounters Counters = new();
+        public ulong Mac = MacOf(nic.Mac);
+    }
+
+    private sealed class SocPort(Link wire)
+    {
+        public readonly Link Wire = wire;
+        public WirePort? Port;
+        public readonly DpuPortCounters Counters = new();
+    }
+
+    private sealed class OpticalPort(Link wire, int queues)
+    {
+        public readonly Link Wire = wire;
+        public WirePort? Port;
+        public readonly DpuOpticalCounters Counters = new(queues);
+        public bool BondUp = true;
+        public long CarrierChangedNs = -1;
+    }
+
+    private sealed class Ingress(DpuSwitch owner, int vid) : IFrameReceiver
+    {
+        public void Receive(ReadOnlySpan<byte> frame) => owner.FromPort(vid, frame);
+    }
+
+    public DpuSwitch(DpuConfig config, IClock clock, IReadOnlyList<Link> socWires, IReadOnlyList<Link> opticalWires)
+    {
+        _config = config;
+        _clock = clock;
+        _hosts = new HostPort?[config.ElasticNicSlots];
+        _socs = socWires.Select(w => new SocPort(w)).ToArray();
+        _optical = opticalWires.Select(w => new OpticalPort(w, Math.Min(config.OpticalQueues, 16))).ToArray();
+        for (int p = 0; p < _socs.Length; p++) _socs[p].Port = _socs[p].Wire.Attach(new Ingress(this, SocBase + p));
+        for (int p = 0; p < _optical.Length; p++) _optical[p].Port = _optical[p].Wire.Attach(new Ingress(this, OpticalBase + p));
+        _tables = new Tables([], [], Enumerable.Repeat(-1, _socs.Length).ToArray(), Enumerable.Repeat(config.OpticalMtu, _optical.Length).ToArray(), DpuBond.Off);
+    }
+
+    public IClock Clock => _clock;
+
+    /// <summary>The wire of SoC port <paramref name="pfid"/> (the SoC's side of it is free for a test or script).</summary>
+    public Link SocWire(int pfid) => _socs[pfid].Wire;
+
+    /// <summary>The wire of optical port <paramref name="port"/> (its far end is the outside world: a generator, a TAP).</summary>
+    public Link OpticalWire(int port) => _optical[port].Wire;
+
+    public DpuPortCounters? HostCounters(uint vport) => vport < _hosts.Length ? Volatile.Read(ref _hosts[vport])?.Counters : null;
+
+    public DpuPortCounters SocCounters(int pfid) => _socs[pfid].Counters;
+
+    public DpuOpticalCounters OpticalCounters(int port) => _optical[port].Counters;
+
+    /// <summary>Carrier of the optical port's wire (the emulator's or a fault injector's).</summary>
+    public bool LinkUp(int port) => _optical[port].Wire.Carrier;
+
+    public DpuMeter? Meter(uint id)
+    {
+        lock (_sync) return _meters.GetValueOrDefault(id);
+    }
+
+    // ---------------------------------------------------------------- ports
+
+    /// <summary>Plugs an elastic NIC in: its own cable to the switch, its TX doorbell served by the switch. Counters start at 0.</summary>
+    public void AddHost(uint vport, VirtioNetDevice nic)
+    {
+        Link wire = Links.Pair($"dpu-vport{vport}");
+        nic.Connect(wire);
+        WirePort side = wire.Attach(new Ingress(this, (int)vport));
+        lock (_sync)
+        {
+            Volatile.Write(ref _hosts[vport], new HostPort(vport, nic, wire, side));
+            nic.TxDoorbell = Doorbell;
+        }
+    }
+
+    public void RemoveHost(uint vport)
+    {
+        HostPort? h;
+        lock (_sync)
+        {
+            h = _hosts[vport];
+            Volatile.Write(ref _hosts[vport], null);
+        }
+        if (h is null) return;
+        h.Nic.TxDoorbell = null;
+        h.Wire.Dispose();
+    }
+
+    /// <summary>A vport's MAC changed (SetPortCfg): default forwarding follows it.</summary>
+    public void HostMacChanged(uint vport)
+    {
+        lock (_sync)
+            if (_hosts[vport] is { } h) h.Mac = MacOf(h.Nic.Mac);
+    }
+
+    private void Doorbell(VirtioNetDevice nic)
+    {
+        lock (_sync) nic.ProcessTx(); // switch lock first, then the NIC's: its frames come back through FromPort
+    }
+
+    // ---------------------------------------------------------------- tables
+
+    /// <summary>Swaps in what the agent committed: rules (in any order), meters by id (rate, packets), SoC redirects
+    /// (−1: none), optical MTUs and the bond. A meter that stays keeps its bucket and counters; a rate change applies to
+    /// the next frame.</summary>
+    public void Program(IEnumerable<DpuRule> rules, IEnumerable<(uint Id, uint Rate, bool Packets)> meters, int[] redirect, uint[] opticalMtu, DpuBond bond)
+    {
+        lock (_sync)
+        {
+            long now = _clock.NowNs;
+            var keep = new HashSet<uint>();
+            foreach (var (id, rate, packets) in meters)
+            {
+                keep.Add(id);
+                if (_meters.TryGetValue(id, out DpuMeter? m))
+                {
+                    if (m.Rate != rate || m.Packets != packets) m.SetRate(rate, packets, now);
+                }
+                else _meters[id] = new DpuMeter(id, rate, packets, now);
+            }
+            foreach (uint gone in _meters.Keys.Where(k => !keep.Contains(k)).ToList()) _meters.Remove(gone);
+            DpuRule[] sorted = rules.OrderBy(r => r.KeyIndex).ToArray();
+            DpuMeter?[] ruleMeters = sorted.Select(r => r.MeterId is { } id ? _meters.GetValueOrDefault(id) : null).ToArray();
+            Tables old = _tables;
+            if (bond.Enabled && (!old.Bond.Enabled || !old.Bond.Members.SequenceEqual(bond.Members)))
+            {
+                _bondEpochNs = now; // members start up as their carrier says
+                foreach (OpticalPort o in _optical)
+                {
+                    o.BondUp = o.Wire.Carrier;
+                    o.CarrierChangedNs = -1;
+                }
+            }
+            Volatile.Write(ref _tables, new Tables(sorted, ruleMeters, [.. redirect], [.. opticalMtu], bond));
+        }
+    }
+
+    // ---------------------------------------------------------------- the frame path
+
+    private void FromPort(int vid, ReadOnlySpan<byte> frame)
+    {
+        lock (_sync)
+        {
+            Tables t = Volatile.Read(ref _tables);
+            MonitorBond(t);
+            if (vid >= OpticalBase) FromWire(t, vid - OpticalBase, frame);
+            else if (vid >= SocBase) FromSoc(t, vid - SocBase, frame);
+            else FromHost(t, (uint)vid, frame);
+        }
+    }
+
+    private static int MaxFrame(uint mtu, int tags) => (int)mtu + 14 + 4 * tags;
+
+    private void FromHost(Tables t, uint vport, ReadOnlySpan<byte> frame)
+    {
+        if (_hosts[vport] is not { } h) return;
+        if (!FrameFields.TryParse(frame, out FrameFields f) || frame.Length > MaxFrame(h.Nic.Mtu, f.Tags))
+        {
+            h.Counters.TxError++;
+            return;
+        }
+        h.Counters.TxPackets++;
+        h.Counters.TxBytes += frame.Length;
+        Forward(t, (int)vport, frame, ref f, h.Counters);
+    }
+
+    private void FromSoc(Tables t, int pfid, ReadOnlySpan<byte> frame)
+    {
+        DpuPortCounters c = _socs[pfid].Counters;
+        if (!FrameFields.TryParse(frame, out FrameFields f))
+        {
+            c.TxError++;
+            return;
+        }
+        c.TxPackets++;
+        c.TxBytes += frame.Length;
+        Forward(t, SocBase + pfid, frame, ref f, c);
+    }
+
+    private void FromWire(Tables t, int port, ReadOnlySpan<byte> frame)
+    {
+        OpticalPort o = _optical[port];
+        DpuOpticalCounters c = o.Counters;
+        if (!FrameFields.TryParse(frame, out FrameFields f) || frame.Length > MaxFrame(t.OpticalMtu[port], f.Tags))
+        {
+            c.IErrors++;
+            return;
+        }
+        c.IPackets++;
+        c.IBytes += frame.Length;
+        int q = (int)(f.FlowHash() % (uint)c.Queues);
+        c.QIPackets[q]++;
+        c.QIBytes[q] += frame.Length;
+        DpuBond bond = t.Bond;
+        if (bond.Enabled && bond.Mode == 1 && !bond.AllSlavesActive && Array.IndexOf(bond.Members, port) >= 0 && ActiveMember(bond) != port) return;
+        Forward(t, OpticalBase + port, frame, ref f, null);
+    }
+
+    /// <summary>Steps 2–6: classifier, meter, target or default forwarding, SoC redirect, delivery.</summary>
+    private void Forward(Tables t, int ingress, ReadOnlySpan<byte> frame, ref FrameFields f, DpuPortCounters? source)
+    {
+        DpuRule[] rules = t.Rules;
+        for (int i = 0; i < rules.Length; i++)
+        {
+            DpuRule rule = rules[i];
+            if (!rule.Matches(f, ingress)) continue;
+            rule.Hit(frame.Length);
+            if (rule.Vid == Drop)
+            {
+                t.RuleMeters[i]?.Admit(frame.Length, _clock.NowNs);
+                return;
+            }
+            int target = Redirect(t, rule.Vid);
+            if (t.RuleMeters[i] is { } meter && !meter.Admit(frame.Length, _clock.NowNs))
+            {
+                if (PortCountersOf(target) is { } dropped) dropped.RxDrop++;
+                return;
+            }
+            Deliver(t, target, rule.Qid, frame, f, source);
+            return;
+        }
+        // default forwarding
+        bool fromWire = ingress >= OpticalBase;
+        if (!f.IsMulticast)
+        {
+            for (int v = 0; v < _hosts.Length; v++)
+                if (_hosts[v] is { } h && h.Mac == f.Dmac)
+                {
+                    Deliver(t, v, -1, frame, f, source);
+                    return;
+                }
+            if (fromWire) Deliver(t, Redirect(t, SocBase), -1, frame, f, source);
+            else Uplink(t, frame, f, source);
+            return;
+        }
+        for (int v = 0; v < _hosts.Length; v++)
+            if (_hosts[v] is not null && v != ingress) Deliver(t, v, -1, frame, f, source);
+        if (ingress != SocBase) Deliver(t, Redirect(t, SocBase), -1, frame, f, source);
+        if (!fromWire) Uplink(t, frame, f, source);
+    }
+
+    private static int Redirect(Tables t, int vid) =>
+        vid >= SocBase && vid < OpticalBase && t.Redirect[vid - SocBase] is var to && to >= 0 ? SocBase + to : vid;
+
+    private DpuPortCounters? PortCountersOf(int vid) =>
+        vid >= OpticalBase ? null : vid >= SocBase ? (vid - SocBase < _socs.Length ? _socs[vid - SocBase].Counters : null) : _hosts[vid]?.Counters;
+
+    private void Deliver(Tables t, int vid, int qid, ReadOnlySpan<byte> frame, in FrameFields f, DpuPortCounters? source)
+    {
+        if (vid >= SocBase)
+        {
+            SocPort s = _socs[vid - SocBase];
+            s.Counters.RxPackets++;
+            s.Counters.RxBytes += frame.Length;
+            s.Port?.Transmit(frame);
+            return;
+        }
+        if (_hosts[vid] is not { } h) return;
+        // one queue pair is what the elastic NIC's driver can enable; a frame for another queue has nowhere to go
+        int queue = qid < 0 ? 0 : qid;
+        if (queue >= 1 || frame.Length > MaxFrame(h.Nic.Mtu, f.Tags) || !h.Nic.Deliver(frame))
+        {
+            h.Counters.RxDrop++;
+            return;
+        }
+        h.Counters.RxPackets++;
+        h.Counters.RxBytes += frame.Length;
+    }
+
+    /// <summary>To the outside: optical port 0 while the bond is off, else per the bond's mode.</summary>
+    private void Uplink(Tables t, ReadOnlySpan<byte> frame, in FrameFields f, DpuPortCounters? source)
+    {
+        DpuBond bond = t.Bond;
+        if (!bond.Enabled)
+        {
+            if (_optical.Length > 0) ToWire(t, 0, frame, f);
+            return;
+        }
+        Span<int> up = stackalloc int[bond.Members.Length];
+        int n = 0;
+        foreach (int m in bond.Members)
+            if (_optical[m].BondUp) up[n++] = m;
+        if (n == 0)
+        {
+            if (source is not null) source.TxDrop++;
+            return;
+        }
+        switch (bond.Mode)
+        {
+            case 1: ToWire(t, ActiveMember(bond), frame, f); break;
+            case 2: ToWire(t, up[(int)(f.BondHash(bond.HashPolicy) % (uint)n)], frame, f); break;
+            case 3:
+                for (int i = 0; i < n; i++) ToWire(t, up[i], frame, f);
+                break;
+            default: ToWire(t, up[(int)((uint)_rrNext++ % (uint)n)], frame, f); break;
+        }
+    }
+
+    private void ToWire(Tables t, int port, ReadOnlySpan<byte> frame, in FrameFields f)
+    {
+        OpticalPort o = _optical[port];
+        DpuOpticalCounters c = o.Counters;
+        if (!o.Wire.Carrier || frame.Length > MaxFrame(t.OpticalMtu[port], f.Tags))
+        {
+            c.OErrors++;
+            return;
+        }
+        int q = (int)(f.FlowHash() % (uint)c.Queues);
+        c.OPackets++;
+        c.OBytes += frame.Length;
+        c.QOPackets[q]++;
+        c.QOBytes[q] += frame.Length;
+        o.Port?.Transmit(frame);
+    }
+
+    // ---------------------------------------------------------------- bond link monitoring
+
+    /// <summary>The member carrying traffic in active-backup: the primary while it is up (or, with reselect "failure",
+    /// the current one while it stays up), else the first member up in <c>members</c> order; −1 when none is.</summary>
+    public int ActiveMember()
+    {
+        lock (_sync)
+        {
+            Tables t = Volatile.Read(ref _tables);
+            MonitorBond(t);
+            return t.Bond.Enabled ? ActiveMember(t.Bond) : 0;
+        }
+    }
+
+    private int _active = -1;
+
+    private int ActiveMember(DpuBond bond)
+    {
+        if (bond.Mode != 1) return bond.Members.FirstOrDefault(m => _optical[m].BondUp, -1);
+        bool keep = _active >= 0 && Array.IndexOf(bond.Members, _active) >= 0 && _optical[_active].BondUp;
+        if (bond.Primary >= 0 && _optical[bond.Primary].BondUp && !(bond.Reselect == 2 && keep)) _active = bond.Primary;
+        else if (!keep) _active = bond.Members.FirstOrDefault(m => _optical[m].BondUp, -1);
+        return _active;
+    }
+
+    /// <summary>Runs the MII monitor up to now: at each miimon tick a member whose carrier differs from the bond's view
+    /// changes after downdelay (updelay) more ticks' worth of time. Frames call it; <see cref="Tick"/> lets a timer call it.</summary>
+    private void MonitorBond(Tables t)
+    {
+        DpuBond bond = t.Bond;
+        if (!bond.Enabled || bond.MiimonMs == 0) return;
+        long now = _clock.NowNs, period = bond.MiimonMs * 1_000_000L;
+        long tick = _bondEpochNs + (now - _bondEpochNs) / period * period; // the last tick at or before now
+        foreach (int m in bond.Members)
+        {
+            OpticalPort o = _optical[m];
+            bool carrier = o.Wire.Carrier;
+            if (carrier == o.BondUp)
+            {
+                o.CarrierChangedNs = -1;
+                continue;
+            }
+            if (o.CarrierChangedNs < 0)
+            {
+                o.CarrierChangedNs = tick; // noticed at this tick
+                if (tick > now) continue;
+            }
+            long delay = (carrier ? bond.UpdelayMs : bond.DowndelayMs) * 1_000_000L;
+            if (tick - o.CarrierChangedNs >= delay)
+            {
+                o.BondUp = carrier;
+                o.CarrierChangedNs = -1;
+            }
+        }
+    }
+
+    /// <summary>The link monitor's timer: run it every few milliseconds in a live agent.</summary>
+    public void Tick()
+    {
+        lock (_sync) MonitorBond(Volatile.Read(ref _tables));
+    }
+
+    private static ulong MacOf(byte[] mac) =>
+        (ulong)mac[0] << 40 | (ulong)mac[1] << 32 | (ulong)mac[2] << 24 | (ulong)mac[3] << 16 | (ulong)mac[4] << 8 | mac[5];
+}
