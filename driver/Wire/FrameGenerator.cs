@@ -62,6 +62,9 @@ public sealed class FrameGenerator : IFrameReceiver, IDisposable
 
     public TrafficSpec Spec { get; private set; } = new();
 
+    /// <summary>The wire the generator is plugged into.</summary>
+    public Link Link => _link;
+
     public long Sent => Volatile.Read(ref _sent);
     public long SentBytes => Volatile.Read(ref _sentBytes);
     public long Received => Volatile.Read(ref _received);

@@ -83,7 +83,15 @@ public abstract class Link : IDisposable
     public void Capture(ICaptureSink? writer) => _capture = writer;
 
     /// <summary>Carrier on or off (a pulled cable); while off, frames are dropped and counted.</summary>
-    public void SetCarrier(bool up) => _carrier = up;
+    public void SetCarrier(bool up)
+    {
+        if (_carrier == up) return;
+        _carrier = up;
+        CarrierChanged?.Invoke(this);
+    }
+
+    /// <summary>Raised on the thread that changed the carrier, after the change (a link monitor notes the time).</summary>
+    public event Action<Link>? CarrierChanged;
 
     internal void Send(WirePort from, ReadOnlySpan<byte> frame)
     {

@@ -73,7 +73,7 @@ public sealed class DpuSwitch
         public WirePort? Port;
         public readonly DpuOpticalCounters Counters = new(queues);
         public bool BondUp = true;
-        public long CarrierChangedNs = -1;
+        public long CarrierChangedNs = long.MinValue;
     }
 
     private sealed class Ingress(DpuSwitch owner, int vid) : IFrameReceiver
@@ -89,7 +89,15 @@ public sealed class DpuSwitch
         _socs = socWires.Select(w => new SocPort(w)).ToArray();
         _optical = opticalWires.Select(w => new OpticalPort(w, Math.Min(config.OpticalQueues, 16))).ToArray();
         for (int p = 0; p < _socs.Length; p++) _socs[p].Port = _socs[p].Wire.Attach(new Ingress(this, SocBase + p));
-        for (int p = 0; p < _optical.Length; p++) _optical[p].Port = _optical[p].Wire.Attach(new Ingress(this, OpticalBase + p));
+        for (int p = 0; p < _optical.Length; p++)
+        {
+            OpticalPort o = _optical[p];
+            o.Port = o.Wire.Attach(new Ingress(this, OpticalBase + p));
+            o.Wire.CarrierChanged += _ =>
+            {
+                lock (_sync) o.CarrierChangedNs = _clock.NowNs; // when it happened, for the MII monitor
+            };
+        }
         _tables = new Tables([], [], Enumerable.Repeat(-1, _socs.Length).ToArray(), Enumerable.Repeat(config.OpticalMtu, _optical.Length).ToArray(), DpuBond.Off);
     }
 
@@ -182,11 +190,7 @@ public sealed class DpuSwitch
             if (bond.Enabled && (!old.Bond.Enabled || !old.Bond.Members.SequenceEqual(bond.Members)))
             {
                 _bondEpochNs = now; // members start up as their carrier says
-                foreach (OpticalPort o in _optical)
-                {
-                    o.BondUp = o.Wire.Carrier;
-                    o.CarrierChangedNs = -1;
-                }
+                foreach (OpticalPort o in _optical) o.BondUp = o.Wire.Carrier;
             }
             Volatile.Write(ref _tables, new Tables(sorted, ruleMeters, [.. redirect], [.. opticalMtu], bond));
         }
@@ -395,34 +399,22 @@ public sealed class DpuSwitch
         return _active;
     }
 
-    /// <summary>Runs the MII monitor up to now: at each miimon tick a member whose carrier differs from the bond's view
-    /// changes after downdelay (updelay) more ticks' worth of time. Frames call it; <see cref="Tick"/> lets a timer call it.</summary>
+    /// <summary>Runs the MII monitor up to now: a member whose carrier differs from the bond's view is noticed at the
+    /// first miimon tick after the change and declared down (up) downdelay (updelay) later. Called by every frame and read.</summary>
     private void MonitorBond(Tables t)
     {
         DpuBond bond = t.Bond;
         if (!bond.Enabled || bond.MiimonMs == 0) return;
         long now = _clock.NowNs, period = bond.MiimonMs * 1_000_000L;
-        long tick = _bondEpochNs + (now - _bondEpochNs) / period * period; // the last tick at or before now
         foreach (int m in bond.Members)
         {
             OpticalPort o = _optical[m];
             bool carrier = o.Wire.Carrier;
-            if (carrier == o.BondUp)
-            {
-                o.CarrierChangedNs = -1;
-                continue;
-            }
-            if (o.CarrierChangedNs < 0)
-            {
-                o.CarrierChangedNs = tick; // noticed at this tick
-                if (tick > now) continue;
-            }
-            long delay = (carrier ? bond.UpdelayMs : bond.DowndelayMs) * 1_000_000L;
-            if (tick - o.CarrierChangedNs >= delay)
-            {
-                o.BondUp = carrier;
-                o.CarrierChangedNs = -1;
-            }
+            if (carrier == o.BondUp) continue;
+            long changed = o.CarrierChangedNs >= _bondEpochNs ? o.CarrierChangedNs : now; // a change the wire did not report: seen now
+            o.CarrierChangedNs = changed;
+            long noticed = _bondEpochNs + ((changed - _bondEpochNs) / period + 1) * period; // the first tick after it
+            if (now >= noticed + (carrier ? bond.UpdelayMs : bond.DowndelayMs) * 1_000_000L) o.BondUp = carrier;
         }
     }
 
