@@ -22,6 +22,7 @@ public sealed class BenchCommand
             Measure the data path on this machine: Mpps and Gbit/s per scenario.
               loopback/core   TX burst -> doorbell -> device copy -> loopback -> RX used ring -> RxPoll, burst 32
               rdma/core       RDMA WRITE of 64 KiB (Gbit/s) and SEND of 64 B (M msgs/s) between two hosts, beside memcpy
+              dpu-switch      64 B frames optical wire -> DPU switch -> elastic NIC's RX ring: no rules, 256 rules (last one matches), a meter
               dpu-rpc         acknowledged (committed) changing rpcs per second from 8 gRPC clients, beside raw SQLite commits
               netdevice/core  a primary netdevice session: 32 tx indices -> checks -> virtio-net -> loopback -> rx FIFO, burst 32
               mana/core       MANA VF: 32 SQ WQEs, one doorbell -> wire -> RQ WQEs, TX/RX CQEs + EQE handling, burst 32
@@ -59,6 +60,9 @@ public sealed class BenchCommand
             ("memcpy 64 KiB", () => RdmaBenchmarks.Memcpy(65536, duration)),
             ("rdma send 64 B", () => RdmaBenchmarks.Run("send", 64, duration)),
             ("memcpy 64 B", () => RdmaBenchmarks.Memcpy(64, duration)),
+            ("dpu-switch 64 B, no rules", () => DpuBenchmarks.Switch("no rules", duration)),
+            ("dpu-switch 64 B, 256 rules", () => DpuBenchmarks.Switch("256 rules", duration)),
+            ("dpu-switch 64 B, meter", () => DpuBenchmarks.Switch("meter", duration)),
             ("dpu-rpc (8 clients, durable)", () => DpuBenchmarks.Rpc(duration)),
             ("sqlite commit (raw)", () => DpuBenchmarks.RawSqlite(duration)),
             ("loopback C# 64 B", () => ScriptBenchmarks.Loopback("cs", 64, Min(duration, 1.5), ScriptCache.DefaultDirectory())),

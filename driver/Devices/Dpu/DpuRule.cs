@@ -16,15 +16,38 @@ public sealed record DpuKey(
 /// keeps it while the rule is unchanged, so an identical rewrite keeps the counters and a changed one starts at 0.</summary>
 /// <param name="Vid">Target port id (§5.2): a vport, 0x10000 + SoC port, or −1 (drop).</param>
 /// <param name="Qid">Target queue, −1 for the per-flow hash.</param>
-public sealed class DpuRule(int keyIndex, DpuKey key, int vid, int qid, uint? meterId)
+public sealed class DpuRule
 {
+    // The key flattened into fields (no record, no arrays on the per-frame path): IP words beyond the family's are 0/0.
+    private readonly ulong _dmac, _dmacMask, _smac, _smacMask;
+    private readonly uint _vlan, _vlanMask, _vid, _vidMask;
+    private readonly int _ipType, _protocol, _protocolMask, _dport, _dportMask, _sport, _sportMask;
+    private readonly uint _d0, _d1, _d2, _d3, _dm0, _dm1, _dm2, _dm3, _s0, _s1, _s2, _s3, _sm0, _sm1, _sm2, _sm3;
     private long _hitPackets, _hitBytes;
 
-    public int KeyIndex { get; } = keyIndex;
-    public DpuKey Key { get; } = key;
-    public int Vid { get; } = vid;
-    public int Qid { get; } = qid;
-    public uint? MeterId { get; } = meterId;
+    public DpuRule(int keyIndex, DpuKey key, int vid, int qid, uint? meterId)
+    {
+        KeyIndex = keyIndex;
+        Key = key;
+        Vid = vid;
+        Qid = qid;
+        MeterId = meterId;
+        (_dmac, _dmacMask, _smac, _smacMask) = (key.Dmac, key.DmacMask, key.Smac, key.SmacMask);
+        (_vlan, _vlanMask, _vid, _vidMask) = ((uint)key.Vlan, (uint)key.VlanMask, (uint)key.Vid, (uint)key.VidMask);
+        (_ipType, _protocol, _protocolMask) = (key.IpType, key.Protocol, key.ProtocolMask);
+        (_dport, _dportMask, _sport, _sportMask) = (key.Dport, key.DportMask, key.Sport, key.SportMask);
+        static uint W(uint[] a, int i) => i < a.Length ? a[i] : 0;
+        (_d0, _d1, _d2, _d3) = (W(key.Dip, 0), W(key.Dip, 1), W(key.Dip, 2), W(key.Dip, 3));
+        (_dm0, _dm1, _dm2, _dm3) = (W(key.DipMask, 0), W(key.DipMask, 1), W(key.DipMask, 2), W(key.DipMask, 3));
+        (_s0, _s1, _s2, _s3) = (W(key.Sip, 0), W(key.Sip, 1), W(key.Sip, 2), W(key.Sip, 3));
+        (_sm0, _sm1, _sm2, _sm3) = (W(key.SipMask, 0), W(key.SipMask, 1), W(key.SipMask, 2), W(key.SipMask, 3));
+    }
+
+    public int KeyIndex { get; }
+    public DpuKey Key { get; }
+    public int Vid { get; }
+    public int Qid { get; }
+    public uint? MeterId { get; }
 
     public long HitPackets => Volatile.Read(ref _hitPackets);
     public long HitBytes => Volatile.Read(ref _hitBytes);
@@ -37,23 +60,16 @@ public sealed class DpuRule(int keyIndex, DpuKey key, int vid, int qid, uint? me
 
     internal bool Matches(in FrameFields f, int ingressVid)
     {
-        DpuKey k = Key;
-        if ((f.Dmac & k.DmacMask) != k.Dmac || (f.Smac & k.SmacMask) != k.Smac) return false;
-        if (((uint)f.Vlan & (uint)k.VlanMask) != (uint)k.Vlan || ((uint)ingressVid & (uint)k.VidMask) != (uint)k.Vid) return false;
-        if (k.IpType == 0) return true;
-        if (f.IpType != k.IpType) return false;
-        if (!Words(f.Dip, k.Dip, k.DipMask, f.IpType) || !Words(f.Sip, k.Sip, k.SipMask, f.IpType)) return false;
-        if ((f.Protocol & k.ProtocolMask) != k.Protocol) return false;
-        if (k.DportMask == 0 && k.SportMask == 0) return true;
+        if ((f.Dmac & _dmacMask) != _dmac || (f.Smac & _smacMask) != _smac) return false;
+        if (((uint)f.Vlan & _vlanMask) != _vlan || ((uint)ingressVid & _vidMask) != _vid) return false;
+        if (_ipType == 0) return true;
+        if (f.IpType != _ipType) return false;
+        if ((f.Dip[0] & _dm0) != _d0 || (f.Dip[1] & _dm1) != _d1 || (f.Dip[2] & _dm2) != _d2 || (f.Dip[3] & _dm3) != _d3) return false;
+        if ((f.Sip[0] & _sm0) != _s0 || (f.Sip[1] & _sm1) != _s1 || (f.Sip[2] & _sm2) != _s2 || (f.Sip[3] & _sm3) != _s3) return false;
+        if ((f.Protocol & _protocolMask) != _protocol) return false;
+        if (_dportMask == 0 && _sportMask == 0) return true;
         if (!f.HasPorts) return false;
-        return (f.Dport & k.DportMask) == k.Dport && (f.Sport & k.SportMask) == k.Sport;
-    }
-
-    private static bool Words(in AddressWords frame, uint[] value, uint[] mask, int ipType)
-    {
-        for (int i = 0; i < mask.Length; i++)
-            if ((frame[i] & mask[i]) != value[i]) return false;
-        return true;
+        return (f.Dport & _dportMask) == _dport && (f.Sport & _sportMask) == _sport;
     }
 }
 

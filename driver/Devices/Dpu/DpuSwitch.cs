@@ -23,8 +23,8 @@ public sealed record DpuBond(bool Enabled, int Mode, int[] Members, int MiimonMs
 /// here, <see cref="VirtioNetDevice.TxDoorbell"/>, so the switch locks first and then pulls the NIC's ring), which makes
 /// NIC → switch → NIC deliveries deadlock-free. The classifier, meters and redirects are read from an immutable
 /// <see cref="Tables"/> snapshot the agent swaps in after each change (<see cref="Program"/>), so a frame classified
-/// after a reply sees the change and nothing sees half of one. Per frame: one parse into a struct, a scan of the rules
-/// in key order, and the copy into the receiver's buffer; nothing is allocated.
+/// after a reply sees the change and nothing sees half of one. Per frame: one parse into a struct, a lookup of the rules
+/// (tuple-space search, <see cref="DpuClassifier"/>), and the copy into the receiver's buffer; nothing is allocated.
 /// </remarks>
 public sealed class DpuSwitch
 {
@@ -44,6 +44,7 @@ public sealed class DpuSwitch
     private sealed class Tables(DpuRule[] rules, DpuMeter?[] ruleMeters, int[] redirect, uint[] opticalMtu, DpuBond bond)
     {
         public readonly DpuRule[] Rules = rules;
+        public readonly DpuClassifier Classifier = new(rules);
         public readonly DpuMeter?[] RuleMeters = ruleMeters;
         public readonly int[] Redirect = redirect;
         public readonly uint[] OpticalMtu = opticalMtu;
@@ -260,11 +261,10 @@ public sealed class DpuSwitch
     /// <summary>Steps 2–6: classifier, meter, target or default forwarding, SoC redirect, delivery.</summary>
     private void Forward(Tables t, int ingress, ReadOnlySpan<byte> frame, ref FrameFields f, DpuPortCounters? source)
     {
-        DpuRule[] rules = t.Rules;
-        for (int i = 0; i < rules.Length; i++)
+        int i = t.Classifier.Lookup(f, ingress);
+        if (i >= 0)
         {
-            DpuRule rule = rules[i];
-            if (!rule.Matches(f, ingress)) continue;
+            DpuRule rule = t.Rules[i];
             rule.Hit(frame.Length);
             if (rule.Vid == Drop)
             {
