@@ -23,10 +23,46 @@ public sealed class DpuHandle
     {
         _ctx = ctx;
         _agent = agent;
+        ctx.OnRelease(() =>
+        {
+            foreach (DpuWireHandle w in _wires.Values) w.Release(); // a stopped V-Node lets go of the cables it held
+            _wires.Clear();
+        });
     }
 
     /// <summary>True: replies with a non-zero status are returned, not thrown.</summary>
     [ScriptApi] public bool NoThrow { get; set; }
+
+    /// <summary>The same switch for JavaScript, which cannot assign CLR properties: <c>dpu.setNoThrow(true)</c>.</summary>
+    [ScriptApi] public void SetNoThrow(bool on) => NoThrow = on;
+
+    private readonly Dictionary<string, DpuWireHandle> _wires = new(StringComparer.Ordinal);
+
+    /// <summary>The outside end of a DPU cable — <c>"optical0"</c>, <c>"optical1"</c>, … or <c>"soc0"</c>, … — as a traffic
+    /// source and sink with the cable's carrier (reference/dpu.md §5.8: the emulator's optical-port control).</summary>
+    [ScriptApi]
+    public DpuWireHandle Wire(string name)
+    {
+        DpuAgent agent = Agent;
+        if (_wires.TryGetValue(name, out DpuWireHandle? known)) return known;
+        NicScript.Driver.Devices.Dpu.DpuSwitch sw = agent.Device.Switch;
+        NicScript.Driver.Wire.Link link = name switch
+        {
+            _ when name.StartsWith("optical", StringComparison.Ordinal) && int.TryParse(name.AsSpan(7), out int p) && p >= 0 && p < agent.Config.OpticalPorts => sw.OpticalWire(p),
+            _ when name.StartsWith("soc", StringComparison.Ordinal) && int.TryParse(name.AsSpan(3), out int p) && p >= 0 && p < agent.Config.SocPorts => sw.SocWire(p),
+            _ => throw new ScriptCallException($"dpu.wire(\"{name}\"): the DPU has optical0..optical{agent.Config.OpticalPorts - 1} and soc0..soc{agent.Config.SocPorts - 1}"),
+        };
+        NicScript.Driver.Wire.FrameGenerator generator;
+        try
+        {
+            generator = new NicScript.Driver.Wire.FrameGenerator(link);
+        }
+        catch (InvalidOperationException)
+        {
+            throw new ScriptCallException($"dpu.wire(\"{name}\"): the cable's outside end is taken (a machine-file wire or another V-Node)");
+        }
+        return _wires[name] = new DpuWireHandle(generator);
+    }
 
     private DpuAgent Agent
     {

@@ -32,12 +32,13 @@ public sealed class NetHandle
     public VirtioNetHandle Open(string address)
     {
         PciAddress bdf = Grant(address, "net.open", why => new ScriptCallException(why));
-        VirtioNetDevice? device = _machine.VirtioNets.FirstOrDefault(d => d.Function.Address == bdf);
-        if (device is null || device.Function.Removed)
+        // any virtio-net function on the bus: the machine's own, or one hot-added later (a DPU's elastic NIC)
+        if (!_machine.Pci.TryGet(bdf, out PciFunction function) || function.Removed || function.VendorId != VirtioPci.VendorId ||
+            function.Config.Read16(ConfigSpace.SubsystemId) != VirtioPci.SubsystemNet)
             throw new ScriptCallException($"net.open(\"{address}\"): no virtio-net function at {bdf} on machine {_machine.Name}");
         if (_machine.NetDevices.IsBound(bdf))
             throw new ScriptCallException($"net.open(\"{address}\"): {bdf} is in use as a netdevice (net.device); one driver per function");
-        return new VirtioNetHandle(_ctx, _machine, device.Function);
+        return new VirtioNetHandle(_ctx, _machine, function);
     }
 
     /// <summary>The netdevice of the function at <paramref name="address"/> (<c>DeviceInstance.GetDevice</c>, reference/netdevice.md §8.1).</summary>
