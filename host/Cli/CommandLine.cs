@@ -25,6 +25,8 @@ public static class CommandLine
         root.Subcommands.Add(GdmaCommand.Build(cli));
         root.Subcommands.Add(RdmaCommand.Build(cli));
         root.Subcommands.Add(ServeCommand.Build(cli));
+        root.Subcommands.Add(DpuStateCommands.Plan(cli));
+        root.Subcommands.Add(DpuStateCommands.Apply(cli));
         return root;
     }
 

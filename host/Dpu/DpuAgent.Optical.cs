@@ -88,31 +88,8 @@ public sealed partial class DpuAgent
                 var off = new EthMacBondGetResponse { Status = 0, Enable = false, OpticalPortCnt = (uint)Config.OpticalPorts, ActivePortId = 0 };
                 return Done(s with { Bond = off }, [("bond", 0, Bytes(off))]);
             }
-            var given = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (BondOpts opt in r.BondOpts)
-            {
-                if (given.ContainsKey(opt.OptName)) return Refuse(DpuStatus.InvalidArgument, $"option {opt.OptName} given twice");
-                if (LinuxOnlyOptions.Contains(opt.OptName)) return Refuse(DpuStatus.Unsupported, $"option {opt.OptName} is not emulated");
-                if (!KnownOptions.Contains(opt.OptName)) return Refuse(DpuStatus.InvalidArgument, $"{opt.OptName} is not a bonding option");
-                given[opt.OptName] = opt.Value;
-            }
-            var eff = new SortedDictionary<string, string>(StringComparer.Ordinal)
-            {
-                ["mode"] = "balance-rr", ["members"] = string.Join(',', Enumerable.Range(0, Config.OpticalPorts)), ["miimon"] = "100", ["updelay"] = "0",
-                ["downdelay"] = "0", ["xmit_hash_policy"] = "layer2", ["primary_reselect"] = "always", ["lacp_rate"] = "slow", ["min_links"] = "0",
-                ["all_slaves_active"] = "0",
-            };
-            foreach (var (name, value) in given)
-            {
-                if (Canonical(name, value, out DpuOutcome bad) is not { } canon) return Refuse(bad.Status, bad.Detail);
-                eff[name] = canon;
-            }
-            uint[] members = eff["members"].Split(',').Select(uint.Parse).ToArray();
-            if (members.FirstOrDefault(m => m >= Config.OpticalPorts) is var missing && members.Any(m => m >= Config.OpticalPorts)) return Refuse(DpuStatus.NotFound, $"member {missing} is not an optical port");
-            if (eff.TryGetValue("primary", out string? primary) && !members.Contains(uint.Parse(primary, CultureInfo.InvariantCulture))) return Refuse(DpuStatus.InvalidArgument, $"primary {primary} is not a member");
-            int miimon = int.Parse(eff["miimon"], CultureInfo.InvariantCulture);
-            foreach (string d in new[] { "updelay", "downdelay" })
-                eff[d] = (miimon == 0 ? 0 : int.Parse(eff[d], CultureInfo.InvariantCulture) / miimon * miimon).ToString(CultureInfo.InvariantCulture);
+            if (EffectiveBond(Config.OpticalPorts, r.BondOpts, out DpuOutcome refused) is not { } effective) return Refuse(refused.Status, refused.Detail);
+            var (eff, members) = effective;
             var bond = new EthMacBondGetResponse
             {
                 Status = 0, Enable = true, OpticalPortCnt = (uint)Config.OpticalPorts,
@@ -135,16 +112,59 @@ public sealed partial class DpuAgent
         return (new EthMacBondSetResponse { Status = (uint)o.Status }, o);
     }
 
-    /// <summary>An option's value in canonical spelling, or null with the outcome that refuses it (§5.7).</summary>
-    private string? Canonical(string name, string value, out DpuOutcome outcome)
+
+    /// <summary>The full option set a bond of these options has (§5.7): canonical names and values, defaults filled in,
+    /// delays rounded down to miimon; null with the <paramref name="refusal"/> when an option is refused. Shared by
+    /// EthMacBondSet and <c>nicscript plan</c>, so both compare the same effective set.</summary>
+    internal static (SortedDictionary<string, string> Options, uint[] Members)? EffectiveBond(int opticalPorts, IEnumerable<BondOpts> options, out DpuOutcome refusal)
     {
         DpuOutcome bad = DpuOutcome.Ok;
-        string? result = CanonicalCore(name, value, ref bad);
+        var result = Effective();
+        refusal = bad;
+        return result;
+
+        (SortedDictionary<string, string>, uint[])? Effective()
+        {
+        void Fail(DpuStatus s, string d) => bad = new DpuOutcome(s, d);
+        var given = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (BondOpts opt in options)
+        {
+            if (given.ContainsKey(opt.OptName)) { Fail(DpuStatus.InvalidArgument, $"option {opt.OptName} given twice"); return null; }
+            if (LinuxOnlyOptions.Contains(opt.OptName)) { Fail(DpuStatus.Unsupported, $"option {opt.OptName} is not emulated"); return null; }
+            if (!KnownOptions.Contains(opt.OptName)) { Fail(DpuStatus.InvalidArgument, $"{opt.OptName} is not a bonding option"); return null; }
+            given[opt.OptName] = opt.Value;
+        }
+        var eff = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["mode"] = "balance-rr", ["members"] = string.Join(',', Enumerable.Range(0, opticalPorts)), ["miimon"] = "100", ["updelay"] = "0",
+            ["downdelay"] = "0", ["xmit_hash_policy"] = "layer2", ["primary_reselect"] = "always", ["lacp_rate"] = "slow", ["min_links"] = "0",
+            ["all_slaves_active"] = "0",
+        };
+        foreach (var (name, value) in given)
+        {
+            if (Canonical(opticalPorts, name, value, out DpuOutcome why) is not { } canon) { bad = why; return null; }
+            eff[name] = canon;
+        }
+        uint[] members = eff["members"].Split(',').Select(uint.Parse).ToArray();
+        if (members.FirstOrDefault(m => m >= opticalPorts) is var missing && members.Any(m => m >= opticalPorts)) { Fail(DpuStatus.NotFound, $"member {missing} is not an optical port"); return null; }
+        if (eff.TryGetValue("primary", out string? primary) && !members.Contains(uint.Parse(primary, CultureInfo.InvariantCulture))) { Fail(DpuStatus.InvalidArgument, $"primary {primary} is not a member"); return null; }
+        int miimon = int.Parse(eff["miimon"], CultureInfo.InvariantCulture);
+        foreach (string d in new[] { "updelay", "downdelay" })
+            eff[d] = (miimon == 0 ? 0 : int.Parse(eff[d], CultureInfo.InvariantCulture) / miimon * miimon).ToString(CultureInfo.InvariantCulture);
+        return (eff, members);
+        }
+    }
+
+    /// <summary>An option's value in canonical spelling, or null with the outcome that refuses it (§5.7).</summary>
+    private static string? Canonical(int opticalPorts, string name, string value, out DpuOutcome outcome)
+    {
+        DpuOutcome bad = DpuOutcome.Ok;
+        string? result = CanonicalCore(opticalPorts, name, value, ref bad);
         outcome = bad;
         return result;
     }
 
-    private string? CanonicalCore(string name, string value, ref DpuOutcome badRef)
+    private static string? CanonicalCore(int opticalPorts, string name, string value, ref DpuOutcome badRef)
     {
         DpuOutcome bad = DpuOutcome.Ok;
         string? r = Inner();
@@ -181,7 +201,7 @@ public sealed partial class DpuAgent
             case "miimon":
             case "updelay":
             case "downdelay": return Range(0, 60000);
-            case "min_links": return Range(0, Config.OpticalPorts);
+            case "min_links": return Range(0, opticalPorts);
             case "all_slaves_active": return Range(0, 1);
             case "primary": return Range(0, 255);
             case "members":

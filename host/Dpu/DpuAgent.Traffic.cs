@@ -12,7 +12,7 @@ public sealed partial class DpuAgent
     // ---------------------------------------------------------------- classifier (§6.4, keys §5.6)
 
     /// <summary>Null when the key is canonical; else why not.</summary>
-    private static string? KeyProblem(MaskRuleKey k, int keyIndex)
+    internal static string? KeyProblem(MaskRuleKey k, int keyIndex)
     {
         if (k.HasKeyIndex && k.KeyIndex != 0 && k.KeyIndex != keyIndex) return $"mask_rule_key.key_index {k.KeyIndex} differs from key_index {keyIndex}";
         foreach (var (name, mac, mask) in new[] { ("dmac", k.Dmac, k.DmacMask), ("smac", k.Smac, k.SmacMask) })

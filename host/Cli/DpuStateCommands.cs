@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Grpc.Core;
+using Grpc.Net.Client;
+using NicScript.Dpu.V1;
+using NicScript.Host.Dpu;
+using NicScript.Host.Dpu.Declarative;
+
+namespace NicScript.Host.Cli;
+
+/// <summary><c>nicscript plan FILE</c> and <c>nicscript apply FILE</c>: a DPU agent's desired state in one YAML file
+/// (reference/dpu.md §9), compared with the agent's and, for apply, brought about rpc by rpc in dependency order.</summary>
+public static class DpuStateCommands
+{
+    public const string DefaultAgent = "127.0.0.1:50051";
+
+    public static Command Plan(CliContext cli) => Build(cli, "plan", """
+        Compare a DPU state file with what the agent holds and print the changes (+ add, ~ change, -/+ replace, - destroy)
+        and a summary. Nothing is changed. Only the fields the file writes are compared; a section the file leaves out is
+        not managed.
+
+        Examples:
+          nicscript plan manifests/dpu.yml
+          nicscript plan manifests/dpu.yml --target 127.0.0.1:50052 --prune
+        """, apply: false);
+
+    public static Command Apply(CliContext cli) => Build(cli, "apply", """
+        Bring the agent to the state the file describes: plan, then one rpc per step in dependency order (rules that go
+        first, then what they used, creates before the rules that name them, the bond before the MTUs). It stops at the
+        first step the agent refuses, says which steps ran, which failed and which did not, and exits 1; running it again
+        converges. A file the agent already matches sends no changing rpc ("No changes.").
+
+        Examples:
+          nicscript apply manifests/dpu.yml
+          nicscript apply manifests/dpu.yml --prune --allow-replace
+        """, apply: true);
+
+    private static Command Build(CliContext cli, string name, string description, bool apply)
+    {
+        var file = new Argument<string>("file") { Description = "The DPU state file (dpu.yml)." };
+        var target = new Option<string?>("--target", "--agent") { Description = $"The agent's IP:PORT (default: the file's agent, else {DefaultAgent})." };
+        var prune = new Option<bool>("--prune") { Description = "Also destroy objects of the managed sections that the file does not list." };
+        var allowReplace = new Option<bool>("--allow-replace") { Description = "Allow replacing a vdisk (its data is lost) when pvf_id, max_queue, queue_depth or msix change." };
+        var json = new Option<bool>("--json") { Description = "Print the plan as JSON steps {op, kind, key, text, rpcs} (plan only)." };
+        var detailed = new Option<bool>("--detailed-exitcode") { Description = "Exit 2 when there are changes, 0 when none (plan only)." };
+        var cmd = new Command(name, description) { file, target, prune, allowReplace };
+        if (!apply)
+        {
+            cmd.Options.Add(json);
+            cmd.Options.Add(detailed);
+        }
+        cmd.SetAction(async (p, cancel) => await Run(cli, apply, p.GetValue(file)!, p.GetValue(target), p.GetValue(prune), p.GetValue(allowReplace),
+            !apply && p.GetValue(json), !apply && p.GetValue(detailed)).ConfigureAwait(false));
+        return cmd;
+    }
+
+    private static async Task<int> Run(CliContext cli, bool apply, string file, string? target, bool prune, bool allowReplace, bool json, bool detailed)
+    {
+        DesiredState desired = DpuStateFile.Load(file); // every problem with file:line:col, before any rpc
+        string address = target ?? desired.Agent ?? DefaultAgent;
+        if (!System.Net.IPEndPoint.TryParse(address, out _)) throw new UserErrorException($"agent address '{address}' is not IP:PORT");
+        using GrpcChannel channel = GrpcChannel.ForAddress($"http://{address}");
+        var client = new DpuClient(channel);
+        try
+        {
+            CurrentState current = await CurrentState.ReadAsync(client).ConfigureAwait(false);
+            List<PlanChange> plan = DpuPlanner.Plan(desired, current, prune, allowReplace);
+            if (json)
+            {
+                var steps = new JsonArray();
+                foreach (PlanChange c in plan)
+                    steps.Add(new JsonObject
+                    {
+                        ["op"] = c.Op, ["kind"] = c.Kind, ["key"] = c.Key, ["text"] = c.Text,
+                        ["rpcs"] = new JsonArray(c.Steps.Select(s => (JsonNode)new JsonObject { ["phase"] = s.Phase, ["rpc"] = s.Rpc, ["what"] = s.What }).ToArray()),
+                    });
+                cli.OutputText.WriteLine(new JsonObject { ["changes"] = steps }.ToJsonString());
+            }
+            else cli.OutputText.Write(DpuPlanner.Render(plan));
+            if (!apply) return detailed && plan.Count > 0 ? 2 : 0;
+            if (plan.Count == 0) return 0;
+
+            List<PlanStep> ordered = [.. plan.SelectMany(c => c.Steps).OrderBy(s => s.Phase).ThenBy(s => s.Order)];
+            var context = new ApplyContext(current.Ports.ToDictionary(p => p.Uuid, p => p.Vport));
+            for (int i = 0; i < ordered.Count; i++)
+            {
+                PlanStep step = ordered[i];
+                var (status, detail) = await step.Run(client, context).ConfigureAwait(false);
+                if (status == 0)
+                {
+                    cli.OutputText.WriteLine($"  ok  {step.Rpc} {step.What}");
+                    continue;
+                }
+                string why = $"{DpuAgent.StatusName((DpuStatus)status)}{(detail.Length > 0 ? ": " + detail : "")}";
+                cli.Error.WriteLine($"apply stopped at step {i + 1} of {ordered.Count}: {step.Rpc} {step.What}: {why}");
+                cli.Error.WriteLine($"  done ({i}): {List(ordered.Take(i))}");
+                cli.Error.WriteLine($"  failed (1): {step.Rpc} {step.What}: {why}");
+                cli.Error.WriteLine($"  not run ({ordered.Count - i - 1}): {List(ordered.Skip(i + 1))}");
+                return 1;
+            }
+            cli.OutputText.WriteLine($"Apply complete: {ordered.Count} rpc(s) for {plan.Count} change(s).");
+            return 0;
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal)
+        {
+            throw new UserErrorException($"cannot reach the DPU agent at {address}: {e.Status.Detail}");
+        }
+    }
+
+    private static string List(IEnumerable<PlanStep> steps)
+    {
+        string text = string.Join("; ", steps.Select(s => $"{s.Rpc} {s.What}"));
+        return text.Length == 0 ? "-" : text;
+    }
+}
