@@ -29,17 +29,20 @@ internal sealed class DpuAgentFixture : IAsyncDisposable
         Optical = new OpticalPortService.OpticalPortServiceClient(channel);
     }
 
-    public static async Task<DpuAgentFixture> StartAsync(DpuConfig? config = null, TempDir? stateDir = null, IClock? clock = null)
+    public static async Task<DpuAgentFixture> StartAsync(DpuConfig? config = null, TempDir? stateDir = null, IClock? clock = null, ILogger? audit = null)
     {
         var dir = stateDir ?? new TempDir();
         var machine = Machine.CreateDefault();
-        var agent = new DpuAgent(new DpuDevice(machine, config ?? new DpuConfig(), clock), new DpuStore(Path.Combine(dir.Path, "state")), new LoggerConfiguration().CreateLogger());
+        var agent = new DpuAgent(new DpuDevice(machine, config ?? new DpuConfig(), clock), new DpuStore(Path.Combine(dir.Path, "state")), audit ?? new LoggerConfiguration().CreateLogger());
         DpuServer server = await DpuServer.StartAsync(agent, "127.0.0.1:0");
         return new DpuAgentFixture(dir, stateDir is null, machine, server, GrpcChannel.ForAddress(server.Address));
     }
 
     public Machine Machine { get; }
     public DpuServer Server { get; }
+
+    /// <summary>The agent's IP:PORT, as <c>--target</c> takes it.</summary>
+    public string Target => new Uri(Server.Address).Authority;
     public DpuAgent Agent => Server.Agent;
     public GrpcChannel Channel { get; }
     public ElasticNicService.ElasticNicServiceClient Nic { get; }
