@@ -67,7 +67,7 @@ public sealed partial class DpuAgent
             uint v = vport;
             return Done(s with { Ports = s.Ports.SetItem(vport, port) }, [("ports", vport, Bytes(port))], () =>
             {
-                if (!_device.AddElasticNic(v, mac.ToByteArray(), port.Mtu)) throw new InvalidOperationException($"PCI address {DpuDevice.ElasticNicAddress(v)} is taken");
+                if (!_device.AddElasticNic(v, mac.ToByteArray(), port.Mtu, port.MaxQpair, port.FeatureList)) throw new InvalidOperationException($"PCI address {DpuDevice.ElasticNicAddress(v)} is taken");
             });
         }).ConfigureAwait(false);
         return (new PortOpsRep { Status = (uint)o.Status, Vport = vport }, o);
@@ -112,7 +112,7 @@ public sealed partial class DpuAgent
             var next = new PortCfg(p) { MaxQpair = qpair, Mtu = r.HasMtu ? r.Mtu : p.Mtu, Mac = r.HasMac ? r.Mac : p.Mac, QueueDepth = r.HasQueueDepth ? r.QueueDepth : p.QueueDepth, FeatureList = features };
             if (next.Equals(p)) return Nothing();
             uint v = r.Vport;
-            return Done(s with { Ports = s.Ports.SetItem(v, next) }, [("ports", v, Bytes(next))], () => _device.ReconfigureElasticNic(v, next.Mac.ToByteArray(), next.Mtu));
+            return Done(s with { Ports = s.Ports.SetItem(v, next) }, [("ports", v, Bytes(next))], () => _device.ReconfigureElasticNic(v, next.Mac.ToByteArray(), next.Mtu, next.MaxQpair, next.FeatureList));
         }).ConfigureAwait(false);
         return (new PortOpsRep { Status = (uint)o.Status, Vport = r.Vport }, o);
     }
@@ -124,7 +124,7 @@ public sealed partial class DpuAgent
         return (new GetPortCfgResponse
         {
             Status = 0, Enable = true, MaxQpair = p.MaxQpair, Mtu = p.Mtu, Mac = p.Mac, Uuid = p.Uuid, Vport = p.Vport, QueueDepth = p.QueueDepth,
-            ActiveQpair = p.ActiveQpair, FeatureList = p.FeatureList,
+            ActiveQpair = ActiveQpair(p.Vport), FeatureList = p.FeatureList,
         }, DpuOutcome.Ok);
     }
 
@@ -136,9 +136,12 @@ public sealed partial class DpuAgent
     public QueryPortResponse QueryPort()
     {
         var reply = new QueryPortResponse { Status = 0 };
-        reply.Ports.AddRange(State.Ports.Values.Select(p => new PortCfg(p)));
+        reply.Ports.AddRange(State.Ports.Values.Select(p => new PortCfg(p) { ActiveQpair = ActiveQpair(p.Vport) }));
         return reply;
     }
+
+    /// <summary>Queue pairs the host driver has in use (the device knows; 0 with no driver).</summary>
+    private uint ActiveQpair(uint vport) => (uint)(_device.ElasticNic(vport)?.ActivePairs ?? 0);
 
     // ---------------------------------------------------------------- virtual disks (§6.2)
 

@@ -108,7 +108,7 @@ public sealed partial class DpuAgent : IDisposable
         }
         foreach (var (_, v) in _store.ReadAll("bond")) s = s with { Bond = EthMacBondGetResponse.Parser.ParseFrom(v) };
         foreach (var (vport, p) in s.Ports)
-            if (!_device.HasElasticNic(vport)) _device.AddElasticNic(vport, p.Mac.ToByteArray(), p.Mtu);
+            if (!_device.HasElasticNic(vport)) _device.AddElasticNic(vport, p.Mac.ToByteArray(), p.Mtu, p.MaxQpair, p.FeatureList);
         // disks come back over their files (data a FLUSH completed is there); a file with no row is a destroy the kill cut short
         string vdiskDir = Path.GetDirectoryName(VdiskBackingFile(0))!;
         if (Directory.Exists(vdiskDir))

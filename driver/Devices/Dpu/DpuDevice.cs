@@ -55,12 +55,14 @@ public sealed class DpuDevice
 
     public static PciAddress ElasticNicAddress(uint vport) => new(0, 1, (byte)vport, 0);
 
-    /// <summary>Hot-adds the elastic NIC at <paramref name="vport"/>; false when the address is taken.</summary>
-    public bool AddElasticNic(uint vport, byte[] mac, uint mtu)
+    /// <summary>Hot-adds the elastic NIC at <paramref name="vport"/>: <paramref name="maxQpair"/> queue pairs offered (of the
+    /// machine's limit), <paramref name="features"/> offered as far as the model implements them; false when the address is taken.</summary>
+    public bool AddElasticNic(uint vport, byte[] mac, uint mtu, uint maxQpair = 1, ulong? features = null)
     {
         PciAddress address = ElasticNicAddress(vport);
         if (_machine.Pci.TryGet(address, out _)) return false;
-        var nic = new VirtioNetDevice(address, _machine.Dma, _machine.Line(5), mac, _machine.Events, (ushort)Math.Min(mtu, ushort.MaxValue), VirtioPci.ModernNetDeviceId);
+        var nic = new VirtioNetDevice(address, _machine.Dma, _machine.Line(5), mac, _machine.Events, (ushort)Math.Min(mtu, ushort.MaxValue),
+            VirtioPci.ModernNetDeviceId, (int)maxQpair, Math.Max(Config.MaxQpair, (int)maxQpair), features);
         if (!_machine.Pci.TryAdd(nic.Function)) return false;
         _machine.NumberVectors(nic.Msix);
         Switch.AddHost(vport, nic);
@@ -76,12 +78,16 @@ public sealed class DpuDevice
         return removed;
     }
 
-    /// <summary>SetPortCfg on a live function: new MTU and MAC in its config space (config interrupt when they changed).</summary>
-    public bool ReconfigureElasticNic(uint vport, byte[] mac, uint mtu)
+    /// <summary>SetPortCfg on a live function: new MTU and MAC in its config space (config interrupt when they changed); a
+    /// new pair limit or feature set is offered from the next negotiation (DEVICE_NEEDS_RESET for a live driver).</summary>
+    public bool ReconfigureElasticNic(uint vport, byte[] mac, uint mtu, uint? maxQpair = null, ulong? features = null)
     {
-        bool changed;
-        lock (_nics) changed = _nics.TryGetValue(vport, out VirtioNetDevice? nic) && nic.Reconfigure((ushort)Math.Min(mtu, ushort.MaxValue), mac);
+        VirtioNetDevice? nic;
+        lock (_nics) nic = _nics.GetValueOrDefault(vport);
+        if (nic is null) return false;
+        bool changed = nic.Reconfigure((ushort)Math.Min(mtu, ushort.MaxValue), mac);
         if (changed) Switch.HostMacChanged(vport);
+        if (maxQpair is not null || features is not null) changed |= nic.Renegotiate((int)(maxQpair ?? (uint)nic.MaxPairs), features);
         return changed;
     }
 

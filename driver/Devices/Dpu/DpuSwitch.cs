@@ -317,9 +317,10 @@ public sealed class DpuSwitch
             return;
         }
         if (_hosts[vid] is not { } h) return;
-        // one queue pair is what the elastic NIC's driver can enable; a frame for another queue has nowhere to go
-        int queue = qid < 0 ? 0 : qid;
-        if (queue >= 1 || frame.Length > MaxFrame(h.Nic.Mtu, f.Tags) || !h.Nic.Deliver(frame))
+        // the rule's queue, or a per-flow hash over the pairs the driver enabled; a queue it did not enable drops the frame
+        int pairs = h.Nic.ActivePairs;
+        int queue = qid >= 0 ? qid : pairs > 1 ? (int)(f.FlowHash() % (uint)pairs) : 0;
+        if (frame.Length > MaxFrame(h.Nic.Mtu, f.Tags) || !h.Nic.Deliver(frame, queue))
         {
             h.Counters.RxDrop++;
             return;

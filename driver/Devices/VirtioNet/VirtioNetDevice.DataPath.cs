@@ -10,10 +10,14 @@ public sealed partial class VirtioNetDevice
     /// <summary>A doorbell: the driver wrote queue <paramref name="queue"/>'s index to the notify area.</summary>
     protected override void OnNotify(int queue)
     {
-        if (queue != VirtioPci.TxQueue) return;
+        if (Negotiated(VirtioPci.FeatureCtrlVq) && queue == CtrlIndex)
+        {
+            ProcessCtrl();
+            return;
+        }
+        if (queue % 2 == 0) return; // a receive queue's notify only says buffers were added: frames are not held back
         if (TxDoorbell is { } doorbell) doorbell(this);
         else ProcessTx();
-        // An RX notify only says buffers were added: frames are not held back, so there is nothing to resume.
     }
 
     /// <summary>Who serves a TX doorbell instead of the notifying thread (null: the device itself, inline). A DPU's switch
@@ -21,39 +25,97 @@ public sealed partial class VirtioNetDevice
     /// data path pulls from a guest's TX ring.</summary>
     public Action<VirtioNetDevice>? TxDoorbell { get; set; }
 
-    /// <summary>Runs the TX queue: each chain's frame goes on the wire, each chain completes, one publish per burst.</summary>
+    /// <summary>Runs the TX queues: each chain's frame goes on the wire, each chain completes, one publish per queue and burst.</summary>
     public void ProcessTx()
     {
         lock (_txLock)
         lock (_rxLock) // loopback delivers into our own RX while we transmit: take it once, here
         {
-            SplitVirtqueue? txq = _txq;
-            if (txq is null) return;
             _inTxBurst = true;
             _txThread = Environment.CurrentManagedThreadId;
             try
             {
-                while (true)
-                {
-                    VirtqFault f = txq.TryPop(_txChain, out bool popped);
-                    if (f != VirtqFault.None)
-                    {
-                        NeedsResetLocked("tx_queue", $"{f} at avail slot {txq.NextAvail}");
-                        return;
-                    }
-                    if (!popped) break;
-                    TransmitChain(_txChain);
-                    txq.PushUsed(_txChain.Head, 0);
-                }
-                txq.SetNotification(true); // event index: kick me again once you add past what I consumed
-                if (txq.PublishUsed()) RaiseQueueInterrupt(VirtioPci.TxQueue);
+                for (int q = 0; q < _tx.Length; q++)
+                    if (_tx[q] is { } txq && !DrainTx(q, txq)) return;
             }
             finally
             {
                 _txThread = 0;
                 _inTxBurst = false;
-                if (_rxDirty) PublishRx();
+                if (_rxDirty != 0) PublishRx();
             }
+        }
+    }
+
+    private bool DrainTx(int pair, SplitVirtqueue txq)
+    {
+        while (true)
+        {
+            VirtqFault f = txq.TryPop(_txChain, out bool popped);
+            if (f != VirtqFault.None)
+            {
+                NeedsResetLocked("tx_queue", $"queue {2 * pair + 1}: {f} at avail slot {txq.NextAvail}");
+                return false;
+            }
+            if (!popped) break;
+            TransmitChain(_txChain);
+            txq.PushUsed(_txChain.Head, 0);
+        }
+        txq.SetNotification(true); // event index: kick me again once you add past what I consumed
+        if (txq.PublishUsed()) RaiseQueueInterrupt(2 * pair + 1);
+        return true;
+    }
+
+    /// <summary>The control queue: VIRTIO_NET_CTRL_MQ / VQ_PAIRS_SET picks how many pairs carry traffic; anything else is
+    /// answered VIRTIO_NET_ERR (no other class is offered).</summary>
+    private void ProcessCtrl()
+    {
+        lock (_txLock)
+        lock (_rxLock)
+        {
+            if (_ctrl is not { } ctrl) return;
+            bool any = false;
+            Span<byte> command = stackalloc byte[4];
+            while (true)
+            {
+                VirtqFault f = ctrl.TryPop(_ctrlChain, out bool popped);
+                if (f != VirtqFault.None)
+                {
+                    NeedsResetLocked("ctrl_queue", $"{f} at avail slot {ctrl.NextAvail}");
+                    return;
+                }
+                if (!popped) break;
+                any = true;
+                command.Clear();
+                int got = 0;
+                for (int i = 0; i < _ctrlChain.Count && !_ctrlChain.IsWritable(i) && got < command.Length; i++)
+                {
+                    Span<byte> seg = _ctrlChain.Segment(i);
+                    int n = Math.Min(seg.Length, command.Length - got);
+                    seg[..n].CopyTo(command[got..]);
+                    got += n;
+                }
+                byte ack = VirtioPci.CtrlErr;
+                if (got >= 4 && command[0] == VirtioPci.CtrlMq && command[1] == VirtioPci.CtrlMqVqPairsSet && Negotiated(VirtioPci.FeatureMq))
+                {
+                    int pairs = BinaryPrimitives.ReadUInt16LittleEndian(command[2..]);
+                    if (pairs >= 1 && pairs <= _maxPairs)
+                    {
+                        Volatile.Write(ref _activePairs, pairs);
+                        ack = VirtioPci.CtrlOk;
+                    }
+                }
+                uint written = 0;
+                for (int i = _ctrlChain.Count - 1; i >= 0; i--)
+                    if (_ctrlChain.IsWritable(i) && _ctrlChain.Segment(i) is { Length: > 0 } seg)
+                    {
+                        seg[^1] = ack;
+                        written = 1;
+                        break;
+                    }
+                ctrl.PushUsed(_ctrlChain.Head, written);
+            }
+            if (any && ctrl.PublishUsed()) RaiseQueueInterrupt(CtrlIndex);
         }
     }
 
@@ -98,12 +160,13 @@ public sealed partial class VirtioNetDevice
     /// <summary>A frame from the wire: into the next posted RX buffer(s), or dropped and counted when there is none.</summary>
     public void Receive(ReadOnlySpan<byte> frame) => Deliver(frame);
 
-    /// <summary>As <see cref="Receive"/>, saying whether the frame reached a posted buffer (false: dropped and counted).</summary>
-    public bool Deliver(ReadOnlySpan<byte> frame)
+    /// <summary>As <see cref="Receive"/>, into receive queue <paramref name="queue"/> (a pair the driver enabled), saying
+    /// whether the frame reached a posted buffer (false: dropped and counted).</summary>
+    public bool Deliver(ReadOnlySpan<byte> frame, int queue = 0)
     {
         if (Volatile.Read(ref _tap) is { } tap && tap.Take(frame)) return true; // a protocol bound to this function (RoCEv2) took it
-        if (_txThread == Environment.CurrentManagedThreadId) return ReceiveLocked(frame); // our own TX burst already holds the RX lock (loopback)
-        lock (_rxLock) return ReceiveLocked(frame);
+        if (_txThread == Environment.CurrentManagedThreadId) return ReceiveLocked(frame, queue); // our own TX burst already holds the RX lock (loopback)
+        lock (_rxLock) return ReceiveLocked(frame, queue);
     }
 
     private IFrameTap? _tap;
@@ -122,9 +185,9 @@ public sealed partial class VirtioNetDevice
         }
     }
 
-    private bool ReceiveLocked(ReadOnlySpan<byte> frame)
+    private bool ReceiveLocked(ReadOnlySpan<byte> frame, int queue)
     {
-        SplitVirtqueue? rxq = _rxq;
+        SplitVirtqueue? rxq = (uint)queue < (uint)_activePairs ? _rx[queue] : null;
         if (rxq is null || (Status & VirtioPci.StatusDriverOk) == 0)
         {
             Stats.RxDropped++;
@@ -138,7 +201,7 @@ public sealed partial class VirtioNetDevice
         if (!FillRx(rxq, frame)) return false;
         Stats.RxPackets++; // under the RX lock: one writer
         Stats.RxBytes += frame.Length;
-        _rxDirty = true;
+        _rxDirty |= 1UL << queue;
         if (!_inTxBurst) PublishRx();
         return true;
     }
@@ -205,7 +268,11 @@ public sealed partial class VirtioNetDevice
 
     private void PublishRx()
     {
-        _rxDirty = false;
-        if (_rxq?.PublishUsed() == true) RaiseQueueInterrupt(VirtioPci.RxQueue);
+        for (ulong dirty = _rxDirty; dirty != 0; dirty &= dirty - 1)
+        {
+            int q = System.Numerics.BitOperations.TrailingZeroCount(dirty);
+            if (_rx[q]?.PublishUsed() == true) RaiseQueueInterrupt(2 * q);
+        }
+        _rxDirty = 0;
     }
 }

@@ -21,20 +21,28 @@ public sealed class VirtioNetDriver
 
     private readonly PciFunction _function;
     private readonly VirtioCaps _caps;
-    private readonly SplitVirtqueueDriver _rxq, _txq;
-    private readonly int[] _rxSlotOf, _txSlotOf;
+    private readonly SplitVirtqueueDriver[] _rxqs, _txqs;
+    private readonly int[][] _rxSlotOf, _txSlotOf;
+    private readonly SplitVirtqueueDriver? _ctrl;
+    private readonly DmaRegion? _ctrlBuffer;
+    private readonly SplitVirtqueueDriver _rxq, _txq; // pair 0
 
-    private VirtioNetDriver(PciFunction function, VirtioCaps caps, SplitVirtqueueDriver rxq, SplitVirtqueueDriver txq, FramePool pool, ulong features, byte[] mac)
+    private VirtioNetDriver(PciFunction function, VirtioCaps caps, SplitVirtqueueDriver[] rxqs, SplitVirtqueueDriver[] txqs, SplitVirtqueueDriver? ctrl,
+        DmaRegion? ctrlBuffer, FramePool pool, ulong features, byte[] mac)
     {
         _function = function;
         _caps = caps;
-        _rxq = rxq;
-        _txq = txq;
+        _rxqs = rxqs;
+        _txqs = txqs;
+        _ctrl = ctrl;
+        _ctrlBuffer = ctrlBuffer;
+        _rxq = rxqs[0];
+        _txq = txqs[0];
         Pool = pool;
         Features = features;
         Mac = mac;
-        _rxSlotOf = new int[rxq.Size];
-        _txSlotOf = new int[txq.Size];
+        _rxSlotOf = rxqs.Select(q => new int[q.Size]).ToArray();
+        _txSlotOf = txqs.Select(q => new int[q.Size]).ToArray();
     }
 
     public FramePool Pool { get; }
@@ -42,6 +50,9 @@ public sealed class VirtioNetDriver
     public ulong Features { get; }
 
     public byte[] Mac { get; }
+
+    /// <summary>Queue pairs this driver set up (and, with MQ, asked the device to use).</summary>
+    public int Pairs => _rxqs.Length;
 
     public long TxFrames { get; private set; }
     public long TxRingFull { get; private set; }
@@ -51,18 +62,39 @@ public sealed class VirtioNetDriver
     public long Kicks { get; private set; }
 
     /// <summary>Brings a virtio-net function up: reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK, queues, DRIVER_OK, RX buffers.</summary>
-    /// <param name="interrupts">MSI-X (vector 0 config, 1 RX, 2 TX) when true; the INTx line otherwise; none when null (polling).</param>
-    public static VirtioNetDriver BringUp(PciFunction function, DmaMemory memory, DmaOwner owner, int queueSize = 256, bool? interrupts = null)
+    /// <param name="interrupts">MSI-X (vector 0 config, then RX and TX of each pair) when true; the INTx line otherwise; none when null (polling).</param>
+    /// <param name="pairs">Queue pairs to use; more than one needs the device's MQ (and sends VQ_PAIRS_SET on the control queue).</param>
+    /// <param name="multiqueue">Negotiate MQ and the control queue even for one pair (when the device offers them).</param>
+    public static VirtioNetDriver BringUp(PciFunction function, DmaMemory memory, DmaOwner owner, int queueSize = 256, bool? interrupts = null,
+        int pairs = 1, bool multiqueue = false)
     {
         VirtioCaps caps = VirtioCaps.Open(function, VirtioPci.SubsystemNet, "virtio-net");
-        ulong accepted = caps.Negotiate(WantedFeatures);
+        const ulong Mq = 1UL << VirtioPci.FeatureMq | 1UL << VirtioPci.FeatureCtrlVq;
+        bool wantMq = multiqueue || pairs > 1;
+        ulong accepted = caps.Negotiate(WantedFeatures | (wantMq ? Mq : 0));
+        bool mq = (accepted & Mq) == Mq;
+        if (pairs < 1 || (pairs > 1 && !mq)) throw caps.Fail($"{pairs} queue pairs need the device's MQ and control queue");
+        int maxPairs = mq ? (int)caps.ReadDevice(VirtioPci.NetMaxPairs, 2) : 1;
+        if (pairs > maxPairs) throw caps.Fail($"{pairs} queue pairs asked, the device offers {maxPairs}");
         bool eventIdx = (accepted & 1UL << VirtioPci.FeatureEventIdx) != 0;
-        var queues = new SplitVirtqueueDriver[VirtioPci.QueueCount];
-        for (ushort q = 0; q < VirtioPci.QueueCount; q++)
-            queues[q] = caps.SetUpQueue(q, memory, owner, queueSize, eventIdx, interrupts == true ? (ushort)(q + 1) : VirtioPci.NoVector, interrupts is not null);
-        if (interrupts == true) caps.EnableMsix(3);
+        var rx = new SplitVirtqueueDriver[pairs];
+        var tx = new SplitVirtqueueDriver[pairs];
+        for (int p = 0; p < pairs; p++)
+        {
+            rx[p] = caps.SetUpQueue((ushort)(2 * p), memory, owner, queueSize, eventIdx, interrupts == true ? (ushort)(2 * p + 1) : VirtioPci.NoVector, interrupts is not null);
+            tx[p] = caps.SetUpQueue((ushort)(2 * p + 1), memory, owner, queueSize, eventIdx, interrupts == true ? (ushort)(2 * p + 2) : VirtioPci.NoVector, interrupts is not null);
+        }
+        SplitVirtqueueDriver? ctrl = null;
+        DmaRegion? ctrlBuffer = null;
+        if (mq)
+        {
+            ctrl = caps.SetUpQueue((ushort)(2 * maxPairs), memory, owner, 16, eventIdx: false, VirtioPci.NoVector, interrupts: false);
+            if (memory.TryAllocate(owner, 64, out DmaRegion buffer) != DmaError.None) throw caps.Fail("cannot allocate the control queue's buffer");
+            ctrlBuffer = buffer;
+        }
+        if (interrupts == true) caps.EnableMsix(2 * pairs + 1);
 
-        int poolSlots = queues[0].Size + queues[1].Size + 8 * FrameBurst.DefaultCapacity;
+        int poolSlots = rx.Sum(q => q.Size) + tx.Sum(q => q.Size) + 8 * FrameBurst.DefaultCapacity;
         DmaError pe = FramePool.TryCreate(memory, owner, poolSlots, 2048, VirtioPci.NetHdrSize, out FramePool pool);
         if (pe != DmaError.None) throw caps.Fail($"cannot allocate {poolSlots} frame buffers: {pe}");
 
@@ -70,13 +102,33 @@ public sealed class VirtioNetDriver
 
         byte[] mac = new byte[6];
         for (int i = 0; i < 6; i++) mac[i] = (byte)caps.ReadDevice(VirtioPci.NetMac + i, 1);
-        var driver = new VirtioNetDriver(function, caps, queues[0], queues[1], pool, accepted, mac);
-        driver.PostAllRx();
+        var driver = new VirtioNetDriver(function, caps, rx, tx, ctrl, ctrlBuffer, pool, accepted, mac);
+        if (pairs > 1) driver.SetPairs(pairs);
+        for (int p = 0; p < pairs; p++) driver.PostAllRx(p);
         return driver;
     }
 
+    /// <summary>VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET on the control queue; the device answers at once (its doorbell is served inline).</summary>
+    private void SetPairs(int pairs)
+    {
+        Span<byte> cmd = _ctrlBuffer!.TryGetSpan(_ctrlBuffer.Owner!, 0, 5, true, out Span<byte> s) == DmaError.None ? s : throw new VirtioDriverException("control buffer gone");
+        cmd[0] = VirtioPci.CtrlMq;
+        cmd[1] = VirtioPci.CtrlMqVqPairsSet;
+        BinaryPrimitives.WriteUInt16LittleEndian(cmd[2..], (ushort)pairs);
+        cmd[4] = 0xFF;
+        ulong iova = _ctrlBuffer.Iova;
+        if (!_ctrl!.TryAddChain([iova, iova + 2, iova + 4], [2, 2, 1], [false, false, true], out _)) throw _caps.Fail("control queue full");
+        if (_ctrl.Publish()) _caps.Notify(ControlQueueIndex);
+        if (!_ctrl.TryGetUsed(out _, out _) || cmd[4] != VirtioPci.CtrlOk) throw _caps.Fail($"the device refused {pairs} queue pairs (ack {cmd[4]})");
+    }
+
+    private int ControlQueueIndex => 2 * (int)_caps.ReadDevice(VirtioPci.NetMaxPairs, 2);
+
     /// <summary>The device's status register (DEVICE_NEEDS_RESET shows a protocol fault).</summary>
     public byte DeviceStatus => _caps.ReadStatus();
+
+    /// <summary>The MTU in the device config (VIRTIO_NET_F_MTU), read each time: a host-side change shows at once.</summary>
+    public int ConfigMtu => (int)_caps.ReadDevice(VirtioPci.NetMtu, 2);
 
     /// <summary>Link up, from the device config.</summary>
     public bool LinkUp => (_caps.ReadDevice(VirtioPci.NetStatus, 2) & VirtioPci.NetStatusLinkUp) != 0;
@@ -84,15 +136,16 @@ public sealed class VirtioNetDriver
     /// <summary>Acknowledges an INTx interrupt: reads (and so clears) the ISR. Bit 0: a queue; bit 1: config changed.</summary>
     public byte AckInterrupt() => (byte)_caps.ReadIsr();
 
-    private void PostAllRx()
+    private void PostAllRx(int pair)
     {
-        while (_rxq.FreeCount > 0 && Pool.TryRent(out int slot)) PostRx(slot);
-        Kick(_rxq, VirtioPci.RxQueue);
+        SplitVirtqueueDriver q = _rxqs[pair];
+        while (q.FreeCount > 0 && Pool.TryRent(out int slot)) PostRx(pair, slot);
+        Kick(q, 2 * pair);
     }
 
-    private void PostRx(int slot)
+    private void PostRx(int pair, int slot)
     {
-        if (_rxq.TryAdd(Pool.Iova(slot), Pool.SlotSize, deviceWritable: true, out ushort head)) _rxSlotOf[head] = slot;
+        if (_rxqs[pair].TryAdd(Pool.Iova(slot), Pool.SlotSize, deviceWritable: true, out ushort head)) _rxSlotOf[pair][head] = slot;
         else Pool.Return(slot);
     }
 
@@ -103,10 +156,12 @@ public sealed class VirtioNetDriver
         _caps.Notify(index);
     }
 
-    /// <summary>Sends the burst's frames; returns how many went (the rest stay, at the front). The burst gets fresh buffers.</summary>
-    public int Tx(FrameBurst burst)
+    /// <summary>Sends the burst's frames on <paramref name="pair"/>'s transmit queue; returns how many went (the rest stay, at
+    /// the front). The burst gets fresh buffers.</summary>
+    public int Tx(FrameBurst burst, int pair = 0)
     {
-        ReapTx();
+        SplitVirtqueueDriver txq = _txqs[pair];
+        ReapTx(pair);
         int sent = 0;
         for (; sent < burst.Count; sent++)
         {
@@ -114,15 +169,15 @@ public sealed class VirtioNetDriver
             if (slot < 0) break;
             Span<byte> hdr = Pool.Slot(slot)[..VirtioPci.NetHdrSize];
             hdr.Clear();
-            if (!_txq.TryAdd(Pool.Iova(slot), VirtioPci.NetHdrSize + burst.Length(sent), deviceWritable: false, out ushort head))
+            if (!txq.TryAdd(Pool.Iova(slot), VirtioPci.NetHdrSize + burst.Length(sent), deviceWritable: false, out ushort head))
             {
                 TxRingFull++;
                 break;
             }
-            _txSlotOf[head] = slot;
+            _txSlotOf[pair][head] = slot;
             burst.Set(sent, Pool.TryRent(out int fresh) ? fresh : -1, 0);
         }
-        if (sent > 0) Kick(_txq, VirtioPci.TxQueue);
+        if (sent > 0) Kick(txq, 2 * pair + 1);
         TxFrames += sent;
         int left = burst.Count - sent;
         for (int i = 0; i < left; i++) // keep unsent frames at the front, in order
@@ -132,57 +187,62 @@ public sealed class VirtioNetDriver
             burst.Set(i, s, l);
         }
         burst.Count = left;
-        ReapTx();
+        ReapTx(pair);
         return sent;
     }
 
-    private void ReapTx()
+    private void ReapTx(int pair)
     {
-        while (_txq.TryGetUsed(out ushort head, out _)) Pool.Return(_txSlotOf[head]);
+        while (_txqs[pair].TryGetUsed(out ushort head, out _)) Pool.Return(_txSlotOf[pair][head]);
     }
 
-    /// <summary>Takes up to a burst of received frames; the burst's previous buffers go back to the device.</summary>
-    public int RxPoll(FrameBurst burst)
+    /// <summary>Takes up to a burst of frames received on <paramref name="pair"/>'s receive queue; the burst's previous
+    /// buffers go back to the device.</summary>
+    public int RxPoll(FrameBurst burst, int pair = 0)
     {
+        SplitVirtqueueDriver rxq = _rxqs[pair];
         int n = 0;
-        while (n < burst.Capacity && _rxq.TryGetUsed(out ushort head, out uint len))
+        while (n < burst.Capacity && rxq.TryGetUsed(out ushort head, out uint len))
         {
-            int slot = _rxSlotOf[head];
+            int slot = _rxSlotOf[pair][head];
             ushort buffers = BinaryPrimitives.ReadUInt16LittleEndian(Pool.Slot(slot)[10..]);
             if (buffers != 1 || len < VirtioPci.NetHdrSize)
             {
                 RxOversize++;
-                PostRx(slot);
+                PostRx(pair, slot);
                 continue;
             }
             int old = burst.Slot(n);
-            if (old >= 0) PostRx(old);
-            else if (Pool.TryRent(out int fresh)) PostRx(fresh);
+            if (old >= 0) PostRx(pair, old);
+            else if (Pool.TryRent(out int fresh)) PostRx(pair, fresh);
             burst.Set(n, slot, (int)len - VirtioPci.NetHdrSize);
             n++;
         }
         burst.Count = n;
         RxFrames += n;
-        Kick(_rxq, VirtioPci.RxQueue);
+        Kick(rxq, 2 * pair);
         return n;
     }
 
     /// <summary>Frames waiting in the RX used ring.</summary>
     public int RxPending => _rxq.UsedPending;
 
+    /// <summary>Frames waiting in <paramref name="pair"/>'s RX used ring.</summary>
+    public int RxPendingOn(int pair) => _rxqs[pair].UsedPending;
+
     /// <summary>Turns queue interrupts on or off (polling mode).</summary>
     public void SetInterrupts(bool enable)
     {
-        _rxq.SetInterrupts(enable);
-        _txq.SetInterrupts(enable);
+        foreach (SplitVirtqueueDriver q in _rxqs.Concat(_txqs)) q.SetInterrupts(enable);
     }
 
     /// <summary>Resets the device (status 0): queues stop, the device forgets the rings; then frees the rings and the frame pool.</summary>
     public void Shutdown(DmaMemory memory, DmaOwner owner)
     {
         _caps.WriteStatus(0);
-        memory.Free(owner, _rxq.Rings);
-        memory.Free(owner, _txq.Rings);
+        foreach (SplitVirtqueueDriver q in _rxqs.Concat(_txqs)) memory.Free(owner, q.Rings);
+        if (_ctrl is not null) memory.Free(owner, _ctrl.Rings);
+        if (_ctrlBuffer is not null) memory.Free(owner, _ctrlBuffer);
         memory.Free(owner, Pool.Region);
     }
 }

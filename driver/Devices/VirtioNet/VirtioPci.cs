@@ -12,7 +12,7 @@ public static class VirtioPci
 
     // Feature bits (§5.1.3, §6)
     public const int FeatureCsum = 0, FeatureMtu = 3, FeatureMac = 5, FeatureMrgRxbuf = 15, FeatureStatus = 16,
-        FeatureIndirectDesc = 28, FeatureEventIdx = 29, FeatureVersion1 = 32;
+        FeatureCtrlVq = 17, FeatureMq = 22, FeatureIndirectDesc = 28, FeatureEventIdx = 29, FeatureVersion1 = 32;
 
     // Capability cfg_type (§4.1.4)
     public const byte CapVendor = 0x09, CfgCommon = 1, CfgNotify = 2, CfgIsr = 3, CfgDevice = 4;
@@ -35,6 +35,9 @@ public static class VirtioPci
     public const ushort NetStatusLinkUp = 1;
 
     public const ushort NoVector = 0xFFFF;
+
+    // Control virtqueue (§5.1.6.5): class, command, data (device-readable), ack (device-writable)
+    public const byte CtrlMq = 4, CtrlMqVqPairsSet = 0, CtrlOk = 0, CtrlErr = 1;
 
     /// <summary>struct virtio_net_hdr with VERSION_1 / MRG_RXBUF: 12 bytes.</summary>
     public const int NetHdrSize = 12;

@@ -31,7 +31,7 @@ public class VirtioTransportStats
 public abstract class VirtioPciDevice
 {
     private readonly QueueConfig[] _queues;
-    private readonly ulong _offered;
+    private ulong _offered;
     private readonly int _deviceConfigLength, _pbaOffset;
     private readonly ushort _maxQueueSize;
     private readonly string _kind;
@@ -100,6 +100,10 @@ public abstract class VirtioPciDevice
 
     /// <summary>The features this device offers.</summary>
     public ulong OfferedFeatureBits => _offered;
+
+    /// <summary>Offers other features from the next negotiation on (callers hold <see cref="RegLock"/>; a live driver
+    /// must be told with DEVICE_NEEDS_RESET).</summary>
+    protected void SetOfferedFeatures(ulong features) => _offered = features;
 
     public int QueueCount => _queues.Length;
 

@@ -58,6 +58,26 @@ public sealed class DpuSwitchTests : IAsyncLifetime
 
     private static string MacOf(uint vport) => $"02:4e:53:00:00:{vport:x2}";
 
+    /// <summary>An elastic NIC of <paramref name="pairs"/> queue pairs (MQ, the default feature set) and a driver using them all.</summary>
+    private async Task<VirtioNetDriver> MqPort(string uuid, uint vport, int pairs)
+    {
+        PortOpsRep r = await _f.Nic.NewPortAsync(new NewPortRequest { Uuid = uuid, Vport = vport, MaxQpair = (uint)pairs });
+        Assert.Equal(Ok, r.Status);
+        Assert.True(_f.Machine.Pci.TryGet(DpuDevice.ElasticNicAddress(vport), out PciFunction f));
+        return VirtioNetDriver.BringUp(f, _f.Machine.Dma, _f.Machine.Dma.CreateOwner($"host{vport}", 32 << 20), 256, pairs: pairs, multiqueue: true);
+    }
+
+    /// <summary>Frames waiting on each receive queue of a driver (drained).</summary>
+    private static int[] PerQueue(VirtioNetDriver d)
+    {
+        var burst = new FrameBurst(d.Pool);
+        var counts = new int[d.Pairs];
+        for (int q = 0; q < d.Pairs; q++)
+            for (int n; (n = d.RxPoll(burst, q)) > 0;) counts[q] += n;
+        burst.Release();
+        return counts;
+    }
+
     private async Task<GetPortStatsResponse> Stats(uint vid) => await _f.Stats.GetPortStatsAsync(new GetPortStatsRequest { Vid = vid });
 
     private async Task<EthMacGetStatsResponse> Optical(uint port) => await _f.Optical.EthMacGetStatsAsync(new EthMacGetStatsRequest { PortId = port });
@@ -266,6 +286,91 @@ public sealed class DpuSwitchTests : IAsyncLifetime
         Assert.Equal(40ul, (await Stats(0x10000)).RxPackets);
         Assert.Equal(40ul, (await Stats(0)).TxPackets);
         Assert.Equal(0ul, (await Optical(0)).Opackets);
+    }
+
+    [Fact]
+    public async Task DPU_38_a_rule_picks_the_receive_queue()
+    {
+        VirtioNetDriver v0 = await MqPort("a", 0, 2);
+        await MqPort("b", 1, 2);
+        await MqPort("c", 2, 2);
+        ClassifierOpsRsp w = await _f.Traffic.ClassifierWriteAsync(new ClassifierWriteRequest { KeyIndex = 100, MaskRuleKey = Dip(0x0A000007), Action = new RuleAction { Vid = 0, Qid = 1 } });
+        Assert.Equal((Ok, 100), (w.Status, w.KeyIndex));
+        Wire(0, new TrafficSpec { Destination = "10.0.0.7", Flows = 16, Dmac = "04:00:00:00:00:01" }).Send(50);
+        Assert.Equal([0, 50], PerQueue(v0));
+        Assert.Equal(50ul, (await Rule(100)).HitPackets);
+    }
+
+    [Fact]
+    public async Task DPU_41_an_IPv6_key()
+    {
+        VirtioNetDriver v0 = await MqPort("a", 0, 2);
+        await _f.Traffic.ClassifierWriteAsync(new ClassifierWriteRequest
+        {
+            KeyIndex = 1, MaskRuleKey = new MaskRuleKey { IpType = "ipv6", Dip = { 0x20010DB8, 0, 0, 7 }, DipMask = { 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF } },
+            Action = new RuleAction { Vid = 0, Qid = 1 },
+        });
+        Wire(0, new TrafficSpec { Source = "2001:db8::100", Destination = "2001:db8::7", Dmac = MacOf(0), Size = 128 }).Send(10);
+        Assert.Equal([0, 10], PerQueue(v0));
+        Wire(0, new TrafficSpec { Source = "2001:db8::100", Destination = "2001:db8::8", Dmac = MacOf(0), Size = 128 }).Send(10);
+        Wire(0, new TrafficSpec { Destination = "10.0.0.7", Dmac = MacOf(0) }).Send(10); // IPv4 never matches
+        Assert.Equal(10ul, (await Rule(1)).HitPackets);
+        Assert.Equal(20, PerQueue(v0).Sum()); // by default forwarding, to the NIC's MAC
+    }
+
+    [Fact]
+    public async Task DPU_42_a_key_on_the_ingress_port()
+    {
+        VirtioNetDriver v0 = await MqPort("a", 0, 2);
+        await Write(1, new MaskRuleKey { Vid = 0x20001, VidMask = 0x7FFFFFFF }, vid: 0, qid: 1);
+        var frame = new TrafficSpec { Destination = "10.0.0.9", Dmac = MacOf(0), Flows = 8 };
+        Wire(1, frame).Send(8);
+        Assert.Equal([0, 8], PerQueue(v0));
+        Wire(0, frame).Send(8);
+        Assert.Equal(8, PerQueue(v0).Sum()); // default forwarding (the flow hash spreads them over both queues)
+        Assert.Equal(8ul, (await Rule(1)).HitPackets);
+    }
+
+    [Fact]
+    public async Task DPU_12_MTU_and_queue_pair_changes_under_a_bound_driver()
+    {
+        VirtioNetDriver v7 = await MqPort("b", 7, 4);
+        Assert.Equal(4u, (await _f.Nic.GetPortCfgAsync(new GetPortCfgRequest { Vport = 7 })).ActiveQpair);
+        v7.AckInterrupt();
+        Assert.Equal(Ok, (await _f.Nic.SetPortCfgAsync(new SetPortCfgRequest { Vport = 7, Mtu = 4000 })).Status);
+        Assert.Equal(2, v7.AckInterrupt() & 2); // config changed
+        Assert.Equal(4000, v7.ConfigMtu);
+        FrameGenerator soc = On(Switch.SocWire(0), new TrafficSpec { Dmac = MacOf(7), Size = 4014 });
+        soc.Send(1);
+        soc.Configure(new TrafficSpec { Dmac = MacOf(7), Size = 4015 });
+        soc.Send(1);
+        GetPortStatsResponse s = await Stats(7);
+        Assert.Equal((1ul, 1ul), (s.RxPackets, s.RxDrop));
+
+        Assert.Equal(Ok, (await _f.Nic.SetPortCfgAsync(new SetPortCfgRequest { Vport = 7, MaxQpair = 2 })).Status);
+        Assert.NotEqual(0, v7.DeviceStatus & 0x40); // DEVICE_NEEDS_RESET
+        GetPortCfgResponse cfg = await _f.Nic.GetPortCfgAsync(new GetPortCfgRequest { Vport = 7 });
+        Assert.Equal((2u, 4u), (cfg.MaxQpair, cfg.ActiveQpair));
+        Assert.True(_f.Machine.Pci.TryGet(DpuDevice.ElasticNicAddress(7), out PciFunction f));
+        f.WriteBar(VirtioPci.ModernBar, VirtioPci.CommonOffset + VirtioPci.DeviceStatus, 1, 0); // the driver resets the device
+        Assert.Throws<VirtioDriverException>(() => VirtioNetDriver.BringUp(f, _f.Machine.Dma, _f.Machine.Dma.CreateOwner("again", 32 << 20), 256, pairs: 4));
+        VirtioNetDriver again = VirtioNetDriver.BringUp(f, _f.Machine.Dma, _f.Machine.Dma.CreateOwner("again2", 32 << 20), 256, pairs: 2);
+        Assert.True((await _f.Nic.GetPortCfgAsync(new GetPortCfgRequest { Vport = 7 })).ActiveQpair <= 2);
+        Assert.Equal(2, again.Pairs);
+    }
+
+    [Fact]
+    public async Task DPU_16_active_qpair_follows_the_host_driver()
+    {
+        Assert.Equal(Ok, (await _f.Nic.NewPortAsync(new NewPortRequest { Uuid = "a", Vport = 0 })).Status);
+        Assert.Equal(0u, (await _f.Nic.GetPortCfgAsync(new GetPortCfgRequest { Vport = 0 })).ActiveQpair); // no driver yet
+        Assert.True(_f.Machine.Pci.TryGet(DpuDevice.ElasticNicAddress(0), out PciFunction f));
+        DmaOwner owner = _f.Machine.Dma.CreateOwner("host", 32 << 20);
+        VirtioNetDriver d = VirtioNetDriver.BringUp(f, _f.Machine.Dma, owner, 256, multiqueue: true);
+        Assert.NotEqual(0ul, d.Features & 1UL << 22); // MQ negotiated, one pair
+        Assert.Equal(1u, (await _f.Nic.GetPortCfgAsync(new GetPortCfgRequest { Vport = 0 })).ActiveQpair);
+        d.Shutdown(_f.Machine.Dma, owner);
+        Assert.Equal(0u, (await _f.Nic.GetPortCfgAsync(new GetPortCfgRequest { Vport = 0 })).ActiveQpair);
     }
 
     // ---------------------------------------------------------------- SoC port switch
