@@ -112,6 +112,16 @@ public sealed unsafe class SplitVirtqueue
         return VirtqFault.None;
     }
 
+    /// <summary>After <see cref="TryPop"/> reported <see cref="VirtqFault.DescriptorOutsideDma"/>: consumes that chain
+    /// unread and returns its head, so a device that treats a bad buffer as the request's error (not the ring's) can
+    /// complete it as failed and go on.</summary>
+    public ushort DiscardNext()
+    {
+        ushort head = *(ushort*)(AvailPtr + 4 + 2 * (_nextAvail & (Size - 1)));
+        _nextAvail++;
+        return head;
+    }
+
     private VirtqFault ReadChain(ushort head, DescriptorChain chain)
     {
         if (head >= Size) return VirtqFault.DescriptorIndexOutOfRange;

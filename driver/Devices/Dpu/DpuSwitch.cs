@@ -136,6 +136,7 @@ public sealed class DpuSwitch
         {
             Volatile.Write(ref _hosts[vport], new HostPort(vport, nic, wire, side));
             nic.TxDoorbell = Doorbell;
+            nic.BadTxBufferIsFrameError = true; // a bad descriptor is the vport's tx_error (§5.3 step 1)
         }
     }
 

@@ -25,6 +25,10 @@ public sealed partial class VirtioNetDevice
     /// data path pulls from a guest's TX ring.</summary>
     public Action<VirtioNetDevice>? TxDoorbell { get; set; }
 
+    /// <summary>True: a transmit descriptor pointing outside DMA memory fails that frame (a TX error, as a DPU counts it in
+    /// the vport's tx_error) instead of setting DEVICE_NEEDS_RESET; ring faults still reset.</summary>
+    public bool BadTxBufferIsFrameError { get; set; }
+
     /// <summary>Runs the TX queues: each chain's frame goes on the wire, each chain completes, one publish per queue and burst.</summary>
     public void ProcessTx()
     {
@@ -52,6 +56,12 @@ public sealed partial class VirtioNetDevice
         while (true)
         {
             VirtqFault f = txq.TryPop(_txChain, out bool popped);
+            if (f == VirtqFault.DescriptorOutsideDma && BadTxBufferIsFrameError)
+            {
+                Stats.TxErrors++; // the frame's error, not the ring's: completed unsent
+                txq.PushUsed(txq.DiscardNext(), 0);
+                continue;
+            }
             if (f != VirtqFault.None)
             {
                 NeedsResetLocked("tx_queue", $"queue {2 * pair + 1}: {f} at avail slot {txq.NextAvail}");

@@ -191,9 +191,24 @@ public sealed class VirtioNetDriver
         return sent;
     }
 
+    /// <summary>Posts one transmit buffer as it is — <paramref name="length"/> bytes at <paramref name="iova"/>, the 12-byte
+    /// virtio-net header first — and rings the doorbell: a frame the caller placed in its own DMA memory, or a bad
+    /// address to see what a device does with it. False when the ring is full.</summary>
+    public bool TxRaw(ulong iova, int length, int pair = 0)
+    {
+        ReapTx(pair);
+        SplitVirtqueueDriver txq = _txqs[pair];
+        if (!txq.TryAdd(iova, length, deviceWritable: false, out ushort head)) return false;
+        _txSlotOf[pair][head] = -1; // no pool slot to give back
+        Kick(txq, 2 * pair + 1);
+        ReapTx(pair);
+        return true;
+    }
+
     private void ReapTx(int pair)
     {
-        while (_txqs[pair].TryGetUsed(out ushort head, out _)) Pool.Return(_txSlotOf[pair][head]);
+        while (_txqs[pair].TryGetUsed(out ushort head, out _))
+            if (_txSlotOf[pair][head] >= 0) Pool.Return(_txSlotOf[pair][head]);
     }
 
     /// <summary>Takes up to a burst of frames received on <paramref name="pair"/>'s receive queue; the burst's previous

@@ -450,6 +450,12 @@ public sealed class DpuSwitchTests : IAsyncLifetime
         Assert.Equal(21ul, (await Stats(0)).RxDrop);
         Assert.Equal(0, Drain(v0));
 
+        ulong txBefore = (await Stats(0)).TxPackets;
+        Assert.True(v0.TxRaw(0x10, 12 + 60)); // far below any DMA region
+        s = await Stats(0);
+        Assert.Equal((1ul, txBefore), (s.TxError, s.TxPackets));
+        Assert.Equal(0, v0.DeviceStatus & 0x40); // the frame's error, not the ring's: the NIC keeps working
+
         Assert.Equal(NotFound, (await Stats(9)).Status);
         Assert.Equal(NotFound, (await Stats(0x20000)).Status);
         Assert.Equal(InvalidArgument, (await _f.Stats.GetPortStatsAsync(new GetPortStatsRequest())).Status);

@@ -1,0 +1,94 @@
+using NicScript.Driver.Devices.VirtioNet;
+using NicScript.Driver.Interrupts;
+using NicScript.Driver.Memory;
+using NicScript.Driver.Pci;
+
+namespace NicScript.Driver.Tests.Devices.VirtioNet;
+
+public sealed class VirtioNetMultiqueueTests : IDisposable
+{
+    private readonly DmaMemory _memory = new();
+    private readonly DmaOwner _owner;
+    private readonly VirtioNetDevice _device;
+
+    public VirtioNetMultiqueueTests()
+    {
+        _owner = _memory.CreateOwner("driver", 64 << 20);
+        _device = new VirtioNetDevice(new PciAddress(0, 1, 0, 0), _memory, new IrqLine(5), [2, 0, 0, 0, 0, 1], null, 1500, VirtioPci.ModernNetDeviceId,
+            maxPairs: 4, pairCapacity: 8, features: VirtioNetDevice.Implemented);
+    }
+
+    public void Dispose() => _memory.Dispose();
+
+    private static byte[] Frame(byte tag)
+    {
+        var f = new byte[64];
+        f[0] = 2;
+        f[13] = tag;
+        return f;
+    }
+
+    private static List<byte> Tags(VirtioNetDriver d, int pair)
+    {
+        var burst = new FrameBurst(d.Pool);
+        var tags = new List<byte>();
+        int n = d.RxPoll(burst, pair);
+        for (int i = 0; i < n; i++) tags.Add(burst.Frame(i)[13]);
+        burst.Release();
+        return tags;
+    }
+
+    [Fact]
+    public void VQ_PAIRS_SET_enables_the_pairs_and_each_receive_queue_gets_its_own_frames()
+    {
+        Assert.Equal(0, _device.ActivePairs);
+        VirtioNetDriver d = VirtioNetDriver.BringUp(_device.Function, _memory, _owner, 64, pairs: 3);
+        Assert.Equal(3, _device.ActivePairs);
+        Assert.True(_device.Deliver(Frame(1), 0));
+        Assert.True(_device.Deliver(Frame(3), 2));
+        Assert.False(_device.Deliver(Frame(4), 3)); // a pair the driver did not enable
+        Assert.Equal([1], Tags(d, 0));
+        Assert.Empty(Tags(d, 1));
+        Assert.Equal([3], Tags(d, 2));
+        Assert.Equal(1, _device.Stats.RxDroppedCount);
+    }
+
+    [Fact]
+    public void Without_MQ_one_pair_carries_everything()
+    {
+        VirtioNetDriver d = VirtioNetDriver.BringUp(_device.Function, _memory, _owner, 64);
+        Assert.Equal(0ul, d.Features & 1UL << VirtioPci.FeatureMq);
+        Assert.Equal(1, _device.ActivePairs);
+        Assert.False(_device.Deliver(Frame(1), 1));
+        Assert.True(_device.Deliver(Frame(2), 0));
+        Assert.Equal([2], Tags(d, 0));
+    }
+
+    [Fact]
+    public void More_pairs_than_offered_is_refused_and_a_new_limit_needs_a_reset()
+    {
+        Assert.Throws<VirtioDriverException>(() => VirtioNetDriver.BringUp(_device.Function, _memory, _owner, 64, pairs: 5));
+        VirtioNetDriver d = VirtioNetDriver.BringUp(_device.Function, _memory, _owner, 64, pairs: 4);
+        Assert.True(_device.Renegotiate(2, null));
+        Assert.True(_device.NeedsReset);
+        Assert.Equal(4, _device.ActivePairs); // until the driver resets
+        Assert.False(_device.Renegotiate(2, null));
+        d.Shutdown(_memory, _owner);
+        Assert.Equal(0, _device.ActivePairs);
+        VirtioNetDriver again = VirtioNetDriver.BringUp(_device.Function, _memory, _owner, 64, pairs: 2);
+        Assert.Equal(2, _device.ActivePairs);
+        Assert.Equal(2, again.Pairs);
+    }
+
+    [Fact]
+    public void A_bad_transmit_buffer_is_a_frame_error_when_asked_and_a_reset_otherwise()
+    {
+        VirtioNetDriver d = VirtioNetDriver.BringUp(_device.Function, _memory, _owner, 64);
+        _device.BadTxBufferIsFrameError = true;
+        Assert.True(d.TxRaw(0x10, 72));
+        Assert.Equal((1, false), (_device.Stats.TxErrorsCount, _device.NeedsReset));
+        _device.BadTxBufferIsFrameError = false;
+        Assert.True(d.TxRaw(0x10, 72));
+        Assert.True(_device.NeedsReset);
+    }
+}
