@@ -15,14 +15,7 @@ public static class MachineFileParser
     public static MachineSpec Load(string path)
     {
         string full = System.IO.Path.GetFullPath(path);
-        string text;
-        try { text = File.ReadAllText(full); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ManifestException([new ManifestProblem(SourceSpan.None(path), e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : e.Message, ProblemSeverity.Error)]);
-        }
-        var r = new ManifestReader(path);
-        YamlNode? root = YamlTreeReader.Read(text, path, r.Problems);
+        var (r, root) = ManifestReader.Open(path);
         MachineSpec? spec = root is null ? null : Parse(root, r, full);
         if (r.HasErrors || spec is null) throw new ManifestException([.. r.Problems]);
         return spec;

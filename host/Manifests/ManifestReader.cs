@@ -3,6 +3,20 @@ namespace NicScript.Host.Manifests;
 /// <summary>Typed reads over a <see cref="YamlNode"/> tree that record a problem, with its place, for every mismatch.</summary>
 internal sealed class ManifestReader
 {
+    /// <summary>Reads <paramref name="path"/> as a YAML tree into a reader for it; a file that cannot be read is one problem
+    /// naming it. The caller parses the tree and throws the reader's problems if it found any.</summary>
+    public static (ManifestReader Reader, YamlNode? Root) Open(string path)
+    {
+        string text;
+        try { text = System.IO.File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ManifestException([new ManifestProblem(SourceSpan.None(path), e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : e.Message, ProblemSeverity.Error)]);
+        }
+        var r = new ManifestReader(path);
+        return (r, YamlTreeReader.Read(text, path, r.Problems));
+    }
+
     public ManifestReader(string file) => File = file;
 
     public string File { get; }

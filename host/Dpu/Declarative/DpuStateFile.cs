@@ -49,14 +49,7 @@ internal static class DpuStateFile
     /// <exception cref="ManifestException">Every problem found.</exception>
     public static DesiredState Load(string path)
     {
-        string text;
-        try { text = System.IO.File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ManifestException([new ManifestProblem(SourceSpan.None(path), e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : e.Message, ProblemSeverity.Error)]);
-        }
-        var r = new ManifestReader(path);
-        YamlNode? root = YamlTreeReader.Read(text, path, r.Problems);
+        var (r, root) = ManifestReader.Open(path);
         DesiredState? state = root is null ? null : Parse(root, r, path);
         if (r.HasErrors || state is null) throw new ManifestException([.. r.Problems]);
         return state;
