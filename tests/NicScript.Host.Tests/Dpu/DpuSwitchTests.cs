@@ -609,6 +609,27 @@ public sealed class DpuSwitchTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData("balance-rr", 10, 10)]
+    [InlineData("broadcast", 20, 20)]
+    public async Task Round_robin_takes_members_in_turn_and_broadcast_sends_on_all(string mode, int onFirst, int onSecond)
+    {
+        VirtioNetDriver v0 = await Port("a", 0);
+        await Bond(("mode", mode));
+        FrameGenerator w0 = Wire(0), w1 = Wire(1);
+        w0.Configure(new TrafficSpec { Dmac = "04:00:00:00:00:42", Smac = MacOf(0) });
+        HostSend(v0, w0.Frame(0), 20);
+        Assert.Equal((onFirst, onSecond), ((int)w0.Received, (int)w1.Received));
+        Switch.OpticalWire(1).SetCarrier(false);
+        _clock.Advance(TimeSpan.FromMilliseconds(200)); // member 1 declared down
+        HostSend(v0, w0.Frame(0), 10);
+        Assert.Equal((onFirst + 10, onSecond), ((int)w0.Received, (int)w1.Received));
+        Switch.OpticalWire(0).SetCarrier(false);
+        _clock.Advance(TimeSpan.FromMilliseconds(200)); // no member up: the source port's tx_drop
+        HostSend(v0, w0.Frame(0), 5);
+        Assert.Equal(5ul, (await Stats(0)).TxDrop);
+    }
+
     [Fact]
     public async Task DPU_61_bond_members_share_one_MTU()
     {
