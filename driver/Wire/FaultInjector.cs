@@ -44,6 +44,7 @@ public sealed class FaultInjector
             ReleaseLocked(link, force: false);
             double drop = _rng.NextDouble(), corrupt = _rng.NextDouble(), dup = _rng.NextDouble(), delay = _rng.NextDouble(), reorder = _rng.NextDouble();
             int bit = _rng.Next(Math.Max(1, frame.Length * 8));
+            bool corrupted = false;
             if (drop < Settings.Drop)
             {
                 Dropped++;
@@ -55,24 +56,25 @@ public sealed class FaultInjector
                 _scratch[bit / 8] ^= (byte)(1 << (bit % 8));
                 frame = _scratch.AsSpan(0, frame.Length);
                 Corrupted++;
+                corrupted = true;
             }
             if (delay < Settings.Delay)
             {
                 Delayed++;
-                _held.Add(Hold(from, frame, Stopwatch.GetTimestamp() + _delayTicks));
+                _held.Add(Hold(from, frame, Stopwatch.GetTimestamp() + _delayTicks, corrupted));
                 return;
             }
             if (reorder < Settings.Reorder && _reordered is null)
             {
                 Reordered++;
-                _reordered = Hold(from, frame, 0); // goes out right after the next frame
+                _reordered = Hold(from, frame, 0, corrupted); // goes out right after the next frame
                 return;
             }
-            link.Route(from, frame);
+            Route(link, from, frame, corrupted);
             if (dup < Settings.Duplicate)
             {
                 Duplicated++;
-                link.Route(from, frame);
+                Route(link, from, frame, corrupted);
             }
             if (_reordered is { } r)
             {
@@ -104,17 +106,36 @@ public sealed class FaultInjector
         }
     }
 
-    private static Held Hold(WirePort from, ReadOnlySpan<byte> frame, long due)
+    private static Held Hold(WirePort from, ReadOnlySpan<byte> frame, long due, bool corrupted)
     {
         byte[] copy = ArrayPool<byte>.Shared.Rent(frame.Length);
         frame.CopyTo(copy);
-        return new Held(from, copy, frame.Length, due);
+        return new Held(from, copy, frame.Length, due, corrupted);
     }
 
     private static void Emit(Link link, Held h)
     {
-        link.Route(h.From, h.Buffer.AsSpan(0, h.Length));
+        Route(link, h.From, h.Buffer.AsSpan(0, h.Length), h.Corrupted);
         ArrayPool<byte>.Shared.Return(h.Buffer);
+    }
+
+    [ThreadStatic] private static bool t_corrupted;
+
+    /// <summary>True while a receiver is handed a frame this injector corrupted: its FCS would not match, so a receiver
+    /// that checks the FCS (a DPU's optical port: ierrors) can drop it; one that does not sees the flipped bit.</summary>
+    public static bool DeliveringCorruptFrame => t_corrupted;
+
+    private static void Route(Link link, WirePort from, ReadOnlySpan<byte> frame, bool corrupted)
+    {
+        t_corrupted = corrupted;
+        try
+        {
+            link.Route(from, frame);
+        }
+        finally
+        {
+            t_corrupted = false;
+        }
     }
 
     /// <summary>Frames held for delay or reorder right now.</summary>
@@ -123,5 +144,5 @@ public sealed class FaultInjector
         get { lock (_sync) return _held.Count + (_reordered is null ? 0 : 1); }
     }
 
-    private sealed record Held(WirePort From, byte[] Buffer, int Length, long Due);
+    private sealed record Held(WirePort From, byte[] Buffer, int Length, long Due, bool Corrupted);
 }

@@ -244,7 +244,7 @@ public sealed class DpuSwitch
     {
         OpticalPort o = _optical[port];
         DpuOpticalCounters c = o.Counters;
-        if (!FrameFields.TryParse(frame, out FrameFields f) || frame.Length > MaxFrame(t.OpticalMtu[port], f.Tags))
+        if (FaultInjector.DeliveringCorruptFrame || !FrameFields.TryParse(frame, out FrameFields f) || frame.Length > MaxFrame(t.OpticalMtu[port], f.Tags))
         {
             c.IErrors++;
             return;

@@ -498,6 +498,11 @@ public sealed class DpuSwitchTests : IAsyncLifetime
         for (int i = 0; i < 5; i++) raw.Transmit(new byte[1515]); // MTU + 15 untagged
         s = await Optical(0);
         Assert.Equal((1_000ul, 10ul), (s.Ipackets, s.Ierrors));
+        wire.InjectFaults(new FaultInjector(new FaultSettings(0, 1.0, 0, 0, 0, 7))); // every frame corrupted: its FCS fails
+        g.Send(3);
+        wire.InjectFaults(null);
+        s = await Optical(0);
+        Assert.Equal((1_000ul, 13ul), (s.Ipackets, s.Ierrors));
         Assert.Equal(NotFound, (await Optical(2)).Status);
     }
 
