@@ -33,31 +33,58 @@ public static class DpuStateCommands
         Examples:
           nicscript apply manifests/dpu.yml
           nicscript apply manifests/dpu.yml --prune --allow-replace
+          nicscript plan manifests/dpu.yml -o plan.json && nicscript apply plan.json   # exactly the reviewed plan, or exit 1
         """, apply: true);
 
     private static Command Build(CliContext cli, string name, string description, bool apply)
     {
-        var file = new Argument<string>("file") { Description = "The DPU state file (dpu.yml)." };
+        var file = new Argument<string>("file") { Description = apply ? "The DPU state file (dpu.yml), or a plan saved by plan -o." : "The DPU state file (dpu.yml)." };
         var target = new Option<string?>("--target", "--agent") { Description = $"The agent's IP:PORT (default: the file's agent, else {DefaultAgent})." };
         var prune = new Option<bool>("--prune") { Description = "Also destroy objects of the managed sections that the file does not list." };
         var allowReplace = new Option<bool>("--allow-replace") { Description = "Allow replacing a vdisk (its data is lost) when pvf_id, max_queue, queue_depth or msix change." };
         var json = new Option<bool>("--json") { Description = "Print the plan as JSON steps {op, kind, key, text, rpcs} (plan only)." };
         var detailed = new Option<bool>("--detailed-exitcode") { Description = "Exit 2 when there are changes, 0 when none (plan only)." };
+        var save = new Option<string?>("--out", "-o") { Description = "Save the plan (with the state it was computed from) for a later `apply PLAN.json` (plan only)." };
         var cmd = new Command(name, description) { file, target, prune, allowReplace };
         if (!apply)
         {
             cmd.Options.Add(json);
             cmd.Options.Add(detailed);
+            cmd.Options.Add(save);
         }
         cmd.SetAction(async (p, cancel) => await Run(cli, apply, p.GetValue(file)!, p.GetValue(target), p.GetValue(prune), p.GetValue(allowReplace),
-            !apply && p.GetValue(json), !apply && p.GetValue(detailed)).ConfigureAwait(false));
+            !apply && p.GetValue(json), !apply && p.GetValue(detailed), apply ? null : p.GetValue(save)).ConfigureAwait(false));
         return cmd;
     }
 
-    private static async Task<int> Run(CliContext cli, bool apply, string file, string? target, bool prune, bool allowReplace, bool json, bool detailed)
+    /// <summary>A plan saved by <c>plan -o</c>: its state file's text, its options, and the agent's state it was computed from.</summary>
+    private sealed record SavedPlan(string File, string Agent, bool Prune, bool AllowReplace, string StateFile, string Before, string Plan);
+
+    private static SavedPlan? ReadSaved(string file)
     {
-        DesiredState desired = DpuStateFile.Load(file); // every problem with file:line:col, before any rpc
-        string address = target ?? desired.Agent ?? DefaultAgent;
+        string text;
+        try { text = File.ReadAllText(file); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UserErrorException($"{file}: {e.Message}"); }
+        if (!text.TrimStart().StartsWith('{')) return null;
+        try
+        {
+            JsonNode? n = JsonNode.Parse(text);
+            if (n?["kind"]?.GetValue<string>() != "dpu_plan" || n["version"]?.GetValue<int>() != 1) throw new UserErrorException($"{file}: not a plan saved by nicscript plan -o (kind dpu_plan, version 1)");
+            return new SavedPlan(n["file"]!.GetValue<string>(), n["agent"]!.GetValue<string>(), n["prune"]!.GetValue<bool>(), n["allow_replace"]!.GetValue<bool>(),
+                n["state_file"]!.GetValue<string>(), n["before"]!.GetValue<string>(), n["plan"]!.GetValue<string>());
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or NullReferenceException)
+        {
+            throw new UserErrorException($"{file}: not a readable saved plan: {e.Message}");
+        }
+    }
+
+    private static async Task<int> Run(CliContext cli, bool apply, string file, string? target, bool prune, bool allowReplace, bool json, bool detailed, string? save)
+    {
+        SavedPlan? saved = apply ? ReadSaved(file) : null;
+        DesiredState desired = saved is null ? DpuStateFile.Load(file) : DpuStateFile.Parse(saved.StateFile, saved.File); // every problem with file:line:col, before any rpc
+        if (saved is not null) (prune, allowReplace) = (saved.Prune, saved.AllowReplace);
+        string address = target ?? saved?.Agent ?? desired.Agent ?? DefaultAgent;
         if (!System.Net.IPEndPoint.TryParse(address, out _)) throw new UserErrorException($"agent address '{address}' is not IP:PORT");
         using GrpcChannel channel = GrpcChannel.ForAddress($"http://{address}");
         var client = new DpuClient(channel);
@@ -65,6 +92,18 @@ public static class DpuStateCommands
         {
             CurrentState current = await CurrentState.ReadAsync(client).ConfigureAwait(false);
             List<PlanChange> plan = DpuPlanner.Plan(desired, current, prune, allowReplace);
+            if (saved is not null && (current.Fingerprint() != saved.Before || DpuPlanner.Render(plan) != saved.Plan))
+                throw new UserErrorException($"{file}: the agent's state changed since the plan was made; run plan again");
+            if (save is not null)
+            {
+                var doc = new JsonObject
+                {
+                    ["kind"] = "dpu_plan", ["version"] = 1, ["file"] = Path.GetFullPath(file), ["agent"] = address, ["prune"] = prune, ["allow_replace"] = allowReplace,
+                    ["state_file"] = File.ReadAllText(file), ["before"] = current.Fingerprint(), ["plan"] = DpuPlanner.Render(plan),
+                };
+                try { File.WriteAllText(save, doc.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true })); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UserErrorException($"-o {save}: {e.Message}"); }
+            }
             if (json)
             {
                 var steps = new JsonArray();

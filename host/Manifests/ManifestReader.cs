@@ -13,6 +13,12 @@ internal sealed class ManifestReader
         {
             throw new ManifestException([new ManifestProblem(SourceSpan.None(path), e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : e.Message, ProblemSeverity.Error)]);
         }
+        return Parse(text, path);
+    }
+
+    /// <summary>A YAML text already read (a saved plan carries its state file's text), named <paramref name="path"/> in problems.</summary>
+    public static (ManifestReader Reader, YamlNode? Root) Parse(string text, string path)
+    {
         var r = new ManifestReader(path);
         return (r, YamlTreeReader.Read(text, path, r.Problems));
     }

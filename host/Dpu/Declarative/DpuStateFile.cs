@@ -47,9 +47,14 @@ internal static class DpuStateFile
         "primary_reselect", "lacp_rate", "min_links", "all_slaves_active"];
 
     /// <exception cref="ManifestException">Every problem found.</exception>
-    public static DesiredState Load(string path)
+    public static DesiredState Load(string path) => Read(ManifestReader.Open(path), path);
+
+    /// <summary>The same from a text already read (a saved plan's copy of its file).</summary>
+    public static DesiredState Parse(string text, string path) => Read(ManifestReader.Parse(text, path), path);
+
+    private static DesiredState Read((ManifestReader Reader, YamlNode? Root) file, string path)
     {
-        var (r, root) = ManifestReader.Open(path);
+        var (r, root) = file;
         DesiredState? state = root is null ? null : Parse(root, r, path);
         if (r.HasErrors || state is null) throw new ManifestException([.. r.Problems]);
         return state;

@@ -151,6 +151,28 @@ public sealed class DpuApplyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_saved_plan_applies_as_reviewed_or_not_at_all()
+    {
+        string saved = Path.Combine(_dir.Path, "plan.json");
+        var (exit, reviewed, _) = await Cli("plan", Example, "-o", saved);
+        Assert.Equal(0, exit);
+        Assert.Equal(Ok, (await _f.Meter.MeterAddAsync(new MeterAddRequest { Id = 99, Rate = 5 })).Status); // someone else changes the agent
+        int mark = _audit.Changes().Count;
+        string err;
+        (exit, _, err) = await Cli("apply", saved);
+        Assert.Equal(1, exit);
+        Assert.Contains("the agent's state changed since the plan was made; run plan again", err);
+        Assert.Equal(mark, _audit.Changes().Count); // nothing sent
+
+        Assert.Equal(Ok, (await _f.Meter.MeterDelAsync(new MeterDelRequest { Id = 99 })).Status); // back as it was planned against
+        string output;
+        (exit, output, _) = await Cli("apply", saved);
+        Assert.Equal(0, exit);
+        Assert.StartsWith(reviewed, output, StringComparison.Ordinal); // the reviewed plan, then its steps
+        Assert.Equal("No changes.\n", (await Cli("plan", Example)).Out);
+    }
+
+    [Fact]
     public async Task A_broken_file_is_refused_before_any_rpc_with_file_line_col()
     {
         string bad = _dir.Write("bad.yml", "ports:\n  - uuid: x\n    mtu: 50\n");
