@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Threading.Channels;
 using System.Text.RegularExpressions;
 using Google.Protobuf;
 using NicScript.Driver.Devices.Dpu;
@@ -42,7 +43,10 @@ public sealed partial class DpuAgent : IDisposable
     public const ulong DefaultFeatures = 0x100438028;
     private const ulong FeatureMq = 1UL << 22, FeatureVersion1 = 1UL << 32;
 
-    private readonly SemaphoreSlim _writer = new(1, 1);
+    private const int MaxBatch = 64;
+
+    private readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
     private readonly DpuStore _store;
     private readonly DpuDevice _device;
     private readonly ILogger _audit;
@@ -55,6 +59,7 @@ public sealed partial class DpuAgent : IDisposable
         _audit = audit;
         if (resetState) store.Reset();
         _state = Recover();
+        _writer = Task.Run(WriteLoop);
     }
 
     public DpuConfig Config => _device.Config;
@@ -138,40 +143,114 @@ public sealed partial class DpuAgent : IDisposable
 
     // ---- the writer ----
 
-    /// <summary>One change: validate, commit, apply, publish, audit — all under the single writer.</summary>
-    private async Task<DpuOutcome> Change(string rpc, string key, Func<DpuState, (DpuOutcome Outcome, DpuState? Next, List<(string, long, byte[]?)>? Rows, Action? Apply)> plan)
+    /// <summary>Changes handed to the writer and not yet taken into a batch.</summary>
+    public int Pending => Volatile.Read(ref _pending);
+
+    private int _pending;
+
+    private sealed class Work(string rpc, string key, Func<DpuState, (DpuOutcome Outcome, DpuState? Next, List<(string, long, byte[]?)>? Rows, Action? Apply)> plan)
     {
-        await _writer.WaitAsync().ConfigureAwait(false);
-        try
+        public readonly string Rpc = rpc, Key = key;
+        public readonly Func<DpuState, (DpuOutcome Outcome, DpuState? Next, List<(string, long, byte[]?)>? Rows, Action? Apply)> Plan = plan;
+        public readonly TaskCompletionSource<DpuOutcome> Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>One change, handed to the single writer: validate, commit, apply, publish, audit; the task ends with its
+    /// outcome once the change is durable and in force (or refused).</summary>
+    private Task<DpuOutcome> Change(string rpc, string key, Func<DpuState, (DpuOutcome Outcome, DpuState? Next, List<(string, long, byte[]?)>? Rows, Action? Apply)> plan)
+    {
+        var work = new Work(rpc, key, plan);
+        Interlocked.Increment(ref _pending);
+        if (_queue.Writer.TryWrite(work)) return work.Done.Task;
+        Interlocked.Decrement(ref _pending);
+        return Task.FromResult(new DpuOutcome(DpuStatus.Unavailable, "the agent is stopping"));
+    }
+
+    /// <summary>
+    /// The single writer, with group commit: the changes waiting when it looks (up to <see cref="MaxBatch"/>) are
+    /// validated one after the other, each against the state the ones before it leave, their rows go to disk in one
+    /// transaction (one fsync), then each is applied, published and answered in order. Nothing is acknowledged before
+    /// its commit, so acknowledged is still durable; a failed commit changes nothing for any of them. If the device
+    /// refuses a change, its rows and those of every later change in the batch (validated on top of it) are put back,
+    /// it answers INTERNAL, and the later ones are validated again in the next batch.
+    /// </summary>
+    private async Task WriteLoop()
+    {
+        var batch = new List<Work>(MaxBatch);
+        var again = new Queue<Work>();
+        while (again.Count > 0 || await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            DpuState now = _state;
-            var (outcome, next, rows, apply) = plan(now);
-            if (outcome.IsOk && next is not null && rows is { Count: > 0 })
+            batch.Clear();
+            while (again.Count > 0 && batch.Count < MaxBatch) batch.Add(again.Dequeue());
+            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out Work? w))
             {
-                if (!_store.Commit(rows)) outcome = new DpuOutcome(DpuStatus.Unavailable, "the change could not be made durable; nothing changed");
-                else
-                {
-                    try
-                    {
-                        apply?.Invoke();
-                        ProgramSwitch(next);
-                        Volatile.Write(ref _state, next);
-                    }
-                    catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException)
-                    {
-                        // the device refused a validated change: put the rows back as they were, answer INTERNAL
-                        _store.Commit(rows.Select(r => (r.Item1, r.Item2, RowOf(now, r.Item1, r.Item2))).ToList());
-                        outcome = new DpuOutcome(DpuStatus.Internal, "the device refused the change: " + e.Message);
-                    }
-                }
+                Interlocked.Decrement(ref _pending);
+                batch.Add(w);
             }
-            _audit.Information("dpu {Rpc} {Key} → {Status} {Detail}", rpc, key, StatusName(outcome.Status), outcome.Detail);
-            return outcome;
+            try
+            {
+                RunBatch(batch, again);
+            }
+            catch (Exception e) // a bug in a change's plan: answer, do not stop the writer
+            {
+                foreach (Work w in batch) Finish(w, new DpuOutcome(DpuStatus.Internal, "the agent failed: " + e.Message));
+            }
         }
-        finally
+    }
+
+    private void RunBatch(List<Work> batch, Queue<Work> again)
+    {
+        var planned = new List<(Work Work, DpuOutcome Outcome, DpuState Before, DpuState? Next, List<(string, long, byte[]?)>? Rows, Action? Apply)>(batch.Count);
+        DpuState state = Volatile.Read(ref _state);
+        foreach (Work w in batch)
         {
-            _writer.Release();
+            var (outcome, next, rows, apply) = w.Plan(state);
+            bool changes = outcome.IsOk && next is not null && rows is { Count: > 0 };
+            planned.Add((w, outcome, state, changes ? next : null, changes ? rows : null, changes ? apply : null));
+            if (changes) state = next!;
         }
+        var all = planned.Where(p => p.Rows is not null).SelectMany(p => p.Rows!).ToList();
+        if (all.Count > 0 && !_store.Commit(all))
+        {
+            foreach (var p in planned)
+                Finish(p.Work, p.Rows is null ? p.Outcome : new DpuOutcome(DpuStatus.Unavailable, "the change could not be made durable; nothing changed"));
+            return;
+        }
+        for (int i = 0; i < planned.Count; i++)
+        {
+            var p = planned[i];
+            if (p.Rows is null)
+            {
+                Finish(p.Work, p.Outcome);
+                continue;
+            }
+            try
+            {
+                p.Apply?.Invoke();
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException)
+            {
+                // the device refused a committed change: put its rows back, and those of the changes validated on top of it
+                var undo = new List<(string, long, byte[]?)>();
+                for (int j = planned.Count - 1; j >= i; j--)
+                    if (planned[j].Rows is { } rows) undo.AddRange(rows.Select(r => (r.Item1, r.Item2, RowOf(planned[j].Before, r.Item1, r.Item2))));
+                _store.Commit(undo);
+                ProgramSwitch(p.Before);
+                Volatile.Write(ref _state, p.Before);
+                Finish(p.Work, new DpuOutcome(DpuStatus.Internal, "the device refused the change: " + e.Message));
+                for (int j = i + 1; j < planned.Count; j++) again.Enqueue(planned[j].Work);
+                return;
+            }
+            ProgramSwitch(p.Next!);
+            Volatile.Write(ref _state, p.Next!);
+            Finish(p.Work, p.Outcome);
+        }
+    }
+
+    private void Finish(Work w, DpuOutcome outcome)
+    {
+        _audit.Information("dpu {Rpc} {Key} → {Status} {Detail}", w.Rpc, w.Key, StatusName(outcome.Status), outcome.Detail);
+        w.Done.TrySetResult(outcome);
     }
 
     public static string StatusName(DpuStatus s) => s switch
@@ -219,7 +298,8 @@ public sealed partial class DpuAgent : IDisposable
     public void Dispose()
     {
         foreach (uint id in State.Vdisks.Keys) _device.RemoveVdisk(id, deleteData: false); // the agent stops: the disks' files close, their data stays
-        _writer.Dispose();
+        _queue.Writer.TryComplete();
+        _writer.Wait(); // changes already handed over are finished first
         _store.Dispose();
     }
 }

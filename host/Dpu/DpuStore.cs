@@ -50,6 +50,14 @@ public sealed class DpuStore : IDisposable
     /// <summary>Test seam (DPU-65): every commit fails as a full or read-only disk would make it.</summary>
     public bool FailCommits { get; set; }
 
+    /// <summary>Test seam: runs at the start of every commit (a test holds the writer there to let changes queue up).</summary>
+    public Action? BeforeCommit { get; set; }
+
+    /// <summary>Transactions committed so far: with group commit, fewer than the changes acknowledged under load.</summary>
+    public long Commits => Interlocked.Read(ref _commits);
+
+    private long _commits;
+
     private void Exec(string sql)
     {
         using SqliteCommand c = _db.CreateCommand();
@@ -70,6 +78,7 @@ public sealed class DpuStore : IDisposable
     /// <summary>One change: rows written (value) or deleted (null), committed as one transaction; false when it could not be made durable.</summary>
     public bool Commit(IReadOnlyList<(string Table, long Key, byte[]? Value)> rows)
     {
+        BeforeCommit?.Invoke();
         if (FailCommits) return false;
         try
         {
@@ -92,6 +101,7 @@ public sealed class DpuStore : IDisposable
                 c.ExecuteNonQuery();
             }
             tx.Commit();
+            Interlocked.Increment(ref _commits);
             return true;
         }
         catch (SqliteException)

@@ -214,6 +214,36 @@ public sealed class DpuDurabilityTests
         Assert.Equal(3u, (await b.Vdisk.VdiskCreateAsync(new VdiskCreateRequest { Name = "d", PvfId = 3 })).PvfId);
     }
 
+    [Fact]
+    public async Task Changes_that_queue_up_behind_a_commit_share_the_next_one_and_all_survive_a_restart()
+    {
+        using var dir = new TempDir();
+        await using (DpuAgentFixture a = await StartAsync(stateDir: dir))
+        {
+            using var hold = new ManualResetEventSlim();
+            using var holding = new SemaphoreSlim(0);
+            a.Agent.Store.BeforeCommit = () =>
+            {
+                if (hold.IsSet) return;
+                holding.Release();
+                hold.Wait(TimeSpan.FromSeconds(30)); // the writer waits here with the first change
+            };
+            long before = a.Agent.Store.Commits;
+            Task<MeterOpsRsp> first = a.Meter.MeterAddAsync(new MeterAddRequest { Id = 1000, Rate = 1 }).ResponseAsync;
+            Assert.True(await holding.WaitAsync(TimeSpan.FromSeconds(30)));
+            var queued = Enumerable.Range(0, 50).Select(i => a.Meter.MeterAddAsync(new MeterAddRequest { Id = (uint)i, Rate = 1 }).ResponseAsync).ToList();
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (a.Agent.Pending < 50 && DateTime.UtcNow < deadline) await Task.Delay(5); // all fifty wait behind the first commit
+            Assert.Equal(50, a.Agent.Pending);
+            hold.Set();
+            Assert.Equal(0u, (await first).Status);
+            Assert.All(await Task.WhenAll(queued), r => Assert.Equal(0u, r.Status));
+            Assert.Equal(2, a.Agent.Store.Commits - before); // the first, then the fifty in one transaction
+        }
+        await using DpuAgentFixture b = await StartAsync(stateDir: dir);
+        Assert.Equal(51, (await b.Meter.MeterListAsync(new MeterListRequest())).Meters.Count);
+    }
+
     private static async Task<string> Snapshot(DpuAgentFixture f) => string.Join('\n',
         (await f.Nic.QueryPortAsync(new QueryPortRequest())).ToString(), (await f.Vdisk.VdiskGetAllPvfCfgAsync(new VdiskGetAllPvfCfgRequest { GetFromHard = false })).ToString(),
         (await f.Meter.MeterListAsync(new MeterListRequest())).ToString(), (await f.Traffic.ClassifierListAsync(new ClassifierListRequest())).ToString(),
