@@ -212,8 +212,15 @@ public sealed partial class DpuAgent : IDisposable
         var all = planned.Where(p => p.Rows is not null).SelectMany(p => p.Rows!).ToList();
         if (all.Count > 0 && !_store.Commit(all))
         {
+            // nothing changed: the changes fail; an answer that was worked out on top of one of them is worked out again
+            bool afterChange = false;
             foreach (var p in planned)
-                Finish(p.Work, p.Rows is null ? p.Outcome : new DpuOutcome(DpuStatus.Unavailable, "the change could not be made durable; nothing changed"));
+            {
+                if (p.Rows is not null) Finish(p.Work, new DpuOutcome(DpuStatus.Unavailable, "the change could not be made durable; nothing changed"));
+                else if (afterChange) again.Enqueue(p.Work);
+                else Finish(p.Work, p.Outcome);
+                afterChange |= p.Rows is not null;
+            }
             return;
         }
         for (int i = 0; i < planned.Count; i++)
