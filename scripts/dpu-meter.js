@@ -1,7 +1,8 @@
 // dpu-meter.js — a meter policing real traffic through the DPU. The control plane (the `dpu` handle) makes an elastic
 // NIC, a meter of rate_kbit and a rule sending frames for 10.0.0.7 to the NIC through the meter; the NIC's own virtio-net
-// driver (`net`) takes what arrives; the outside end of optical port 0 (`dpu.wire`) offers 1000-byte frames at
-// offered_fps for `seconds`. What the NIC receives is about the meter's rate; the rest is dropped and counted.
+// driver (`net`) takes what arrives; the outside end of optical port 0 (`dpu.wire`) streams 1000-byte frames at
+// offered_fps for `seconds` on its own paced thread. What the NIC receives is about the meter's rate; the rest is dropped
+// and counted.
 const rateKbit = Number(vnode.setting("rate_kbit", "8000"));        // 8000 kbit/s = 1,000,000 bytes/s
 const offered = Number(vnode.setting("offered_fps", "2000"));      // 1000-byte frames: 2,000,000 bytes/s offered
 const seconds = Number(vnode.setting("seconds", "3"));
@@ -16,11 +17,12 @@ const burst = nic.burst(32);
 const wire = dpu.wire("optical0").configure({ size: 1000, destination: "10.0.0.7" });
 let received = 0;
 const start = vnode.nowNs;
+wire.start(offered, seconds);
 
 const timer = vnode.every(2, () => {
-  wire.sendDue(offered);
+  const streaming = wire.running;
   for (let n = nic.rxPoll(burst); n > 0; n = nic.rxPoll(burst)) received += n;
-  if (vnode.nowNs - start < seconds * 1e9) return;
+  if (streaming) return;
   vnode.cancel(timer);
   const elapsed = (vnode.nowNs - start) / 1e9;
   const s = dpu.getPortStats({ vid: port.vport });

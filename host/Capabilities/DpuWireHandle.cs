@@ -17,8 +17,42 @@ public sealed class DpuWireHandle
 
     internal DpuWireHandle(FrameGenerator generator) => _generator = generator;
 
-    /// <summary>Unplugs the generator: the cable's outside end is free again.</summary>
-    internal void Release() => _generator.Dispose();
+    private CancellationTokenSource? _running;
+    private Task? _pacer;
+
+    /// <summary>Unplugs the generator (stopping a paced stream first): the cable's outside end is free again.</summary>
+    internal void Release()
+    {
+        Stop();
+        _generator.Dispose();
+    }
+
+    /// <summary>Starts a stream at <paramref name="framesPerSecond"/> for <paramref name="seconds"/> on its own thread, paced in
+    /// real time whatever the script's loop is doing (its timers may run late; the stream does not bunch up).</summary>
+    [ScriptApi]
+    public void Start(double framesPerSecond, double seconds)
+    {
+        if (framesPerSecond is <= 0 or > 1e8) throw new ScriptCallException($"dpu wire start({framesPerSecond}): 0..1e8 frames/s");
+        if (seconds is <= 0 or > 3600) throw new ScriptCallException($"dpu wire start(…, {seconds}): 0..3600 s");
+        if (Running) throw new ScriptCallException($"dpu wire {Name}: a stream is already running; stop() it first");
+        _running = new CancellationTokenSource();
+        CancellationToken cancel = _running.Token;
+        _pacer = Task.Factory.StartNew(() => _generator.Run(framesPerSecond, TimeSpan.FromSeconds(seconds), cancel), cancel,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    /// <summary>True while a stream started by <see cref="Start"/> is sending.</summary>
+    [ScriptApi] public bool Running => _pacer is { IsCompleted: false };
+
+    /// <summary>Stops a running stream (and waits for its last frame).</summary>
+    [ScriptApi]
+    public void Stop()
+    {
+        _running?.Cancel();
+        _pacer?.Wait();
+        _running?.Dispose();
+        _running = null;
+    }
 
     [ScriptApi] public string Name => _generator.Link.Name;
 

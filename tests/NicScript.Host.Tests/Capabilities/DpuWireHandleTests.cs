@@ -22,6 +22,25 @@ public sealed class DpuWireHandleTests
         Assert.Equal("10 false 10 1280 false 0 10", r.Result); // unknown unicast from the wire: to SoC port 0
     }
 
+    [Fact]
+    public void A_started_stream_runs_on_its_own_and_ends_on_time()
+    {
+        VNodeReport r = ScriptRun.Single("stream.js", """
+            const w = dpu.wire("optical0").configure({ dmac: "04:00:00:00:00:01" });
+            w.start(2000, 0.1);
+            const wasRunning = w.running;
+            const t = vnode.every(5, () => {
+              if (w.running) return;
+              vnode.cancel(t);
+              metrics.set("latency_ns", w.sent);
+              metrics.inc("packets_rx", wasRunning ? 1 : 0);
+            });
+            """, Grants);
+        Assert.Equal(VNodeStatus.Completed, r.Status);
+        Assert.Equal(1, r.Metrics.Single(m => m.Name == "packets_rx").Value);
+        Assert.InRange(r.Metrics.Single(m => m.Name == "latency_ns").Value, 150, 201); // 2000/s for 0.1 s, never more than due
+    }
+
     [Theory]
     [InlineData("""dpu.wire("optical7")""", "dpu.wire(\"optical7\"): the DPU has optical0..optical1 and soc0..soc1")]
     [InlineData("""dpu.wire("soc0").configure({ size: 10 })""", "dpu wire configure: size 10 is not 42..65535")]
