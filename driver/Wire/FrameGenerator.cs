@@ -176,10 +176,7 @@ public sealed class FrameGenerator : IFrameReceiver, IDisposable
             ip[9] = (byte)s.Protocol;
             src.GetAddressBytes().CopyTo(ip[12..]);
             dst.GetAddressBytes().CopyTo(ip[16..]);
-            uint sum = 0;
-            for (int i = 0; i < 20; i += 2) sum += BinaryPrimitives.ReadUInt16BigEndian(ip[i..]);
-            while (sum > 0xFFFF) sum = (sum & 0xFFFF) + (sum >> 16);
-            BinaryPrimitives.WriteUInt16BigEndian(ip[10..], (ushort)~sum);
+            BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Compute(ip[..20]));
         }
         Span<byte> l4 = ip[ipHeader..];
         BinaryPrimitives.WriteUInt16BigEndian(l4, (ushort)((s.SourcePort + flow) & 0xFFFF));

@@ -16,6 +16,22 @@ public static class MacAddress
         return new string(text[..Math.Max(0, mac.Length * 3 - 1)]);
     }
 
+    /// <summary>The address as a 48-bit number, first octet most significant (an empty span is 0).</summary>
+    public static ulong ToUInt64(ReadOnlySpan<byte> mac)
+    {
+        ulong v = 0;
+        foreach (byte b in mac) v = v << 8 | b;
+        return v;
+    }
+
+    /// <summary>The six octets of a 48-bit number, first octet most significant.</summary>
+    public static byte[] FromUInt64(ulong value)
+    {
+        var mac = new byte[6];
+        for (int i = 0; i < 6; i++) mac[i] = (byte)(value >> (40 - 8 * i));
+        return mac;
+    }
+
     /// <summary>Six colon-separated hex octets of one or two digits each; false for anything else.</summary>
     public static bool TryParse(string text, out byte[] mac)
     {

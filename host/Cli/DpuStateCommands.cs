@@ -62,6 +62,7 @@ public static class DpuStateCommands
 
     private static SavedPlan? ReadSaved(string file)
     {
+        if (!File.Exists(file)) return null; // the state file's reader says "file not found" the manifests' way
         string text;
         try { text = File.ReadAllText(file); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UserErrorException($"{file}: {e.Message}"); }

@@ -26,7 +26,7 @@ public sealed partial class DpuAgent
     private static DpuRule Compile(ClassifierReadResponse r)
     {
         MaskRuleKey k = r.MaskRuleKey;
-        static ulong Mac(Google.Protobuf.ByteString b) => b.Length == 0 ? 0 : b.Aggregate(0UL, (a, x) => a << 8 | x);
+        static ulong Mac(Google.Protobuf.ByteString b) => NicScript.Driver.Wire.MacAddress.ToUInt64(b.Span);
         var key = new DpuKey(Mac(k.Dmac), (ulong)k.DmacMask, Mac(k.Smac), (ulong)k.SmacMask, k.IpType switch { "ipv4" => 4, "ipv6" => 6, _ => 0 },
             [.. k.Dip], [.. k.DipMask], [.. k.Sip], [.. k.SipMask], k.Ipprotocol, k.IpprotocolMask, k.Dl4Port, k.Dl4PortMask, k.Sl4Port, k.Sl4PortMask,
             k.Vlan, k.VlanMask, k.Vid, k.VidMask);

@@ -20,7 +20,7 @@ public sealed partial class DpuAgent
             if (mac.Length is not (0 or 6)) return $"{name} is {mac.Length} bytes (empty or 6)";
             if (mask is < 0 or > 0xFFFFFFFFFFFF) return $"{name}_mask 0x{mask:x} is not 0..0xFFFFFFFFFFFF";
             if (mac.Length == 0 && mask != 0) return $"{name}_mask without {name}";
-            long value = mac.Length == 0 ? 0 : mac.Aggregate(0L, (a, b) => a << 8 | b);
+            long value = (long)NicScript.Driver.Wire.MacAddress.ToUInt64(mac.Span);
             if ((value & ~mask) != 0) return $"{name} has bits outside {name}_mask";
         }
         if (k.IpType is not ("" or "ipv4" or "ipv6")) return $"ip_type \"{k.IpType}\" is not \"\", \"ipv4\" or \"ipv6\"";

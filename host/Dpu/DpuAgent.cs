@@ -223,17 +223,22 @@ public sealed partial class DpuAgent : IDisposable
             }
             return;
         }
+        // apply in order; the switch is programmed and the state published once, before any answer of the batch
+        var answers = new List<(Work Work, DpuOutcome Outcome)>(planned.Count);
+        DpuState applied = planned.Count > 0 ? planned[0].Before : Volatile.Read(ref _state);
         for (int i = 0; i < planned.Count; i++)
         {
             var p = planned[i];
             if (p.Rows is null)
             {
-                Finish(p.Work, p.Outcome);
+                answers.Add((p.Work, p.Outcome));
                 continue;
             }
             try
             {
                 p.Apply?.Invoke();
+                applied = p.Next!;
+                answers.Add((p.Work, p.Outcome));
             }
             catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException)
             {
@@ -242,16 +247,17 @@ public sealed partial class DpuAgent : IDisposable
                 for (int j = planned.Count - 1; j >= i; j--)
                     if (planned[j].Rows is { } rows) undo.AddRange(rows.Select(r => (r.Item1, r.Item2, RowOf(planned[j].Before, r.Item1, r.Item2))));
                 _store.Commit(undo);
-                ProgramSwitch(p.Before);
-                Volatile.Write(ref _state, p.Before);
-                Finish(p.Work, new DpuOutcome(DpuStatus.Internal, "the device refused the change: " + e.Message));
+                answers.Add((p.Work, new DpuOutcome(DpuStatus.Internal, "the device refused the change: " + e.Message)));
                 for (int j = i + 1; j < planned.Count; j++) again.Enqueue(planned[j].Work);
-                return;
+                break;
             }
-            ProgramSwitch(p.Next!);
-            Volatile.Write(ref _state, p.Next!);
-            Finish(p.Work, p.Outcome);
         }
+        if (!ReferenceEquals(applied, Volatile.Read(ref _state)))
+        {
+            ProgramSwitch(applied);
+            Volatile.Write(ref _state, applied);
+        }
+        foreach (var (work, outcome) in answers) Finish(work, outcome);
     }
 
     private void Finish(Work w, DpuOutcome outcome)

@@ -123,13 +123,13 @@ public sealed class EchoPeer : IFrameReceiver, IDisposable
         ip[8] = 64; ip[9] = 1;
         _ip.CopyTo(ip[12..]);
         _target.CopyTo(ip[16..]);
-        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], Checksum(ip));
+        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Compute(ip));
         Span<byte> icmp = f[34..];
         icmp[0] = 8; icmp[1] = 0; icmp[2] = 0; icmp[3] = 0;
         BinaryPrimitives.WriteUInt16BigEndian(icmp[4..], Identifier);
         BinaryPrimitives.WriteUInt16BigEndian(icmp[6..], (ushort)seq);
         for (int i = 0; i < PayloadBytes; i++) icmp[8 + i] = Pattern(seq, i);
-        BinaryPrimitives.WriteUInt16BigEndian(icmp[2..], Checksum(icmp));
+        BinaryPrimitives.WriteUInt16BigEndian(icmp[2..], InternetChecksum.Compute(icmp));
         _sentAt[seq] = Stopwatch.GetTimestamp();
         Sent = seq + 1;
         _port?.Transmit(f);
@@ -155,9 +155,9 @@ public sealed class EchoPeer : IFrameReceiver, IDisposable
         bool mine = ip[9] == 1 && ip[16..20].SequenceEqual(_ip) && ip[12..16].SequenceEqual(_target);
         if (!mine) return;
         int seq = BinaryPrimitives.ReadUInt16BigEndian(icmp[6..]);
-        bool ok = ip[0] == 0x45 && Checksum(ip) == 0 && icmp.Length >= 8 + PayloadBytes && icmp[0] == 0 &&
+        bool ok = ip[0] == 0x45 && InternetChecksum.Compute(ip) == 0 && icmp.Length >= 8 + PayloadBytes && icmp[0] == 0 &&
                   BinaryPrimitives.ReadUInt16BigEndian(icmp[4..]) == Identifier && seq < Packets && seq < Sent &&
-                  Checksum(icmp[..(8 + PayloadBytes)]) == 0;
+                  InternetChecksum.Compute(icmp[..(8 + PayloadBytes)]) == 0;
         for (int i = 0; ok && i < PayloadBytes; i++) ok = icmp[8 + i] == Pattern(seq, i);
         if (!ok)
         {
@@ -171,15 +171,6 @@ public sealed class EchoPeer : IFrameReceiver, IDisposable
         }
         _rttTicks[seq] = now - _sentAt[seq];
         Interlocked.Increment(ref _received);
-    }
-
-    private static ushort Checksum(ReadOnlySpan<byte> b)
-    {
-        uint sum = 0;
-        for (int i = 0; i + 1 < b.Length; i += 2) sum += BinaryPrimitives.ReadUInt16BigEndian(b[i..]);
-        if (b.Length % 2 == 1) sum += (uint)b[^1] << 8;
-        while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
-        return (ushort)~sum;
     }
 
     private EchoPeerReport Report()

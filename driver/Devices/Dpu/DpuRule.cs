@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using NicScript.Driver.Wire;
 
 namespace NicScript.Driver.Devices.Dpu;
 
@@ -95,8 +96,8 @@ internal struct FrameFields
     {
         f = default;
         if (frame.Length < 14) return false;
-        f.Dmac = Mac(frame);
-        f.Smac = Mac(frame[6..]);
+        f.Dmac = MacAddress.ToUInt64(frame[..6]);
+        f.Smac = MacAddress.ToUInt64(frame[6..12]);
         int at = 12;
         int type = BinaryPrimitives.ReadUInt16BigEndian(frame[at..]);
         while ((type == 0x8100 || type == 0x88A8) && frame.Length >= at + 6)
@@ -137,9 +138,6 @@ internal struct FrameFields
         }
         return true;
     }
-
-    private static ulong Mac(ReadOnlySpan<byte> b) =>
-        (ulong)b[0] << 40 | (ulong)b[1] << 32 | (ulong)b[2] << 24 | (ulong)b[3] << 16 | (ulong)b[4] << 8 | b[5];
 
     /// <summary>A per-flow hash: addresses, protocol and ports for IP, 0 for anything else (so non-IP goes to queue 0).</summary>
     public readonly uint FlowHash()

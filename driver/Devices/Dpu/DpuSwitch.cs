@@ -31,7 +31,6 @@ public sealed class DpuSwitch
     public const int SocBase = 0x10000, OpticalBase = 0x20000, Drop = -1;
 
     private readonly object _sync = new();
-    private readonly DpuConfig _config;
     private readonly IClock _clock;
     private readonly HostPort?[] _hosts;
     private readonly SocPort[] _socs;
@@ -58,7 +57,7 @@ public sealed class DpuSwitch
         public readonly Link Wire = wire;
         public readonly WirePort SwitchSide = switchSide;
         public readonly DpuPortCounters Counters = new();
-        public ulong Mac = MacOf(nic.Mac);
+        public ulong Mac = MacAddress.ToUInt64(nic.Mac);
     }
 
     private sealed class SocPort(Link wire)
@@ -84,7 +83,6 @@ public sealed class DpuSwitch
 
     public DpuSwitch(DpuConfig config, IClock clock, IReadOnlyList<Link> socWires, IReadOnlyList<Link> opticalWires)
     {
-        _config = config;
         _clock = clock;
         _hosts = new HostPort?[config.ElasticNicSlots];
         _socs = socWires.Select(w => new SocPort(w)).ToArray();
@@ -157,7 +155,7 @@ public sealed class DpuSwitch
     public void HostMacChanged(uint vport)
     {
         lock (_sync)
-            if (_hosts[vport] is { } h) h.Mac = MacOf(h.Nic.Mac);
+            if (_hosts[vport] is { } h) h.Mac = MacAddress.ToUInt64(h.Nic.Mac);
     }
 
     private void Doorbell(VirtioNetDevice nic)
@@ -394,11 +392,19 @@ public sealed class DpuSwitch
 
     private int ActiveMember(DpuBond bond)
     {
-        if (bond.Mode != 1) return bond.Members.FirstOrDefault(m => _optical[m].BondUp, -1);
+        if (bond.Mode != 1) return FirstUp(bond);
         bool keep = _active >= 0 && Array.IndexOf(bond.Members, _active) >= 0 && _optical[_active].BondUp;
         if (bond.Primary >= 0 && _optical[bond.Primary].BondUp && !(bond.Reselect == 2 && keep)) _active = bond.Primary;
-        else if (!keep) _active = bond.Members.FirstOrDefault(m => _optical[m].BondUp, -1);
+        else if (!keep) _active = FirstUp(bond);
         return _active;
+    }
+
+    /// <summary>The first member the bond sees up, in <c>members</c> order, or −1.</summary>
+    private int FirstUp(DpuBond bond)
+    {
+        foreach (int m in bond.Members)
+            if (_optical[m].BondUp) return m;
+        return -1;
     }
 
     /// <summary>Runs the MII monitor up to now: a member whose carrier differs from the bond's view is noticed at the
@@ -425,7 +431,4 @@ public sealed class DpuSwitch
     {
         lock (_sync) MonitorBond(Volatile.Read(ref _tables));
     }
-
-    private static ulong MacOf(byte[] mac) =>
-        (ulong)mac[0] << 40 | (ulong)mac[1] << 32 | (ulong)mac[2] << 24 | (ulong)mac[3] << 16 | (ulong)mac[4] << 8 | mac[5];
 }

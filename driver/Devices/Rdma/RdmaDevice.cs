@@ -219,7 +219,7 @@ public sealed partial class RdmaDevice : IFrameTap
         ip[10] = ip[11] = 0;
         BinaryPrimitives.WriteUInt32BigEndian(ip[12..], Ip);
         BinaryPrimitives.WriteUInt32BigEndian(ip[16..], qp.PeerIp);
-        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], RoceV2.Ipv4Checksum(ip));
+        BinaryPrimitives.WriteUInt16BigEndian(ip[10..], InternetChecksum.Compute(ip));
         BinaryPrimitives.WriteUInt16BigEndian(f[34..], qp.SourcePort);
         BinaryPrimitives.WriteUInt16BigEndian(f[36..], RoceV2.UdpPort);
         BinaryPrimitives.WriteUInt16BigEndian(f[38..], (ushort)udpLength);

@@ -160,13 +160,4 @@ public static class RoceV2
 
     /// <summary>The ICRC found in the frame (stored least-significant byte first).</summary>
     public static uint StoredIcrc(ReadOnlySpan<byte> f, in Layout l) => BinaryPrimitives.ReadUInt32LittleEndian(f[l.IcrcAt..]);
-
-    /// <summary>The standard internet checksum of an IPv4 header.</summary>
-    public static ushort Ipv4Checksum(ReadOnlySpan<byte> header)
-    {
-        uint sum = 0;
-        for (int i = 0; i < header.Length; i += 2) sum += (uint)(header[i] << 8 | header[i + 1]);
-        while (sum > 0xFFFF) sum = (sum & 0xFFFF) + (sum >> 16);
-        return (ushort)~sum;
-    }
 }

@@ -25,7 +25,6 @@ public sealed class VirtioNetDriver
     private readonly int[][] _rxSlotOf, _txSlotOf;
     private readonly SplitVirtqueueDriver? _ctrl;
     private readonly DmaRegion? _ctrlBuffer;
-    private readonly SplitVirtqueueDriver _rxq, _txq; // pair 0
 
     private VirtioNetDriver(PciFunction function, VirtioCaps caps, SplitVirtqueueDriver[] rxqs, SplitVirtqueueDriver[] txqs, SplitVirtqueueDriver? ctrl,
         DmaRegion? ctrlBuffer, FramePool pool, ulong features, byte[] mac)
@@ -36,8 +35,6 @@ public sealed class VirtioNetDriver
         _txqs = txqs;
         _ctrl = ctrl;
         _ctrlBuffer = ctrlBuffer;
-        _rxq = rxqs[0];
-        _txq = txqs[0];
         Pool = pool;
         Features = features;
         Mac = mac;
@@ -240,7 +237,7 @@ public sealed class VirtioNetDriver
     }
 
     /// <summary>Frames waiting in the RX used ring.</summary>
-    public int RxPending => _rxq.UsedPending;
+    public int RxPending => _rxqs[0].UsedPending;
 
     /// <summary>Frames waiting in <paramref name="pair"/>'s RX used ring.</summary>
     public int RxPendingOn(int pair) => _rxqs[pair].UsedPending;

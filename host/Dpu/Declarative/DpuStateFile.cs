@@ -326,9 +326,9 @@ internal static class DpuStateFile
                 continue;
             }
             long mask = 0xFFFFFFFFFFFF;
-            if (parts.Length == 2 && NicScript.Driver.Wire.MacAddress.TryParse(parts[1], out byte[] mb)) mask = mb.Aggregate(0L, (a, b) => a << 8 | b);
-            long value = mac.Aggregate(0L, (a, b) => a << 8 | b) & mask;
-            byte[] masked = Enumerable.Range(0, 6).Select(i => (byte)(value >> (40 - 8 * i))).ToArray();
+            if (parts.Length == 2 && NicScript.Driver.Wire.MacAddress.TryParse(parts[1], out byte[] mb)) mask = (long)NicScript.Driver.Wire.MacAddress.ToUInt64(mb);
+            long value = (long)NicScript.Driver.Wire.MacAddress.ToUInt64(mac) & mask;
+            byte[] masked = NicScript.Driver.Wire.MacAddress.FromUInt64((ulong)value);
             if (field == "dmac") (key.Dmac, key.DmacMask) = (ByteString.CopyFrom(masked), mask);
             else (key.Smac, key.SmacMask) = (ByteString.CopyFrom(masked), mask);
         }

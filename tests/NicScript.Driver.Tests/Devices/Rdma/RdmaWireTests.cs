@@ -73,7 +73,7 @@ public sealed class RdmaWireTests
         {
             Assert.Equal(0x0800, BinaryPrimitives.ReadUInt16BigEndian(x.AsSpan(12)));
             Assert.Equal((0x45, 0x4000, 17), (x[14], BinaryPrimitives.ReadUInt16BigEndian(x.AsSpan(20)) & 0x4000, x[23]));
-            Assert.Equal(0, RoceV2.Ipv4Checksum(x.AsSpan(14, 20)) is 0 ? 0 : 1);
+            Assert.Equal(0, InternetChecksum.Compute(x.AsSpan(14, 20)) is 0 ? 0 : 1);
             Assert.Equal(4791, BinaryPrimitives.ReadUInt16BigEndian(x.AsSpan(36)));
             ushort sport = BinaryPrimitives.ReadUInt16BigEndian(x.AsSpan(34));
             Assert.InRange(sport, 0xC000, 0xFFFF);
@@ -138,7 +138,7 @@ public sealed class RdmaWireTests
         }
         if (bad != "source") BinaryPrimitives.WriteUInt16BigEndian(x.AsSpan(24), 0);
         BinaryPrimitives.WriteUInt16BigEndian(x.AsSpan(24), 0);
-        BinaryPrimitives.WriteUInt16BigEndian(x.AsSpan(24), RoceV2.Ipv4Checksum(x.AsSpan(14, 20)));
+        BinaryPrimitives.WriteUInt16BigEndian(x.AsSpan(24), InternetChecksum.Compute(x.AsSpan(14, 20)));
         RoceV2.Layout? l = RoceV2.Parse(x, out _);
         if (l is { } layout) BinaryPrimitives.WriteUInt32LittleEndian(x.AsSpan(layout.IcrcAt), RoceV2.Icrc(x, layout)); // a valid ICRC: only the check under test fails
         f.X.SB.Ctx.PostRecv(f.QB, f.RcvMr, 4096);
