@@ -32,42 +32,19 @@ public sealed class BlkHandle
 
 /// <summary>A script's virtio-blk driver: bring-up, then sector reads and writes, FLUSH, GET_ID — synchronous, or posted and
 /// reaped (<c>submitRead</c>/<c>submitWrite</c> + <c>poll</c>) when the script wants requests in flight.</summary>
-public sealed class VirtioBlkHandle
+public sealed class VirtioBlkHandle : FunctionDriverHandle<VirtioBlkDriver>
 {
-    private readonly VNodeContext _ctx;
-    private readonly Machine _machine;
-    private readonly PciFunction _function;
-    private VirtioBlkDriver? _driver;
-
-    internal VirtioBlkHandle(VNodeContext ctx, Machine machine, PciFunction function)
+    internal VirtioBlkHandle(VNodeContext ctx, Machine machine, PciFunction function) : base(ctx, machine, function, "blk")
     {
-        _ctx = ctx;
-        _machine = machine;
-        _function = function;
     }
-
-    [ScriptApi] public string Address => _function.Address.ToString();
 
     /// <summary>Brings the disk up with <paramref name="queues"/> request queues (more than one needs the device's MQ).</summary>
     [ScriptApi]
     public VirtioBlkHandle Up(int queues = 1)
     {
-        if (_function.Removed) throw new ScriptCallException($"blk {_function.Address}: the function was removed");
-        if (_driver is not null) throw new ScriptCallException($"blk {_function.Address}: already up; call down() first");
-        try
-        {
-            _driver = VirtioBlkDriver.BringUp(_function, _machine.Dma, _ctx.DmaOwner, queues);
-        }
-        catch (VirtioDriverException e)
-        {
-            throw new ScriptCallException("blk up: " + e.Message);
-        }
+        BringUp((f, dma, owner) => VirtioBlkDriver.BringUp(f, dma, owner, queues));
         return this;
     }
-
-    private VirtioBlkDriver Driver => _function.Removed
-        ? throw new ScriptCallException($"blk {_function.Address}: the function was removed")
-        : _driver ?? throw new ScriptCallException($"blk {_function.Address}: call up() first");
 
     /// <summary>Capacity in 512-byte sectors (read from the device configuration each time: a resize shows at once).</summary>
     [ScriptApi] public double Capacity => Driver.Capacity;
@@ -116,13 +93,8 @@ public sealed class VirtioBlkHandle
     /// <summary>Requests posted on <paramref name="queue"/> and not yet polled.</summary>
     [ScriptApi] public int InFlight(int queue = 0) => Driver.InFlight(CheckQueue(queue));
 
-    /// <summary>Resets the device and frees its rings and buffers.</summary>
-    [ScriptApi]
-    public void Down()
-    {
-        Driver.Shutdown(_machine.Dma, _ctx.DmaOwner);
-        _driver = null;
-    }
+    private protected override void Shutdown(VirtioBlkDriver driver) => driver.Shutdown(Machine.Dma, Ctx.DmaOwner);
+
 
     private int CheckQueue(int queue) => queue >= 0 && queue < Driver.QueueCount ? queue
         : throw new ScriptCallException($"blk: queue {queue} is not 0..{Driver.QueueCount - 1}");

@@ -6,21 +6,11 @@ using NicScript.Driver.Pci;
 namespace NicScript.Host.Capabilities;
 
 /// <summary>A script's virtio-net driver: bring-up, then bursts — the <c>SYS_NET_RX_POLL</c> / <c>SYS_NET_TX</c> of the net-bridge seed.</summary>
-public sealed class VirtioNetHandle
+public sealed class VirtioNetHandle : FunctionDriverHandle<VirtioNetDriver>
 {
-    private readonly VNodeContext _ctx;
-    private readonly Machine _machine;
-    private readonly PciFunction _function;
-    private VirtioNetDriver? _driver;
-
-    internal VirtioNetHandle(VNodeContext ctx, Machine machine, PciFunction function)
+    internal VirtioNetHandle(VNodeContext ctx, Machine machine, PciFunction function) : base(ctx, machine, function, "net")
     {
-        _ctx = ctx;
-        _machine = machine;
-        _function = function;
     }
-
-    [ScriptApi] public string Address => _function.Address.ToString();
 
     /// <summary>Brings the NIC up: <c>"poll"</c> (no interrupts), <c>"intx"</c> (the legacy line) or <c>"msix"</c>.</summary>
     [ScriptApi]
@@ -33,22 +23,9 @@ public sealed class VirtioNetHandle
             "msix" => true,
             _ => throw new ScriptCallException($"net up(\"{interrupts}\"): expected \"poll\", \"intx\" or \"msix\""),
         };
-        if (_function.Removed) throw new ScriptCallException($"net {_function.Address}: the function was removed");
-        if (_driver is not null) throw new ScriptCallException($"net {_function.Address}: already up; call down() first");
-        try
-        {
-            _driver = VirtioNetDriver.BringUp(_function, _machine.Dma, _ctx.DmaOwner, interrupts: mode);
-        }
-        catch (VirtioDriverException e)
-        {
-            throw new ScriptCallException("net up: " + e.Message);
-        }
+        BringUp((f, dma, owner) => VirtioNetDriver.BringUp(f, dma, owner, interrupts: mode));
         return this;
     }
-
-    private VirtioNetDriver Driver => _function.Removed
-        ? throw new ScriptCallException($"net {_function.Address}: the function was removed")
-        : _driver ?? throw new ScriptCallException($"net {_function.Address}: call up() first");
 
     /// <summary>The MAC address the device reports, as <c>52:54:00:12:34:56</c>.</summary>
     [ScriptApi] public string Mac => NicScript.Driver.Wire.MacAddress.Format(Driver.Mac);
@@ -65,7 +42,7 @@ public sealed class VirtioNetHandle
         if (capacity is < 1 or > 256) throw new ScriptCallException($"burst({capacity}): capacity must be 1..256");
         var burst = new FrameBurst(Driver.Pool, capacity);
         if (!burst.Fill()) throw new ScriptCallException("burst: the frame pool is empty");
-        return new FrameBurstHandle(_ctx, burst);
+        return new FrameBurstHandle(Ctx, burst);
     }
 
     /// <summary>Sends the burst's frames; returns how many went. The burst gets fresh buffers (zero copy).</summary>
@@ -100,10 +77,5 @@ public sealed class VirtioNetHandle
     [ScriptApi] public double RxFrames => Driver.RxFrames;
 
     /// <summary>Resets the device (status 0) and frees its rings and frame buffers; bursts made from it are dead afterwards.</summary>
-    [ScriptApi]
-    public void Down()
-    {
-        Driver.Shutdown(_machine.Dma, _ctx.DmaOwner);
-        _driver = null;
-    }
+    private protected override void Shutdown(VirtioNetDriver driver) => driver.Shutdown(Machine.Dma, Ctx.DmaOwner);
 }
