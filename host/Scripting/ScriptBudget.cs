@@ -70,6 +70,15 @@ public sealed class ScriptBudget
         if (--inv.Countdown <= 0) inv.Slow();
     }
 
+    /// <summary>The check at a host-call boundary (before and after converting a script's arguments and results): reads the clock and allocations now, not on the countdown.</summary>
+    public static void AtHostCall()
+    {
+        Invocation? inv = t_current;
+        if (inv is null) return;
+        if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) inv.Exceed(BudgetKind.Stack);
+        inv.Slow();
+    }
+
     public string DescribeCpu(TimeSpan slice) =>
         $"CPU budget exceeded: ran past {slice.TotalMilliseconds:0} ms (max_cpu_share {MaxCpuShare} allows {CpuSlice.TotalMilliseconds:0} ms per call" +
         (slice > CpuSlice ? $", {slice.TotalMilliseconds:0} ms for the top level or a handler's first call)" : ")");
