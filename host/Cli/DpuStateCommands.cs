@@ -63,9 +63,7 @@ public static class DpuStateCommands
     private static SavedPlan? ReadSaved(string file)
     {
         if (!File.Exists(file)) return null; // the state file's reader says "file not found" the manifests' way
-        string text;
-        try { text = File.ReadAllText(file); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UserErrorException($"{file}: {e.Message}"); }
+        string text = InputFile.ReadText(file, InputFile.MaxPlanBytes, "saved plans"); // a regular file within the limit, or one line
         if (!text.TrimStart().StartsWith('{')) return null;
         try
         {
@@ -100,7 +98,7 @@ public static class DpuStateCommands
                 var doc = new JsonObject
                 {
                     ["kind"] = "dpu_plan", ["version"] = 1, ["file"] = Path.GetFullPath(file), ["agent"] = address, ["prune"] = prune, ["allow_replace"] = allowReplace,
-                    ["state_file"] = File.ReadAllText(file), ["before"] = current.Fingerprint(), ["plan"] = DpuPlanner.Render(plan),
+                    ["state_file"] = Manifests.ManifestReader.ReadText(file), ["before"] = current.Fingerprint(), ["plan"] = DpuPlanner.Render(plan),
                 };
                 try { File.WriteAllText(save, doc.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true })); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UserErrorException($"-o {save}: {e.Message}"); }

@@ -80,19 +80,23 @@ public sealed class ReplCommand
             }
             return 0;
         }
-        var pending = new System.Text.StringBuilder();
+        var pending = new ReplInput(input); // bounded: /dev/zero as input is an error, not a heap that grows
         while (!session.ExitRequested)
         {
-            if (!scripted) _cli.Error.Write(pending.Length == 0 ? session.Prompt : "... ");
-            string? line = input.ReadLine();
-            if (line is null) break;
-            pending.Append(line).Append('\n');
-            string text = pending.ToString();
+            if (!scripted) _cli.Error.Write(pending.IsEmpty ? session.Prompt : "... ");
+            if (!pending.ReadLine(out bool tooLong)) break;
+            if (tooLong)
+            {
+                _cli.OutputText.WriteLine(ReplInput.TooLongMessage);
+                if (scripted && !keepGoing) return 1;
+                continue;
+            }
+            string text = pending.Pending;
             if (session.IsIncomplete(text)) continue;
             pending.Clear();
             if (!session.Submit(text) && scripted && !keepGoing) return 1;
         }
-        if (pending.Length > 0)
+        if (!pending.IsEmpty)
         {
             _cli.OutputText.WriteLine("error: the input ended inside an unfinished statement");
             return 1;

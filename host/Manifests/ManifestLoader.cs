@@ -42,18 +42,8 @@ public static partial class ManifestLoader
 
     private static string ReadFile(string path, string full)
     {
-        try
-        {
-            return File.ReadAllText(full);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw Single(path, "file not found");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw Single(path, "cannot read: " + e.Message);
-        }
+        try { return InputFile.ReadText(full, InputFile.MaxYamlBytes, "YAML files"); }
+        catch (InputFileException e) { throw Single(path, e.Reason); }
     }
 
     private static ManifestException Single(string path, string message) =>

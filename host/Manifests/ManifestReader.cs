@@ -7,13 +7,15 @@ internal sealed class ManifestReader
     /// naming it. The caller parses the tree and throws the reader's problems if it found any.</summary>
     public static (ManifestReader Reader, YamlNode? Root) Open(string path)
     {
-        string text;
-        try { text = System.IO.File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ManifestException([new ManifestProblem(SourceSpan.None(path), e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : e.Message, ProblemSeverity.Error)]);
-        }
-        return Parse(text, path);
+        return Parse(ReadText(path), path);
+    }
+
+    /// <summary>A YAML file's text through <see cref="InputFile"/> (a regular file, at most <see cref="InputFile.MaxYamlBytes"/>);
+    /// a refusal is one problem naming the file.</summary>
+    public static string ReadText(string path)
+    {
+        try { return InputFile.ReadText(path, InputFile.MaxYamlBytes, "YAML files"); }
+        catch (InputFileException e) { throw new ManifestException([new ManifestProblem(SourceSpan.None(path), e.Reason, ProblemSeverity.Error)]); }
     }
 
     /// <summary>A YAML text already read (a saved plan carries its state file's text), named <paramref name="path"/> in problems.</summary>

@@ -4,8 +4,24 @@ using YamlDotNet.Core.Events;
 namespace NicScript.Host.Manifests;
 
 /// <summary>Reads one YAML document into <see cref="YamlNode"/>s, reporting syntax errors and duplicate keys with their places.</summary>
+/// <remarks>
+/// Design: YamlDotNet's parser is an iterative state machine, but building a tree recurses once per level, and a stack
+/// overflow kills the process. So the depth is counted on the event stream as each collection opens, and the first one
+/// past <see cref="MaxDepth"/> ends the read with its place — before the next level's frame exists. At 64 levels the
+/// recursion needs a few kilobytes, so no special stack is needed. Anchors and aliases are refused (never expanded), so
+/// an alias bomb costs no more than its text, which <see cref="InputFile.MaxYamlBytes"/> bounds.
+/// </remarks>
 internal sealed class YamlTreeReader
 {
+    /// <summary>Collections (lists, mappings) a file may nest. Manifests, machine, system and DPU state files need a handful.</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>Thrown at the first collection past <see cref="MaxDepth"/>; ends the read.</summary>
+    private sealed class TooDeepException(Mark at) : Exception
+    {
+        public Mark At { get; } = at;
+    }
+
     private readonly string _file;
     private readonly List<ManifestProblem> _problems;
     private int _lastLine = 1, _lastColumn = 1;
@@ -33,7 +49,7 @@ internal sealed class YamlTreeReader
                 return null;
             }
             parser.Consume<DocumentStart>();
-            YamlNode root = ReadNode(parser);
+            YamlNode root = ReadNode(parser, 0);
             parser.Consume<DocumentEnd>();
             if (!parser.Accept<StreamEnd>(out _))
             {
@@ -50,6 +66,11 @@ internal sealed class YamlTreeReader
             problems.Add(new(new SourceSpan(file, (int)e.Start.Line, (int)e.Start.Column), "YAML syntax error: " + reason, ProblemSeverity.Error));
             return null;
         }
+        catch (TooDeepException e)
+        {
+            problems.Add(new(Span(file, e.At), $"nesting too deep: more than {MaxDepth} lists or mappings inside each other", ProblemSeverity.Error));
+            return null;
+        }
         catch (InvalidOperationException) // YamlDotNet's scanner throws this on some malformed flow collections
         {
             problems.Add(new(new SourceSpan(file, _lastLine, _lastColumn), "YAML syntax error: malformed flow collection or scalar after this point", ProblemSeverity.Error));
@@ -57,7 +78,7 @@ internal sealed class YamlTreeReader
         }
     }
 
-    private YamlNode ReadNode(IParser parser)
+    private YamlNode ReadNode(IParser parser, int depth)
     {
         string file = _file;
         List<ManifestProblem> problems = _problems;
@@ -72,28 +93,30 @@ internal sealed class YamlTreeReader
             RefuseAnchor(scalar, file, problems);
             return new YamlScalar(scalar.Value, scalar.Style == ScalarStyle.Plain, (int)scalar.Start.Line, (int)scalar.Start.Column);
         }
+        if (parser.Current is SequenceStart or MappingStart && depth >= MaxDepth) throw new TooDeepException(parser.Current.Start);
         if (parser.TryConsume<SequenceStart>(out var seq))
         {
             RefuseAnchor(seq, file, problems);
             var items = new List<YamlNode>();
-            while (!parser.TryConsume<SequenceEnd>(out _)) items.Add(ReadNode(parser));
+            while (!parser.TryConsume<SequenceEnd>(out _)) items.Add(ReadNode(parser, depth + 1));
             return new YamlSequence(items, (int)seq.Start.Line, (int)seq.Start.Column);
         }
         var map = parser.Consume<MappingStart>();
         RefuseAnchor(map, file, problems);
         var entries = new List<KeyValuePair<YamlScalar, YamlNode>>();
+        var firstOf = new Dictionary<string, YamlScalar>(StringComparer.Ordinal); // a mapping with many keys stays linear
         while (!parser.TryConsume<MappingEnd>(out _))
         {
-            YamlNode key = ReadNode(parser);
-            YamlNode value = ReadNode(parser);
+            YamlNode key = ReadNode(parser, depth + 1);
+            YamlNode value = ReadNode(parser, depth + 1);
             if (key is not YamlScalar k)
             {
                 problems.Add(new(Span(file, key), $"expected a plain key, got {key.Describe}", ProblemSeverity.Error));
                 continue;
             }
-            var first = entries.FirstOrDefault(e => e.Key.Value == k.Value).Key;
-            if (first is not null)
+            if (!firstOf.TryAdd(k.Value, k))
             {
+                YamlScalar first = firstOf[k.Value];
                 problems.Add(new(Span(file, k), $"duplicate key '{k.Value}' (first at {first.Line}:{first.Column})", ProblemSeverity.Error));
                 continue;
             }

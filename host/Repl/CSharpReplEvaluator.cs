@@ -28,24 +28,25 @@ public sealed class CSharpReplEvaluator : IReplEvaluator
 
     public ScriptLanguage Language => ScriptLanguage.CSharp;
 
+    /// <summary>Parsed on a <see cref="ParserThread"/>; input past the bracket limit counts as finished (and is then refused).</summary>
     public bool IsIncomplete(string code) =>
-        !SyntaxFactory.IsCompleteSubmission(SyntaxFactory.ParseSyntaxTree(code, new CSharpParseOptions(kind: SourceCodeKind.Script)));
+        SourceNesting.FindTooDeep(code, ScriptLanguage.CSharp) is null && ParserThread.Run(() =>
+            !SyntaxFactory.IsCompleteSubmission(SyntaxFactory.ParseSyntaxTree(code, new CSharpParseOptions(kind: SourceCodeKind.Script))));
 
+    /// <remarks>Roslyn (parse, check, instrument, compile) runs on a <see cref="ParserThread"/> after the bracket and
+    /// syntax-depth limits; only the compiled submission runs here, on the session's loop, under the budget.</remarks>
     public ScriptOutcome Evaluate(string code)
     {
-        Script<object> next = _state is null ? CSharpScript.Create(code, _options, typeof(VNodeGlobals)) : _state.Script.ContinueWith(code, _options);
-        Compilation compilation = next.GetCompilation();
-        SyntaxTree tree = compilation.SyntaxTrees.Last();
-        List<ScriptProblem> problems = CSharpScriptCompiler.Problems(compilation, tree, "repl");
-        if (problems.Count > 0) return new ScriptOutcome.Failed(problems[0].At, problems[0].Message);
-        string instrumented = BudgetInjector.Rewrite(tree, compilation.GetSemanticModel(tree)).ToString();
+        if (CSharpScriptCompiler.TooDeepBrackets(code, "repl") is { } deep) return new ScriptOutcome.Failed(deep.At, deep.Message);
+        var (run, problem) = ParserThread.Run(() => Prepare(code));
+        if (problem is not null) return new ScriptOutcome.Failed(problem.At, problem.Message);
 
         using ScriptBudget.Scope scope = _budget.Enter(topLevel: true, _stopping);
         try
         {
             _state = _state is null
-                ? CSharpScript.RunAsync(instrumented, _options, _globals, typeof(VNodeGlobals)).GetAwaiter().GetResult()
-                : _state.ContinueWithAsync(instrumented, _options).GetAwaiter().GetResult();
+                ? run!.RunAsync(_globals).GetAwaiter().GetResult()
+                : run!.RunFromAsync(_state).GetAwaiter().GetResult();
             if (scope.Exceeded is { } over) return new ScriptOutcome.Failed(SourceSpan.None("repl"), over);
             return new ScriptOutcome.Completed(_state.ReturnValue);
         }
@@ -53,6 +54,23 @@ public sealed class CSharpReplEvaluator : IReplEvaluator
         {
             return Fail(e);
         }
+    }
+
+    /// <summary>The input checked, instrumented and compiled as the next submission, or its first problem.</summary>
+    private (Script<object>? Run, ScriptProblem? Problem) Prepare(string code)
+    {
+        Script<object> next = _state is null ? CSharpScript.Create(code, _options, typeof(VNodeGlobals)) : _state.Script.ContinueWith(code, _options);
+        Compilation compilation = next.GetCompilation();
+        SyntaxTree tree = compilation.SyntaxTrees.Last();
+        if (CSharpScriptCompiler.TooDeep(tree, "repl") is { } deep) return (null, deep);
+        List<ScriptProblem> problems = CSharpScriptCompiler.Problems(compilation, tree, "repl");
+        if (problems.Count > 0) return (null, problems[0]);
+        string instrumented = BudgetInjector.Rewrite(tree, compilation.GetSemanticModel(tree)).ToString();
+        Script<object> run = _state is null
+            ? CSharpScript.Create(instrumented, _options, typeof(VNodeGlobals))
+            : _state.Script.ContinueWith(instrumented, _options);
+        run.Compile(); // here, on the large stack; a compile error surfaces when it runs, as before
+        return (run, null);
     }
 
     public ScriptOutcome Invoke<TState>(Action<TState> call, TState state)

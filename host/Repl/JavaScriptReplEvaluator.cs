@@ -25,7 +25,10 @@ public sealed class JavaScriptReplEvaluator : IReplEvaluator
 
     public ScriptOutcome Evaluate(string code)
     {
-        ScriptOutcome outcome = _engine.Evaluate(code, $"repl{++_inputs}");
+        string name = $"repl{++_inputs}";
+        // The nesting limits first, on a large stack: past them, Acornima or Jint would recurse off the loop's stack.
+        if (JavaScriptSource.CheckLimits(name, code) is { } deep) return new ScriptOutcome.Failed(deep.At, deep.Message);
+        ScriptOutcome outcome = _engine.Evaluate(code, name);
         if (outcome is ScriptOutcome.Completed) Declare(code);
         return outcome;
     }

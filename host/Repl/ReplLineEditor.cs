@@ -23,10 +23,12 @@ public sealed class ReplLineEditor
         _historyFile = historyFile ?? DefaultHistoryFile();
         try
         {
-            if (File.Exists(_historyFile)) _history.AddRange(File.ReadAllLines(_historyFile).TakeLast(1000).Select(Unescape));
+            if (File.Exists(_historyFile))
+                _history.AddRange(InputFile.ReadText(_historyFile, InputFile.MaxScriptBytes, "history files").Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0).TakeLast(1000).Select(Unescape));
         }
-        catch (IOException)
+        catch (InputFileException)
         {
+            // a history that is not a regular file, or too large: the session starts without it
         }
     }
 

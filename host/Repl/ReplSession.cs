@@ -214,8 +214,8 @@ public sealed class ReplSession : IScriptDispatcher, IDisposable
                 return true;
             case ".load" when arg.Length > 0:
                 string code;
-                try { code = File.ReadAllText(arg); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Write($"error: {arg}: {e.Message}"); return false; }
+                try { code = InputFile.ReadText(arg, InputFile.MaxScriptBytes, "scripts"); }
+                catch (InputFileException e) { Write($"error: {e.Message}"); return false; }
                 return Submit(code);
             case ".save" when arg.Length > 0:
                 try { File.WriteAllText(arg, string.Join("\n", _accepted) + "\n", Encoding.UTF8); }

@@ -20,8 +20,8 @@ public sealed class ScriptEngineFactory
         switch (rt.Language)
         {
             case ScriptLanguage.JavaScript:
-                string source = ReadScript(rt.EntrypointPath);
                 string shown = DisplayPath.Of(rt.EntrypointPath);
+                string source = ReadScript(rt.EntrypointPath, out ScriptProblem? unreadable) ?? throw new ScriptCheckException([unreadable!]);
                 if (JavaScriptEngine.Check(shown, source) is { } problem) throw new ScriptCheckException([problem]);
                 return new JavaScriptEngine(shown, source, budget, stopping);
             case ScriptLanguage.CSharp:
@@ -37,20 +37,24 @@ public sealed class ScriptEngineFactory
         RuntimeSpec rt = manifest.Runtime;
         return rt.Language switch
         {
-            ScriptLanguage.JavaScript => JavaScriptEngine.Check(DisplayPath.Of(rt.EntrypointPath), ReadScript(rt.EntrypointPath)) is { } p ? [p] : [],
+            ScriptLanguage.JavaScript => ReadScript(rt.EntrypointPath, out ScriptProblem? unreadable) is not { } source ? [unreadable!]
+                : JavaScriptEngine.Check(DisplayPath.Of(rt.EntrypointPath), source) is { } p ? [p] : [],
             _ => CSharpEngine.Check(rt.EntrypointPath),
         };
     }
 
-    internal static string ReadScript(string path)
+    /// <summary>The script's text through <see cref="InputFile"/>, or null and the problem that says why not.</summary>
+    internal static string? ReadScript(string path, out ScriptProblem? problem)
     {
+        problem = null;
         try
         {
-            return File.ReadAllText(path);
+            return InputFile.ReadText(path, InputFile.MaxScriptBytes, "scripts");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (InputFileException e)
         {
-            throw new UserErrorException($"{path}: cannot read script: {e.Message}");
+            problem = new ScriptProblem(SourceSpan.None(DisplayPath.Of(path)), e.Reason);
+            return null;
         }
     }
 }

@@ -6,7 +6,9 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Emit;
 using Microsoft.CodeAnalysis.Scripting;
+using Microsoft.CodeAnalysis.Text;
 using NicScript.Driver;
+using NicScript.Host.Manifests;
 
 namespace NicScript.Host.Scripting.CSharp;
 
@@ -29,18 +31,25 @@ internal static class CSharpScriptCompiler
         "System.Runtime.InteropServices", "System.Reflection.Emit", "System.ComponentModel.Primitives", "System.Text.Encoding.Extensions", "System.Text.Json", "System.Linq.Expressions",
     ];
 
+    /// <summary>Levels of syntax a script may nest (a node inside a node …). Real code stays far below; a chain
+    /// <c>a + b + c …</c> is one level per operator, and Roslyn's binder and emitter recurse on each.</summary>
+    public const int MaxSyntaxDepth = 1000;
+
     public sealed record Result(CompiledScript? Script, IReadOnlyList<ScriptProblem> Problems);
 
     /// <summary>Compiles and checks without emitting: the problems <c>nicscript check</c> lists.</summary>
-    public static IReadOnlyList<ScriptProblem> Check(string fullPath)
+    /// <remarks>Roslyn runs on a <see cref="ParserThread"/>: every script within the nesting limits completes.</remarks>
+    public static IReadOnlyList<ScriptProblem> Check(string fullPath) => ParserThread.Run(() =>
     {
         var problems = new List<ScriptProblem>();
         CompileChecked(fullPath, problems);
         return problems;
-    }
+    });
 
     /// <summary>Compiles, checks, instruments and stores the script under <paramref name="key"/>, then loads it.</summary>
-    public static Result Compile(string fullPath, string key, ScriptCache cache)
+    public static Result Compile(string fullPath, string key, ScriptCache cache) => ParserThread.Run(() => CompileOnThisThread(fullPath, key, cache));
+
+    private static Result CompileOnThisThread(string fullPath, string key, ScriptCache cache)
     {
         var problems = new List<ScriptProblem>();
         Compilation? checkedCompilation = CompileChecked(fullPath, problems);
@@ -67,18 +76,30 @@ internal static class CSharpScriptCompiler
 
     private static Compilation? CompileChecked(string fullPath, List<ScriptProblem> problems)
     {
+        string shown = DisplayPath.Of(fullPath);
         string code;
         try
         {
-            code = File.ReadAllText(fullPath);
+            code = InputFile.ReadText(fullPath, InputFile.MaxScriptBytes, "scripts");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (InputFileException e)
         {
-            problems.Add(new ScriptProblem(SourceSpan.None(DisplayPath.Of(fullPath)), "cannot read script: " + e.Message));
+            problems.Add(new ScriptProblem(SourceSpan.None(shown), e.Reason));
+            return null;
+        }
+        if (TooDeepBrackets(code, shown) is { } deep)
+        {
+            problems.Add(deep);
             return null;
         }
 
         Compilation compilation = CreateScript(code, fullPath, overrides: null).GetCompilation();
+        foreach (SyntaxTree tree in compilation.SyntaxTrees) // the script and its #loaded siblings: nothing binds a tree past the limit
+        {
+            if (TooDeep(tree, DisplayPath.Of(tree.FilePath.Length > 0 ? tree.FilePath : fullPath)) is not { } tooDeep) continue;
+            problems.Add(tooDeep);
+            return null;
+        }
 
         foreach (Diagnostic d in compilation.GetDiagnostics())
             if (d.Severity == DiagnosticSeverity.Error) problems.Add(ToProblem(d, fullPath));
@@ -86,6 +107,30 @@ internal static class CSharpScriptCompiler
             CSharpSandbox.Check(compilation, tree, DisplayPath.Of(tree.FilePath.Length > 0 ? tree.FilePath : fullPath), problems);
         problems.Sort((a, b) => (a.At.File, a.At.Line, a.At.Column).CompareTo((b.At.File, b.At.Line, b.At.Column)));
         return compilation;
+    }
+
+    /// <summary>The first bracket past <see cref="SourceNesting.MaxBrackets"/>, found before Roslyn sees the text.</summary>
+    internal static ScriptProblem? TooDeepBrackets(string code, string displayFile) =>
+        SourceNesting.FindTooDeep(code, ScriptLanguage.CSharp) is { } at
+            ? new ScriptProblem(new SourceSpan(displayFile, at.Line, at.Column), $"nesting too deep: more than {SourceNesting.MaxBrackets} brackets inside each other")
+            : null;
+
+    /// <summary>The first node deeper than <see cref="MaxSyntaxDepth"/> in <paramref name="tree"/>, walked without recursion.</summary>
+    internal static ScriptProblem? TooDeep(SyntaxTree tree, string displayFile)
+    {
+        var pending = new Stack<(SyntaxNode Node, int Depth)>();
+        pending.Push((tree.GetRoot(), 1));
+        while (pending.TryPop(out var item))
+        {
+            if (item.Depth > MaxSyntaxDepth)
+            {
+                LinePosition start = item.Node.GetLocation().GetLineSpan().StartLinePosition;
+                return new ScriptProblem(new SourceSpan(displayFile, start.Line + 1, start.Character + 1),
+                    $"nesting too deep: more than {MaxSyntaxDepth} levels of syntax (nested lambdas, generics, brackets or a long chain of operators such as a + b + c …)");
+            }
+            foreach (SyntaxNode child in item.Node.ChildNodes()) pending.Push((child, item.Depth + 1));
+        }
+        return null;
     }
 
     /// <summary>The options every V-Node script compiles with (references, imports, Release, no unsafe, sibling-only #load).</summary>

@@ -43,9 +43,12 @@ public sealed partial class ScriptCache
     {
         if (!seen.Add(fullPath)) return;
         Add(sha, fullPath);
-        string text = File.Exists(fullPath) ? File.ReadAllText(fullPath) : "\0missing";
-        Add(sha, text);
         string folder = Path.GetDirectoryName(fullPath)!;
+        string text;
+        // What the compiler would read, through the same door; a refusal is part of the key, so it is a miss and the compile says why.
+        try { text = seen.Count == 1 ? InputFile.ReadText(fullPath, InputFile.MaxScriptBytes, "scripts") : SiblingFile.Read(folder, fullPath); }
+        catch (InputFileException e) { text = "\0refused: " + e.Reason; }
+        Add(sha, text);
         foreach (Match m in LoadDirective().Matches(text))
             AddScript(sha, Path.Combine(folder, m.Groups[1].Value), seen);
     }

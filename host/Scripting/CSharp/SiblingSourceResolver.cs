@@ -22,17 +22,26 @@ internal sealed class SiblingSourceResolver : SourceReferenceResolver
 
     public override string? NormalizePath(string path, string? baseFilePath) => IsSibling(path) ? Path.Combine(_folder, path) : null;
 
+    /// <summary>The sibling's path when there is an entry of that name (a file, a folder, a link, even a broken one): what
+    /// it is and where it leads is <see cref="OpenRead"/>'s to check, so the error says why instead of "not found".</summary>
     public override string? ResolveReference(string path, string? baseFilePath)
     {
         if (!IsSibling(path)) return null;
         string full = Path.Combine(_folder, path);
-        return File.Exists(full) ? full : null;
+        if (_overrides is not null && _overrides.ContainsKey(full)) return full;
+        var entry = new FileInfo(full);
+        return entry.Exists || entry.LinkTarget is not null || Directory.Exists(full) ? full : null;
     }
 
-    public override Stream OpenRead(string resolvedPath) =>
-        _overrides is not null && _overrides.TryGetValue(resolvedPath, out string? text)
-            ? new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text))
-            : File.OpenRead(resolvedPath);
+    /// <summary>The sibling's text through <see cref="SiblingFile"/>; a refusal is an <see cref="IOException"/>, which Roslyn
+    /// reports at the <c>#load</c> line with its message.</summary>
+    public override Stream OpenRead(string resolvedPath)
+    {
+        if (_overrides is not null && _overrides.TryGetValue(resolvedPath, out string? text))
+            return new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text));
+        try { return new MemoryStream(System.Text.Encoding.UTF8.GetBytes(SiblingFile.Read(_folder, resolvedPath))); }
+        catch (InputFileException e) { throw new IOException(e.Message, e); }
+    }
 
     public override bool Equals(object? other) => other is SiblingSourceResolver s && s._folder == _folder;
 

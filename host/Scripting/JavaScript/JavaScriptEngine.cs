@@ -74,19 +74,8 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
 
     internal static string CamelCase(string name) => char.ToLowerInvariant(name[0]) + name[1..];
 
-    /// <summary>Parses the script without running it: a syntax error is a problem with its line and column.</summary>
-    public static ScriptProblem? Check(string scriptPath, string source)
-    {
-        try
-        {
-            new Parser().ParseScript(source, Path.GetFileName(scriptPath));
-            return null;
-        }
-        catch (ParseErrorException e)
-        {
-            return new ScriptProblem(new SourceSpan(scriptPath, e.LineNumber, e.Column + 1), e.Description); // Acornima columns are 0-based
-        }
-    }
+    /// <summary>Parses the script without running it: a syntax error or a nesting limit passed is a problem with its line and column.</summary>
+    public static ScriptProblem? Check(string scriptPath, string source) => JavaScriptSource.Check(scriptPath, source);
 
     public ScriptOutcome Run(VNodeGlobals globals)
     {
@@ -107,18 +96,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         Guard(static s => s.Item1._engine.Evaluate(s.code, s.name), (this, code, name), topLevel: true);
 
     /// <summary>True when <paramref name="code"/> stops before it is finished (an open brace, string or call): the REPL reads on.</summary>
-    public static bool IsIncomplete(string code)
-    {
-        try
-        {
-            new Parser().ParseScript(code);
-            return false;
-        }
-        catch (ParseErrorException e)
-        {
-            return e.Description.Contains("end of input", StringComparison.OrdinalIgnoreCase) || e.Description.Contains("Unterminated", StringComparison.Ordinal);
-        }
-    }
+    public static bool IsIncomplete(string code) => JavaScriptSource.IsIncomplete(code);
 
     /// <summary>Names visible at the top level (globals the script made and the handles), for completion.</summary>
     public IEnumerable<string> GlobalNames() => _engine.Global.GetOwnPropertyKeys().Select(k => k.ToString());
