@@ -6,9 +6,10 @@ namespace NicScript.Host.Repl;
 /// <remarks>
 /// Design: <see cref="TextReader.ReadLine"/> keeps reading until a newline, so <c>nicscript repl &lt; /dev/zero</c> would
 /// grow without end; and an unfinished input is parsed again at each new line, so one that never finishes would cost
-/// its length squared. Here reading stops once an input passes <see cref="MaxChars"/> (what follows is the next input, so
-/// memory and work stay bounded even for an endless line), and an input stops at <see cref="MaxChars"/> characters or <see cref="MaxLines"/> lines: the caller reports it as one error
-/// and goes on with the next input. Larger code goes through <c>.load</c>, which reads a file within the script limit.
+/// its length squared. Here reading stops once an input passes <see cref="MaxChars"/> and the caller is told at once (a
+/// scripted session without <c>--keep-going</c> ends there, even on an endless line); the rest of that line is skipped,
+/// never kept, before the next input. An input of more than <see cref="MaxLines"/> lines is dropped the same way.
+/// Larger code goes through <c>.load</c>, which reads a file within the script limit.
 /// </remarks>
 public sealed class ReplInput
 {
@@ -21,6 +22,7 @@ public sealed class ReplInput
     private readonly TextReader _reader;
     private readonly StringBuilder _pending = new();
     private int _lines;
+    private bool _skipRest;
 
     public ReplInput(TextReader reader) => _reader = reader;
 
@@ -29,14 +31,21 @@ public sealed class ReplInput
     public bool ReadLine(out bool tooLong)
     {
         tooLong = false;
-        int c = _reader.Read();
+        int c;
+        if (_skipRest) // the rest of a line that passed the bound belongs to the input that was dropped
+        {
+            do c = _reader.Read(); while (c >= 0 && c != '\n');
+            _skipRest = false;
+            if (c < 0) return false;
+        }
+        c = _reader.Read();
         if (c < 0) return false;
         while (c >= 0 && c != '\n')
         {
             _pending.Append((char)c);
-            if (_pending.Length > MaxChars) // stop here: a line without end (/dev/zero) must not keep the reader busy
+            if (_pending.Length > MaxChars) // stop here: the caller reports it (and may stop) before the rest is skipped
             {
-                tooLong = true;
+                (tooLong, _skipRest) = (true, true);
                 break;
             }
             c = _reader.Read();
