@@ -14,7 +14,8 @@ public sealed class InputLimitsCliTests : IDisposable
 
     private void AssertRefused(string command, string target, string expectedStart)
     {
-        var (exit, output, err) = NicscriptProcess.Run(_dir.Path, null, TimeSpan.FromSeconds(120), command, target, "--cache", _dir.File("cache"));
+        string[] args = command is "check" or "run" ? [command, target, "--cache", _dir.File("cache")] : [command, target, "--target", "127.0.0.1:1"];
+        var (exit, output, err) = NicscriptProcess.Run(_dir.Path, null, TimeSpan.FromSeconds(120), args);
         Assert.True(exit == 1, $"exit {exit}: {err}");
         string line = Assert.Single(err.Trim().Split('\n'));
         Assert.StartsWith(expectedStart, line);
@@ -76,6 +77,16 @@ public sealed class InputLimitsCliTests : IDisposable
     {
         NicscriptProcess.MakeFifo(_dir.File(script));
         AssertRefused(command, Manifest(script), $"{script}: error: not a regular file (a FIFO)");
+    }
+
+    [Fact]
+    public void StateFileAndSavedPlan_ThatAreNotRegularFiles_AreRefusedBeforeAnyRpc()
+    {
+        AssertRefused("plan", "/dev/zero", "/dev/zero: error: not a regular file (a character device)");
+        NicscriptProcess.MakeFifo(_dir.File("plan.json"));
+        AssertRefused("apply", "plan.json", "plan.json: not a regular file (a FIFO)");
+        _dir.Write("dpu.yml", "ports: " + Repeat("[", 100_000) + Repeat("]", 100_000) + "\n");
+        AssertRefused("apply", "dpu.yml", "dpu.yml:1:71: error: nesting too deep");
     }
 
     [Fact]
