@@ -6,8 +6,8 @@ namespace NicScript.Driver.Memory;
 /// <summary>One page-aligned block of unmanaged DMA memory at a fixed IOVA, owned by one <see cref="DmaOwner"/>.</summary>
 /// <remarks>
 /// Design: the owner reads and writes; a borrower (MemShare lend) only reads; a transfer moves ownership and the
-/// giver loses access at once. Devices reach the bytes by IOVA through <see cref="DmaMemory"/> and are not subject
-/// to ownership (they are the hardware). Ownership changes take <c>_sync</c>; access checks read the volatile
+/// giver loses access at once. Devices reach the bytes by IOVA through their function's <see cref="IommuDomain"/>, which
+/// reads the same owner and loans: what the owner's driver may no longer touch, its device may not either. Ownership changes take <c>_sync</c>; access checks read the volatile
 /// owner and loan list without it, so the data path never locks. The native block is never returned to the OS
 /// while the <see cref="DmaMemory"/> lives: a freed block is scrubbed and pooled, so a stale pointer can only
 /// ever reach memory we still own.
@@ -44,6 +44,9 @@ public sealed unsafe class DmaRegion : IDmaRegionSource
 
     /// <summary>Who borrows the region now.</summary>
     public IReadOnlyList<DmaLoan> Loans => Volatile.Read(ref _loans);
+
+    /// <summary>The loans as the array published last (the IOMMU check scans it without enumerator or lock).</summary>
+    internal DmaLoan[] LoanArray => Volatile.Read(ref _loans);
 
     internal byte* Pointer => _pointer;
 
