@@ -50,6 +50,14 @@ public sealed unsafe class DmaRegion : IDmaRegionSource
 
     internal byte* Pointer => _pointer;
 
+    /// <summary>The whole region if <paramref name="who"/> owns it now, else empty (freed, transferred away): for a software
+    /// device that serves one client's regions (a netdevice session) and must stop at once when they leave the client.</summary>
+    internal Span<byte> SpanIfOwnedBy(DmaOwner? who)
+    {
+        byte* p = _pointer; // read first: a non-null block stays ours (pooled) even if freed right after
+        return p is null || who is null || !ReferenceEquals(Volatile.Read(ref _owner), who) ? Span<byte>.Empty : new Span<byte>(p, Length);
+    }
+
     /// <summary>The bytes, for the device side (no ownership check). Empty once freed.</summary>
     internal Span<byte> DeviceSpan => IsFreed ? Span<byte>.Empty : new Span<byte>(_pointer, Length);
 
