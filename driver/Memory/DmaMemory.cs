@@ -25,6 +25,7 @@ public sealed unsafe class DmaMemory : IDisposable
     private int _nextRegionId;
     private int _nextOwnerId;
     private bool _disposed;
+    private long _revocations;
 
     public DmaMemory(ulong iovaBase = 0x1_0000_0000, ulong iovaSize = 1UL << 36)
     {
@@ -61,7 +62,7 @@ public sealed unsafe class DmaMemory : IDisposable
                 return DmaError.IovaExhausted;
             }
             byte* p = RentBlockLocked((int)(charge / (long)IovaAllocator.PageSize));
-            region = new DmaRegion(++_nextRegionId, iova, length, p, owner);
+            region = new DmaRegion(this, ++_nextRegionId, iova, length, p, owner);
             DmaRegion[] live = _live;
             int at = ~Array.BinarySearch(live, region, RegionByIova.Instance);
             Volatile.Write(ref _live, [.. live.AsSpan(0, at), region, .. live.AsSpan(at)]);
@@ -83,6 +84,14 @@ public sealed unsafe class DmaMemory : IDisposable
         }
         return n;
     }
+
+    /// <summary>Moves on every change that takes access away (a transfer, a revoked loan, a free, a detach from a domain),
+    /// after the change is published. Code that checked an access at one value may reuse that answer while it has not moved.</summary>
+    /// <remarks>Design: one counter for the machine, not a list of who cached what: a reader that saw it unchanged knows no
+    /// access anywhere was taken away since its check, and one that sees it move checks again — nothing to forget.</remarks>
+    internal long Revocations => Volatile.Read(ref _revocations);
+
+    internal void Revoked() => Interlocked.Increment(ref _revocations);
 
     /// <summary>Bytes held by live regions (page-rounded).</summary>
     public long AllocatedBytes

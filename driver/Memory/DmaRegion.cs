@@ -15,12 +15,14 @@ namespace NicScript.Driver.Memory;
 public sealed unsafe class DmaRegion : IDmaRegionSource
 {
     private readonly object _sync = new();
+    private readonly DmaMemory _memory;
     private DmaOwner? _owner;
     private DmaLoan[] _loans = [];
     private byte* _pointer;
 
-    internal DmaRegion(int id, ulong iova, int length, byte* pointer, DmaOwner owner)
+    internal DmaRegion(DmaMemory memory, int id, ulong iova, int length, byte* pointer, DmaOwner owner)
     {
+        _memory = memory;
         Id = id;
         Iova = iova;
         Length = length;
@@ -102,6 +104,7 @@ public sealed unsafe class DmaRegion : IDmaRegionSource
             if (!to.TryCharge(charge)) return DmaError.BudgetExceeded;
             from.Release(charge);
             Volatile.Write(ref _owner, to);
+            _memory.Revoked(); // the giver's devices lose it now
             return DmaError.None;
         }
     }
@@ -129,6 +132,7 @@ public sealed unsafe class DmaRegion : IDmaRegionSource
             if (_owner is null) return DmaError.Freed;
             if (!ReferenceEquals(_owner, from)) return DmaError.NotOwner;
             Volatile.Write(ref _loans, borrower is null ? [] : Array.FindAll(_loans, l => !ReferenceEquals(l.Borrower, borrower)));
+            _memory.Revoked();
             return DmaError.None;
         }
     }
@@ -144,6 +148,7 @@ public sealed unsafe class DmaRegion : IDmaRegionSource
             _owner.Release((long)IovaAllocator.RoundUp((ulong)Length));
             Volatile.Write(ref _owner, null);
             Volatile.Write(ref _loans, []);
+            _memory.Revoked();
             new Span<byte>(_pointer, Length).Clear(); // scrub: the next owner never sees our bytes
             Debug.Assert(IsFreed);
             return DmaError.None;

@@ -13,6 +13,9 @@ namespace NicScript.Driver.Memory;
 /// attach and detach take <c>_sync</c> and publish a new owner array. A domain with no driver attached reaches nothing
 /// (fail closed). Every refused access is a DMA fault: counted in <see cref="Faults"/> and reported, rate-limited, to
 /// the attached owners' sinks and the device's — the caller then completes its descriptor with the device's error.
+/// Code that touches the same regions over and over (a queue's rings, a popped chain's buffers) may check once and reuse
+/// the answer while the machine's revocation count (<see cref="DmaMemory.Revocations"/>) has not moved; every change that
+/// takes access away moves it after it is published.
 /// A span handed out stays valid memory (blocks are pooled, never returned to the OS while the memory lives), so an
 /// access racing a revocation at worst reads or writes scrubbed memory the machine still owns, as an IOTLB would.
 /// </remarks>
@@ -85,8 +88,13 @@ public sealed class IommuDomain
             }
             _attachments.RemoveAt(at);
             Volatile.Write(ref _owners, Array.FindAll(Volatile.Read(ref _owners), o => !ReferenceEquals(o, owner)));
+            _memory.Revoked();
         }
     }
+
+    /// <summary>The machine's revocation count (<see cref="DmaMemory.Revocations"/>): an access checked while it had one value
+    /// is still allowed while it keeps it.</summary>
+    internal long Revocations => _memory.Revocations;
 
     /// <summary>Whether the device may read (or write) <paramref name="region"/> now; reports nothing.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -14,6 +14,7 @@ public sealed class DescriptorChain
     private readonly DmaRegion?[] _region;
     private readonly int[] _offset;
     private IommuDomain? _domain;
+    private long _checkedAt; // the machine's revocation count before the pop checked the buffers
 
     public DescriptorChain(int maxSegments)
     {
@@ -47,14 +48,19 @@ public sealed class DescriptorChain
 
     /// <summary>Segment i's bytes if the function's domain still reaches them (read for a device-readable segment, write for
     /// a device-writable one); empty after a DMA fault, which the domain counts and reports.</summary>
-    public Span<byte> Segment(int i)
+    public unsafe Span<byte> Segment(int i)
     {
         if (_region[i] is not { } region || _domain is null) return Span<byte>.Empty; // faulted at the pop: counted then
+        // Nothing was revoked anywhere since the pop checked it: the answer stands. (A null pointer means freed: the slow
+        // path says so; a non-null one stays valid memory, blocks being pooled.)
+        byte* p = region.Pointer;
+        if (p is not null && _domain.Revocations == _checkedAt) return new Span<byte>(p + _offset[i], _len[i]);
         return _domain.TryGetSpan(region, _offset[i], _len[i], _writable[i], out Span<byte> span) == DmaError.None ? span : Span<byte>.Empty;
     }
 
-    internal void Reset(ushort head, IommuDomain domain)
+    internal void Reset(ushort head, IommuDomain domain, long checkedAt)
     {
+        _checkedAt = checkedAt;
         Head = head;
         Count = 0;
         ReadableBytes = 0;

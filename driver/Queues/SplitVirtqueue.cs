@@ -24,7 +24,7 @@ public sealed unsafe class SplitVirtqueue
 {
     private readonly IommuDomain _domain;
     private readonly DmaRegion _descRegion, _availRegion, _usedRegion;
-    private readonly int _descOffset, _availOffset, _usedOffset;
+    private long _ringsCheckedAt = -1; // the revocation count at which all three areas were last found in the domain
     private ushort _nextAvail;
     private ushort _nextUsed;
     private ushort _publishedUsed;
@@ -34,9 +34,12 @@ public sealed unsafe class SplitVirtqueue
     {
         _domain = domain;
         Size = size;
-        (_descRegion, _descOffset) = (desc, descOff);
-        (_availRegion, _availOffset) = (avail, availOff);
-        (_usedRegion, _usedOffset) = (used, usedOff);
+        (_descRegion, _availRegion, _usedRegion) = (desc, avail, used);
+        // Taken once, while the regions are live: a block is never given back to the OS while the memory lives, so these
+        // never dangle even if a region is freed between a check and a use (its pointer field is nulled then).
+        _descPtr = desc.Pointer + descOff;
+        _availPtr = avail.Pointer + availOff;
+        _usedPtr = used.Pointer + usedOff;
         EventIdx = eventIdx;
         Indirect = indirect;
     }
@@ -73,21 +76,39 @@ public sealed unsafe class SplitVirtqueue
     }
 
     // Hot path: the ring areas as pointers into the regions' native blocks. The blocks are never returned to the OS
-    // while the DmaMemory lives (freed ones are pooled), and every entry point checks RingsLost first (the domain still
-    // reaches all three areas), so a pointer can only ever reach memory the function may; every index is reduced
-    // modulo the size or checked against it before use.
-    private byte* DescPtr => _descRegion.Pointer + _descOffset;
+    // while the DmaMemory lives (freed ones are pooled), and every entry point first asks whether the domain still
+    // reaches all three areas (RingsLost: a full check only when the machine's revocation count moved since the last
+    // one), so a pointer can only ever reach memory the function may; every index is reduced modulo the size or
+    // checked against it before use.
+    private readonly byte* _descPtr, _availPtr, _usedPtr;
 
-    private byte* AvailPtr => _availRegion.Pointer + _availOffset;
+    private byte* DescPtr => _descPtr;
 
-    private byte* UsedPtr => _usedRegion.Pointer + _usedOffset;
+    private byte* AvailPtr => _availPtr;
+
+    private byte* UsedPtr => _usedPtr;
 
     private Span<byte> Desc => new(DescPtr, VirtqLayout.DescTableBytes(Size));
 
     /// <summary>True when any ring area left the function's domain (freed, transferred away, its driver detached): it must
     /// not be touched again.</summary>
-    public bool RingsLost => _domain.Check(_descRegion, false) != DmaError.None || _domain.Check(_availRegion, false) != DmaError.None ||
-        _domain.Check(_usedRegion, true) != DmaError.None;
+    public bool RingsLost
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _domain.Revocations != _ringsCheckedAt && !RingsStillReachable();
+    }
+
+    /// <summary>The full check, after something somewhere was revoked; remembers the count it passed at.</summary>
+    private bool RingsStillReachable()
+    {
+        long at = _domain.Revocations; // read before checking: a revocation during the check moves it and forces another
+        if (!Reaches(_descRegion, false) || !Reaches(_availRegion, false) || !Reaches(_usedRegion, true)) return false;
+        _ringsCheckedAt = at;
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Reaches(DmaRegion ring, bool write) => _domain.Check(ring, write) == DmaError.None;
 
     /// <summary>Counts and reports the DMA fault of a ring that left the domain (the device then needs reset).</summary>
     private VirtqFault RingFault()
@@ -136,7 +157,7 @@ public sealed unsafe class SplitVirtqueue
     private VirtqFault ReadChain(ushort head, DescriptorChain chain)
     {
         if (head >= Size) return VirtqFault.DescriptorIndexOutOfRange;
-        chain.Reset(head, _domain);
+        chain.Reset(head, _domain, _domain.Revocations); // read before the buffers are checked below
         Span<byte> table = Desc;
         int tableSize = Size;
         ushort index = head;
