@@ -135,9 +135,29 @@ public sealed class IommuDomain
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public DmaError TryLocate(ulong iova, int length, bool write, out DmaRegion region, out int offset)
     {
-        DmaError e = _memory.TryLocate(iova, length, out region, out offset);
+        DmaRegion? r = length < 0 ? null : _memory.Find(iova);
+        if (r is not null)
+        {
+            ulong off = iova - r.Iova;
+            if (off + (ulong)length <= (ulong)r.Length && Check(r, write) == DmaError.None)
+            {
+                region = r;
+                offset = (int)off;
+                return DmaError.None;
+            }
+        }
+        region = null!;
+        offset = 0;
+        return LocateFault(iova, length, write);
+    }
+
+    /// <summary>Why <see cref="TryLocate"/> refused (out of line: only faults come here), counted and reported.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private DmaError LocateFault(ulong iova, int length, bool write)
+    {
+        DmaError e = _memory.TryLocate(iova, length, out DmaRegion region, out _);
         if (e == DmaError.None) e = Check(region, write);
-        return e == DmaError.None ? e : Fault(iova, length, write, e);
+        return Fault(iova, length, write, e == DmaError.None ? DmaError.IommuFault : e); // a race made it fine since: still refused
     }
 
     /// <summary>The bytes at [<paramref name="offset"/>, +<paramref name="length"/>) of a region located earlier, if the domain

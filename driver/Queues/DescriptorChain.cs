@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NicScript.Driver.Memory;
 
 namespace NicScript.Driver.Queues;
@@ -48,13 +49,21 @@ public sealed class DescriptorChain
 
     /// <summary>Segment i's bytes if the function's domain still reaches them (read for a device-readable segment, write for
     /// a device-writable one); empty after a DMA fault, which the domain counts and reports.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe Span<byte> Segment(int i)
     {
-        if (_region[i] is not { } region || _domain is null) return Span<byte>.Empty; // faulted at the pop: counted then
         // Nothing was revoked anywhere since the pop checked it: the answer stands. (A null pointer means freed: the slow
         // path says so; a non-null one stays valid memory, blocks being pooled.)
-        byte* p = region.Pointer;
-        if (p is not null && _domain.Revocations == _checkedAt) return new Span<byte>(p + _offset[i], _len[i]);
+        DmaRegion? region = _region[i];
+        byte* p = region is null ? null : region.Pointer;
+        if (p is not null && _domain!.Revocations == _checkedAt) return new Span<byte>(p + _offset[i], _len[i]);
+        return SegmentChecked(i);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Span<byte> SegmentChecked(int i)
+    {
+        if (_region[i] is not { } region || _domain is null) return Span<byte>.Empty; // faulted at the pop: counted then
         return _domain.TryGetSpan(region, _offset[i], _len[i], _writable[i], out Span<byte> span) == DmaError.None ? span : Span<byte>.Empty;
     }
 

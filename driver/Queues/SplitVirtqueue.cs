@@ -99,6 +99,7 @@ public sealed unsafe class SplitVirtqueue
     }
 
     /// <summary>The full check, after something somewhere was revoked; remembers the count it passed at.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private bool RingsStillReachable()
     {
         long at = _domain.Revocations; // read before checking: a revocation during the check moves it and forces another
