@@ -1,9 +1,17 @@
+using NicScript.Driver.Memory;
+
 namespace NicScript.Driver.Devices;
 
 /// <summary>Where device models report what went wrong; the host logs it. The driver core has no logging framework.</summary>
-public interface IDeviceEvents
+/// <remarks>DMA faults reach the owners attached to the function's domain (the V-Node's audit) and, through this, the
+/// device log; a sink that does not log them inherits the empty default.</remarks>
+public interface IDeviceEvents : IDmaFaultSink
 {
     void Fault(DeviceFault fault);
+
+    void IDmaFaultSink.DmaFault(DmaFault fault)
+    {
+    }
 }
 
 /// <summary>A device refused something a driver did: which device, a reason code, and the numbers that explain it.</summary>

@@ -24,4 +24,7 @@ public enum DmaError
     Lent,
     /// <summary>The caller tried to transfer or lend a region to itself.</summary>
     SelfTarget,
+    /// <summary>A device touched memory outside its function's IOMMU domain (not owned, lent or given to its driver), or
+    /// wrote into a region its driver only borrows: a DMA fault, counted and reported.</summary>
+    IommuFault,
 }

@@ -5,7 +5,8 @@ namespace NicScript.Driver.Memory;
 
 /// <summary>The machine's DMA memory: regions on unmanaged, page-aligned memory at IOVAs, and the device's view of them.</summary>
 /// <remarks>
-/// Design: allocation, free and ownership changes take <c>_sync</c>; the device side (<see cref="TryResolve"/>) reads an
+/// Design: allocation, free and ownership changes take <c>_sync</c>; the device side (<see cref="TryResolve"/>, reached only
+/// through a function's <see cref="IommuDomain"/>, which adds the ownership check) reads an
 /// immutable array of live regions sorted by IOVA, published with a volatile write, and binary-searches it, so
 /// lookups never lock and never allocate. Freed native blocks go to a pool by page count and are reused; they are
 /// given back to the OS only when the memory is disposed, so a stale span can never reach freed OS memory.
@@ -24,6 +25,7 @@ public sealed unsafe class DmaMemory : IDisposable
     private int _nextRegionId;
     private int _nextOwnerId;
     private bool _disposed;
+    private long _revocations;
 
     public DmaMemory(ulong iovaBase = 0x1_0000_0000, ulong iovaSize = 1UL << 36)
     {
@@ -33,12 +35,16 @@ public sealed unsafe class DmaMemory : IDisposable
     /// <summary>Live regions, sorted by IOVA.</summary>
     public IReadOnlyList<DmaRegion> Regions => Volatile.Read(ref _live);
 
-    /// <summary>Creates an owner that may hold at most <paramref name="budgetBytes"/> at once.</summary>
-    public DmaOwner CreateOwner(string name, long budgetBytes)
+    /// <summary>Creates an owner that may hold at most <paramref name="budgetBytes"/> at once; DMA faults of devices its
+    /// driver programs go to <paramref name="faultSink"/>.</summary>
+    public DmaOwner CreateOwner(string name, long budgetBytes, IDmaFaultSink? faultSink = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(budgetBytes);
-        return new DmaOwner(Interlocked.Increment(ref _nextOwnerId), name, budgetBytes);
+        return new DmaOwner(this, Interlocked.Increment(ref _nextOwnerId), name, budgetBytes, faultSink);
     }
+
+    /// <summary>True when <paramref name="owner"/> was made by this memory.</summary>
+    public bool Owns(DmaOwner owner) => ReferenceEquals(owner.Memory, this);
 
     /// <summary>Allocates a zeroed region of <paramref name="length"/> bytes owned by <paramref name="owner"/>.</summary>
     public DmaError TryAllocate(DmaOwner owner, int length, out DmaRegion region)
@@ -56,7 +62,7 @@ public sealed unsafe class DmaMemory : IDisposable
                 return DmaError.IovaExhausted;
             }
             byte* p = RentBlockLocked((int)(charge / (long)IovaAllocator.PageSize));
-            region = new DmaRegion(++_nextRegionId, iova, length, p, owner);
+            region = new DmaRegion(this, ++_nextRegionId, iova, length, p, owner);
             DmaRegion[] live = _live;
             int at = ~Array.BinarySearch(live, region, RegionByIova.Instance);
             Volatile.Write(ref _live, [.. live.AsSpan(0, at), region, .. live.AsSpan(at)]);
@@ -79,6 +85,14 @@ public sealed unsafe class DmaMemory : IDisposable
         return n;
     }
 
+    /// <summary>Moves on every change that takes access away (a transfer, a revoked loan, a free, a detach from a domain),
+    /// after the change is published. Code that checked an access at one value may reuse that answer while it has not moved.</summary>
+    /// <remarks>Design: one counter for the machine, not a list of who cached what: a reader that saw it unchanged knows no
+    /// access anywhere was taken away since its check, and one that sees it move checks again — nothing to forget.</remarks>
+    internal long Revocations => Volatile.Read(ref _revocations);
+
+    internal void Revoked() => Interlocked.Increment(ref _revocations);
+
     /// <summary>Bytes held by live regions (page-rounded).</summary>
     public long AllocatedBytes
     {
@@ -90,10 +104,11 @@ public sealed unsafe class DmaMemory : IDisposable
         }
     }
 
-    /// <summary>The device's view: the bytes at [<paramref name="iova"/>, +<paramref name="length"/>) inside one live region.</summary>
-    /// <remarks>A range that starts outside every region, or runs past its region's end, is refused and touches nothing.</remarks>
+    /// <summary>The bytes at [<paramref name="iova"/>, +<paramref name="length"/>) inside one live region, whoever owns it.</summary>
+    /// <remarks>A range that starts outside every region, or runs past its region's end, is refused and touches nothing.
+    /// Internal: devices reach DMA memory only through their function's <see cref="IommuDomain"/>.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public DmaError TryResolve(ulong iova, int length, out Span<byte> span)
+    internal DmaError TryResolve(ulong iova, int length, out Span<byte> span)
     {
         span = default;
         if (length < 0) return DmaError.BadSize;
@@ -107,9 +122,9 @@ public sealed unsafe class DmaMemory : IDisposable
         return DmaError.None;
     }
 
-    /// <summary>The device's view as a region and offset, for code that resolves once and reads later (descriptor chains).</summary>
+    /// <summary>As <see cref="TryResolve"/>, as a region and offset (what <see cref="IommuDomain"/> checks ownership of).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public DmaError TryLocate(ulong iova, int length, out DmaRegion region, out int offset)
+    internal DmaError TryLocate(ulong iova, int length, out DmaRegion region, out int offset)
     {
         offset = 0;
         region = null!;
@@ -124,7 +139,7 @@ public sealed unsafe class DmaMemory : IDisposable
     }
 
     /// <summary>Device read: copies bytes at <paramref name="iova"/> into <paramref name="destination"/>.</summary>
-    public DmaError TryRead(ulong iova, Span<byte> destination)
+    internal DmaError TryRead(ulong iova, Span<byte> destination)
     {
         DmaError e = TryResolve(iova, destination.Length, out Span<byte> src);
         if (e == DmaError.None) src.CopyTo(destination);
@@ -132,16 +147,16 @@ public sealed unsafe class DmaMemory : IDisposable
     }
 
     /// <summary>Device write: copies <paramref name="source"/> to <paramref name="iova"/>.</summary>
-    public DmaError TryWrite(ulong iova, ReadOnlySpan<byte> source)
+    internal DmaError TryWrite(ulong iova, ReadOnlySpan<byte> source)
     {
         DmaError e = TryResolve(iova, source.Length, out Span<byte> dst);
         if (e == DmaError.None) source.CopyTo(dst);
         return e;
     }
 
-    /// <summary>The live region containing <paramref name="iova"/>, or null.</summary>
+    /// <summary>The live region containing <paramref name="iova"/>, or null (no ownership check: internal, as the accessors).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public DmaRegion? Find(ulong iova)
+    internal DmaRegion? Find(ulong iova)
     {
         DmaRegion? last = _lastHit; // devices touch the same few regions over and over
         if (last is not null && iova - last.Iova < (ulong)last.Length && !last.IsFreed) return last;

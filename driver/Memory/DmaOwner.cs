@@ -6,12 +6,19 @@ public sealed class DmaOwner
 {
     private long _used;
 
-    internal DmaOwner(int id, string name, long budgetBytes)
+    internal DmaOwner(DmaMemory memory, int id, string name, long budgetBytes, IDmaFaultSink? faultSink)
     {
+        Memory = memory;
         Id = id;
         Name = name;
         BudgetBytes = budgetBytes;
+        FaultSink = faultSink;
     }
+
+    internal DmaMemory Memory { get; }
+
+    /// <summary>Where DMA faults of devices this owner's driver programmed are reported (the host audits them), or null.</summary>
+    public IDmaFaultSink? FaultSink { get; }
 
     public int Id { get; }
 

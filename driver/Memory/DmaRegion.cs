@@ -6,8 +6,8 @@ namespace NicScript.Driver.Memory;
 /// <summary>One page-aligned block of unmanaged DMA memory at a fixed IOVA, owned by one <see cref="DmaOwner"/>.</summary>
 /// <remarks>
 /// Design: the owner reads and writes; a borrower (MemShare lend) only reads; a transfer moves ownership and the
-/// giver loses access at once. Devices reach the bytes by IOVA through <see cref="DmaMemory"/> and are not subject
-/// to ownership (they are the hardware). Ownership changes take <c>_sync</c>; access checks read the volatile
+/// giver loses access at once. Devices reach the bytes by IOVA through their function's <see cref="IommuDomain"/>, which
+/// reads the same owner and loans: what the owner's driver may no longer touch, its device may not either. Ownership changes take <c>_sync</c>; access checks read the volatile
 /// owner and loan list without it, so the data path never locks. The native block is never returned to the OS
 /// while the <see cref="DmaMemory"/> lives: a freed block is scrubbed and pooled, so a stale pointer can only
 /// ever reach memory we still own.
@@ -15,12 +15,14 @@ namespace NicScript.Driver.Memory;
 public sealed unsafe class DmaRegion : IDmaRegionSource
 {
     private readonly object _sync = new();
+    private readonly DmaMemory _memory;
     private DmaOwner? _owner;
     private DmaLoan[] _loans = [];
     private byte* _pointer;
 
-    internal DmaRegion(int id, ulong iova, int length, byte* pointer, DmaOwner owner)
+    internal DmaRegion(DmaMemory memory, int id, ulong iova, int length, byte* pointer, DmaOwner owner)
     {
+        _memory = memory;
         Id = id;
         Iova = iova;
         Length = length;
@@ -45,7 +47,18 @@ public sealed unsafe class DmaRegion : IDmaRegionSource
     /// <summary>Who borrows the region now.</summary>
     public IReadOnlyList<DmaLoan> Loans => Volatile.Read(ref _loans);
 
+    /// <summary>The loans as the array published last (the IOMMU check scans it without enumerator or lock).</summary>
+    internal DmaLoan[] LoanArray => Volatile.Read(ref _loans);
+
     internal byte* Pointer => _pointer;
+
+    /// <summary>The whole region if <paramref name="who"/> owns it now, else empty (freed, transferred away): for a software
+    /// device that serves one client's regions (a netdevice session) and must stop at once when they leave the client.</summary>
+    internal Span<byte> SpanIfOwnedBy(DmaOwner? who)
+    {
+        byte* p = _pointer; // read first: a non-null block stays ours (pooled) even if freed right after
+        return p is null || who is null || !ReferenceEquals(Volatile.Read(ref _owner), who) ? Span<byte>.Empty : new Span<byte>(p, Length);
+    }
 
     /// <summary>The bytes, for the device side (no ownership check). Empty once freed.</summary>
     internal Span<byte> DeviceSpan => IsFreed ? Span<byte>.Empty : new Span<byte>(_pointer, Length);
@@ -91,6 +104,7 @@ public sealed unsafe class DmaRegion : IDmaRegionSource
             if (!to.TryCharge(charge)) return DmaError.BudgetExceeded;
             from.Release(charge);
             Volatile.Write(ref _owner, to);
+            _memory.Revoked(); // the giver's devices lose it now
             return DmaError.None;
         }
     }
@@ -118,6 +132,7 @@ public sealed unsafe class DmaRegion : IDmaRegionSource
             if (_owner is null) return DmaError.Freed;
             if (!ReferenceEquals(_owner, from)) return DmaError.NotOwner;
             Volatile.Write(ref _loans, borrower is null ? [] : Array.FindAll(_loans, l => !ReferenceEquals(l.Borrower, borrower)));
+            _memory.Revoked();
             return DmaError.None;
         }
     }
@@ -133,6 +148,7 @@ public sealed unsafe class DmaRegion : IDmaRegionSource
             _owner.Release((long)IovaAllocator.RoundUp((ulong)Length));
             Volatile.Write(ref _owner, null);
             Volatile.Write(ref _loans, []);
+            _memory.Revoked();
             new Span<byte>(_pointer, Length).Clear(); // scrub: the next owner never sees our bytes
             Debug.Assert(IsFreed);
             return DmaError.None;

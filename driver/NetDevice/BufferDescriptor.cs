@@ -91,12 +91,14 @@ public sealed class BufferDescriptor
 public sealed class DescriptorTable
 {
     private readonly DmaRegion _region;
+    private readonly DmaOwner? _client;
 
     public DescriptorTable(IDmaRegionSource region, int lengthWords)
     {
         if (lengthWords < NetConstants.MinDescriptorLength || lengthWords > byte.MaxValue)
             throw new ZxException(ZxStatus.ZX_ERR_INVALID_ARGS, $"descriptorTable: lengthWords must be {NetConstants.MinDescriptorLength}..255, got {lengthWords}");
-        _region = region.Region;
+        _region = region.Region; // a script's buffer checks here that it may write it
+        _client = _region.Owner;
         Stride = lengthWords * 8;
     }
 
@@ -115,8 +117,8 @@ public sealed class DescriptorTable
     public Span<byte> Slot(int index)
     {
         if (index < 0 || index >= Count) throw new ZxException(ZxStatus.ZX_ERR_OUT_OF_RANGE, $"descriptor {index}: the table has {Count} slots");
-        Span<byte> all = _region.DeviceSpan;
-        if (all.IsEmpty) throw new ZxException(ZxStatus.ZX_ERR_BAD_STATE, "the descriptors region was freed");
+        Span<byte> all = _region.SpanIfOwnedBy(_client); // the giver loses access on transfer, as with its buffer
+        if (all.IsEmpty) throw new ZxException(ZxStatus.ZX_ERR_BAD_STATE, "the descriptors region was freed or given away");
         return all.Slice(index * Stride, Stride);
     }
 }

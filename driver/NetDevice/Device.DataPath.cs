@@ -175,7 +175,7 @@ public sealed partial class Device
         };
         for (int k = 0; k < f.Parts; k++) s.Held[f.Index[k]] = Session.Free;
         s.TxInFlight--;
-        if (!s.Data.IsFreed && !s.Descriptors.IsFreed) ReturnTx(s, f.Index[0], flags);
+        if (s.Reachable) ReturnTx(s, f.Index[0], flags);
         Nic.ReturnTxFrame(f);
         MaybeFinishClose(s);
         _pumpAgain = true;
@@ -188,7 +188,7 @@ public sealed partial class Device
         {
             Session l = _sessions[i];
             if ((l.Flags & SessionFlags.LISTEN_TX) == 0 || !l.Running || !l.Attached[f.Port]) continue;
-            CopyInto(l, f.Session!.Data, f.Offset, f.Length, f.Parts, f.Total, f.Port, f.Type, (uint)RxFlags.RX_ECHOED_TX);
+            CopyInto(l, f.Session!, f.Offset, f.Length, f.Parts, f.Total, f.Port, f.Type, (uint)RxFlags.RX_ECHOED_TX);
         }
     }
 
@@ -268,9 +268,9 @@ public sealed partial class Device
         {
             Session s = _sessions[i];
             if (s != owner && Wants(s, port, type, invalid))
-                CopyInto(s, owner.Data, _srcStart, _srcLength, indices.Length, total, port, type, flags);
+                CopyInto(s, owner, _srcStart, _srcLength, indices.Length, total, port, type, flags);
         }
-        if (Wants(owner, port, type, invalid) && !owner.Data.IsFreed)
+        if (Wants(owner, port, type, invalid) && owner.Reachable)
         {
             for (int k = 0; k < indices.Length; k++) _targets[k] = indices[k];
             Deliver(owner, _targets.AsSpan(0, indices.Length), lengths, port, type, flags);
@@ -293,7 +293,7 @@ public sealed partial class Device
     }
 
     /// <summary>Copies a frame (parts of <paramref name="source"/>) into <paramref name="s"/>'s own buffers, chaining up to 4; false (dropped for it) when it has too little room.</summary>
-    private bool CopyInto(Session s, DmaRegion source, ReadOnlySpan<long> starts, ReadOnlySpan<int> lengths, int parts, int total, byte port, FrameType type, uint flags)
+    private bool CopyInto(Session s, Session source, ReadOnlySpan<long> starts, ReadOnlySpan<int> lengths, int parts, int total, byte port, FrameType type, uint flags)
     {
         Span<int> fill = stackalloc int[NetConstants.MAX_DESCRIPTOR_CHAIN];
         int n = 0;
@@ -308,7 +308,8 @@ public sealed partial class Device
             _targets[n++] = index;
             room += s.PostRoom[index];
         }
-        if (s.Closing || room < total || source.IsFreed || s.Data.IsFreed)
+        Span<byte> src = source.DataSpan, dst = s.DataSpan; // empty once a region left its session's client
+        if (s.Closing || room < total || src.IsEmpty || dst.IsEmpty)
         {
             for (int k = n - 1; k >= 0; k--)
             {
@@ -317,7 +318,6 @@ public sealed partial class Device
             }
             return false;
         }
-        Span<byte> src = source.DeviceSpan, dst = s.Data.DeviceSpan;
         int part = 0, partDone = 0;
         for (int k = 0; k < n; k++)
         {

@@ -126,6 +126,7 @@ public sealed partial class Device : NetProxy
             if (count == 0) Fail(ZxStatus.ZX_ERR_INVALID_ARGS, "descriptorCount is 0");
             DmaRegion descriptors = info.Descriptors!.Region, data = info.Data!.Region;
             if (descriptors.IsFreed || data.IsFreed) Fail(ZxStatus.ZX_ERR_INVALID_ARGS, "a region was freed");
+            if (!ReferenceEquals(descriptors.Owner, data.Owner)) Fail(ZxStatus.ZX_ERR_INVALID_ARGS, "the descriptors and data regions have different owners");
             long needed = (long)count * words * 8;
             if (descriptors.Length < needed) Fail(ZxStatus.ZX_ERR_INVALID_ARGS, $"the descriptors region has {descriptors.Length} bytes, {count} × {words * 8} = {needed} needed");
             if (data.Length == 0) Fail(ZxStatus.ZX_ERR_INVALID_ARGS, "the data region is empty");

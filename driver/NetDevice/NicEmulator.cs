@@ -19,7 +19,12 @@ internal sealed class TxFrame
     /// <summary>Copies the payload (parts in chain order) into <paramref name="into"/>, which holds at least <see cref="Total"/> bytes.</summary>
     public void CopyTo(Span<byte> into)
     {
-        Span<byte> data = Session!.Data.DeviceSpan;
+        Span<byte> data = Session!.DataSpan;
+        if (data.IsEmpty) // the data region left the session's client: nothing of it is read
+        {
+            into[..Total].Clear();
+            return;
+        }
         int at = 0;
         for (int k = 0; k < Parts; k++)
         {
@@ -193,7 +198,8 @@ public sealed class NicEmulator
             n++;
         }
         if (room < frame.Length) return false;
-        Span<byte> data = owner.Data.DeviceSpan;
+        Span<byte> data = owner.DataSpan;
+        if (data.IsEmpty) return false; // the data region left the session's client: nothing is written into it
         int at = 0, used = 0;
         do
         {

@@ -5,7 +5,9 @@ namespace NicScript.Driver.NetDevice;
 /// <summary>A client's data path on a device: a descriptors region, a data region, an rx FIFO and a tx FIFO (reference §3).</summary>
 /// <remarks>
 /// Paused while attached to no port, running while attached to at least one. All state is guarded by the device's
-/// lock; the device reads the regions as hardware does (by IOVA, no ownership check).
+/// lock. The device reaches the two regions only while the client that opened the session (<see cref="Client"/>, their
+/// owner then) still owns them: one transferred away or freed is empty to the device from that moment (descriptors read
+/// as zeros and writes vanish, frames are dropped), as an IOMMU domain of that one client would have it.
 /// </remarks>
 public sealed class Session : NetProxy
 {
@@ -19,6 +21,8 @@ public sealed class Session : NetProxy
         Flags = flags;
         Descriptors = descriptors;
         Data = data;
+        Client = data.Owner;
+        _scratch = new byte[NetConstants.DescriptorBytes];
         DescriptorCount = count;
         Stride = lengthWords * 8;
         Held = new byte[count];
@@ -40,6 +44,17 @@ public sealed class Session : NetProxy
 
     internal DmaRegion Descriptors { get; }
     internal DmaRegion Data { get; }
+
+    /// <summary>Who owned the regions when the session opened: the device serves them only while it still does.</summary>
+    internal DmaOwner? Client { get; }
+
+    /// <summary>Both regions still belong to <see cref="Client"/>.</summary>
+    internal bool Reachable => Client is not null && ReferenceEquals(Data.Owner, Client) && ReferenceEquals(Descriptors.Owner, Client);
+
+    /// <summary>The data region as the device may reach it now: empty once it left the client.</summary>
+    internal Span<byte> DataSpan => Data.SpanIfOwnedBy(Client);
+
+    private readonly byte[] _scratch;
     internal int DescriptorCount { get; }
     internal int Stride { get; }
     internal Fifos Fifos { get; }
@@ -87,7 +102,13 @@ public sealed class Session : NetProxy
     }
 
     /// <summary>Descriptor <paramref name="index"/>'s 40 bytes (the caller checked the index).</summary>
-    internal Span<byte> Descriptor(int index) => Descriptors.DeviceSpan.Slice(index * Stride, NetConstants.DescriptorBytes);
+    internal Span<byte> Descriptor(int index)
+    {
+        Span<byte> all = Descriptors.SpanIfOwnedBy(Client);
+        if (!all.IsEmpty) return all.Slice(index * Stride, NetConstants.DescriptorBytes);
+        _scratch.AsSpan().Clear(); // the region left the client: a zero descriptor (invalid), and what is written vanishes
+        return _scratch;
+    }
 
     internal uint BufferId(ushort index) => (uint)Number << 16 | index;
 

@@ -1,3 +1,5 @@
+using NicScript.Driver.Memory;
+
 namespace NicScript.Driver.Pci;
 
 /// <summary>One function on the bus at a bus:device.function address: its configuration space, BARs and capabilities.</summary>
@@ -11,12 +13,17 @@ public class PciFunction
     private readonly PciBar?[] _bars = new PciBar?[6];
     private int _nextCapability = 0x40;
 
-    public PciFunction(PciAddress address, ConfigSpace config, string description)
+    /// <param name="dma">The function's IOMMU domain when its device does DMA (bus master); null for one that does none.</param>
+    public PciFunction(PciAddress address, ConfigSpace config, string description, IommuDomain? dma = null)
     {
         Address = address;
         Config = config;
         Description = description;
+        Dma = dma;
     }
+
+    /// <summary>What the function's device may reach in DMA memory; a driver attaches the owner it gives the device memory of.</summary>
+    public IommuDomain? Dma { get; }
 
     /// <summary>BARs by index (null where there is none; index+1 of a 64-bit BAR holds its upper half).</summary>
     public PciBar? Bar(int index) => index is >= 0 and < 6 ? _bars[index] : null;

@@ -13,27 +13,33 @@ namespace NicScript.Driver.Queues;
 /// with acquire semantics (entries before it are visible), writes used elements, then stores <c>used.idx</c> with
 /// release semantics (elements visible before the index) — pushes are batched and published once per burst.
 /// Nothing the driver wrote is trusted: an index that runs ahead, a head or next out of range, a chain longer than
-/// the table (a loop), a buffer outside DMA memory, a malformed indirect table — each returns a
-/// <see cref="VirtqFault"/> and touches nothing; the device model then sets DEVICE_NEEDS_RESET.
+/// the table (a loop), a buffer outside the function's IOMMU domain, a malformed indirect table — each returns a
+/// <see cref="VirtqFault"/> and touches nothing; the device model then sets DEVICE_NEEDS_RESET (or fails the request,
+/// where its spec says so). Every DMA the queue does goes through the domain: the three ring areas are checked at
+/// creation and again (a reference compare each) at every entry point, so a ring freed, transferred away or no longer
+/// reachable stops the queue at once; buffers are checked when popped and when reached (<see cref="DescriptorChain"/>).
 /// Not thread-safe: the owning device serialises access to a queue.
 /// </remarks>
 public sealed unsafe class SplitVirtqueue
 {
-    private readonly DmaMemory _memory;
+    private readonly IommuDomain _domain;
     private readonly DmaRegion _descRegion, _availRegion, _usedRegion;
-    private readonly int _descOffset, _availOffset, _usedOffset;
+    private long _ringsCheckedAt = -1; // the revocation count at which all three areas were last found in the domain
     private ushort _nextAvail;
     private ushort _nextUsed;
     private ushort _publishedUsed;
 
-    private SplitVirtqueue(DmaMemory memory, int size, DmaRegion desc, int descOff, DmaRegion avail, int availOff,
+    private SplitVirtqueue(IommuDomain domain, int size, DmaRegion desc, int descOff, DmaRegion avail, int availOff,
         DmaRegion used, int usedOff, bool eventIdx, bool indirect)
     {
-        _memory = memory;
+        _domain = domain;
         Size = size;
-        (_descRegion, _descOffset) = (desc, descOff);
-        (_availRegion, _availOffset) = (avail, availOff);
-        (_usedRegion, _usedOffset) = (used, usedOff);
+        (_descRegion, _availRegion, _usedRegion) = (desc, avail, used);
+        // Taken once, while the regions are live: a block is never given back to the OS while the memory lives, so these
+        // never dangle even if a region is freed between a check and a use (its pointer field is nulled then).
+        _descPtr = desc.Pointer + descOff;
+        _availPtr = avail.Pointer + availOff;
+        _usedPtr = used.Pointer + usedOff;
         EventIdx = eventIdx;
         Indirect = indirect;
     }
@@ -52,55 +58,81 @@ public sealed unsafe class SplitVirtqueue
     /// <summary>The used index published to the driver.</summary>
     public ushort PublishedUsed => _publishedUsed;
 
-    /// <summary>Checks that the three areas are inside DMA memory and builds the queue; the device refuses DRIVER_OK otherwise.</summary>
-    public static VirtqFault TryCreate(DmaMemory memory, int size, ulong descIova, ulong availIova, ulong usedIova,
+    /// <summary>Checks that the three areas are inside the function's domain (descriptor table and available ring readable,
+    /// used ring writable) and builds the queue; the device refuses DRIVER_OK otherwise.</summary>
+    public static VirtqFault TryCreate(IommuDomain domain, int size, ulong descIova, ulong availIova, ulong usedIova,
         bool eventIdx, bool indirect, out SplitVirtqueue queue)
     {
         queue = null!;
         Debug.Assert(BitConverter.IsLittleEndian, "ring words are read in host order on a little-endian host");
         if (!VirtqLayout.IsValidSize(size)) return VirtqFault.DescriptorIndexOutOfRange;
-        if (!Locate(memory, descIova, VirtqLayout.DescTableBytes(size), out DmaRegion d, out int dOff) ||
-            !Locate(memory, availIova, VirtqLayout.AvailBytes(size), out DmaRegion a, out int aOff) ||
-            !Locate(memory, usedIova, VirtqLayout.UsedBytes(size), out DmaRegion u, out int uOff) ||
-            descIova % 16 != 0 || availIova % 2 != 0 || usedIova % 4 != 0)
+        if (descIova % 16 != 0 || availIova % 2 != 0 || usedIova % 4 != 0 ||
+            domain.TryLocate(descIova, VirtqLayout.DescTableBytes(size), write: false, out DmaRegion d, out int dOff) != DmaError.None ||
+            domain.TryLocate(availIova, VirtqLayout.AvailBytes(size), write: false, out DmaRegion a, out int aOff) != DmaError.None ||
+            domain.TryLocate(usedIova, VirtqLayout.UsedBytes(size), write: true, out DmaRegion u, out int uOff) != DmaError.None)
             return VirtqFault.RingOutsideDma;
-        queue = new SplitVirtqueue(memory, size, d, dOff, a, aOff, u, uOff, eventIdx, indirect);
+        queue = new SplitVirtqueue(domain, size, d, dOff, a, aOff, u, uOff, eventIdx, indirect);
         return VirtqFault.None;
     }
 
-    private static bool Locate(DmaMemory memory, ulong iova, int length, out DmaRegion region, out int offset)
-    {
-        region = memory.Find(iova)!;
-        offset = region is null ? 0 : (int)(iova - region.Iova);
-        return region is not null && offset + length <= region.Length;
-    }
-
     // Hot path: the ring areas as pointers into the regions' native blocks. The blocks are never returned to the OS
-    // while the DmaMemory lives (freed ones are pooled), and every entry point checks RingsFreed first, so a pointer
-    // can only ever reach memory we own; every index is reduced modulo the size or checked against it before use.
-    private byte* DescPtr => _descRegion.Pointer + _descOffset;
+    // while the DmaMemory lives (freed ones are pooled), and every entry point first asks whether the domain still
+    // reaches all three areas (RingsLost: a full check only when the machine's revocation count moved since the last
+    // one), so a pointer can only ever reach memory the function may; every index is reduced modulo the size or
+    // checked against it before use.
+    private readonly byte* _descPtr, _availPtr, _usedPtr;
 
-    private byte* AvailPtr => _availRegion.Pointer + _availOffset;
+    private byte* DescPtr => _descPtr;
 
-    private byte* UsedPtr => _usedRegion.Pointer + _usedOffset;
+    private byte* AvailPtr => _availPtr;
+
+    private byte* UsedPtr => _usedPtr;
 
     private Span<byte> Desc => new(DescPtr, VirtqLayout.DescTableBytes(Size));
 
-    /// <summary>True when any ring area was freed under the device: it must not be touched again.</summary>
-    public bool RingsFreed => _descRegion.IsFreed || _availRegion.IsFreed || _usedRegion.IsFreed;
+    /// <summary>True when any ring area left the function's domain (freed, transferred away, its driver detached): it must
+    /// not be touched again.</summary>
+    public bool RingsLost
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _domain.Revocations != _ringsCheckedAt && !RingsStillReachable();
+    }
+
+    /// <summary>The full check, after something somewhere was revoked; remembers the count it passed at.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool RingsStillReachable()
+    {
+        long at = _domain.Revocations; // read before checking: a revocation during the check moves it and forces another
+        if (!Reaches(_descRegion, false) || !Reaches(_availRegion, false) || !Reaches(_usedRegion, true)) return false;
+        _ringsCheckedAt = at;
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Reaches(DmaRegion ring, bool write) => _domain.Check(ring, write) == DmaError.None;
+
+    /// <summary>Counts and reports the DMA fault of a ring that left the domain (the device then needs reset).</summary>
+    private VirtqFault RingFault()
+    {
+        DmaRegion lost = _domain.Check(_descRegion, false) != DmaError.None ? _descRegion
+            : _domain.Check(_availRegion, false) != DmaError.None ? _availRegion : _usedRegion;
+        bool write = ReferenceEquals(lost, _usedRegion);
+        _domain.Fault(lost.Iova, lost.Length, write, _domain.Check(lost, write) is var e && e != DmaError.None ? e : DmaError.IommuFault);
+        return VirtqFault.RingOutsideDma;
+    }
 
     /// <summary>avail.idx, read with acquire semantics: the ring entries before it are visible.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ushort ReadAvailIdx() => Volatile.Read(ref *(ushort*)(AvailPtr + 2));
 
     /// <summary>Chains the driver has made available and the device has not consumed (0 on a fault; the next pop reports it).</summary>
-    public int Pending => RingsFreed ? 0 : (ushort)(ReadAvailIdx() - _nextAvail) is var n && n <= Size ? n : 0;
+    public int Pending => RingsLost ? 0 : (ushort)(ReadAvailIdx() - _nextAvail) is var n && n <= Size ? n : 0;
 
     /// <summary>Takes the next available chain into <paramref name="chain"/>; <paramref name="popped"/> is false when there is none.</summary>
     public VirtqFault TryPop(DescriptorChain chain, out bool popped)
     {
         popped = false;
-        if (RingsFreed) return VirtqFault.RingOutsideDma;
+        if (RingsLost) return RingFault();
         ushort avail = ReadAvailIdx();
         if (avail == _nextAvail) return VirtqFault.None;
         if ((ushort)(avail - _nextAvail) > Size) return VirtqFault.AvailIndexRunsAhead; // a driver bug or attack: never spin on it
@@ -117,6 +149,7 @@ public sealed unsafe class SplitVirtqueue
     /// complete it as failed and go on.</summary>
     public ushort DiscardNext()
     {
+        if (RingsLost) return 0;
         ushort head = *(ushort*)(AvailPtr + 4 + 2 * (_nextAvail & (Size - 1)));
         _nextAvail++;
         return head;
@@ -125,7 +158,7 @@ public sealed unsafe class SplitVirtqueue
     private VirtqFault ReadChain(ushort head, DescriptorChain chain)
     {
         if (head >= Size) return VirtqFault.DescriptorIndexOutOfRange;
-        chain.Reset(head);
+        chain.Reset(head, _domain, _domain.Revocations); // read before the buffers are checked below
         Span<byte> table = Desc;
         int tableSize = Size;
         ushort index = head;
@@ -145,7 +178,7 @@ public sealed unsafe class SplitVirtqueue
                 if (inIndirect) return VirtqFault.NestedIndirect;
                 if ((flags & VirtqLayout.DescFlagNext) != 0 || len == 0 || len % VirtqLayout.DescSize != 0 || len > VirtqLayout.MaxSize * VirtqLayout.DescSize)
                     return VirtqFault.BadIndirectTable;
-                if (_memory.TryResolve(addr, (int)len, out table) != DmaError.None) return VirtqFault.DescriptorOutsideDma;
+                if (_domain.TryResolve(addr, (int)len, write: false, out table) != DmaError.None) return VirtqFault.DescriptorOutsideDma;
                 tableSize = (int)(len / VirtqLayout.DescSize);
                 inIndirect = true;
                 index = 0;
@@ -156,10 +189,15 @@ public sealed unsafe class SplitVirtqueue
             bool writable = (flags & VirtqLayout.DescFlagWrite) != 0;
             if (!writable && sawWritable) return VirtqFault.ReadableAfterWritable;
             sawWritable |= writable;
-            if (len > int.MaxValue || _memory.TryLocate(addr, (int)len, out DmaRegion region, out int offset) != DmaError.None) return VirtqFault.DescriptorOutsideDma;
-            if (!chain.TryAdd(addr, (int)len, writable, region, offset)) return VirtqFault.ChainTooLong;
+            if (len > int.MaxValue || _domain.TryLocate(addr, (int)len, writable, out DmaRegion region, out int offset) != DmaError.None)
+            {
+                // Outside the domain (the fault is counted): keep reading the chain, so a device whose spec fails just
+                // the request can still find its status byte; the pop reports DescriptorOutsideDma at the end.
+                if (!chain.TryAddFaulted(addr, (int)Math.Min(len, int.MaxValue), writable)) return VirtqFault.ChainTooLong;
+            }
+            else if (!chain.TryAdd(addr, (int)len, writable, region, offset)) return VirtqFault.ChainTooLong;
 
-            if ((flags & VirtqLayout.DescFlagNext) == 0) return VirtqFault.None;
+            if ((flags & VirtqLayout.DescFlagNext) == 0) return chain.Faulted ? VirtqFault.DescriptorOutsideDma : VirtqFault.None;
             if (next >= tableSize) return VirtqFault.DescriptorIndexOutOfRange;
             index = next;
         }
@@ -168,7 +206,7 @@ public sealed unsafe class SplitVirtqueue
     /// <summary>Puts one used element; it becomes visible to the driver at <see cref="PublishUsed"/>.</summary>
     public void PushUsed(ushort head, uint len)
     {
-        if (RingsFreed) return;
+        if (RingsLost) return;
         uint* elem = (uint*)(UsedPtr + 4 + VirtqLayout.UsedElemSize * (_nextUsed & (Size - 1)));
         elem[0] = head;
         elem[1] = len;
@@ -178,7 +216,7 @@ public sealed unsafe class SplitVirtqueue
     /// <summary>Stores used.idx with release semantics; returns whether the driver asked to be interrupted for it.</summary>
     public bool PublishUsed()
     {
-        if (_nextUsed == _publishedUsed || RingsFreed) return false;
+        if (_nextUsed == _publishedUsed || RingsLost) return false;
         ushort old = _publishedUsed;
         Volatile.Write(ref *(ushort*)(UsedPtr + 2), _nextUsed); // elements visible before the index
         _publishedUsed = _nextUsed;
@@ -194,7 +232,7 @@ public sealed unsafe class SplitVirtqueue
     /// <summary>Asks the driver to notify (kick) once <c>avail.idx</c> passes the next slot; or to stop, with <paramref name="enable"/> false.</summary>
     public void SetNotification(bool enable)
     {
-        if (RingsFreed) return;
+        if (RingsLost) return;
         if (EventIdx) *(ushort*)(UsedPtr + 4 + VirtqLayout.UsedElemSize * Size) = _nextAvail;
         else *(ushort*)UsedPtr = enable ? (ushort)0 : VirtqLayout.UsedFlagNoNotify;
         Interlocked.MemoryBarrier();

@@ -8,7 +8,8 @@ public enum VirtqFault
     AvailIndexRunsAhead,
     /// <summary>A head or next index is not below the queue size.</summary>
     DescriptorIndexOutOfRange,
-    /// <summary>A descriptor's buffer is not inside DMA memory (or runs past its region).</summary>
+    /// <summary>A descriptor's buffer is not inside the function's IOMMU domain (no region, runs past its region, another's
+    /// region, or a borrowed one the device would write): a DMA fault, counted by the domain.</summary>
     DescriptorOutsideDma,
     /// <summary>A chain visits more descriptors than the table has: a loop.</summary>
     ChainLoop,
@@ -18,7 +19,7 @@ public enum VirtqFault
     NestedIndirect,
     /// <summary>A device-readable descriptor after a device-writable one.</summary>
     ReadableAfterWritable,
-    /// <summary>The ring areas are not inside DMA memory.</summary>
+    /// <summary>The ring areas are not inside the function's IOMMU domain (or left it: freed, transferred away, detached).</summary>
     RingOutsideDma,
     /// <summary>A chain has more segments than the device accepts.</summary>
     ChainTooLong,

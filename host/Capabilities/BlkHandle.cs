@@ -26,6 +26,7 @@ public sealed class BlkHandle
         if (!_ctx.Manifest.GrantsPci(bdf)) throw _ctx.Deny("CAP_HARDWARE_IO_PCI", bdf.ToString());
         if (!_machine.Pci.TryGet(bdf, out PciFunction f) || f.Removed || f.VendorId != VirtioPci.VendorId || f.DeviceId != VirtioBlk.ModernDeviceId)
             throw new ScriptCallException($"blk.open(\"{address}\"): no virtio-blk function at {bdf} on machine {_machine.Name}");
+        _ctx.AttachDma(f); // its device may now reach this V-Node's DMA memory (and no one else's)
         return new VirtioBlkHandle(_ctx, _machine, f);
     }
 }

@@ -1,4 +1,5 @@
 using NicScript.Driver;
+using NicScript.Driver.Pci;
 using NicScript.Host.Manifests;
 using Serilog;
 
@@ -29,7 +30,8 @@ public sealed class CapabilityBroker
     /// <summary>Admits a V-Node: its DMA owner gets <c>required_mem_mb</c>, its name joins the directory.</summary>
     public VNodeContext Admit(VNodeManifest manifest)
     {
-        var owner = _machine.Dma.CreateOwner(manifest.Name, manifest.Runtime.RequiredMemMb * 1024L * 1024L);
+        // DMA faults of devices this V-Node's drivers program are audited under its name
+        var owner = _machine.Dma.CreateOwner(manifest.Name, manifest.Runtime.RequiredMemMb * 1024L * 1024L, _audit.DmaFaultsOf(manifest.Name));
         var ctx = new VNodeContext(manifest, owner, _audit, _log, Directory);
         Directory.Add(ctx);
         return ctx;
@@ -50,12 +52,16 @@ public sealed class CapabilityBroker
     /// <summary>The run's DPU agent, made on first use (the <c>dpu</c> handle and <c>--dpu-listen</c> share it).</summary>
     public Lazy<NicScript.Host.Dpu.DpuAgent>? DpuAgent { get; set; }
 
-    /// <summary>A V-Node stopped: its channels close, its DMA memory is reclaimed, its name is free again.</summary>
+    /// <summary>A V-Node stopped: its channels close, no device reaches its memory any more, its DMA memory is reclaimed,
+    /// its name is free again.</summary>
     public int Release(VNodeContext ctx)
     {
         ctx.RunReleasers();
         Ipc.StopAll(ctx);
         Directory.Remove(ctx);
+        // Every domain, not only those it opened: a driver it brought up (net.open, blk.open, rdma) attached on its own.
+        foreach (PciFunction f in _machine.Pci.Functions) f.Dma?.Evict(ctx.DmaOwner);
+        foreach (var d in ctx.AttachedDomains()) d.Evict(ctx.DmaOwner); // hot-removed functions too
         return _machine.Dma.Reclaim(ctx.DmaOwner);
     }
 }

@@ -38,6 +38,7 @@ public sealed class NetHandle
             throw new ScriptCallException($"net.open(\"{address}\"): no virtio-net function at {bdf} on machine {_machine.Name}");
         if (_machine.NetDevices.IsBound(bdf))
             throw new ScriptCallException($"net.open(\"{address}\"): {bdf} is in use as a netdevice (net.device); one driver per function");
+        _ctx.AttachDma(function); // its device may now reach this V-Node's DMA memory (and no one else's)
         return new VirtioNetHandle(_ctx, _machine, function);
     }
 

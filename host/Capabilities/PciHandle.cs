@@ -35,6 +35,7 @@ public sealed class PciHandle
         if (!_ctx.Manifest.GrantsPci(bdf)) throw _ctx.Deny("CAP_HARDWARE_IO_PCI", bdf.ToString());
         if (!_machine.Pci.TryGet(bdf, out PciFunction function))
             throw new ScriptCallException($"pci.open(\"{address}\"): no PCI function at {bdf} on machine {_machine.Name}");
+        _ctx.AttachDma(function); // its device may now reach this V-Node's DMA memory (and no one else's)
         return new PciDevice(function);
     }
 }

@@ -1,4 +1,5 @@
 using NicScript.Driver.Memory;
+using NicScript.Driver.Pci;
 using NicScript.Host.Manifests;
 using Serilog;
 
@@ -63,6 +64,25 @@ public sealed class VNodeContext
         {
             if (_releaseKeys.Add(key)) _releasers.Add(release);
         }
+    }
+
+    private readonly HashSet<IommuDomain> _domains = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>This V-Node opened <paramref name="function"/>: its device may reach what the V-Node owns, borrows or receives,
+    /// until the V-Node stops (the broker evicts it from every domain then). Once per function.</summary>
+    internal void AttachDma(PciFunction function)
+    {
+        if (function.Dma is not { } domain) return; // a function that does no DMA (a MANA PF)
+        lock (_domains)
+        {
+            if (_domains.Add(domain)) domain.Attach(DmaOwner); // released by IommuDomain.Evict when the V-Node stops
+        }
+    }
+
+    /// <summary>The domains this V-Node attached to.</summary>
+    internal IommuDomain[] AttachedDomains()
+    {
+        lock (_domains) return [.. _domains];
     }
 
     internal void RunReleasers()

@@ -57,6 +57,8 @@ public sealed class RunCommand
         report = report with { Peer = echo };
 
         var rdma = machine.Rdma.Devices.Where(d => d.TxFrames + d.RxFrames > 0).ToList();
+        // functions whose device made DMA faults (accesses outside their IOMMU domain; each one is in the audit log)
+        var dmaFaults = machine.Pci.Functions.Where(f => f.Dma is { Faults: > 0 }).Select(f => (f.Address, f.Dma!.Faults)).ToList();
         if (options.Json)
         {
             JsonObject json = ToJson(report);
@@ -71,6 +73,12 @@ public sealed class RunCommand
                     });
                 json["rdma"] = devices;
             }
+            if (dmaFaults.Count > 0)
+            {
+                var perFunction = new JsonArray();
+                foreach (var (address, count) in dmaFaults) perFunction.Add(new JsonObject { ["function"] = address.ToString(), ["dma_faults"] = count });
+                json["dma_faults"] = perFunction;
+            }
             // Whether this process needed Roslyn at all: false on a warm start, where every C# script came from the cache.
             json["roslyn_loaded"] = AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == "Microsoft.CodeAnalysis");
             _cli.OutputText.WriteLine(json.ToJsonString());
@@ -78,6 +86,8 @@ public sealed class RunCommand
         else Print(report);
         foreach (var d in rdma) // what the RDMA engines did: the retransmissions show what a lossy wire cost
             _cli.Error.WriteLine($"rdma {d.Gid} ({d.Function.Function.Address.Short}): sent {d.TxFrames} frames, received {d.RxFrames}, retransmissions {d.Retransmissions}, RNR NAKs {d.RnrNaksSent}, NAKs {d.NaksSent}, dropped {d.RxDropped}");
+        foreach (var (address, count) in dmaFaults)
+            _cli.Error.WriteLine($"{address}: {count} DMA faults (device accesses outside its IOMMU domain; see the audit log)");
         foreach (VNodeReport v in report.VNodes.Where(v => v.Status == VNodeStatus.Failed))
             _cli.Error.WriteLine($"{v.Error}");
         if (echo is { } e && (e.Lost > 0 || e.Bad > 0 || !e.Resolved))

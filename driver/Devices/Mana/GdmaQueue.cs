@@ -3,39 +3,42 @@ using NicScript.Driver.Memory;
 
 namespace NicScript.Driver.Devices.Mana;
 
-/// <summary>A GDMA DMA region as the device sees it: the driver's 4 KiB page list, resolved once to DMA memory.</summary>
-/// <remarks>Pages need not be contiguous; an access never straddles a page (CQEs, EQEs and WQE basic units divide 4096).</remarks>
+/// <summary>A GDMA DMA region as the device sees it: the driver's 4 KiB page list, located once in the VF's IOMMU domain.</summary>
+/// <remarks>Pages need not be contiguous; an access never straddles a page (CQEs, EQEs and WQE basic units divide 4096).
+/// Every access asks the domain again, so a page freed, transferred away or no longer reachable faults (counted) and reads
+/// as empty.</remarks>
 public sealed class GdmaDmaRegion
 {
     private readonly DmaRegion[] _regions;
     private readonly int[] _offsets;
+    private readonly IommuDomain _dma;
 
-    internal GdmaDmaRegion(ulong handle, ulong length, DmaRegion[] regions, int[] offsets)
+    internal GdmaDmaRegion(ulong handle, ulong length, DmaRegion[] regions, int[] offsets, IommuDomain dma)
     {
         Handle = handle;
         Length = length;
         _regions = regions;
         _offsets = offsets;
+        _dma = dma;
     }
 
     public ulong Handle { get; }
 
-    internal GdmaDmaRegion WithHandle(ulong handle) => new(handle, Length, _regions, _offsets);
+    internal GdmaDmaRegion WithHandle(ulong handle) => new(handle, Length, _regions, _offsets, _dma);
 
     public ulong Length { get; }
 
     /// <summary>Queues built on this region (a region in use cannot be destroyed).</summary>
     public int Users { get; internal set; }
 
-    /// <summary>The bytes at [<paramref name="offset"/>, +<paramref name="length"/>) inside one page; empty if freed or straddling.</summary>
-    public unsafe Span<byte> Bytes(long offset, int length)
+    /// <summary>The bytes at [<paramref name="offset"/>, +<paramref name="length"/>) inside one page; empty if straddling, or
+    /// outside the domain now (a DMA fault). The device writes CQEs and EQEs and reads work queues: <paramref name="write"/> says which.</summary>
+    public Span<byte> Bytes(long offset, int length, bool write = true)
     {
         long page = offset / ManaRegisters.PageSize;
         int inPage = (int)(offset % ManaRegisters.PageSize);
         if (offset < 0 || page >= _regions.Length || inPage + length > ManaRegisters.PageSize) return Span<byte>.Empty;
-        DmaRegion r = _regions[page];
-        if (r.IsFreed) return Span<byte>.Empty;
-        return new Span<byte>(r.Pointer + _offsets[page] + inPage, length);
+        return _dma.TryGetSpan(_regions[page], _offsets[page] + inPage, length, write, out Span<byte> span) == DmaError.None ? span : Span<byte>.Empty;
     }
 
     /// <summary>Copies <paramref name="destination"/>.Length bytes starting at <paramref name="offset"/>, wrapping at <paramref name="ringSize"/>.</summary>
@@ -46,7 +49,7 @@ public sealed class GdmaDmaRegion
             long at = (offset + done) % ringSize;
             int chunk = (int)Math.Min(destination.Length - done, ManaRegisters.PageSize - at % ManaRegisters.PageSize);
             chunk = (int)Math.Min(chunk, ringSize - at);
-            Span<byte> src = Bytes(at, chunk);
+            Span<byte> src = Bytes(at, chunk, write: false);
             if (src.IsEmpty) return false;
             src.CopyTo(destination[done..]);
             done += chunk;

@@ -74,7 +74,7 @@ public sealed partial class ManaDevice
             if (GdmaSgeView.TryRead(wqe[(8 + oob + 16 * i)..], out GdmaSgeView sge) != WireError.None || sge.MemKey != GpaMkey)
                 return Err(20, out vendorErr);
             if (total + (long)sge.Size > MaxFrame) return ManaCqeType.TxMtuDrop;
-            if (_memory.TryResolve(sge.Address, (int)sge.Size, out Span<byte> bytes) != DmaError.None)
+            if (_dma.TryResolve(sge.Address, (int)sge.Size, write: false, out Span<byte> bytes) != DmaError.None) // a DMA fault: counted
                 return ManaCqeType.TxHdrProcessingError;
             if (sges == 1) single = bytes; // one SGE: the frame leaves straight from the driver's buffer
             else bytes.CopyTo(frame[total..]);
@@ -152,7 +152,7 @@ public sealed partial class ManaDevice
                             break;
                         }
                         int n = (int)Math.Min(sge.Size, (uint)(frame.Length - written));
-                        if (_memory.TryWrite(sge.Address, frame.Slice(written, n)) != DmaError.None)
+                        if (_dma.TryWrite(sge.Address, frame.Slice(written, n)) != DmaError.None) // a DMA fault: counted
                         {
                             type = ManaCqeType.RxTruncated;
                             break;

@@ -142,9 +142,9 @@ public sealed partial class ManaDevice
         var offsets = new int[pages.Length];
         for (int i = 0; i < pages.Length; i++)
         {
-            if (pages[i] % PageSize != 0 || _memory.TryLocate(pages[i], PageSize, out regions[i], out offsets[i]) != DmaError.None) return false;
+            if (pages[i] % PageSize != 0 || _dma.TryLocate(pages[i], PageSize, write: true, out regions[i], out offsets[i]) != DmaError.None) return false;
         }
-        region = new GdmaDmaRegion(0, length, regions, offsets);
+        region = new GdmaDmaRegion(0, length, regions, offsets, _dma);
         return true;
     }
 
@@ -305,7 +305,7 @@ public sealed partial class ManaDevice
             int length = 0;
             bool ok = HwcTxOobView.TryRead(wqe[8..], out _) == WireError.None && GdmaSgeView.TryRead(wqe[32..], out GdmaSgeView sge) == WireError.None &&
                 sge.MemKey == GpaMkey && sge.Size is >= 40 and <= HwcMessageSize &&
-                _memory.TryRead(sge.Address, _request.AsSpan(0, length = (int)sge.Size)) == DmaError.None;
+                _dma.TryRead(sge.Address, _request.AsSpan(0, length = (int)sge.Size)) == DmaError.None;
             PostCqeLocked(_hwcCq!, HwcRxOob(vendorErr: ok ? (byte)0 : (byte)2, 0, 0), sq.Id, isSq: true);
             if (!ok)
             {
@@ -351,7 +351,7 @@ public sealed partial class ManaDevice
                 GdmaWqeView.TryRead(wqe, out GdmaWqeView hdr) == WireError.None && hdr.NumSge == 1 && hdr.InlineOobSizeDiv4 == 2 &&
                 BinaryPrimitives.ReadUInt64LittleEndian(wqe[8..]) == 0 &&
                 GdmaSgeView.TryRead(wqe[16..], out GdmaSgeView sge) == WireError.None && sge.MemKey == GpaMkey && sge.Size >= response.Length &&
-                _memory.TryWrite(sge.Address, response) == DmaError.None;
+                _dma.TryWrite(sge.Address, response) == DmaError.None;
             if (!ok)
             {
                 Interlocked.Increment(ref Stats.HwcErrors);

@@ -14,7 +14,9 @@ namespace NicScript.Driver.Devices.Mana;
 /// the device adopts the driver's four HWC queue pages and posts the bootstrap events on the HWC EQ. Requests arrive
 /// as SQ WQEs on the HWC and are answered into the next posted RQ WQE with a CQE (ManaDevice.Hwc.cs). Data SQ WQEs
 /// put frames on the wire; frames from the wire fill RQ WQEs (ManaDevice.DataPath.cs). CQEs and EQEs carry owner
-/// bits; an armed CQ posts an EQE on its EQ, an armed EQ raises its MSI-X vector.
+/// bits; an armed CQ posts an EQE on its EQ, an armed EQ raises its MSI-X vector. Every DMA goes through the VF's
+/// <see cref="IommuDomain"/>: an SGE outside it completes the WQE with an error CQE, a queue page that left it stops
+/// that queue's entries, and each such access is a counted DMA fault (<see cref="ManaStats.DmaFaultsCount"/>).
 /// Fail closed: a malformed WQE completes with an error CQE, a doorbell for an unknown queue is dropped and counted,
 /// a request of an unknown type gets status 0xFFFFFFFF; nothing throws into the host. Hot removal stops every queue
 /// and drops every reference to the driver's memory. One lock serialises the device (a loopback wire re-enters it
@@ -24,7 +26,7 @@ public sealed partial class ManaDevice : IFrameReceiver
 {
     public const int DefaultVectors = 9;
 
-    private readonly DmaMemory _memory;
+    private readonly IommuDomain _dma;
     private readonly IDeviceEvents _events;
     private readonly object _sync = new();
     private readonly uint[] _shm = new uint[8];
@@ -34,20 +36,24 @@ public sealed partial class ManaDevice : IFrameReceiver
     public ManaDevice(PciAddress address, DmaMemory memory, byte[] mac, IDeviceEvents? events = null, int vectors = DefaultVectors, ushort mtu = 1500)
     {
         if (mac.Length != 6) throw new ArgumentException("a MAC address is 6 bytes", nameof(mac));
-        _memory = memory;
         _events = events ?? NoDeviceEvents.Instance;
+        _dma = new IommuDomain(memory, address.ToString(), _events);
+        Stats.Domain = _dma;
         Mac = mac;
         Mtu = mtu;
         var config = new ConfigSpace(ManaRegisters.VendorId, ManaRegisters.VfDeviceId, 0x020000);
         config.Set(ConfigSpace.SubsystemVendorId, 2, ManaRegisters.VendorId);
         config.Set(ConfigSpace.SubsystemId, 2, ManaRegisters.VfDeviceId);
-        Function = new PciFunction(address, config, "Microsoft Corporation MANA Virtual Function");
+        Function = new PciFunction(address, config, "Microsoft Corporation MANA Virtual Function", _dma);
         Function.AddBar(new PciBar(ManaRegisters.Bar, PciBarKind.Memory64, ManaRegisters.BarSize, false, new Bar0(this)));
         Msix = new MsixTable(vectors);
         Msix.Attach(Function, ManaRegisters.Bar, ManaRegisters.MsixTableOffset, ManaRegisters.MsixPbaOffset);
     }
 
     public PciFunction Function { get; }
+
+    /// <summary>The VF's IOMMU domain: queue pages, SGEs and HWC buffers are reached through it only.</summary>
+    public IommuDomain Dma => _dma;
 
     public MsixTable Msix { get; }
 

@@ -22,6 +22,7 @@ public sealed class ManaDriver : IDisposable
     private readonly DmaMemory _memory;
     private readonly DmaOwner _owner;
     private readonly List<DmaRegion> _allocated = new();
+    private DmaAttachment? _dma;
     private DmaRegion _hwcEq = null!, _hwcCq = null!, _hwcRq = null!, _hwcSq = null!, _reqBuf = null!, _respBuf = null!;
     private OwnerBitRing _hwcEqRing = null!, _hwcCqRing = null!;
     private uint _hwcSqTail, _hwcRqTail;
@@ -53,6 +54,8 @@ public sealed class ManaDriver : IDisposable
     /// <summary>SHM handshake and HWC bootstrap, version check, device list, register, an EQ, the vPort's SQ and RQ, RX on.</summary>
     public void BringUp(int ringBytes = 32768, int frames = 512)
     {
+        // the VF reaches what this driver's owner holds, until Dispose
+        _dma ??= _f.Dma?.Attach(_owner) ?? throw new InvalidOperationException($"{_f.Address}: the function has no IOMMU domain");
         _f.Config.Write(ConfigSpace.Command, 2, 0x0006); // memory space, bus master
         _dbOffset = (int)_f.ReadBar(Bar, DoorbellPageOffsetRegister, 8);
         _dbSize = (int)(_f.ReadBar(Bar, DoorbellPageSizeRegister, 4) & 0xFFFF);
@@ -330,6 +333,8 @@ public sealed class ManaDriver : IDisposable
     {
         foreach (DmaRegion r in _allocated) _memory.Free(_owner, r);
         _allocated.Clear();
+        _dma?.Dispose();
+        _dma = null;
     }
 }
 

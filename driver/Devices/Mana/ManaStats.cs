@@ -5,6 +5,7 @@ public sealed class ManaStats
 {
     internal long TxFrames, TxBytes, RxFrames, RxBytes, TxErrors, RxNoWqe, RxErrors, RxDisabled, UnknownDoorbells, BadDoorbells,
         HwcRequests, HwcErrors, EqOverflows;
+    internal Memory.IommuDomain? Domain;
 
     public long TxFramesCount => Interlocked.Read(ref TxFrames);
     public long TxBytesCount => Interlocked.Read(ref TxBytes);
@@ -25,4 +26,6 @@ public sealed class ManaStats
     public long HwcRequestsCount => Interlocked.Read(ref HwcRequests);
     /// <summary>HWC requests answered with a non-zero status.</summary>
     public long HwcErrorsCount => Interlocked.Read(ref HwcErrors);
+    /// <summary>Accesses outside the VF's IOMMU domain (SGEs, queue pages, HWC buffers): each completed with an error.</summary>
+    public long DmaFaultsCount => Domain?.Faults ?? 0;
 }

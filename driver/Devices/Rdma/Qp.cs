@@ -232,9 +232,9 @@ internal sealed class Qp
         ReadOnlySpan<byte> payload = [];
         if (plen > 0)
         {
-            if (Device.Fabric.Memory.TryResolve(w.Mr!.Addr + w.Offset + (ulong)k * (ulong)Mtu, plen, out Span<byte> bytes) != Memory.DmaError.None)
+            if (Device.Function.Dma.TryResolve(w.Mr!.Addr + w.Offset + (ulong)k * (ulong)Mtu, plen, write: false, out Span<byte> bytes) != Memory.DmaError.None)
             {
-                EnterError(w, RdmaWcStatus.GENERAL_ERR); // the DMA memory under the MR went away
+                EnterError(w, RdmaWcStatus.GENERAL_ERR); // the DMA memory under the MR left the function's domain (a DMA fault)
                 return false;
             }
             payload = bytes;
@@ -422,7 +422,7 @@ internal sealed class Qp
             {
                 Mr? mr = Owner.MrOf(r.MrHandle);
                 if (mr is null || !mr.Valid || (mr.Access & RdmaAccess.LOCAL_WRITE) == 0 || r.Length > mr.Length
-                    || Device.Fabric.Memory.TryResolve(mr.Addr + _msgOffset, plen, out Span<byte> into) != Memory.DmaError.None)
+                    || Device.Function.Dma.TryResolve(mr.Addr + _msgOffset, plen, write: true, out Span<byte> into) != Memory.DmaError.None)
                 {
                     Nak(RoceV2.NakRemoteOp, psn, RdmaWcStatus.LOC_PROT_ERR);
                     return;
@@ -461,7 +461,7 @@ internal sealed class Qp
             }
             if (plen > 0)
             {
-                if (Device.Fabric.Memory.TryResolve(_writeVa, plen, out Span<byte> into) != Memory.DmaError.None)
+                if (Device.Function.Dma.TryResolve(_writeVa, plen, write: true, out Span<byte> into) != Memory.DmaError.None)
                 {
                     Nak(RoceV2.NakRemoteAccess, psn, recvStatus: null);
                     return;

@@ -17,14 +17,18 @@ public sealed class RdmaContext
     private readonly bool _granted;
     private readonly List<Mr?> _handles = [null];
     private readonly HashSet<uint> _qps = new();
+    private readonly DmaAttachment? _dma;
 
     /// <param name="granted">False: the script lacks the RDMA capability; every call fails with <c>capability-denied</c>.</param>
+    /// <remarks>A granted context attaches <paramref name="owner"/> to the function's IOMMU domain (the engine DMAs its MRs
+    /// through it) until <see cref="ReleaseAll"/>.</remarks>
     public RdmaContext(RdmaDevice device, DmaOwner owner, bool granted = true, string name = "script")
     {
         _device = device;
         _owner = owner;
         _granted = granted;
         Name = name;
+        if (granted) _dma = device.Function.Dma.Attach(owner);
     }
 
     public string Name { get; }
@@ -66,6 +70,7 @@ public sealed class RdmaContext
             _qps.Clear();
             foreach (Mr? mr in _handles)
                 if (mr is not null) mr.Valid = false;
+            _dma?.Dispose();
         }
     }
 

@@ -166,6 +166,15 @@ public sealed class VirtioBlkDevice : VirtioPciDevice, IDisposable
         while (true)
         {
             VirtqFault f = vq.TryPop(_chain, out bool popped);
+            if (f == VirtqFault.DescriptorOutsideDma && _chain.Faulted && Complete(_chain, VirtioBlk.StatusIoErr))
+            {
+                // A buffer outside the function's domain (the DMA fault is counted): the request fails with IOERR, as its
+                // status byte is reachable; nothing is read or written. One whose status is not reachable resets below.
+                Stats.IoErrors++;
+                vq.PushUsed(vq.DiscardNext(), 1);
+                done++;
+                continue;
+            }
             if (f != VirtqFault.None)
             {
                 NeedsResetLocked("request_queue", $"queue {queue}: {f} at avail slot {vq.NextAvail}");
@@ -188,8 +197,7 @@ public sealed class VirtioBlkDevice : VirtioPciDevice, IDisposable
             return 0;
         }
         Span<byte> header = stackalloc byte[VirtioBlk.HeaderSize];
-        if (c.ReadableBytes < VirtioBlk.HeaderSize) return Complete(c, VirtioBlk.StatusIoErr, 0, ref Stats.IoErrors);
-        Gather(c, header);
+        if (c.ReadableBytes < VirtioBlk.HeaderSize || !Gather(c, header)) return Complete(c, VirtioBlk.StatusIoErr, 0, ref Stats.IoErrors);
         uint type = BinaryPrimitives.ReadUInt32LittleEndian(header);
         ulong sector = BinaryPrimitives.ReadUInt64LittleEndian(header[8..]);
         int dataOut = c.ReadableBytes - VirtioBlk.HeaderSize, dataIn = writable - 1;
@@ -240,28 +248,37 @@ public sealed class VirtioBlkDevice : VirtioPciDevice, IDisposable
     /// <summary>Writes the status into the chain's last writable byte.</summary>
     private static uint Complete(DescriptorChain c, byte status, int data)
     {
+        Complete(c, status);
+        return (uint)data + 1;
+    }
+
+    /// <summary>Writes the status into the chain's last writable byte; false when that byte is outside the domain (or absent).</summary>
+    private static bool Complete(DescriptorChain c, byte status)
+    {
         for (int i = c.Count - 1; i >= 0; i--)
         {
             if (!c.IsWritable(i) || c.Length(i) == 0) continue;
             Span<byte> seg = c.Segment(i);
-            if (seg.Length > 0) seg[^1] = status;
-            break;
+            if (seg.Length == 0) return false;
+            seg[^1] = status;
+            return true;
         }
-        return (uint)data + 1;
+        return false;
     }
 
-    /// <summary>The first bytes of the readable part (the header).</summary>
-    private static void Gather(DescriptorChain c, Span<byte> into)
+    /// <summary>The first bytes of the readable part (the header); false when one of its segments left the domain since the pop.</summary>
+    private static bool Gather(DescriptorChain c, Span<byte> into)
     {
         int at = 0;
         for (int i = 0; i < c.Count && at < into.Length && !c.IsWritable(i); i++)
         {
             Span<byte> seg = c.Segment(i);
+            if (seg.Length != c.Length(i)) return false;
             int n = Math.Min(seg.Length, into.Length - at);
             seg[..n].CopyTo(into[at..]);
             at += n;
         }
-        into[at..].Clear(); // a segment freed under us reads as zeros
+        return at == into.Length;
     }
 
     /// <summary>The first bytes of the writable part (GET_ID's answer).</summary>
@@ -289,7 +306,7 @@ public sealed class VirtioBlkDevice : VirtioPciDevice, IDisposable
             {
                 if (c.IsWritable(i) == write) continue;
                 Span<byte> seg = c.Segment(i);
-                if (seg.Length != c.Length(i)) return false; // its DMA region was freed since the pop
+                if (seg.Length != c.Length(i)) return false; // its region left the domain since the pop (a DMA fault): IOERR
                 if (skip >= seg.Length)
                 {
                     skip -= seg.Length;

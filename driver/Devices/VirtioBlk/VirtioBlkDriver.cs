@@ -28,6 +28,7 @@ public sealed class VirtioBlkDriver
     private readonly PciFunction _function;
     private readonly VirtioCaps _caps;
     private readonly Queue[] _queues;
+    private DmaAttachment? _dma;
 
     private sealed class Queue(SplitVirtqueueDriver ring, DmaRegion headers, DmaRegion data, int slots)
     {
@@ -58,6 +59,22 @@ public sealed class VirtioBlkDriver
     public static VirtioBlkDriver BringUp(PciFunction function, DmaMemory memory, DmaOwner owner, int queues = 1, int queueSize = 128)
     {
         VirtioCaps caps = VirtioCaps.Open(function, VirtioBlk.SubsystemBlk, "virtio-blk");
+        DmaAttachment dma = caps.AttachDma(owner); // the device reaches what this owner holds, until Shutdown
+        try
+        {
+            VirtioBlkDriver driver = BringUp(function, caps, memory, owner, queues, queueSize);
+            driver._dma = dma;
+            return driver;
+        }
+        catch
+        {
+            dma.Dispose();
+            throw;
+        }
+    }
+
+    private static VirtioBlkDriver BringUp(PciFunction function, VirtioCaps caps, DmaMemory memory, DmaOwner owner, int queues, int queueSize)
+    {
         ulong accepted = caps.Negotiate(WantedFeatures);
         int deviceQueues = (accepted & 1UL << VirtioBlk.FeatureMq) != 0 ? (int)caps.ReadDevice(VirtioBlk.ConfigNumQueues, 2) : 1;
         if (queues < 1 || queues > deviceQueues) throw caps.Fail($"{queues} queues asked, the device has {deviceQueues}");
@@ -181,6 +198,7 @@ public sealed class VirtioBlkDriver
     public void Shutdown(DmaMemory memory, DmaOwner owner)
     {
         _caps.WriteStatus(0);
+        _dma?.Dispose(); // the device no longer reaches this owner's memory
         foreach (Queue q in _queues)
         {
             memory.Free(owner, q.Ring.Rings);

@@ -90,6 +90,11 @@ internal sealed class VirtioCaps
         WriteCommon(VirtioPci.MsixConfig, 2, 0);
     }
 
+    /// <summary>Attaches <paramref name="owner"/> (what the driver allocates rings and buffers from) to the function's IOMMU
+    /// domain; the driver disposes it when it lets the device go.</summary>
+    public DmaAttachment AttachDma(DmaOwner owner) =>
+        _f.Dma?.Attach(owner) ?? throw Fail("the function has no IOMMU domain (it does no DMA)");
+
     /// <summary>Gives up on the device: sets FAILED in its status and returns the error to throw.</summary>
     public VirtioDriverException Fail(string why)
     {

@@ -25,8 +25,8 @@ public sealed partial class VirtioNetDevice
     /// data path pulls from a guest's TX ring.</summary>
     public Action<VirtioNetDevice>? TxDoorbell { get; set; }
 
-    /// <summary>True: a transmit descriptor pointing outside DMA memory fails that frame (a TX error, as a DPU counts it in
-    /// the vport's tx_error) instead of setting DEVICE_NEEDS_RESET; ring faults still reset.</summary>
+    /// <summary>True: a transmit descriptor pointing outside the function's IOMMU domain fails that frame (a TX error, as a
+    /// DPU counts it in the vport's tx_error) instead of setting DEVICE_NEEDS_RESET; ring faults still reset.</summary>
     public bool BadTxBufferIsFrameError { get; set; }
 
     /// <summary>Runs the TX queues: each chain's frame goes on the wire, each chain completes, one publish per queue and burst.</summary>
@@ -150,7 +150,7 @@ public sealed partial class VirtioNetDevice
             }
             bytes = _gather.AsSpan(0, at);
         }
-        if (bytes.Length != total) // a region freed under the device since the pop
+        if (bytes.Length != total) // a region that left the domain since the pop (freed, transferred away): a DMA fault
         {
             Stats.TxErrors++;
             return;
@@ -250,6 +250,12 @@ public sealed partial class VirtioNetDevice
             for (int i = 0; i < _rxChain.Count && written < needed; i++)
             {
                 Span<byte> seg = _rxChain.Segment(i);
+                if (seg.Length != _rxChain.Length(i)) // left the domain since the pop (a DMA fault, counted): the frame fails
+                {
+                    Stats.RxErrors++;
+                    rxq.PushUsed(_rxChain.Head, 0);
+                    return false;
+                }
                 int n = Math.Min(seg.Length, needed - written);
                 if (written < VirtioPci.NetHdrSize)
                 {

@@ -25,6 +25,7 @@ public sealed class VirtioNetDriver
     private readonly int[][] _rxSlotOf, _txSlotOf;
     private readonly SplitVirtqueueDriver? _ctrl;
     private readonly DmaRegion? _ctrlBuffer;
+    private DmaAttachment? _dma;
 
     private VirtioNetDriver(PciFunction function, VirtioCaps caps, SplitVirtqueueDriver[] rxqs, SplitVirtqueueDriver[] txqs, SplitVirtqueueDriver? ctrl,
         DmaRegion? ctrlBuffer, FramePool pool, ulong features, byte[] mac)
@@ -66,6 +67,23 @@ public sealed class VirtioNetDriver
         int pairs = 1, bool multiqueue = false)
     {
         VirtioCaps caps = VirtioCaps.Open(function, VirtioPci.SubsystemNet, "virtio-net");
+        DmaAttachment dma = caps.AttachDma(owner); // the device reaches what this owner holds, until Shutdown
+        try
+        {
+            VirtioNetDriver driver = BringUp(function, caps, memory, owner, queueSize, interrupts, pairs, multiqueue);
+            driver._dma = dma;
+            return driver;
+        }
+        catch
+        {
+            dma.Dispose();
+            throw;
+        }
+    }
+
+    private static VirtioNetDriver BringUp(PciFunction function, VirtioCaps caps, DmaMemory memory, DmaOwner owner, int queueSize, bool? interrupts,
+        int pairs, bool multiqueue)
+    {
         const ulong Mq = 1UL << VirtioPci.FeatureMq | 1UL << VirtioPci.FeatureCtrlVq;
         bool wantMq = multiqueue || pairs > 1;
         ulong accepted = caps.Negotiate(WantedFeatures | (wantMq ? Mq : 0));
@@ -252,6 +270,7 @@ public sealed class VirtioNetDriver
     public void Shutdown(DmaMemory memory, DmaOwner owner)
     {
         _caps.WriteStatus(0);
+        _dma?.Dispose(); // the device no longer reaches this owner's memory
         foreach (SplitVirtqueueDriver q in _rxqs.Concat(_txqs)) memory.Free(owner, q.Rings);
         if (_ctrl is not null) memory.Free(owner, _ctrl.Rings);
         if (_ctrlBuffer is not null) memory.Free(owner, _ctrlBuffer);

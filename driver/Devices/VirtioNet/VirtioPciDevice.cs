@@ -7,14 +7,17 @@ using NicScript.Driver.Queues;
 
 namespace NicScript.Driver.Devices.VirtioNet;
 
-/// <summary>What every virtio PCI device counts at the transport: doorbells, interrupts raised, resets.</summary>
+/// <summary>What every virtio PCI device counts at the transport: doorbells, interrupts raised, resets, DMA faults.</summary>
 public class VirtioTransportStats
 {
     internal long Notifies, Interrupts, Resets;
+    internal IommuDomain? Domain;
 
     public long NotifiesCount => Volatile.Read(ref Notifies);
     public long InterruptsCount => Volatile.Read(ref Interrupts);
     public long ResetsCount => Volatile.Read(ref Resets);
+    /// <summary>Accesses outside the function's IOMMU domain (each failed its request or reset the device).</summary>
+    public long DmaFaultsCount => Domain?.Faults ?? 0;
 }
 
 /// <summary>The virtio 1.x PCI transport (§4.1) that every device model here shares: the common configuration, the status
@@ -23,7 +26,8 @@ public class VirtioTransportStats
 /// <remarks>
 /// Design: registers live in BAR 4 (common, ISR, device config, notify) and the MSI-X table in BAR 1, found through the
 /// vendor capabilities as a real driver finds them. FEATURES_OK sticks only for a subset of the offered features that
-/// includes VERSION_1; queues come alive at DRIVER_OK, when their rings are checked against DMA memory. A driver that
+/// includes VERSION_1; queues come alive at DRIVER_OK, when their rings are checked against the function's IOMMU domain
+/// (<see cref="Dma"/>: what the attached driver's owner owns, borrows or was given). A driver that
 /// breaks the protocol (notify before DRIVER_OK, a ring outside DMA memory, …) gets DEVICE_NEEDS_RESET with a config
 /// interrupt and a <see cref="DeviceFault"/>; nothing throws into the host. Register access is serialized by
 /// <see cref="RegLock"/>; a device installs and drops its live queues in <see cref="InstallQueues"/> under its own locks.
@@ -47,7 +51,8 @@ public abstract class VirtioPciDevice
         ulong offeredFeatures, VirtioTransportStats stats)
     {
         _kind = kind;
-        Memory = memory;
+        Dma = new IommuDomain(memory, address.ToString(), events);
+        stats.Domain = Dma;
         Events = events ?? NoDeviceEvents.Instance;
         Intx = intx;
         _queues = new QueueConfig[queueCount];
@@ -61,7 +66,7 @@ public abstract class VirtioPciDevice
         config.Set(ConfigSpace.SubsystemId, 2, subsystemId);
         config.Set(ConfigSpace.InterruptLine, 1, (uint)intx.Number);
         config.Set(ConfigSpace.InterruptPin, 1, 1); // INTA#
-        Function = new PciFunction(address, config, name);
+        Function = new PciFunction(address, config, name, Dma);
         // MSI-X table at 0, pending bits after it on their own 2 KiB boundary; the BAR a power of two (PCI requires it).
         _pbaOffset = Math.Max(VirtioPci.MsixPbaOffset, (int)BitOperations.RoundUpToPowerOf2((uint)(msixVectors * MsixTable.EntrySize)));
         uint msixBarSize = Math.Max(VirtioPci.MsixBarSize, BitOperations.RoundUpToPowerOf2((uint)(_pbaOffset + (msixVectors + 63) / 64 * 8)));
@@ -75,7 +80,8 @@ public abstract class VirtioPciDevice
         AddVirtioCap(VirtioPci.CfgDevice, VirtioPci.DeviceOffset, deviceConfigLength);
     }
 
-    protected DmaMemory Memory { get; }
+    /// <summary>The function's IOMMU domain: every DMA the device does goes through it.</summary>
+    public IommuDomain Dma { get; }
 
     protected IDeviceEvents Events { get; }
 
@@ -190,7 +196,7 @@ public abstract class VirtioPciDevice
         {
             QueueConfig c = _queues[q];
             if (!c.Enabled) continue;
-            VirtqFault f = SplitVirtqueue.TryCreate(Memory, c.Size, c.Desc, c.Driver, c.Device, eventIdx, indirect, out SplitVirtqueue queue);
+            VirtqFault f = SplitVirtqueue.TryCreate(Dma, c.Size, c.Desc, c.Driver, c.Device, eventIdx, indirect, out SplitVirtqueue queue);
             if (f != VirtqFault.None)
             {
                 NeedsResetLocked("queue_setup", $"queue {q}: {f} (desc 0x{c.Desc:x}, driver 0x{c.Driver:x}, device 0x{c.Device:x}, size {c.Size})");

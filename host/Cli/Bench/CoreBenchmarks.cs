@@ -165,7 +165,9 @@ public static class CoreBenchmarks
         using var memory = new DmaMemory();
         DmaOwner owner = memory.CreateOwner("bench", 16 << 20);
         SplitVirtqueueDriver.TryCreate(memory, owner, 256, eventIdx: true, out var driver);
-        SplitVirtqueue.TryCreate(memory, 256, driver.DescIova, driver.AvailIova, driver.UsedIova, true, false, out var device);
+        var domain = new IommuDomain(memory, "bench");
+        using DmaAttachment attached = domain.Attach(owner); // the device side checks every ring and buffer against it
+        SplitVirtqueue.TryCreate(domain, 256, driver.DescIova, driver.AvailIova, driver.UsedIova, true, false, out var device);
         memory.TryAllocate(owner, 64 * 1024, out DmaRegion buffers);
         var chain = new DescriptorChain(4);
         long ops = 0;

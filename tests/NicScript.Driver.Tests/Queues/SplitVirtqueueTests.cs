@@ -11,10 +11,13 @@ public sealed class SplitVirtqueueTests : IDisposable
     private readonly DmaOwner _owner;
     private readonly DmaRegion _buffers;
     private readonly DescriptorChain _chain = new(16);
+    private readonly IommuDomain _domain;
 
     public SplitVirtqueueTests()
     {
         _owner = _memory.CreateOwner("driver", 1 << 20);
+        _domain = new IommuDomain(_memory, "0000:00:05.0");
+        _domain.Attach(_owner);
         Assert.Equal(DmaError.None, _memory.TryAllocate(_owner, 64 * 1024, out _buffers));
     }
 
@@ -23,7 +26,7 @@ public sealed class SplitVirtqueueTests : IDisposable
     private (SplitVirtqueueDriver Driver, SplitVirtqueue Device) Queue(bool eventIdx = false, bool indirect = true)
     {
         Assert.Equal(DmaError.None, SplitVirtqueueDriver.TryCreate(_memory, _owner, QueueSize, eventIdx, out var driver));
-        Assert.Equal(VirtqFault.None, SplitVirtqueue.TryCreate(_memory, QueueSize, driver.DescIova, driver.AvailIova, driver.UsedIova, eventIdx, indirect, out var device));
+        Assert.Equal(VirtqFault.None, SplitVirtqueue.TryCreate(_domain, QueueSize, driver.DescIova, driver.AvailIova, driver.UsedIova, eventIdx, indirect, out var device));
         return (driver, device);
     }
 
@@ -182,7 +185,7 @@ public sealed class SplitVirtqueueTests : IDisposable
 
     [Fact]
     public void Rings_OutsideDma_AreRefusedAtSetup() =>
-        Assert.Equal(VirtqFault.RingOutsideDma, SplitVirtqueue.TryCreate(_memory, QueueSize, 0x10, 0x1000, 0x2000, false, false, out _));
+        Assert.Equal(VirtqFault.RingOutsideDma, SplitVirtqueue.TryCreate(_domain, QueueSize, 0x10, 0x1000, 0x2000, false, false, out _));
 
     [Fact]
     public void RingsFreedUnderTheDevice_FailClosed()
