@@ -4,6 +4,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Scripting;
 using NicScript.Host.Manifests;
+using NicScript.Host.Runtime;
 using NicScript.Host.Scripting;
 using NicScript.Host.Scripting.CSharp;
 
@@ -44,12 +45,12 @@ public sealed class CSharpReplEvaluator : IReplEvaluator
         try
         {
             _state = _state is null
-                ? CSharpScript.RunAsync(instrumented, _options, _globals, typeof(VNodeGlobals)).GetAwaiter().GetResult()
-                : _state.ContinueWithAsync(instrumented, _options).GetAwaiter().GetResult();
+                ? VNodeSynchronizationContext.Wait(CSharpScript.RunAsync(instrumented, _options, _globals, typeof(VNodeGlobals)))
+                : VNodeSynchronizationContext.Wait(_state.ContinueWithAsync(instrumented, _options));
             if (scope.Exceeded is { } over) return new ScriptOutcome.Failed(SourceSpan.None("repl"), over);
             return new ScriptOutcome.Completed(_state.ReturnValue);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e)
         {
             return Fail(e);
         }
@@ -63,7 +64,7 @@ public sealed class CSharpReplEvaluator : IReplEvaluator
             call(state);
             return scope.Exceeded is { } over ? new ScriptOutcome.Failed(SourceSpan.None("repl"), over) : new ScriptOutcome.Completed(null);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e)
         {
             return Fail(e);
         }
