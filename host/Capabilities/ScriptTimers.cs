@@ -17,8 +17,10 @@ internal sealed class ScriptTimers
 {
     public const double MinPeriodMs = 1, MaxDelayMs = 24 * 3600 * 1000;
 
-    /// <summary>How soon a fire the loop refused is offered again.</summary>
-    private static readonly TimeSpan Retry = TimeSpan.FromMilliseconds(2);
+    /// <summary>How soon a fire the loop refused is offered again: 2 ms, doubling while it keeps refusing, up to 100 ms.</summary>
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(2), LastRetry = TimeSpan.FromMilliseconds(100);
+
+    private TimeSpan _retry = FirstRetry;
 
     private readonly VNodeContext _ctx;
     private readonly object _gate = new();
@@ -78,11 +80,17 @@ internal sealed class ScriptTimers
             if (_released || _serving) return;
             _serving = true;
         }
-        if (_ctx.Dispatcher?.Dispatch(_serve, this) == true) return;
+        if (_ctx.Dispatcher?.Dispatch(_serve, this) == true)
+        {
+            _retry = FirstRetry;
+            return;
+        }
         lock (_gate)
         {
             _serving = false;
-            if (!_released) _alarm.Change(Retry, Timeout.InfiniteTimeSpan); // late, not lost
+            if (_released) return;
+            _alarm.Change(_retry, Timeout.InfiniteTimeSpan); // late, not lost
+            _retry = TimeSpan.FromTicks(Math.Min(_retry.Ticks * 2, LastRetry.Ticks));
         }
     }
 
