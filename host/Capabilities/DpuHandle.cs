@@ -73,7 +73,12 @@ public sealed class DpuHandle
         }
     }
 
-    private (T Reply, DpuOutcome Outcome) Run<TReq, T>(TReq request, Func<TReq, (T, DpuOutcome)> call) => call(request);
+    // The agent's awaits must not come back to the V-Node's loop, which blocks here until they are done.
+    private (T Reply, DpuOutcome Outcome) Run<TReq, T>(TReq request, Func<TReq, (T, DpuOutcome)> call)
+    {
+        using var _ = NicScript.Host.Runtime.VNodeSynchronizationContext.Suppress();
+        return call(request);
+    }
 
     private T Check<T>((T Reply, DpuOutcome Outcome) r)
     {

@@ -4,6 +4,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Scripting;
 using NicScript.Host.Manifests;
+using NicScript.Host.Runtime;
 using NicScript.Host.Scripting;
 using NicScript.Host.Scripting.CSharp;
 
@@ -45,12 +46,12 @@ public sealed class CSharpReplEvaluator : IReplEvaluator
         try
         {
             _state = _state is null
-                ? run!.RunAsync(_globals).GetAwaiter().GetResult()
-                : run!.RunFromAsync(_state).GetAwaiter().GetResult();
+                ? VNodeSynchronizationContext.Wait(run!.RunAsync(_globals))
+                : VNodeSynchronizationContext.Wait(run!.RunFromAsync(_state));
             if (scope.Exceeded is { } over) return new ScriptOutcome.Failed(SourceSpan.None("repl"), over);
             return new ScriptOutcome.Completed(_state.ReturnValue);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e)
         {
             return Fail(e);
         }
@@ -81,7 +82,7 @@ public sealed class CSharpReplEvaluator : IReplEvaluator
             call(state);
             return scope.Exceeded is { } over ? new ScriptOutcome.Failed(SourceSpan.None("repl"), over) : new ScriptOutcome.Completed(null);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e)
         {
             return Fail(e);
         }

@@ -39,6 +39,13 @@ public sealed class ReplSession : IScriptDispatcher, IDisposable
         Output = output;
         _audit = new AuditLog(log);
         _broker = new CapabilityBroker(machine, _audit, log);
+        // What the session's code posts to its loop (await continuations, async void exceptions) runs under the evaluator's
+        // budget; a failure is a line, like a handler's, and the session goes on.
+        _loop.ContinuationRunner = (d, s) =>
+        {
+            if (_evaluator.Invoke(static x => x.d(x.s), (d, s)) is ScriptOutcome.Failed f) Background($"error in a continuation: {f.At}: {f.Reason}");
+        };
+        _loop.Faulted = e => Background($"error: {e.GetType().Name}: {e.Message}");
         Start(language);
     }
 

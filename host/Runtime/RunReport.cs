@@ -17,6 +17,9 @@ public sealed record VNodeReport(string Name, string Script, VNodeStatus Status,
 {
     /// <summary>Times the supervisor started it again after a failure.</summary>
     public int Restarts { get; init; }
+
+    /// <summary>CPU time its loop used (its own work: top level, handlers, continuations), of the last instance.</summary>
+    public TimeSpan CpuTime { get; init; }
 }
 
 public enum VNodeStatus

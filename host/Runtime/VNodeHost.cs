@@ -26,7 +26,11 @@ public sealed class VNodeHost : IScriptDispatcher, IDisposable
         _globals = globals;
         _engine = engine;
         _log = log.ForContext("VNode", context.Name);
-        _loop = new VNodeLoop(context.Name);
+        _loop = new VNodeLoop(context.Name, cpuShare: context.Manifest.Runtime.MaxCpuShare)
+        {
+            ContinuationRunner = RunContinuation,
+            Faulted = e => Record(Internal(e), "loop"),
+        };
         context.Dispatcher = this;
         if (engine is IScriptLocator locator) context.Locator = locator;
     }
@@ -41,6 +45,9 @@ public sealed class VNodeHost : IScriptDispatcher, IDisposable
     public bool Failed => Outcome is ScriptOutcome.Failed;
 
     public long HandlerCalls => Interlocked.Read(ref _handlerCalls);
+
+    /// <summary>CPU time the V-Node's loop has used so far (all of its own work).</summary>
+    public TimeSpan CpuTime => _loop.CpuTime;
 
     /// <summary>True when the top level returned without failing (a later failure came from a handler).</summary>
     public bool Started { get; private set; }
@@ -70,7 +77,10 @@ public sealed class VNodeHost : IScriptDispatcher, IDisposable
     private void RunTopLevel()
     {
         _log.Debug("Running {Script}", _engine.ScriptPath);
+        long cpu = ThreadCpuClock.Current.ReadNs();
         ScriptOutcome outcome = Guard(() => _engine.Run(_globals));
+        // Start-up (engine, JIT) is not charged to the share, up to the allowance; past it the top level pays like a handler.
+        _loop.Forgive(TimeSpan.FromTicks(Math.Min((ThreadCpuClock.Current.ReadNs() - cpu) / 100, ScriptBudget.StartupAllowance.Ticks)));
         Started = outcome is ScriptOutcome.Completed;
         Record(outcome, "top level");
         _topLevelDone.TrySetResult();
@@ -85,6 +95,15 @@ public sealed class VNodeHost : IScriptDispatcher, IDisposable
         if (outcome is not ScriptOutcome.Completed) Record(outcome, "handler");
     }
 
+    /// <summary>On the loop: an <c>await</c> continuation or an <c>async void</c> method's exception of the script, run as
+    /// one invocation under its budget; what it throws fails this V-Node with the script's line.</summary>
+    private void RunContinuation(SendOrPostCallback callback, object? state)
+    {
+        if (Failed) return;
+        ScriptOutcome outcome = Guard(() => _engine.Invoke(static s => s.callback(s.state), (callback, state)));
+        if (outcome is not ScriptOutcome.Completed) Record(outcome, "continuation");
+    }
+
     private ScriptOutcome Guard(Func<ScriptOutcome> run)
     {
         try
@@ -93,9 +112,14 @@ public sealed class VNodeHost : IScriptDispatcher, IDisposable
         }
         catch (Exception e) // our bug, not the script's: keep the host up and say so with the stack
         {
-            _log.Error(e, "Internal error while running {VNode}", Name);
-            return new ScriptOutcome.Failed(SourceSpan.None(_engine.ScriptPath), "internal error: " + e.Message);
+            return Internal(e);
         }
+    }
+
+    private ScriptOutcome.Failed Internal(Exception e)
+    {
+        _log.Error(e, "Internal error while running {VNode}", Name);
+        return new ScriptOutcome.Failed(SourceSpan.None(_engine.ScriptPath), "internal error: " + e.Message);
     }
 
     private void Record(ScriptOutcome outcome, string where)

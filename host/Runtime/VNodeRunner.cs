@@ -137,6 +137,6 @@ public sealed class VNodeRunner
             _ => (VNodeStatus.Stopped, null, null),
         };
         return new VNodeReport(host.Name, host.Context.Manifest.Runtime.EntrypointPath, status, error, result,
-            host.HandlerCalls, host.Context.Metrics.All.ToArray());
+            host.HandlerCalls, host.Context.Metrics.All.ToArray()) { CpuTime = host.CpuTime };
     }
 }

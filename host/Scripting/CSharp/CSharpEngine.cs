@@ -65,7 +65,8 @@ public sealed class CSharpEngine : IScriptEngine, IScriptLocator
         try
         {
             object? value = body(state);
-            if (scope.Exceeded is { } over) return scope.Cancelled ? new ScriptOutcome.Cancelled() : new ScriptOutcome.Failed(SourceSpan.None(ScriptPath), over);
+            if (scope.Exceeded is { } over)
+                return scope.Cancelled ? new ScriptOutcome.Cancelled() : new ScriptOutcome.Failed(At(scope.StoppedAt), over);
             return new ScriptOutcome.Completed(value);
         }
         catch (ScriptBudgetExceededException e)
@@ -80,12 +81,15 @@ public sealed class CSharpEngine : IScriptEngine, IScriptLocator
         {
             return Fail(e, ScriptBudget.DescribeStack);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e)
         {
-            // An exception the script raised or caused (NullReference, DivideByZero, its own throw): the script's failure.
+            // An exception the script raised or caused (NullReference, DivideByZero, OutOfMemory for an array too large, its
+            // own throw): the script's failure. It runs on its V-Node's loop, so nothing but this V-Node is affected.
             return Fail(e, $"{e.GetType().Name}: {e.Message}");
         }
     }
+
+    private SourceSpan At(StackTrace? trace) => (trace is null ? null : _script.Locate(trace)) ?? SourceSpan.None(ScriptPath);
 
     private ScriptOutcome.Failed Fail(Exception e, string reason) =>
         new(_script.Locate(new StackTrace(e, fNeedFileInfo: true)) ?? SourceSpan.None(ScriptPath), reason);

@@ -55,7 +55,8 @@ public sealed class CompiledScript
         var states = new object?[2];
         states[0] = globals;
         Task<object?> task = _factory(states);
-        return task.GetAwaiter().GetResult(); // scripts cannot start threads or timers: the top level runs to the end here
+        // The top level runs to its end here; when it awaits, its continuations come back to this loop and run meanwhile.
+        return NicScript.Host.Runtime.VNodeSynchronizationContext.Wait(task);
     }
 
     /// <summary>The innermost frame of <paramref name="trace"/> that is in this script, as file:line:col.</summary>

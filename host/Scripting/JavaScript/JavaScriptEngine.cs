@@ -54,8 +54,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
             };
             options.Interop.WrapObjectHandler = (engine, target, type) => target is Task task ? Promise(task) : ObjectWrapper.Create(engine, target, type);
             options.Host.StringCompilationAllowed = false;                          // no eval / new Function
-            options.Constraints.Constraints.Add(new BudgetConstraint()); // the CPU slice, checked on every statement
-            options.LimitMemory(budget.MemoryBytes);                      // Jint's own: bytes allocated since the call began
+            options.Constraints.Constraints.Add(new BudgetConstraint(this)); // CPU, memory (bytes allocated in the call) and stack, on every statement
             options.Constraints.MaxRecursionDepth = MaxRecursionDepth;
             options.CancellationToken(stopping);
         });
@@ -110,6 +109,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
     private ScriptOutcome Guard<TState>(Func<TState, JsValue> body, TState state, bool topLevel)
     {
         using ScriptBudget.Scope scope = _budget.Enter(topLevel, _stopping);
+        _budgetStack = null;
         try
         {
             JsValue value = body(state);
@@ -119,7 +119,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         }
         catch (ScriptBudgetExceededException e)
         {
-            return e.Cancelled ? new ScriptOutcome.Cancelled() : Fail(Locate(), e.Message);
+            return e.Cancelled ? new ScriptOutcome.Cancelled() : Fail(BudgetAt(), e.Message);
         }
         catch (JavaScriptException e)
         {
@@ -217,10 +217,31 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
 
     public void Dispose() => _engine.Dispose();
 
-    /// <summary>Our CPU slice as a Jint constraint: Jint calls it on every statement.</summary>
-    private sealed class BudgetConstraint : Constraint
+    /// <summary>Jint's stack when a budget check threw: by the time the exception reaches us it has unwound.</summary>
+    private string? _budgetStack;
+
+    /// <summary>Where a budget stopped the script: the statement Jint was running when the check threw.</summary>
+    private SourceSpan BudgetAt()
     {
-        public override void Check() => ScriptBudget.Check();
+        Match m = FrameLocation().Match(Interlocked.Exchange(ref _budgetStack, null) ?? "");
+        return m.Success ? new SourceSpan(ScriptPath, int.Parse(m.Groups[1].ValueSpan), int.Parse(m.Groups[2].ValueSpan)) : Locate();
+    }
+
+    /// <summary>Our budget as a Jint constraint: Jint calls it on every statement (CPU flag, bytes allocated, stack).</summary>
+    private sealed class BudgetConstraint(JavaScriptEngine owner) : Constraint
+    {
+        public override void Check()
+        {
+            try
+            {
+                ScriptBudget.Check();
+            }
+            catch (ScriptBudgetExceededException)
+            {
+                owner._budgetStack ??= owner._engine.Advanced.StackTrace;
+                throw;
+            }
+        }
 
         public override void Reset()
         {

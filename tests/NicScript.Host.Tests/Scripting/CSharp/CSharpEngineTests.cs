@@ -40,11 +40,11 @@ public sealed class CSharpEngineTests
     [Fact]
     public void InfiniteLoop_UnderSmallShare_IsStoppedQuickly()
     {
-        var clock = Stopwatch.StartNew();
         VNodeReport r = ScriptRun.Single("t.csx", "while (true) { }", share: 0.05);
         Assert.Equal(VNodeStatus.Failed, r.Status);
         Assert.Contains("CPU budget exceeded", r.Error);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), clock.Elapsed.ToString());
+        Assert.Contains("limit of 2100 ms", r.Error); // CPU time, not wall time: a busy host does not shorten it
+        Assert.Contains("t.csx:1:", r.Error);
     }
 
     [Fact]
