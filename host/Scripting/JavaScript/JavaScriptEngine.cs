@@ -67,6 +67,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
             options.CancellationToken(stopping);
         });
         ClrErrors.Remember(_engine);
+        StackProbes.Install(_engine);
     }
 
     /// <summary>The one object model: only <see cref="ScriptApiAttribute"/> members, named in camelCase.</summary>
@@ -161,11 +162,11 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         }
         catch (MemoryLimitExceededException)
         {
-            return Fail(SourceSpan.None(ScriptPath), _budget.DescribeMemory());
+            return Fail(Locate(), _budget.DescribeMemory());
         }
         catch (RecursionDepthOverflowException e)
         {
-            return Fail(SourceSpan.None(ScriptPath), $"recursion too deep (more than {MaxRecursionDepth} calls) in {e.CallExpressionReference}");
+            return Fail(Locate(), $"recursion too deep (more than {MaxRecursionDepth} calls) in {e.CallExpressionReference}");
         }
         catch (ExecutionCanceledException)
         {

@@ -55,7 +55,7 @@ public sealed partial class JavaScriptDeepStructureTests : IDisposable
         if (exit == 1)
         {
             string line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => !LogLine().IsMatch(l));
-            Assert.Matches(@"deep\.js:\d+:\d+: ", line);
+            Assert.Matches(@"deep\.js(:\d+:\d+)?: ", line); // a budget failure inside a built-in may have no line
         }
         Assert.DoesNotContain("Stack overflow", error + output);
         Assert.DoesNotContain("   at ", error);
@@ -68,12 +68,14 @@ public sealed partial class JavaScriptDeepStructureTests : IDisposable
             let x = [];
             for (let i = 0; i < 100000; i++) x = [x];
             let r = [];
-            for (const f of [() => JSON.stringify(x), () => x.flat(Infinity), () => x.join(), () => String(x)])
+            for (const f of [() => x.flat(Infinity), () => log.info(x), () => dma.alloc(8).write(0, x)])
               try { f(); r.push('none'); } catch (e) { r.push(e instanceof RangeError ? 'RangeError' : e.name); }
             log.info('RESULT ' + r.join(','));
             """);
+        // the walks that take a second to exhaust a 16 MB stack (JSON.stringify, join) are in the theory above, where a
+        // budget failure is an accepted outcome; these three fail in milliseconds, so the script always gets to catch them
         Assert.True(exit == 0, $"exit {exit}: {Tail(error)}");
-        Assert.Contains("RESULT RangeError,RangeError,RangeError,RangeError", output + error);
+        Assert.Contains("RESULT RangeError,RangeError,RangeError", output + error);
     }
 
     /// <summary>Ten million levels, built over timer calls (each within its own budget), then walked: still an error, not a crash.</summary>
