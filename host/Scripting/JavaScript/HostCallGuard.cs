@@ -31,7 +31,7 @@ namespace NicScript.Host.Scripting.JavaScript;
 /// </remarks>
 internal sealed class HostCallGuard(ScriptBudget budget)
 {
-    private static readonly ConcurrentDictionary<Type, HashSet<string>> MethodsByType = new();
+    private static readonly ConcurrentDictionary<Type, Dictionary<string, bool[][]>> MethodsByType = new();
 
     private readonly ConditionalWeakTable<object, Dictionary<string, JsValue>> _guards = new();
     private bool _resolving;
@@ -42,7 +42,7 @@ internal sealed class HostCallGuard(ScriptBudget budget)
     /// <summary>The member accessor: a guarded function for a <c>[ScriptApi]</c> method, null (Jint's own lookup) for anything else.</summary>
     public JsValue? Access(Engine engine, object target, string member)
     {
-        if (_resolving || member.Length == 0 || !ScriptMethods(target.GetType()).Contains(JavaScriptEngine.CamelCase(member))) return null;
+        if (_resolving || member.Length == 0 || !ScriptMethods(target.GetType()).TryGetValue(JavaScriptEngine.CamelCase(member), out bool[][]? overloads)) return null;
         Dictionary<string, JsValue> guards = _guards.GetOrCreateValue(target);
         if (guards.TryGetValue(member, out JsValue? known)) return known;
 
@@ -52,14 +52,15 @@ internal sealed class HostCallGuard(ScriptBudget budget)
         finally { _resolving = false; }
         if (resolved is not Function method) return null;
 
-        var guard = new ClrFunction(engine, member, (self, args) => Call(engine, member, method, self, args), 0, PropertyFlag.Configurable);
+        var guard = new ClrFunction(engine, member, (self, args) => Call(engine, member, overloads, method, self, args), 0, PropertyFlag.Configurable);
         guards[member] = guard;
         return guard;
     }
 
-    private JsValue Call(Engine engine, string member, Function method, JsValue self, JsValue[] arguments)
+    private JsValue Call(Engine engine, string member, bool[][] overloads, Function method, JsValue self, JsValue[] arguments)
     {
         ScriptBudget.AtHostCall();
+        RefuseNulls(engine, member, overloads, arguments);
         JsValue[] args = arguments;
         long cells = 0;
         for (int i = 0; i < arguments.Length; i++)
@@ -68,6 +69,7 @@ internal sealed class HostCallGuard(ScriptBudget budget)
             if (ReferenceEquals(args, arguments)) args = (JsValue[])arguments.Clone();
             args[i] = ScriptValues.Copy(engine, o, budget.MemoryBytes / ScriptValues.BytesPerCell, ref cells, budget.DescribeMemory);
         }
+        if (!ReferenceEquals(args, arguments)) ScriptBudget.AtHostCall(); // the copy is counted before Jint converts it
         JsValue result;
         string? outer = Current;
         Current = member;
@@ -87,10 +89,32 @@ internal sealed class HostCallGuard(ScriptBudget budget)
         return result;
     }
 
-    /// <summary>The camelCase names of a type's <c>[ScriptApi]</c> methods.</summary>
-    private static HashSet<string> ScriptMethods(Type type) => MethodsByType.GetOrAdd(type, static t =>
-        t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)
+    /// <summary>
+    /// A null or undefined argument where every overload's parameter is a non-nullable reference (by the C# nullable
+    /// annotations) is the script's wrong type — a TypeError here — not a NullReferenceException inside the handle.
+    /// </summary>
+    private static void RefuseNulls(Engine engine, string member, bool[][] overloads, JsValue[] arguments)
+    {
+        for (int i = 0; i < arguments.Length; i++)
+        {
+            if (!arguments[i].IsNull() && !arguments[i].IsUndefined()) continue;
+            bool accepted = false;
+            foreach (bool[] notNull in overloads) accepted |= i < notNull.Length && !notNull[i];
+            if (!accepted)
+                throw new JavaScriptException(engine.Intrinsics.TypeError.Construct($"{member}: argument {i + 1} is {arguments[i]}, where a value is needed"));
+        }
+    }
+
+    /// <summary>A type's <c>[ScriptApi]</c> methods by camelCase name: per overload, which parameters refuse null.</summary>
+    private static Dictionary<string, bool[][]> ScriptMethods(Type type) => MethodsByType.GetOrAdd(type, static t =>
+    {
+        var nullability = new NullabilityInfoContext();
+        return t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)
             .Where(m => !m.IsSpecialName && m.IsDefined(typeof(ScriptApiAttribute), inherit: true))
-            .Select(m => JavaScriptEngine.CamelCase(m.Name))
-            .ToHashSet(StringComparer.Ordinal));
+            .GroupBy(m => JavaScriptEngine.CamelCase(m.Name), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(m => m.GetParameters().Select(p => RefusesNull(nullability, p)).ToArray()).ToArray(), StringComparer.Ordinal);
+    });
+
+    private static bool RefusesNull(NullabilityInfoContext nullability, ParameterInfo p) =>
+        !p.ParameterType.IsValueType && !(p.HasDefaultValue && p.DefaultValue is null) && nullability.Create(p).WriteState == NullabilityState.NotNull;
 }

@@ -31,6 +31,8 @@ public sealed class JavaScriptHostErrorTests
     [InlineData("b.readU8(9999)", "Error")]              // the handle's own range check (a ScriptCallException)
     [InlineData("dma.alloc(-5)", "Error")]
     [InlineData("b.readU8.call(log, 0)", "TypeError")]   // a method on a foreign receiver
+    [InlineData("share.revoke(null)", "TypeError")]      // null where the handle needs a buffer: refused at the door
+    [InlineData("share.transfer(undefined, 'peer')", "TypeError")]
     public void HostCallFailure_IsCaughtAsJsError(string call, string name)
     {
         string seen = Caught(call);
@@ -123,5 +125,34 @@ public sealed class JavaScriptHostErrorTests
         VNodeReport r = ScriptRun.Single("t.js", "let a = []; for (let i = 0; i < 100000; i++) a = [a]; a", memMb: 256);
         Assert.Equal(VNodeStatus.Completed, r.Status);
         Assert.Contains("too deep", (string)r.Result!);
+    }
+    /// <summary>Every method of every global and of a DMA buffer, with wrong counts and types (nulls, NaN, 1e300, objects, symbols, handles).</summary>
+    [Fact]
+    public void EveryHandleMethod_WithWrongArguments_ThrowsOnlyCatchableErrors()
+    {
+        RunReport report = ScriptRun.Run("fuzz.js", """
+            const bad = [], counts = { error: 0, ok: 0 };
+            const argsets = [[], [undefined], [null], ['x'], [1e300], [-1], [NaN], [{}], [[]], [1, 2, 3, 4, 5, 6, 7, 8], ['x', 'y', 'z'], [0, 300], [Symbol('s')], [() => 1], [dma], [{ a: { b: [1, 2] } }], [0, null], [null, null, null]];
+            const targets = { vnode, pci, irq, dma, share, ipc, log, metrics, net, gdma, rdma, dpu, buffer: dma.alloc(64) };
+            function fuzz(gname, g) {
+              for (const key of Reflect.ownKeys(g)) {
+                const name = String(key);
+                if (/^fail$/i.test(name)) continue;
+                let member;
+                try { member = g[name]; } catch (e) { if (!(e instanceof Error)) bad.push(gname + '.' + name + ' get threw ' + String(e)); continue; }
+                if (typeof member !== 'function') continue;
+                for (const args of argsets)
+                  try { member.apply(g, args); counts.ok++; } catch (e) { if (e instanceof Error && e.message.length > 0) counts.error++; else bad.push(gname + '.' + name + '(' + args.length + ') threw ' + String(e)); }
+              }
+            }
+            for (const [gname, g] of Object.entries(targets)) vnode.after(1, () => fuzz(gname, g));
+            vnode.after(50, () => vnode.fail('FUZZ ' + JSON.stringify({ counts, bad: bad.slice(0, 20) })));
+            """, "  - CAP_DMA_ALLOC\n  - CAP_LOG_WRITE\n  - CAP_MEM_SHARE\n  - NetworkAccess", share: 1);
+        VNodeReport r = report.VNodes.Single();
+        string error = r.Error ?? "(no failure: the final handler did not run)";
+        string json = error[(error.IndexOf("FUZZ ", StringComparison.Ordinal) + 5)..];
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        Assert.Equal(0, doc.RootElement.GetProperty("bad").GetArrayLength());
+        Assert.True(doc.RootElement.GetProperty("counts").GetProperty("error").GetInt32() > 1000, json);
     }
 }
