@@ -16,7 +16,11 @@ namespace NicScript.Host.Scripting.JavaScript;
 /// <remarks>
 /// Closed by default (STYLE §3.2): <c>Interop.Enabled</c> stays false, so there is no <c>importNamespace</c> or
 /// <c>System</c>; <c>GetType</c> and reflection stay off; only members marked <see cref="ScriptApiAttribute"/> are
-/// visible, under the names the member-name creator gives them (<c>RxPoll</c> → <c>rxPoll</c>).
+/// visible, under the names the member-name creator gives them (<c>RxPoll</c> → <c>rxPoll</c>). Every such method is
+/// called through <see cref="HostCallGuard"/> (bounded arguments, the budget before and after); a CLR exception from a
+/// host call becomes the JS error the script catches (<see cref="ClrErrors"/>). Nothing a script builds can overflow
+/// the stack: Jint's stack guard covers interpreted calls and its recursive built-ins, <see cref="StackProbes"/> the
+/// iterators that resume one another, and conversions go through bounded copies (<see cref="ScriptValues"/>).
 /// </remarks>
 public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
 {
