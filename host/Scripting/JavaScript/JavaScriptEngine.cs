@@ -16,7 +16,11 @@ namespace NicScript.Host.Scripting.JavaScript;
 /// <remarks>
 /// Closed by default (STYLE §3.2): <c>Interop.Enabled</c> stays false, so there is no <c>importNamespace</c> or
 /// <c>System</c>; <c>GetType</c> and reflection stay off; only members marked <see cref="ScriptApiAttribute"/> are
-/// visible, under the names the member-name creator gives them (<c>RxPoll</c> → <c>rxPoll</c>).
+/// visible, under the names the member-name creator gives them (<c>RxPoll</c> → <c>rxPoll</c>). Every such method is
+/// called through <see cref="HostCallGuard"/> (bounded arguments, the budget before and after); a CLR exception from a
+/// host call becomes the JS error the script catches (<see cref="ClrErrors"/>). Nothing a script builds can overflow
+/// the stack: Jint's stack guard covers interpreted calls and its recursive built-ins, <see cref="StackProbes"/> the
+/// iterators that resume one another, and conversions go through bounded copies (<see cref="ScriptValues"/>).
 /// </remarks>
 public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
 {
@@ -27,6 +31,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
     private readonly string _source;
     private readonly string _fileName;
     private readonly ScriptBudget _budget;
+    private readonly HostCallGuard _hostCalls;
     private readonly CancellationToken _stopping;
     private VNodeContext? _ctx;
 
@@ -37,6 +42,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         _fileName = Path.GetFileName(scriptPath);
         _source = source;
         _budget = budget;
+        _hostCalls = new HostCallGuard(budget);
         _engine = new Engine(options =>
         {
             options.Strict = false;
@@ -46,18 +52,25 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
             options.Interop.AllowWrite = false;
             options.Interop.ArrayConversion = ArrayConversionMode.Copy;        // CLR arrays become real JS arrays
             options.Interop.TypeResolver = ObjectModel;
-            options.Interop.ExceptionHandler = e => e switch // catchable JS Errors; status errors carry their fields
+            options.Interop.ExceptionHandler = e => e switch // catchable JS Errors (ClrErrors); status errors carry their fields
             {
                 ZxException zx => throw ZxError(zx),
                 DpuException dpu => throw StatusError(dpu.Message, ("status", dpu.Status), ("code", dpu.Code), ("detail", dpu.Detail)),
-                _ => e is UserErrorException,
+                _ when ClrErrors.EndsTheInvocation(e) => false,
+                UserErrorException => throw ClrErrors.ToJavaScript(_engine!, e),   // its message is already the user's
+                _ => throw ClrErrors.ToJavaScript(_engine!, e, _hostCalls.Current), // a bare CLR message: say which call
             };
+            options.Interop.MemberAccessor = _hostCalls.Access;                  // every [ScriptApi] method behind one guard
+            options.EnableModules(new NoModuleLoader(() => _engine!));          // import() is a catchable TypeError
+            options.Constraints.StackOverflowGuard = true;                       // Jint's built-ins: a RangeError, not a dead process
             options.Interop.WrapObjectHandler = (engine, target, type) => target is Task task ? Promise(task) : ObjectWrapper.Create(engine, target, type);
             options.Host.StringCompilationAllowed = false;                          // no eval / new Function
             options.Constraints.Constraints.Add(new BudgetConstraint(this)); // CPU, memory (bytes allocated in the call) and stack, on every statement
             options.Constraints.MaxRecursionDepth = MaxRecursionDepth;
             options.CancellationToken(stopping);
         });
+        ClrErrors.Remember(_engine);
+        StackProbes.Install(_engine);
     }
 
     /// <summary>The one object model: only <see cref="ScriptApiAttribute"/> members, named in camelCase.</summary>
@@ -115,7 +128,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
             JsValue value = body(state);
             if (scope.Exceeded is { } over) return Fail(Locate(), over);
             if (_ctx?.FailedBy is { } why) return Fail(Locate(), why);
-            return new ScriptOutcome.Completed(value.IsUndefined() ? null : value.ToObject());
+            return new ScriptOutcome.Completed(ScriptValues.ToClr(_engine, value, _budget.MemoryBytes / ScriptValues.BytesPerCell));
         }
         catch (ScriptBudgetExceededException e)
         {
@@ -123,7 +136,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         }
         catch (JavaScriptException e)
         {
-            return Fail(At(e.Location), e.Error.IsObject() && e.Error.AsObject().Get("message") is JsString m ? Named(e.Error, m.ToString()) : e.Message);
+            return Fail(At(e.Location), ClrErrors.Describe(e.Error)); // runs none of the script's code (a throwing message getter)
         }
         catch (ParseErrorException e)
         {
@@ -131,11 +144,11 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         }
         catch (MemoryLimitExceededException)
         {
-            return Fail(SourceSpan.None(ScriptPath), _budget.DescribeMemory());
+            return Fail(Locate(), _budget.DescribeMemory());
         }
         catch (RecursionDepthOverflowException e)
         {
-            return Fail(SourceSpan.None(ScriptPath), $"recursion too deep (more than {MaxRecursionDepth} calls) in {e.CallExpressionReference}");
+            return Fail(Locate(), $"recursion too deep (more than {MaxRecursionDepth} calls) in {e.CallExpressionReference}");
         }
         catch (ExecutionCanceledException)
         {
@@ -149,10 +162,19 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         {
             return Fail(Locate(), "TypeError: " + e.Message);
         }
+        catch (RegexMatchTimeoutException)
+        {
+            return Fail(Locate(), "a regular expression ran past its time limit");
+        }
+        catch (OutOfMemoryException)
+        {
+            return Fail(Locate(), _budget.DescribeMemory());
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            return Fail(Locate(), "RangeError: Maximum call stack size exceeded");
+        }
     }
-
-    private static string Named(JsValue error, string message) =>
-        error.AsObject().Get("name") is JsString name && name.ToString() != "Error" ? $"{name}: {message}" : message;
 
     private ScriptOutcome.Failed Fail(SourceSpan at, string reason) => new(at, reason);
 

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using Jint;
+using Jint.Native;
+using Jint.Native.Function;
+using Jint.Native.Object;
+using Jint.Runtime;
+using Jint.Runtime.Descriptors;
+using Jint.Runtime.Interop;
+using NicScript.Host.Manifests;
+
+namespace NicScript.Host.Scripting.JavaScript;
+
+/// <summary>
+/// The one door from JavaScript into a handle's <see cref="ScriptApiAttribute"/> methods: the budget is checked before
+/// and after each call, and the arguments reach Jint's binding as a bounded copy of plain data.
+/// </summary>
+/// <remarks>
+/// Design: Jint binds a CLR method's arguments with <c>JsValue.ToObject()</c>, which copies a JS array into a CLR array
+/// (a sparse <c>new Array(1e8)</c> becomes 800 MB) and recurses over nested arrays and objects on the native stack —
+/// all before any budget check runs, and reading getters and Proxy traps a second time after anything we could check.
+/// So Jint's <see cref="Options.InteropOptions.MemberAccessor"/> hands out, for every <c>[ScriptApi]</c> method, a
+/// function that first copies each array or object argument into fresh plain data (<see cref="ScriptValues.Copy"/>:
+/// at most <see cref="ScriptValues.MaxDepth"/> levels, at most what the memory budget could hold — refused before
+/// anything is allocated), checks the budget (<see cref="ScriptBudget.AtHostCall"/>), calls Jint's own binding with the
+/// copy, and checks again. Jint then converts data nobody can change under it. Numbers, strings and handles pass as
+/// they are, so the data path pays one function call and two budget readings per host call.
+/// The guard for a method is made once per target object (a <see cref="ConditionalWeakTable{TKey,TValue}"/>): the
+/// function Jint resolved is bound to that target, so two targets never share one.
+/// </remarks>
+internal sealed class HostCallGuard(ScriptBudget budget)
+{
+    private static readonly ConcurrentDictionary<Type, Dictionary<string, bool[][]>> MethodsByType = new();
+
+    private readonly ConditionalWeakTable<object, Dictionary<string, JsValue>> _guards = new();
+    private bool _resolving;
+
+    /// <summary>The host method running now (its JavaScript name), for the message of an exception it throws.</summary>
+    public string? Current { get; private set; }
+
+    /// <summary>The member accessor: a guarded function for a <c>[ScriptApi]</c> method, null (Jint's own lookup) for anything else.</summary>
+    public JsValue? Access(Engine engine, object target, string member)
+    {
+        if (_resolving || member.Length == 0 || !ScriptMethods(target.GetType()).TryGetValue(JavaScriptEngine.CamelCase(member), out bool[][]? overloads)) return null;
+        Dictionary<string, JsValue> guards = _guards.GetOrCreateValue(target);
+        if (guards.TryGetValue(member, out JsValue? known)) return known;
+
+        JsValue resolved;
+        _resolving = true; // the lookup below comes back through this accessor: let Jint answer it
+        try { resolved = ObjectWrapper.Create(engine, target, target.GetType()).Get(member); }
+        finally { _resolving = false; }
+        if (resolved is not Function method) return null;
+
+        var guard = new ClrFunction(engine, member, (self, args) => Call(engine, member, overloads, method, self, args), 0, PropertyFlag.Configurable);
+        guards[member] = guard;
+        return guard;
+    }
+
+    private JsValue Call(Engine engine, string member, bool[][] overloads, Function method, JsValue self, JsValue[] arguments)
+    {
+        ScriptBudget.AtHostCall();
+        RefuseNulls(engine, member, overloads, arguments);
+        JsValue[] args = arguments;
+        long cells = 0;
+        for (int i = 0; i < arguments.Length; i++)
+        {
+            if (arguments[i] is not ObjectInstance o || o is Function || o is IObjectWrapper) continue;
+            if (ReferenceEquals(args, arguments)) args = (JsValue[])arguments.Clone();
+            args[i] = ScriptValues.Copy(engine, o, budget.MemoryBytes / ScriptValues.BytesPerCell, ref cells, budget.DescribeMemory);
+        }
+        if (!ReferenceEquals(args, arguments)) ScriptBudget.AtHostCall(); // the copy is counted before Jint converts it
+        JsValue result;
+        string? outer = Current;
+        Current = member;
+        try
+        {
+            result = engine.Call(method, self, args);
+        }
+        catch (Exception e) when (!ClrErrors.EndsTheInvocation(e)) // what Jint's binding let through (a conversion that overflowed)
+        {
+            throw ClrErrors.ToJavaScript(engine, e, member);
+        }
+        finally
+        {
+            Current = outer;
+        }
+        ScriptBudget.AtHostCall();
+        return result;
+    }
+
+    /// <summary>
+    /// A null or undefined argument where every overload's parameter is a non-nullable reference (by the C# nullable
+    /// annotations) is the script's wrong type — a TypeError here — not a NullReferenceException inside the handle.
+    /// </summary>
+    private static void RefuseNulls(Engine engine, string member, bool[][] overloads, JsValue[] arguments)
+    {
+        for (int i = 0; i < arguments.Length; i++)
+        {
+            if (!arguments[i].IsNull() && !arguments[i].IsUndefined()) continue;
+            bool accepted = false;
+            foreach (bool[] notNull in overloads) accepted |= i < notNull.Length && !notNull[i];
+            if (!accepted)
+                throw new JavaScriptException(engine.Intrinsics.TypeError.Construct($"{member}: argument {i + 1} is {arguments[i]}, where a value is needed"));
+        }
+    }
+
+    /// <summary>A type's <c>[ScriptApi]</c> methods by camelCase name: per overload, which parameters refuse null.</summary>
+    private static Dictionary<string, bool[][]> ScriptMethods(Type type) => MethodsByType.GetOrAdd(type, static t =>
+    {
+        var nullability = new NullabilityInfoContext();
+        return t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)
+            .Where(m => !m.IsSpecialName && m.IsDefined(typeof(ScriptApiAttribute), inherit: true))
+            .GroupBy(m => JavaScriptEngine.CamelCase(m.Name), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(m => m.GetParameters().Select(p => RefusesNull(nullability, p)).ToArray()).ToArray(), StringComparer.Ordinal);
+    });
+
+    private static bool RefusesNull(NullabilityInfoContext nullability, ParameterInfo p) =>
+        !p.ParameterType.IsValueType && !(p.HasDefaultValue && p.DefaultValue is null) && nullability.Create(p).WriteState == NullabilityState.NotNull;
+}
