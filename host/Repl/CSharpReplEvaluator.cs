@@ -17,6 +17,7 @@ public sealed class CSharpReplEvaluator : IReplEvaluator
     private readonly CancellationToken _stopping;
     private readonly ScriptOptions _options;
     private ScriptState<object>? _state;
+    private readonly HashSet<string> _submissions = new(StringComparer.Ordinal); // assembly names of verified submissions
 
     public CSharpReplEvaluator(VNodeGlobals globals, ScriptBudget budget, CancellationToken stopping)
     {
@@ -39,13 +40,23 @@ public sealed class CSharpReplEvaluator : IReplEvaluator
         List<ScriptProblem> problems = CSharpScriptCompiler.Problems(compilation, tree, "repl");
         if (problems.Count > 0) return new ScriptOutcome.Failed(problems[0].At, problems[0].Message);
         string instrumented = BudgetInjector.Rewrite(tree, compilation.GetSemanticModel(tree)).ToString();
+        Script<object> run = _state is null ? CSharpScript.Create(instrumented, _options, typeof(VNodeGlobals)) : _state.Script.ContinueWith(instrumented, _options);
+
+        // The IL check on exactly the compilation Roslyn will emit and load; earlier submissions were checked in their turn.
+        Compilation runCompilation = run.GetCompilation();
+        byte[]? image = CSharpScriptCompiler.EmitImage(runCompilation, out Diagnostic? error);
+        IReadOnlyList<ScriptProblem> refused = image is null
+            ? [new ScriptProblem(SourceSpan.None("repl"), error?.GetMessage(System.Globalization.CultureInfo.InvariantCulture) ?? "the submission does not compile")]
+            : ScriptAssemblyVerifier.Verify(image, "repl", _submissions, display: _ => "repl");
+        if (refused.Count > 0) return new ScriptOutcome.Failed(refused[0].At, refused[0].Message);
+        _submissions.Add(runCompilation.AssemblyName!);
 
         using ScriptBudget.Scope scope = _budget.Enter(topLevel: true, _stopping);
         try
         {
             _state = _state is null
-                ? CSharpScript.RunAsync(instrumented, _options, _globals, typeof(VNodeGlobals)).GetAwaiter().GetResult()
-                : _state.ContinueWithAsync(instrumented, _options).GetAwaiter().GetResult();
+                ? run.RunAsync(_globals).GetAwaiter().GetResult()
+                : run.RunFromAsync(_state).GetAwaiter().GetResult();
             if (scope.Exceeded is { } over) return new ScriptOutcome.Failed(SourceSpan.None("repl"), over);
             return new ScriptOutcome.Completed(_state.ReturnValue);
         }
