@@ -14,6 +14,7 @@ namespace NicScript.Host.Scripting.CSharp;
 /// Namespace.Type: M&lt;data&gt;            M only when every generic argument is plain data (no object, interface or NicScript type)
 /// Namespace.*: [ScriptApi] ToString  every type of the namespace and below; members marked [ScriptApi], and ToString
 /// il-only Namespace.Type: M          only in compiled code the compiler or the host emits (patterns the IL check knows), never in source
+/// helper-only Namespace.Type: M      only inside the compiler's &lt;PrivateImplementationDetails&gt;.InlineArray* helpers, whose call sites the IL check bounds
 /// </code>
 /// Rules the list does not spell out: a member is refused when any type in its signature is refused or is a pointer; a
 /// generic instantiation is allowed only if every type argument is; nested types of an entry with all members ("*")
@@ -291,6 +292,26 @@ internal static class AllowListText
         il-only System.RuntimeTypeHandle: -*
         il-only System.Environment: CurrentManagedThreadId
         il-only NicScript.Host.Scripting.ScriptBudget: Check
+        il-only System.Runtime.CompilerServices.InlineArrayAttribute: .ctor
+        il-only System.Runtime.CompilerServices.InlineArray2`1: -*
+        il-only System.Runtime.CompilerServices.InlineArray3`1: -*
+        il-only System.Runtime.CompilerServices.InlineArray4`1: -*
+        il-only System.Runtime.CompilerServices.InlineArray5`1: -*
+        il-only System.Runtime.CompilerServices.InlineArray6`1: -*
+        il-only System.Runtime.CompilerServices.InlineArray7`1: -*
+        il-only System.Runtime.CompilerServices.InlineArray8`1: -*
+        il-only System.Runtime.CompilerServices.InlineArray9`1: -*
+        il-only System.Runtime.CompilerServices.InlineArray10`1: -*
+        il-only System.Runtime.CompilerServices.InlineArray11`1: -*
+        il-only System.Runtime.CompilerServices.InlineArray12`1: -*
+        il-only System.Runtime.CompilerServices.InlineArray13`1: -*
+        il-only System.Runtime.CompilerServices.InlineArray14`1: -*
+        il-only System.Runtime.CompilerServices.InlineArray15`1: -*
+        il-only System.Runtime.CompilerServices.InlineArray16`1: -*
+
+        ## inside the compiler's InlineArray helpers only (params spans, collection expressions): each call passes a constant length or index inside the buffer
+        helper-only System.Runtime.CompilerServices.Unsafe: As AsRef Add
+        helper-only System.Runtime.InteropServices.MemoryMarshal: CreateSpan CreateReadOnlySpan
 
         ## attributes the compiler emits or a script may put on its own declarations (metadata only)
         System.Attribute: .ctor

@@ -25,13 +25,13 @@ internal sealed class ScriptAllowList
 
     /// <summary>One line of the list: a type (or a namespace) and what of it is allowed.</summary>
     public sealed record Entry(string Reason, bool IlOnly, bool AllMembers, FrozenSet<string> Members, FrozenSet<string> Except,
-        FrozenSet<string> RefusedSignatureTypes, FrozenSet<string> DataOnlyMembers, bool ScriptApi);
+        FrozenSet<string> RefusedSignatureTypes, FrozenSet<string> DataOnlyMembers, bool ScriptApi, bool HelperOnly);
 
     /// <summary>The entry that allows <paramref name="typeName"/>, or null. Source code may not use il-only entries.</summary>
     public Entry? Type(string typeName, bool fromSource)
     {
         Entry? e = Find(typeName);
-        return e is null || fromSource && e.IlOnly ? null : e;
+        return e is null || fromSource && (e.IlOnly || e.HelperOnly) ? null : e;
     }
 
     private Entry? Find(string typeName)
@@ -99,6 +99,8 @@ internal sealed class ScriptAllowList
             if (line.StartsWith('#')) continue;
             bool ilOnly = line.StartsWith("il-only ", StringComparison.Ordinal);
             if (ilOnly) line = line["il-only ".Length..].Trim();
+            bool helperOnly = line.StartsWith("helper-only ", StringComparison.Ordinal);
+            if (helperOnly) line = line["helper-only ".Length..].Trim();
             int colon = line.IndexOf(": ", StringComparison.Ordinal);
             string name = colon < 0 ? line : line[..colon].Trim();
             string[] tokens = colon < 0 ? ["*"] : line[(colon + 2)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -119,7 +121,7 @@ internal sealed class ScriptAllowList
             }
             if (reason.Length == 0 || types.ContainsKey(name)) throw new InvalidOperationException("allow-list: bad or repeated entry: " + raw);
             var entry = new Entry(reason, ilOnly, all, members.ToFrozenSet(StringComparer.Ordinal), except.ToFrozenSet(StringComparer.Ordinal),
-                refusedSig.ToFrozenSet(StringComparer.Ordinal), dataOnly.ToFrozenSet(StringComparer.Ordinal), scriptApi);
+                refusedSig.ToFrozenSet(StringComparer.Ordinal), dataOnly.ToFrozenSet(StringComparer.Ordinal), scriptApi, helperOnly);
             if (name.EndsWith(".*", StringComparison.Ordinal)) namespaces.Add((name[..^2], entry));
             else types.Add(name, entry);
         }

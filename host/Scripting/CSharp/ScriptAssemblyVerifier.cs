@@ -64,6 +64,7 @@ internal sealed class ScriptAssemblyVerifier
     private readonly HashSet<(string, int, string)> _seen = new();
     private readonly HashSet<EntityHandle> _checkedRows = new();
     private readonly SigProvider _provider;
+    private bool _inInlineArrayHelper; // checking the body of one of the compiler's InlineArray* helpers
 
     private ScriptAssemblyVerifier(MetadataReader md, MetadataReader? pdb, string fallbackFile, IReadOnlySet<string> scriptAssemblies, Func<string, string> display)
     {
@@ -207,7 +208,10 @@ internal sealed class ScriptAssemblyVerifier
         MethodSignature<Sig> sig = method.DecodeSignature(_provider, null);
         if (sig.Header.CallingConvention == SignatureCallingConvention.VarArgs) Report(at, "__arglist methods are not allowed in a V-Node script");
         Report(at, CheckType(sig.ReturnType) ?? CheckTypes(sig.ParameterTypes));
-        if (method.RelativeVirtualAddress != 0) CheckBody(handle, pe.GetMethodBody(method.RelativeVirtualAddress));
+        if (method.RelativeVirtualAddress == 0) return;
+        _inInlineArrayHelper = IsPrivateImplementationDetails(method.GetDeclaringType()) && name.StartsWith("InlineArray", StringComparison.Ordinal);
+        try { CheckBody(handle, pe.GetMethodBody(method.RelativeVirtualAddress)); }
+        finally { _inInlineArrayHelper = false; }
     }
 
     private void CheckAttribute(CustomAttributeHandle handle)
@@ -261,6 +265,8 @@ internal sealed class ScriptAssemblyVerifier
                     i += 2; // the field, the length and the span constructor are one approved shape
                     break;
                 default:
+                    if (Operands[ins.OpCode] is OperandType.InlineMethod && InlineArrayHelper(MetadataTokens.EntityHandle((int)ins.Operand)) is { } helper)
+                        CheckInlineArrayCall(code, i, helper, at);
                     if (Operands[ins.OpCode] is OperandType.InlineMethod) CheckMethodToken(MetadataTokens.EntityHandle((int)ins.Operand), at, approved: false);
                     else if (Operands[ins.OpCode] is OperandType.InlineField) CheckFieldToken(MetadataTokens.EntityHandle((int)ins.Operand), at);
                     else if (Operands[ins.OpCode] is OperandType.InlineType) CheckTypeToken(MetadataTokens.EntityHandle((int)ins.Operand), at);
@@ -415,6 +421,58 @@ internal sealed class ScriptAssemblyVerifier
         return rel.Select(r => code[i].Next + r);
     }
 
+    /// <summary>A call of the compiler's <c>&lt;PrivateImplementationDetails&gt;.InlineArray*</c> helpers: its name and the buffer's length.</summary>
+    private (string Name, int Length)? InlineArrayHelper(EntityHandle token)
+    {
+        if (token.Kind != HandleKind.MethodSpecification) return null;
+        MethodSpecification spec = _md.GetMethodSpecification((MethodSpecificationHandle)token);
+        if (spec.Method.Kind != HandleKind.MethodDefinition) return null;
+        MethodDefinition m = _md.GetMethodDefinition((MethodDefinitionHandle)spec.Method);
+        string name = _md.GetString(m.Name);
+        if (!IsPrivateImplementationDetails(m.GetDeclaringType()) || !name.StartsWith("InlineArray", StringComparison.Ordinal)) return null;
+        ImmutableArray<Sig> args = spec.DecodeSignature(_provider, null);
+        return args switch
+        {
+            [Named { Origin: Origin.Script, Definition: { } buffer }, _] => (name, InlineArrayLength(buffer)),
+            // .NET 10's own System.Runtime.CompilerServices.InlineArray2`1 … InlineArray16`1, which Roslyn prefers
+            [Named { Origin: Origin.Framework } f, _] when f.Name.StartsWith("System.Runtime.CompilerServices.InlineArray", StringComparison.Ordinal) &&
+                int.TryParse(f.Name.AsSpan()["System.Runtime.CompilerServices.InlineArray".Length..f.Name.IndexOf('`')], out int n) => (name, n),
+            _ => (name, -1),
+        };
+    }
+
+    /// <summary>N of the script's own <c>[InlineArray(N)]</c> struct; -1 when it has none.</summary>
+    private int InlineArrayLength(TypeDefinitionHandle type)
+    {
+        foreach (CustomAttributeHandle h in _md.GetTypeDefinition(type).GetCustomAttributes())
+        {
+            CustomAttribute a = _md.GetCustomAttribute(h);
+            if (MemberName(a.Constructor) != "System.Runtime.CompilerServices.InlineArrayAttribute..ctor") continue;
+            BlobReader blob = _md.GetBlobReader(a.Value);
+            if (blob.Length >= 6 && blob.ReadUInt16() == 1) return blob.ReadInt32();
+        }
+        return -1;
+    }
+
+    /// <summary>
+    /// The helpers reinterpret the buffer (Unsafe / MemoryMarshal inside), so a call is allowed only with the length or
+    /// index a constant inside the buffer, as Roslyn emits for <c>params</c> spans and collection expressions.
+    /// </summary>
+    private void CheckInlineArrayCall(List<Instruction> code, int i, (string Name, int Length) helper, Where at)
+    {
+        const string Why = "a compiler InlineArray helper outside the shape the compiler emits is not allowed in a V-Node script";
+        if (helper.Length <= 0) { Report(at, Why); return; }
+        long? k = i > 0 ? Constant(code[i - 1]) : null;
+        bool ok = helper.Name switch
+        {
+            "InlineArrayAsSpan" or "InlineArrayAsReadOnlySpan" => k is { } n && n >= 0 && n <= helper.Length,
+            "InlineArrayElementRef" or "InlineArrayElementRefReadOnly" => k is { } n && n >= 0 && n < helper.Length,
+            "InlineArrayFirstElementRef" or "InlineArrayFirstElementRefReadOnly" => true,
+            _ => false,
+        };
+        if (!ok) Report(at, Why);
+    }
+
     /// <summary>True when the token and the call after it are an approved shape (the caller skips the call).</summary>
     private bool CheckLdtoken(List<Instruction> code, int i, Where at)
     {
@@ -449,7 +507,7 @@ internal sealed class ScriptAssemblyVerifier
                 CheckMember((MemberReferenceHandle)token, at, approved);
                 return;
             case HandleKind.MethodSpecification:
-                if (at.File is not null || approved) _checkedRows.Add(token);
+                _checkedRows.Add(token);
                 MethodSpecification spec = _md.GetMethodSpecification((MethodSpecificationHandle)token);
                 ImmutableArray<Sig> args = spec.DecodeSignature(_provider, null);
                 Report(at, CheckTypes(args));
@@ -470,7 +528,7 @@ internal sealed class ScriptAssemblyVerifier
 
     private void CheckTypeToken(EntityHandle token, Where at)
     {
-        if (at.File is not null) _checkedRows.Add(token);
+        _checkedRows.Add(token);
         Sig? sig = token.Kind switch
         {
             HandleKind.TypeDefinition => null,
@@ -484,7 +542,7 @@ internal sealed class ScriptAssemblyVerifier
     /// <summary>A member of another assembly: its type allowed, the member named by the type's entry, every type of its signature allowed.</summary>
     private void CheckMember(MemberReferenceHandle handle, Where at, bool approved, ImmutableArray<Sig> methodArgs = default)
     {
-        if (at.File is not null || approved) _checkedRows.Add(handle);
+        _checkedRows.Add(handle);
         MemberReference m = _md.GetMemberReference(handle);
         string name = _md.GetString(m.Name);
         Sig parent = m.Parent.Kind switch
@@ -503,6 +561,7 @@ internal sealed class ScriptAssemblyVerifier
         if (PatternOnly.Contains(full) && !approved) { Report(at, $"{DisplayMember(type.Name, name)} is not allowed in a V-Node script"); return; }
 
         ScriptAllowList.Entry entry = _list.Type(type.Name, fromSource: false)!;
+        if (entry.HelperOnly && !_inInlineArrayHelper) { Report(at, $"{DisplayMember(type.Name, name)} is not allowed in a V-Node script"); return; }
         Sig[] signature;
         int parameters;
         if (m.GetKind() == MemberReferenceKind.Method)

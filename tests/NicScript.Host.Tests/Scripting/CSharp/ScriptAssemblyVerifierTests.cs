@@ -151,6 +151,8 @@ public sealed class ScriptAssemblyVerifierTests : IDisposable
     [InlineData("var x = new { A = 1, B = \"b\" };\nreturn System.Text.Json.JsonSerializer.Serialize(x) + $\"{x.A,5:D3}\" + nameof(x);")]
     [InlineData("var arr = new[] { 3, 1, 2 };\nvar s = arr[1..];\nArray.Sort(arr);\nreturn s.Length + arr[0] + string.Join(',', arr.Reverse());")]
     [InlineData("try { throw new InvalidOperationException(\"x\"); } catch (Exception e) when (e.Message == \"x\") { return e.Message; }")]
+    [InlineData("return string.Join(\"|\", 1, 2, 3, 4, 5, 6, 7, 8, 9) + string.Concat(\"a\", \"b\", \"c\", \"d\", \"e\", \"f\");")] // params ReadOnlySpan: InlineArray helpers
+    [InlineData("int F() { ReadOnlySpan<int> s = [1, 2, 3]; Span<object> o = [1, \"x\"]; return s[2] + o.Length; }\nList<int> l = [1, 2, 3];\nint[] a = [4, 5];\nreturn F() + l.Count + a[1];")]
     [InlineData("int Sw(object o) => o switch { int i => i, string s => s.Length, _ => 0 };\nreturn Sw(\"abc\");")]
     public void Verify_SafeCode_HasNoProblems(string code)
     {
