@@ -64,6 +64,13 @@ internal sealed class CSharpSandbox
                 return;
         }
 
+        if (node is MethodDeclarationSyntax or LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax)
+        {
+            ISymbol? function = node is AnonymousFunctionExpressionSyntax ? _model.GetSymbolInfo(node).Symbol : _model.GetDeclaredSymbol(node);
+            if (function is IMethodSymbol { IsAsync: true, ReturnsVoid: true })
+                Refuse(node, "async void methods and lambdas are not allowed in a V-Node script: their exceptions reach a thread the V-Node does not own (return a Task)");
+        }
+
         if (node is MemberDeclarationSyntax or LocalFunctionStatementSyntax or LocalDeclarationStatementSyntax)
         {
             SyntaxTokenList modifiers = node switch

@@ -756,14 +756,15 @@ internal sealed class ScriptAssemblyVerifier
     {
         TypeDefinition t = _md.GetTypeDefinition(type);
         foreach (MethodDefinitionHandle m in t.GetMethods())
-            if (MethodLocation(m, 0) is { File: not null } w) return w;
+            if (MethodLocation(m, 0, typeFallback: false) is { File: not null } w) return w;
         foreach (TypeDefinitionHandle nested in t.GetNestedTypes())
             if (TypeLocation(nested) is { File: not null } w) return w;
         return None;
     }
 
     /// <summary>The source position of IL offset <paramref name="offset"/>: the last visible sequence point at or before it.</summary>
-    private Where MethodLocation(MethodDefinitionHandle method, int offset)
+    /// <remarks>Without points of its own: its state machine's (async, iterators), else its type's first (a compiler-generated helper).</remarks>
+    private Where MethodLocation(MethodDefinitionHandle method, int offset, bool typeFallback = true)
     {
         if (_pdb is null) return None;
         SequencePoint? best = null, first = null;
@@ -773,7 +774,14 @@ internal sealed class ScriptAssemblyVerifier
             first ??= sp;
             if (sp.Offset <= offset) best = sp;
         }
-        if ((best ?? first) is not { } p) return None;
+        if ((best ?? first) is not { } p)
+        {
+            // An async or iterator method's body moved to its state machine's MoveNext: that one has the lines.
+            foreach (MethodDefinitionHandle m in _md.MethodDefinitions)
+                if (m != method && _pdb.GetMethodDebugInformation(m.ToDebugInformationHandle()).GetStateMachineKickoffMethod() == method)
+                    return MethodLocation(m, 0, typeFallback: false);
+            return typeFallback ? TypeLocation(_md.GetMethodDefinition(method).GetDeclaringType()) : None;
+        }
         string file = _pdb.GetString(_pdb.GetDocument(p.Document).Name);
         return new Where(_display(file), p.StartLine, p.StartColumn);
     }
@@ -781,11 +789,11 @@ internal sealed class ScriptAssemblyVerifier
     private void Report(Where at, string? message, string? member = null)
     {
         if (message is null) return;
-        if (member is not null) message = $"{member}: {message}";
         SourceSpan span = at.File is null ? SourceSpan.None(_fallbackFile) : new SourceSpan(at.File, at.Line, at.Column);
-        if (!_seen.Add((span.File, span.Line, message))) return;
+        if (!_seen.Add((span.File, span.Line, message))) return; // one line per reason and line, however many members of a refused type it uses
         // A row the walk of definitions and bodies did not place: worth a line only if no placed problem said the same.
         if (at.File is null && _problems.Any(p => p.Message.Contains(message, StringComparison.Ordinal))) return;
+        if (member is not null) message = $"{member}: {message}";
         _problems.Add(new ScriptProblem(span, message));
     }
 

@@ -77,8 +77,8 @@ public sealed class ScriptAssemblyVerifierTests : IDisposable
     [InlineData("int F() { return G(); int G() => Environment.ProcessId; }", 1, "System.Environment")]
     [InlineData("class Outer { class Inner { public void M() => GC.Collect(); } }", 1, "System.GC")]
     [InlineData("var t = typeof(System.IO.File);", 1, "System.Type")]
-    [InlineData("async void Boom() { await System.Threading.Tasks.Task.CompletedTask; throw new Exception(\"x\"); }\nBoom();", 1, "AsyncVoidMethodBuilder")]
-    [InlineData("Action a = async () => { await System.Threading.Tasks.Task.CompletedTask; throw new Exception(\"x\"); };", 1, "AsyncVoidMethodBuilder")]
+    [InlineData("async void Boom() { await System.Threading.Tasks.Task.CompletedTask; throw new Exception(\"x\"); }\nBoom();", 1, "async void")]
+    [InlineData("Action a = async () => { await System.Threading.Tasks.Task.CompletedTask; throw new Exception(\"x\"); };", 1, "async void")]
     [InlineData("void F() { for (int i = 0; i < 100000; i++) { Span<byte> s = stackalloc byte[1024]; } }", 1, "stackalloc")]
     [InlineData("using System.Text.Json;\nvar x = JsonSerializer.Serialize(new { h = (object)Dma });", 2, "System.Text.Json.JsonSerializer.Serialize")]
     public void Check_RefusedApi_ExitsWithALineNamingIt(string code, int line, string api)
@@ -127,6 +127,15 @@ public sealed class ScriptAssemblyVerifierTests : IDisposable
         IReadOnlyList<ScriptProblem> problems = VerifyIlOnly("var x = 1;\nFunc<int> f = () =>\n    System.Environment.ProcessId;\n");
         ScriptProblem p = Assert.Single(problems, p => p.Message.Contains("System.Environment"));
         Assert.Equal(("il.csx", 3), (Path.GetFileName(p.At.File), p.At.Line));
+    }
+
+    [Fact]
+    public void Verify_AsyncVoid_IsPlacedAtItsBodysLine()
+    {
+        IReadOnlyList<ScriptProblem> problems = VerifyIlOnly("var x = 1;\n\nasync void Boom() { await System.Threading.Tasks.Task.CompletedTask; }\n");
+        ScriptProblem p = Assert.Single(problems, p => p.Message.Contains("AsyncVoidMethodBuilder"));
+        Assert.Equal(3, p.At.Line);
+        Assert.Equal(p, problems[0]);
     }
 
     [Fact]
