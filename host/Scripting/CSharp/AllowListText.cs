@@ -14,6 +14,7 @@ namespace NicScript.Host.Scripting.CSharp;
 /// Namespace.Type: M&lt;data&gt;            M only when every generic argument is plain data (no object, interface or NicScript type)
 /// Namespace.*: [ScriptApi] ToString  every type of the namespace and below; members marked [ScriptApi], and ToString
 /// il-only Namespace.Type: M          only in compiled code the compiler or the host emits (patterns the IL check knows), never in source
+/// il-only own-signatures T: M       also never in the signature of another type's member (runtime handles: no API may take or give one)
 /// helper-only Namespace.Type: M      only inside the compiler's &lt;PrivateImplementationDetails&gt;.InlineArray* helpers, whose call sites the IL check bounds
 /// </code>
 /// Rules the list does not spell out: a member is refused when any type in its signature is refused or is a pointer; a
@@ -280,16 +281,17 @@ internal static class AllowListText
         System.Runtime.CompilerServices.ValueTaskAwaiter: IsCompleted GetResult
         System.Runtime.CompilerServices.ValueTaskAwaiter`1: IsCompleted GetResult
 
-        ## what the compiler emits for async methods, iterators (their thread check), records (EqualityContract), ranges, initialisers, and the budget check the host injects; not AsyncVoidMethodBuilder: an async void's exception would reach a thread the V-Node does not own
+        ## what the compiler emits for async methods, iterators (their thread check), records (EqualityContract), field-like events (CompareExchange), ranges, initialisers, and the budget check the host injects; not AsyncVoidMethodBuilder: an async void's exception would reach a thread the V-Node does not own
         il-only System.Runtime.CompilerServices.AsyncTaskMethodBuilder
         il-only System.Runtime.CompilerServices.AsyncTaskMethodBuilder`1
         il-only System.Runtime.CompilerServices.AsyncValueTaskMethodBuilder
         il-only System.Runtime.CompilerServices.AsyncValueTaskMethodBuilder`1
         il-only System.Runtime.CompilerServices.IAsyncStateMachine
         il-only System.Runtime.CompilerServices.RuntimeHelpers: GetSubArray EnsureSufficientExecutionStack InitializeArray CreateSpan
-        il-only System.RuntimeFieldHandle: -*
-        il-only System.Type: GetTypeFromHandle op_Equality op_Inequality
-        il-only System.RuntimeTypeHandle: -*
+        il-only own-signatures System.RuntimeFieldHandle: -*
+        il-only own-signatures System.Type: GetTypeFromHandle op_Equality op_Inequality
+        il-only own-signatures System.RuntimeTypeHandle: -*
+        il-only System.Threading.Interlocked: CompareExchange
         il-only System.Environment: CurrentManagedThreadId
         il-only NicScript.Host.Scripting.ScriptBudget: Check
         il-only System.Runtime.CompilerServices.InlineArrayAttribute: .ctor

@@ -25,7 +25,7 @@ internal sealed class ScriptAllowList
 
     /// <summary>One line of the list: a type (or a namespace) and what of it is allowed.</summary>
     public sealed record Entry(string Reason, bool IlOnly, bool AllMembers, FrozenSet<string> Members, FrozenSet<string> Except,
-        FrozenSet<string> RefusedSignatureTypes, FrozenSet<string> DataOnlyMembers, bool ScriptApi, bool HelperOnly);
+        FrozenSet<string> RefusedSignatureTypes, FrozenSet<string> DataOnlyMembers, bool ScriptApi, bool HelperOnly, bool OwnSignaturesOnly);
 
     /// <summary>The entry that allows <paramref name="typeName"/>, or null. Source code may not use il-only entries.</summary>
     public Entry? Type(string typeName, bool fromSource)
@@ -99,6 +99,8 @@ internal sealed class ScriptAllowList
             if (line.StartsWith('#')) continue;
             bool ilOnly = line.StartsWith("il-only ", StringComparison.Ordinal);
             if (ilOnly) line = line["il-only ".Length..].Trim();
+            bool ownSignatures = line.StartsWith("own-signatures ", StringComparison.Ordinal);
+            if (ownSignatures) line = line["own-signatures ".Length..].Trim();
             bool helperOnly = line.StartsWith("helper-only ", StringComparison.Ordinal);
             if (helperOnly) line = line["helper-only ".Length..].Trim();
             int colon = line.IndexOf(": ", StringComparison.Ordinal);
@@ -121,7 +123,7 @@ internal sealed class ScriptAllowList
             }
             if (reason.Length == 0 || types.ContainsKey(name)) throw new InvalidOperationException("allow-list: bad or repeated entry: " + raw);
             var entry = new Entry(reason, ilOnly, all, members.ToFrozenSet(StringComparer.Ordinal), except.ToFrozenSet(StringComparer.Ordinal),
-                refusedSig.ToFrozenSet(StringComparer.Ordinal), dataOnly.ToFrozenSet(StringComparer.Ordinal), scriptApi, helperOnly);
+                refusedSig.ToFrozenSet(StringComparer.Ordinal), dataOnly.ToFrozenSet(StringComparer.Ordinal), scriptApi, helperOnly, ownSignatures);
             if (name.EndsWith(".*", StringComparison.Ordinal)) namespaces.Add((name[..^2], entry));
             else types.Add(name, entry);
         }

@@ -581,7 +581,14 @@ internal sealed class ScriptAssemblyVerifier
             allowed = !methodArgs.IsDefault && methodArgs.All(a => IsPlainData(a, new HashSet<TypeDefinitionHandle>()));
         if (allowed && entry.RefusedSignatureTypes.Count > 0 && signature.Any(s => Mentions(s, entry.RefusedSignatureTypes))) allowed = false;
         if (!allowed) { Report(at, $"{DisplayMember(type.Name, name)} is not allowed in a V-Node script"); return; }
-        if (!PatternOnly.Contains(full)) Report(at, CheckTypes(signature), DisplayMember(type.Name, name));
+        if (PatternOnly.Contains(full)) return;
+        bool attribute = name == ".ctor" && type.Name.EndsWith("Attribute", StringComparison.Ordinal); // a Type argument there is a name in metadata
+        if (!attribute && signature.FirstOrDefault(s => MentionsHandleOtherThan(s, type.Name)) is { } handleSig)
+        {
+            Report(at, $"{DisplayMember(type.Name, name)} takes or gives a runtime handle or Type ({Display(handleSig)}) and is not allowed in a V-Node script");
+            return;
+        }
+        Report(at, CheckTypes(signature), DisplayMember(type.Name, name));
     }
 
     private bool IsScriptApi(string typeName, string member, int parameters)
@@ -627,6 +634,17 @@ internal sealed class ScriptAssemblyVerifier
         foreach (Sig a in n.Args) if (CheckType(a) is { } why) return why;
         return null;
     }
+
+    /// <summary>Whether <paramref name="sig"/> names a type whose entry keeps it to its own members' signatures (Type, runtime handles).</summary>
+    private bool MentionsHandleOtherThan(Sig sig, string owner) => sig switch
+    {
+        Named n => n.Origin != Origin.Script && n.Name != owner && _list.Type(n.Name, fromSource: false) is { OwnSignaturesOnly: true }
+            || n.Args.Any(a => MentionsHandleOtherThan(a, owner)),
+        Array a => MentionsHandleOtherThan(a.Element, owner),
+        ByRef r => MentionsHandleOtherThan(r.Element, owner),
+        Modified m => MentionsHandleOtherThan(m.Type, owner),
+        _ => false,
+    };
 
     private static bool Mentions(Sig sig, IReadOnlySet<string> names) => sig switch
     {

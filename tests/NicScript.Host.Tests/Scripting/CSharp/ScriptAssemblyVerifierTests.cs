@@ -114,6 +114,8 @@ public sealed class ScriptAssemblyVerifierTests : IDisposable
     [InlineData("var d = new Dictionary<int, System.Threading.Thread>();", "System.Threading.Thread")]
     [InlineData("T Make<T>() where T : new() => new T();\nvar x = Make<System.Threading.CancellationTokenSource>();", "System.Threading.CancellationTokenSource")]
     [InlineData("void F(int x = 1) { }\nclass A : Attribute { public A(Type t) { } }\n[A(typeof(System.IO.File))] class B { }", "System.IO.File")]
+    [InlineData("record R(int X);\nvar v = Enum.GetValues(typeof(R));", "System.Enum.GetValues takes or gives a runtime handle or Type")]
+    [InlineData("record R(int X);\nvar v = Convert.ChangeType(1, typeof(R));", "System.Convert.ChangeType takes or gives a runtime handle or Type")]
     [InlineData("var x = System.Text.Json.JsonSerializer.Serialize<object>(Dma);", "System.Text.Json.JsonSerializer.Serialize")]
     [InlineData("var x = System.Text.Json.JsonSerializer.Serialize(new { d = Dma });", "System.Text.Json.JsonSerializer.Serialize")]
     [InlineData("var b = Dma.Alloc(8);\nNicScript.Host.Scripting.ScriptBudget.AtHostCall();", "NicScript.Host.Scripting.ScriptBudget.AtHostCall")]
@@ -162,6 +164,7 @@ public sealed class ScriptAssemblyVerifierTests : IDisposable
     [InlineData("try { throw new InvalidOperationException(\"x\"); } catch (Exception e) when (e.Message == \"x\") { return e.Message; }")]
     [InlineData("return string.Join(\"|\", 1, 2, 3, 4, 5, 6, 7, 8, 9) + string.Concat(\"a\", \"b\", \"c\", \"d\", \"e\", \"f\");")] // params ReadOnlySpan: InlineArray helpers
     [InlineData("int F() { ReadOnlySpan<int> s = [1, 2, 3]; Span<object> o = [1, \"x\"]; return s[2] + o.Length; }\nList<int> l = [1, 2, 3];\nint[] a = [4, 5];\nreturn F() + l.Count + a[1];")]
+    [InlineData("class Bell { public event Action? Rung; public void Ring() => Rung?.Invoke(); }\nvar n = 0;\nvar b = new Bell();\nb.Rung += () => n++;\nb.Ring();\nreturn n;")] // field-like events: Interlocked.CompareExchange
     [InlineData("int Sw(object o) => o switch { int i => i, string s => s.Length, _ => 0 };\nreturn Sw(\"abc\");")]
     public void Verify_SafeCode_HasNoProblems(string code)
     {
