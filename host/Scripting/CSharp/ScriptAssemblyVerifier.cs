@@ -591,7 +591,15 @@ internal sealed class ScriptAssemblyVerifier
         Report(at, CheckTypes(signature), DisplayMember(type.Name, name));
     }
 
+    private readonly Dictionary<(string, string, int), bool> _scriptApi = new();
+
     private bool IsScriptApi(string typeName, string member, int parameters)
+    {
+        if (_scriptApi.TryGetValue((typeName, member, parameters), out bool known)) return known;
+        return _scriptApi[(typeName, member, parameters)] = IsScriptApiUncached(typeName, member, parameters);
+    }
+
+    private bool IsScriptApiUncached(string typeName, string member, int parameters)
     {
         Type? t = typeof(VNodeGlobals).Assembly.GetType(typeName) ?? typeof(NicScript.Driver.Machine).Assembly.GetType(typeName);
         return t is not null && ScriptAllowList.IsScriptApi(t, member, parameters);
@@ -766,25 +774,35 @@ internal sealed class ScriptAssemblyVerifier
         DisplayType(type) + "." + (member.StartsWith("get_", StringComparison.Ordinal) ? member[4..]
             : member.StartsWith("set_", StringComparison.Ordinal) ? member[4..] + " (set)" : member);
 
-    private readonly record struct Where(string? File, int Line, int Column);
+    /// <summary>Where a check is: a method and IL offset, or a type; resolved to a source position only when something is reported.</summary>
+    private readonly record struct Where(MethodDefinitionHandle Method, int Offset, TypeDefinitionHandle Type);
 
-    private static readonly Where None = new(null, 0, 0);
+    private readonly record struct Position(string File, int Line, int Column);
 
-    private Where TypeLocation(TypeDefinitionHandle type)
+    private static readonly Where None = default;
+
+    private static Where TypeLocation(TypeDefinitionHandle type) => new(default, 0, type);
+
+    private static Where MethodLocation(MethodDefinitionHandle method, int offset) => new(method, offset, default);
+
+    private Position? Resolve(Where at) =>
+        !at.Method.IsNil ? ResolveMethod(at.Method, at.Offset, typeFallback: true) : !at.Type.IsNil ? ResolveType(at.Type) : null;
+
+    private Position? ResolveType(TypeDefinitionHandle type)
     {
         TypeDefinition t = _md.GetTypeDefinition(type);
         foreach (MethodDefinitionHandle m in t.GetMethods())
-            if (MethodLocation(m, 0, typeFallback: false) is { File: not null } w) return w;
+            if (ResolveMethod(m, 0, typeFallback: false) is { } p) return p;
         foreach (TypeDefinitionHandle nested in t.GetNestedTypes())
-            if (TypeLocation(nested) is { File: not null } w) return w;
-        return None;
+            if (ResolveType(nested) is { } p) return p;
+        return null;
     }
 
     /// <summary>The source position of IL offset <paramref name="offset"/>: the last visible sequence point at or before it.</summary>
     /// <remarks>Without points of its own: its state machine's (async, iterators), else its type's first (a compiler-generated helper).</remarks>
-    private Where MethodLocation(MethodDefinitionHandle method, int offset, bool typeFallback = true)
+    private Position? ResolveMethod(MethodDefinitionHandle method, int offset, bool typeFallback)
     {
-        if (_pdb is null) return None;
+        if (_pdb is null) return null;
         SequencePoint? best = null, first = null;
         foreach (SequencePoint sp in _pdb.GetMethodDebugInformation(method.ToDebugInformationHandle()).GetSequencePoints())
         {
@@ -794,23 +812,23 @@ internal sealed class ScriptAssemblyVerifier
         }
         if ((best ?? first) is not { } p)
         {
-            // An async or iterator method's body moved to its state machine's MoveNext: that one has the lines.
             foreach (MethodDefinitionHandle m in _md.MethodDefinitions)
                 if (m != method && _pdb.GetMethodDebugInformation(m.ToDebugInformationHandle()).GetStateMachineKickoffMethod() == method)
-                    return MethodLocation(m, 0, typeFallback: false);
-            return typeFallback ? TypeLocation(_md.GetMethodDefinition(method).GetDeclaringType()) : None;
+                    return ResolveMethod(m, 0, typeFallback: false);
+            return typeFallback ? ResolveType(_md.GetMethodDefinition(method).GetDeclaringType()) : null;
         }
         string file = _pdb.GetString(_pdb.GetDocument(p.Document).Name);
-        return new Where(_display(file), p.StartLine, p.StartColumn);
+        return new Position(_display(file), p.StartLine, p.StartColumn);
     }
 
     private void Report(Where at, string? message, string? member = null)
     {
         if (message is null) return;
-        SourceSpan span = at.File is null ? SourceSpan.None(_fallbackFile) : new SourceSpan(at.File, at.Line, at.Column);
+        Position? pos = Resolve(at);
+        SourceSpan span = pos is { } p ? new SourceSpan(p.File, p.Line, p.Column) : SourceSpan.None(_fallbackFile);
         if (!_seen.Add((span.File, span.Line, message))) return; // one line per reason and line, however many members of a refused type it uses
         // A row the walk of definitions and bodies did not place: worth a line only if no placed problem said the same.
-        if (at.File is null && _problems.Any(p => p.Message.Contains(message, StringComparison.Ordinal))) return;
+        if (pos is null && _problems.Any(q => q.Message.Contains(message, StringComparison.Ordinal))) return;
         if (member is not null) message = $"{member}: {message}";
         _problems.Add(new ScriptProblem(span, message));
     }
