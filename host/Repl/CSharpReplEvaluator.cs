@@ -18,6 +18,7 @@ public sealed class CSharpReplEvaluator : IReplEvaluator
     private readonly CancellationToken _stopping;
     private readonly ScriptOptions _options;
     private ScriptState<object>? _state;
+    private readonly HashSet<string> _submissions = new(StringComparer.Ordinal); // assembly names of verified submissions
 
     public CSharpReplEvaluator(VNodeGlobals globals, ScriptBudget budget, CancellationToken stopping)
     {
@@ -70,7 +71,15 @@ public sealed class CSharpReplEvaluator : IReplEvaluator
         Script<object> run = _state is null
             ? CSharpScript.Create(instrumented, _options, typeof(VNodeGlobals))
             : _state.Script.ContinueWith(instrumented, _options);
-        run.Compile(); // here, on the large stack; a compile error surfaces when it runs, as before
+        // The IL check on exactly the compilation Roslyn will emit and load; earlier submissions were checked in their turn.
+        Compilation runCompilation = run.GetCompilation();
+        byte[]? image = CSharpScriptCompiler.EmitImage(runCompilation, out Diagnostic? error);
+        IReadOnlyList<ScriptProblem> refused = image is null
+            ? [new ScriptProblem(SourceSpan.None("repl"), error?.GetMessage(System.Globalization.CultureInfo.InvariantCulture) ?? "the submission does not compile")]
+            : ScriptAssemblyVerifier.Verify(image, "repl", _submissions, display: _ => "repl");
+        if (refused.Count > 0) return (null, refused[0]);
+        _submissions.Add(runCompilation.AssemblyName!);
+        run.Compile(); // here, on the large stack
         return (run, null);
     }
 

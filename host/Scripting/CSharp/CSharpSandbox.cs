@@ -6,62 +6,16 @@ using NicScript.Host.Capabilities;
 
 namespace NicScript.Host.Scripting.CSharp;
 
-/// <summary>Walks a script's semantic model and refuses every symbol outside the allow-list, and unsafe syntax.</summary>
+/// <summary>Walks a script's semantic model and refuses every symbol outside the allow-list, and unsafe syntax: the messages.</summary>
 /// <remarks>
-/// An allow-list, not a deny-list: a type is usable only if its namespace is listed (and, for <c>System</c>, the
-/// type itself), a NicScript member only if it carries <see cref="ScriptApiAttribute"/>. Both the symbol an
-/// expression binds to and the expression's type are checked (with generic arguments and array elements), so
-/// <c>typeof(x).Assembly</c> is refused twice over: as a member of <c>System.Type</c> and as a
-/// <c>System.Reflection</c> value.
+/// Deny by default, from the same <see cref="ScriptAllowList"/> the IL check uses (<see cref="ScriptAssemblyVerifier"/>),
+/// so the two agree; this check exists for its messages (the API's name at its line and column), the IL check for the
+/// guarantee. Entries marked il-only (what the compiler or the budget injector emits) are refused here. Both the symbol
+/// an expression binds to and the expression's type are checked (with generic arguments and array elements), so
+/// <c>typeof(x).Assembly</c> is refused twice over: as a member of <c>System.Type</c> and as a <c>System.Reflection</c> value.
 /// </remarks>
 internal sealed class CSharpSandbox
 {
-    /// <summary>Namespaces whose every type is allowed (members may still be refused below).</summary>
-    private static readonly FrozenSet<string> OpenNamespaces = new[]
-    {
-        "System.Collections", "System.Collections.Generic", "System.Collections.Immutable", "System.Collections.ObjectModel", "System.Linq",
-        "System.Text", "System.Text.RegularExpressions", "System.Buffers.Binary", "System.Buffers.Text", "System.Numerics",
-        "System.Globalization", "System.Text.Json", "Google.Protobuf", "Google.Protobuf.Collections"
-    }.ToFrozenSet(StringComparer.Ordinal);
-
-    /// <summary>Types of <c>System</c>, <c>System.Buffers</c> and <c>System.Threading(.Tasks)</c> that scripts may use.</summary>
-    private static readonly FrozenSet<string> OpenTypes = new[]
-    {
-        "System.Object", "System.String", "System.Boolean", "System.Byte", "System.SByte", "System.Int16", "System.UInt16",
-        "System.Int32", "System.UInt32", "System.Int64", "System.UInt64", "System.Single", "System.Double", "System.Decimal",
-        "System.Char", "System.Half", "System.Int128", "System.UInt128", "System.Void", "System.Math", "System.MathF", "System.Array",
-        "System.Span`1", "System.ReadOnlySpan`1", "System.Memory`1", "System.ReadOnlyMemory`1", "System.ArraySegment`1",
-        "System.MemoryExtensions", "System.BitConverter", "System.Convert", "System.DateTime", "System.DateTimeOffset",
-        "System.DateTimeKind", "System.DayOfWeek", "System.TimeSpan", "System.Guid", "System.Nullable", "System.Nullable`1",
-        "System.ValueTuple", "System.Tuple", "System.Enum", "System.Index", "System.Range", "System.HashCode", "System.Random",
-        "System.StringComparison", "System.StringComparer", "System.StringSplitOptions", "System.MidpointRounding",
-        "System.IComparable", "System.IComparable`1", "System.IEquatable`1", "System.IDisposable", "System.IFormattable",
-        "System.FormattableString", "System.IFormatProvider", "System.ISpanFormattable", "System.Predicate`1", "System.Comparison`1",
-        "System.Converter`2", "System.Lazy`1", "System.Exception", "System.ArgumentException", "System.ArgumentNullException",
-        "System.ArgumentOutOfRangeException", "System.InvalidOperationException", "System.NotSupportedException",
-        "System.NotImplementedException", "System.FormatException", "System.OverflowException", "System.IndexOutOfRangeException",
-        "System.DivideByZeroException", "System.ArithmeticException", "System.InvalidCastException", "System.NullReferenceException",
-        "System.KeyNotFoundException", "System.TimeoutException", "System.OperationCanceledException", "System.AggregateException",
-        "System.Attribute", "System.FlagsAttribute", "System.ObsoleteAttribute", "System.EventArgs", "System.IAsyncDisposable",
-        "System.Buffers.ArrayPool`1", "System.Buffers.IBufferWriter`1", "System.Buffers.ArrayBufferWriter`1",
-        "System.Threading.Tasks.Task", "System.Threading.Tasks.Task`1", "System.Threading.Tasks.ValueTask", "System.Threading.Tasks.ValueTask`1",
-        "System.Threading.CancellationToken", "System.Runtime.CompilerServices.TaskAwaiter", "System.Runtime.CompilerServices.TaskAwaiter`1",
-        "System.Runtime.CompilerServices.DefaultInterpolatedStringHandler", "System.Runtime.CompilerServices.FormattableStringFactory",
-        "System.Runtime.CompilerServices.IsExternalInit", "System.Runtime.CompilerServices.ITuple",
-    }.ToFrozenSet(StringComparer.Ordinal);
-
-    /// <summary>Members of allowed types that still open a door: reflection, threads, timers, the process.</summary>
-    private static readonly FrozenSet<string> RefusedMembers = new[]
-    {
-        "System.Object.GetType", "System.Threading.Tasks.Task.Run", "System.Threading.Tasks.Task.Factory", "System.Threading.Tasks.Task.Delay",
-        "System.Threading.Tasks.Task.Yield", "System.Threading.Tasks.Task.ConfigureAwait", "System.Threading.Tasks.Task.Start",
-        "System.Threading.Tasks.Task.RunSynchronously", "System.Threading.Tasks.Task.Wait", "System.Threading.Tasks.Task.WaitAll",
-        "System.Threading.Tasks.Task.WaitAny", "System.Threading.Tasks.Task`1.Factory", "System.Threading.Tasks.Task`1.Result",
-        "System.Array.CreateInstance", "System.Array.CreateInstanceFromArrayType", "System.Enum.GetUnderlyingType",
-        "System.Exception.TargetSite", "System.Exception.Data", "System.Delegate.Method", "System.Delegate.DynamicInvoke",
-        "System.MulticastDelegate.GetInvocationList", "System.Exception.HResult", "System.Exception.StackTrace",
-    }.ToFrozenSet(StringComparer.Ordinal);
-
     /// <summary>Full names with namespaces and no C# keywords: <c>System.Object.GetType</c>, not <c>object.GetType</c>.</summary>
     private static readonly SymbolDisplayFormat FullName = new(
         typeQualificationStyle: SymbolDisplayTypeQualificationStyle.NameAndContainingTypesAndNamespaces,
@@ -100,14 +54,21 @@ internal sealed class CSharpSandbox
                 Refuse(node, "unsafe code is not allowed in a V-Node script");
                 return;
             case StackAllocArrayCreationExpressionSyntax or ImplicitStackAllocArrayCreationExpressionSyntax:
-                if (!IsSmallConstantStackAlloc(node)) Refuse(node, "stackalloc is allowed only with a constant size of at most 1024 elements");
-                return;
+                if (!IsSmallConstantStackAlloc(node)) Refuse(node, "stackalloc is allowed only as a constant size of at most 1024 numbers into a Span, outside loops");
+                break;
             case MakeRefExpressionSyntax or RefTypeExpressionSyntax or RefValueExpressionSyntax:
                 Refuse(node, "__makeref, __reftype and __refvalue are not allowed in a V-Node script");
                 return;
             case ExpressionSyntax a when a.IsKind(SyntaxKind.ArgListExpression):
                 Refuse(node, "__arglist is not allowed in a V-Node script");
                 return;
+        }
+
+        if (node is MethodDeclarationSyntax or LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax)
+        {
+            ISymbol? function = node is AnonymousFunctionExpressionSyntax ? _model.GetSymbolInfo(node).Symbol : _model.GetDeclaredSymbol(node);
+            if (function is IMethodSymbol { IsAsync: true, ReturnsVoid: true })
+                Refuse(node, "async void methods and lambdas are not allowed in a V-Node script: their exceptions reach a thread the V-Node does not own (return a Task)");
         }
 
         if (node is MemberDeclarationSyntax or LocalFunctionStatementSyntax or LocalDeclarationStatementSyntax)
@@ -155,11 +116,17 @@ internal sealed class CSharpSandbox
         }
     }
 
-    private static bool IsSmallConstantStackAlloc(SyntaxNode node)
+    /// <summary>The one stackalloc the IL check allows: <c>stackalloc T[N]</c>, N a literal up to 1024, T a number, no initializer, not in a loop.</summary>
+    /// <remarks>In a loop every iteration takes more stack until the method returns: the host's stack would overflow, which no budget can catch.</remarks>
+    private bool IsSmallConstantStackAlloc(SyntaxNode node)
     {
-        if (node is not StackAllocArrayCreationExpressionSyntax { Type: ArrayTypeSyntax array }) return node is ImplicitStackAllocArrayCreationExpressionSyntax i && i.Initializer.Expressions.Count <= 1024;
+        if (node is not StackAllocArrayCreationExpressionSyntax { Type: ArrayTypeSyntax array, Initializer: null }) return false;
         ExpressionSyntax? size = array.RankSpecifiers.FirstOrDefault()?.Sizes.FirstOrDefault();
-        return size is LiteralExpressionSyntax { Token.Value: int n } && n is >= 0 and <= 1024;
+        if (size is not LiteralExpressionSyntax { Token.Value: int n } || n is < 0 or > 1024) return false;
+        if (_model.GetTypeInfo(array.ElementType).Type is not { SpecialType: >= SpecialType.System_Boolean and <= SpecialType.System_Double }) return false;
+        for (SyntaxNode? up = node.Parent; up is not null and not (MemberDeclarationSyntax or LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax); up = up.Parent)
+            if (up is WhileStatementSyntax or DoStatementSyntax or ForStatementSyntax or CommonForEachStatementSyntax or LabeledStatementSyntax) return false;
+        return true;
     }
 
     private void CheckSymbol(SyntaxNode at, ISymbol symbol)
@@ -185,20 +152,18 @@ internal sealed class CSharpSandbox
         INamedTypeSymbol? container = symbol.ContainingType;
         if (container is null) return;
         if (IsScriptDeclared(container)) return;
-        string member = Metadata(container.OriginalDefinition) + "." + symbol.Name;
-        if (RefusedMembers.Contains(member))
+        ScriptAllowList.Entry? entry = ScriptAllowList.Default.Type(Metadata(container.OriginalDefinition), fromSource: true);
+        if (entry is null)
         {
-            Refuse(at, $"{Name(symbol)} is not allowed in a V-Node script");
+            if (IsNicScript(container)) Refuse(at, $"{Name(symbol)} is not allowed in a V-Node script");
+            else CheckType(at, container); // the type's own refusal, as its name in the source gets
             return;
         }
-        if (IsNicScript(container) && container.ContainingNamespace?.ToDisplayString() != "NicScript.Dpu.V1") // generated DPU messages are plain data
+        ISymbol original = symbol.OriginalDefinition;
+        foreach (string member in MetadataNames(at, original))
         {
-            // The object model: only [ScriptApi] members (and what a record/object gives every type, like ToString).
-            ISymbol original = symbol.OriginalDefinition;
-            bool exposed = original.GetAttributes().Any(a => a.AttributeClass?.Name == nameof(ScriptApiAttribute))
-                || (original is IMethodSymbol m && m.ContainingType.SpecialType == SpecialType.System_Object)
-                || original.Name is "ToString" or "Equals" or "GetHashCode";
-            if (!exposed) Refuse(at, $"{Name(symbol)} is not part of the NicScript script API");
+            if (ScriptAllowList.AllowsMember(entry, member, () => HasScriptApi(original))) continue;
+            Refuse(at, entry.ScriptApi && IsNicScript(container) ? $"{Name(symbol)} is not part of the NicScript script API" : $"{Name(symbol)} is not allowed in a V-Node script");
             return;
         }
         CheckType(at, container);
@@ -209,6 +174,48 @@ internal sealed class CSharpSandbox
         }
         else if (symbol is IPropertySymbol property) CheckType(at, property.Type);
         else if (symbol is IFieldSymbol field) CheckType(at, field.Type);
+    }
+
+    /// <summary>The metadata names a use of <paramref name="symbol"/> at <paramref name="at"/> compiles to: a property's getter, setter or both.</summary>
+    private static IEnumerable<string> MetadataNames(SyntaxNode at, ISymbol symbol)
+    {
+        switch (symbol)
+        {
+            case IPropertySymbol p:
+                string name = p.IsIndexer ? p.MetadataName.Replace("this[]", "Item", StringComparison.Ordinal) : p.MetadataName;
+                (bool reads, bool writes) = Access(at);
+                if (reads || !writes) yield return p.GetMethod?.MetadataName ?? "get_" + name;
+                if (writes) yield return p.SetMethod?.MetadataName ?? "set_" + name;
+                break;
+            case IEventSymbol e:
+                yield return "add_" + e.MetadataName;
+                break;
+            default:
+                yield return symbol.MetadataName;
+                break;
+        }
+    }
+
+    /// <summary>Whether the expression at <paramref name="at"/> is read, written (an assignment's target), or both (<c>+=</c>, <c>++</c>, <c>ref</c>).</summary>
+    private static (bool Reads, bool Writes) Access(SyntaxNode at)
+    {
+        SyntaxNode node = at;
+        while (node.Parent is MemberAccessExpressionSyntax m && m.Name == node || node.Parent is MemberBindingExpressionSyntax) node = node.Parent;
+        if (node.Parent is ConditionalAccessExpressionSyntax c && c.WhenNotNull == node) node = c;
+        return node.Parent switch
+        {
+            AssignmentExpressionSyntax a when a.Left == node => (!a.IsKind(SyntaxKind.SimpleAssignmentExpression), true),
+            PostfixUnaryExpressionSyntax or PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PreIncrementExpression or (int)SyntaxKind.PreDecrementExpression } => (true, true),
+            ArgumentSyntax { RefKindKeyword.RawKind: not (int)SyntaxKind.None } => (true, true),
+            _ => (true, false),
+        };
+    }
+
+    /// <summary>Whether a NicScript member is marked for scripts (an accessor through its property).</summary>
+    private static bool HasScriptApi(ISymbol symbol)
+    {
+        ISymbol marked = symbol is IMethodSymbol { AssociatedSymbol: { } owner } ? owner : symbol;
+        return marked.GetAttributes().Any(a => a.AttributeClass?.Name == nameof(ScriptApiAttribute));
     }
 
     private void CheckType(SyntaxNode at, ITypeSymbol type)
@@ -228,12 +235,9 @@ internal sealed class CSharpSandbox
                 return;
             case INamedTypeSymbol named:
                 if (named.IsAnonymousType || named.IsTupleType && named.TupleUnderlyingType is null) { CheckTypeArguments(at, named); return; }
-                if (IsScriptDeclared(named) || IsNicScript(named)) { CheckTypeArguments(at, named); return; }
+                if (IsScriptDeclared(named)) { CheckTypeArguments(at, named); return; }
                 INamedTypeSymbol def = named.OriginalDefinition;
-                string ns = def.ContainingNamespace?.ToDisplayString() ?? "";
-                string meta = Metadata(def);
-                bool delegateOrTuple = ns == "System" && (def.Name is "Func" or "Action" or "ValueTuple" or "Tuple");
-                if (!(OpenNamespaces.Contains(ns) || OpenTypes.Contains(meta) || delegateOrTuple || def.SpecialType != SpecialType.None && ns == "System"))
+                if (ScriptAllowList.Default.Type(Metadata(def), fromSource: true) is null)
                 {
                     Refuse(at, $"{def.ToDisplayString(FullName)} is not allowed in a V-Node script");
                     return;
@@ -259,7 +263,7 @@ internal sealed class CSharpSandbox
     {
         string ns = type.ContainingNamespace?.ToDisplayString() ?? "";
         string name = type.MetadataName;
-        for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType) name = outer.MetadataName + "." + name;
+        for (INamedTypeSymbol? outer = type.ContainingType; outer is not null; outer = outer.ContainingType) name = outer.MetadataName + "+" + name;
         return ns.Length == 0 ? name : ns + "." + name;
     }
 

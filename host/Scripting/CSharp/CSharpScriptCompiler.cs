@@ -23,13 +23,13 @@ internal static class CSharpScriptCompiler
     private static readonly string[] Imports = ["System", "System.Linq", "System.Collections.Generic", "System.Text", "System.Buffers.Binary"];
 
     /// <summary>Framework assemblies referenced: enough for the allow-list, and for refused APIs to bind so the sandbox can name them.</summary>
-    private static readonly string[] FrameworkAssemblies =
+    internal static readonly System.Collections.Frozen.FrozenSet<string> FrameworkAssemblies = System.Collections.Frozen.FrozenSet.ToFrozenSet(
     [
         "System.Runtime", "System.Private.CoreLib", "System.Console", "System.Linq", "System.Collections", "System.Collections.Immutable",
         "System.Text.RegularExpressions", "System.Runtime.Numerics", "System.Memory", "System.Diagnostics.Process", "System.Net.Primitives",
         "System.Net.Sockets", "System.Net.Http", "System.Threading", "System.Threading.Thread", "System.Threading.ThreadPool",
         "System.Runtime.InteropServices", "System.Reflection.Emit", "System.ComponentModel.Primitives", "System.Text.Encoding.Extensions", "System.Text.Json", "System.Linq.Expressions",
-    ];
+    ], StringComparer.Ordinal);
 
     /// <summary>Levels of syntax a script may nest (a node inside a node …). Real code stays far below; a chain
     /// <c>a + b + c …</c> is one level per operator, and Roslyn's binder and emitter recurse on each.</summary>
@@ -37,12 +37,22 @@ internal static class CSharpScriptCompiler
 
     public sealed record Result(CompiledScript? Script, IReadOnlyList<ScriptProblem> Problems);
 
-    /// <summary>Compiles and checks without emitting: the problems <c>nicscript check</c> lists.</summary>
+    /// <summary>Compiles, checks the source, emits what <c>run</c> would and checks its IL, storing nothing: the problems <c>nicscript check</c> lists.</summary>
     /// <remarks>Roslyn runs on a <see cref="ParserThread"/>: every script within the nesting limits completes.</remarks>
     public static IReadOnlyList<ScriptProblem> Check(string fullPath) => ParserThread.Run(() =>
     {
         var problems = new List<ScriptProblem>();
-        CompileChecked(fullPath, problems);
+        Compilation? compilation = CompileChecked(fullPath, problems);
+        if (compilation is null || problems.Any(p => p.Message.StartsWith("CS", StringComparison.Ordinal))) return problems;
+        // The IL check is the guarantee; where the source check already named a line, its message is the better one.
+        (byte[]? image, ScriptProblem? broken) = EmitInstrumented(fullPath, compilation);
+        if (image is null)
+        {
+            if (problems.Count == 0) problems.Add(broken!);
+            return problems;
+        }
+        foreach (ScriptProblem p in ScriptAssemblyVerifier.Verify(image, DisplayPath.Of(fullPath)))
+            if (!problems.Any(q => q.At.File == p.At.File && q.At.Line == p.At.Line || p.At.Line == 0 && q.Message.Contains(p.Message, StringComparison.Ordinal))) problems.Add(p);
         return problems;
     });
 
@@ -55,23 +65,38 @@ internal static class CSharpScriptCompiler
         Compilation? checkedCompilation = CompileChecked(fullPath, problems);
         if (checkedCompilation is null || problems.Count > 0) return new Result(null, problems);
 
+        (byte[]? image, ScriptProblem? broken) = EmitInstrumented(fullPath, checkedCompilation);
+        if (image is null) return new Result(null, [broken!]);
+        IReadOnlyList<ScriptProblem> refused = ScriptAssemblyVerifier.Verify(image, DisplayPath.Of(fullPath));
+        if (refused.Count > 0) return new Result(null, refused); // never stored, never loaded
+        cache.Store(key, image);
+        CompiledScript script = CompiledScript.TryLoad(cache.AssemblyPath(key), fullPath, fromCache: false)
+            ?? throw new InvalidOperationException("a freshly compiled script did not load: " + cache.AssemblyPath(key));
+        return new Result(script, problems);
+    }
+
+    /// <summary>The assembly <c>run</c> loads: every tree instrumented with budget checks, optimized, its PDB embedded; or why it does not emit.</summary>
+    private static (byte[]? Image, ScriptProblem? Broken) EmitInstrumented(string fullPath, Compilation checkedCompilation)
+    {
         // Instrument every tree (the script and its #loaded siblings) against the checked compilation's semantic model, then
         // compile the instrumented texts; siblings are served from memory, since a #load tree cannot be replaced in place.
         var instrumentedText = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (SyntaxTree tree in checkedCompilation.SyntaxTrees)
             instrumentedText[tree.FilePath] = BudgetInjector.Rewrite(tree, checkedCompilation.GetSemanticModel(tree)).ToString();
         Compilation instrumented = CreateScript(instrumentedText[fullPath], fullPath, instrumentedText).GetCompilation();
+        if (EmitImage(instrumented, out Diagnostic? error) is { } image) return (image, null);
+        // Emit finds a few errors the compile does not (a feature whose runtime is not referenced, like dynamic): still the script's.
+        return (null, error is null ? new ScriptProblem(SourceSpan.None(DisplayPath.Of(fullPath)), "the script does not compile")
+            : ToProblem(error, fullPath));
+    }
 
+    /// <summary>Emits <paramref name="compilation"/> with its PDB embedded (stack traces and IL refusals find their lines); null when it has errors.</summary>
+    internal static byte[]? EmitImage(Compilation compilation, out Diagnostic? error)
+    {
         using var pe = new MemoryStream();
-        // The PDB is embedded: stack traces find line numbers without a side file whose name the runtime would guess.
-        EmitResult emitted = instrumented.Emit(pe, options: new EmitOptions(debugInformationFormat: DebugInformationFormat.Embedded));
-        if (!emitted.Success)
-            throw new InvalidOperationException("budget instrumentation broke a script that compiled: " +
-                string.Join("; ", emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
-        cache.Store(key, pe.GetBuffer().AsSpan(0, (int)pe.Length));
-        CompiledScript script = CompiledScript.TryLoad(cache.AssemblyPath(key), fullPath, fromCache: false)
-            ?? throw new InvalidOperationException("a freshly compiled script did not load: " + cache.AssemblyPath(key));
-        return new Result(script, problems);
+        EmitResult emitted = compilation.Emit(pe, options: new EmitOptions(debugInformationFormat: DebugInformationFormat.Embedded));
+        error = emitted.Diagnostics.FirstOrDefault(d => d.Severity == DiagnosticSeverity.Error);
+        return emitted.Success ? pe.ToArray() : null;
     }
 
     private static Compilation? CompileChecked(string fullPath, List<ScriptProblem> problems)

@@ -29,14 +29,21 @@ public sealed class CompiledScript
     /// <summary>True when it came from the on-disk cache without compiling.</summary>
     public bool FromCache { get; }
 
-    /// <summary>Loads a compiled script; null when the file is not a usable script assembly (the caller recompiles).</summary>
+    /// <summary>Loads a compiled script; null when the file is not a usable script assembly or fails the IL check (the caller recompiles).</summary>
+    /// <remarks>
+    /// Design: every load is a new <see cref="AssemblyLoadContext"/>, so two V-Nodes running the same cached script
+    /// never share its static fields. The bytes are checked by <see cref="ScriptAssemblyVerifier"/> before they are
+    /// loaded, including a cache hit: the cache is a file anyone with the user's rights can replace.
+    /// </remarks>
     public static CompiledScript? TryLoad(string assemblyPath, string fullPath, bool fromCache)
     {
         try
         {
-            var context = new AssemblyLoadContext("csx:" + Path.GetFileName(fullPath)); // falls back to the host's for nicscript and the driver
             // From bytes, not the path: the runtime remembers a path that once failed to load, even after the file is replaced.
-            using var image = new MemoryStream(File.ReadAllBytes(assemblyPath));
+            byte[] bytes = File.ReadAllBytes(assemblyPath);
+            if (ScriptAssemblyVerifier.Verify(bytes, DisplayPath.Of(fullPath)).Count > 0) return null;
+            var context = new AssemblyLoadContext("csx:" + Path.GetFileName(fullPath)); // falls back to the host's for nicscript and the driver
+            using var image = new MemoryStream(bytes);
             Assembly assembly = context.LoadFromStream(image);
             MethodInfo? factory = assembly.GetType("Submission#0")?.GetMethod("<Factory>", BindingFlags.Public | BindingFlags.Static);
             if (factory is null) return null;
