@@ -174,13 +174,13 @@ public sealed class RunCommand
             var metrics = new JsonObject();
             foreach (Metric m in v.Metrics)
             {
-                var o = new JsonObject { ["kind"] = m.Kind.ToString().ToLowerInvariant(), ["value"] = m.Value };
+                var o = new JsonObject { ["kind"] = m.Kind.ToString().ToLowerInvariant(), ["value"] = Number(m.Value) };
                 if (m.Kind == MetricKind.Histogram)
                 {
                     o["count"] = m.Count;
-                    o["sum"] = m.Sum;
-                    o["p50"] = m.Quantile(0.5);
-                    o["p99"] = m.Quantile(0.99);
+                    o["sum"] = Number(m.Sum);
+                    o["p50"] = Number(m.Quantile(0.5));
+                    o["p99"] = Number(m.Quantile(0.99));
                 }
                 metrics[m.Name] = o;
             }
@@ -224,20 +224,26 @@ public sealed class RunCommand
             root["bad"] = p.Bad;
             root["duplicates"] = p.Duplicates;
             root["arp_replies"] = p.ArpReplies;
-            root["rtt_p50_us"] = Math.Round(p.RttP50Us, 1);
-            root["rtt_p99_us"] = Math.Round(p.RttP99Us, 1);
+            root["rtt_p50_us"] = Number(Math.Round(p.RttP50Us, 1));
+            root["rtt_p99_us"] = Number(Math.Round(p.RttP99Us, 1));
         }
         return root;
     }
+
+    /// <summary>A number for the report: JSON has no NaN or infinity, so a value that is not finite (a sum that overflowed) is null.</summary>
+    private static JsonNode? Number(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    /// <summary>A script's result as JSON: NaN and ±Infinity (JavaScript numbers a script may return) as the strings "NaN", "Infinity".</summary>
+    private static readonly JsonSerializerOptions ResultOptions = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     private static JsonNode? JsonValueOf(object? value)
     {
         if (value is null) return null;
         try
         {
-            return JsonSerializer.SerializeToNode(value, value.GetType());
+            return JsonSerializer.SerializeToNode(value, value.GetType(), ResultOptions);
         }
-        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or JsonException)
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or JsonException or ArgumentException)
         {
             return JsonValue.Create(value.ToString());
         }
