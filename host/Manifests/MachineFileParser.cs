@@ -173,7 +173,7 @@ public static class MachineFileParser
 
     /// <summary>Why <paramref name="name"/> cannot be a Linux interface name (<c>dev_valid_name</c>: under IFNAMSIZ, no '/', ':' or
     /// white space, not "." or ".."), or null.</summary>
-    internal static string? InterfaceNameProblem(string name)
+    public static string? InterfaceNameProblem(string name)
     {
         if (name.Length is 0 or > 15) return $"an interface name has 1-15 characters (IFNAMSIZ 16), got {name.Length}";
         if (name is "." or "..") return "'.' and '..' are not interface names";

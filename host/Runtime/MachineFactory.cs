@@ -82,6 +82,12 @@ public static class MachineFactory
         }
     }
 
+    /// <summary>What is wrong with a <c>--wire</c> value (<c>loopback</c> or <c>tap:NAME</c>), or null; checked before any wire is made.</summary>
+    public static string? WireProblem(string wire) =>
+        wire == "loopback" ? null
+        : wire.StartsWith("tap:", StringComparison.Ordinal) ? MachineFileParser.InterfaceNameProblem(wire[4..])
+        : "not a wire (expected loopback or tap:NAME)";
+
     private static Link MakeWire(string name, string wire)
     {
         if (wire == "loopback") return Links.Loopback("loopback");
