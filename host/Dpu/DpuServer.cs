@@ -39,6 +39,7 @@ public sealed class DpuServer : IAsyncDisposable
         builder.Services.AddGrpcReflection();
         builder.Services.AddSingleton(agent);
         WebApplication app = builder.Build();
+        MalformedRequestGuard.Warm();
         app.UseMiddleware<MalformedRequestGuard>(); // a body that is not the request message: INVALID_ARGUMENT with the agent's trailers
         app.MapGrpcService<ElasticNicRpc>();
         app.MapGrpcService<VdiskRpc>();

@@ -29,6 +29,8 @@ public static class ListenAddress
         using var probe = new System.Net.Sockets.Socket(endpoint.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
         try
         {
+            // as Kestrel binds: connections of a previous run in TIME_WAIT do not make the port "taken"
+            probe.SetSocketOption(System.Net.Sockets.SocketOptionLevel.Socket, System.Net.Sockets.SocketOptionName.ReuseAddress, true);
             probe.Bind(endpoint);
         }
         catch (System.Net.Sockets.SocketException e)

@@ -346,7 +346,7 @@ public static class MachineFileParser
     {
         "seed" => value == Math.Floor(value) && value is >= int.MinValue and <= int.MaxValue ? null : $"seed must be a whole number that fits 32 bits, got {value}",
         "delay_ms" => value is >= 0 and <= MaxFaultDelayMs ? null : $"delay_ms must be in [0, {MaxFaultDelayMs}], got {value}",
-        _ => value is >= 0 and <= 1 ? null : $"{key} rate must be in [0, 1], got {value}",
+        _ => value is >= 0 and <= 1 ? null : $"{key} must be in [0, 1] (a rate), got {value}",
     };
 
     /// <summary>Fault settings from a map: drop, corrupt, duplicate, delay, reorder (rates 0..1), seed, delay_ms.</summary>
