@@ -95,8 +95,16 @@ public sealed class RunCommand
         if (options.Wire is { } wire && MachineFactory.WireProblem(wire) is { } problem) throw new UserErrorException($"--wire {wire}: {problem}");
         if (options.DpuListen is { } dl) NicScript.Host.Dpu.ListenAddress.CheckBindable("--dpu-listen", dl, NicScript.Host.Dpu.ListenAddress.Parse("--dpu-listen", dl));
         if (options.MetricsListen is { } ml) NicScript.Host.Dpu.ListenAddress.CheckBindable("--metrics-listen", ml, NicScript.Host.Dpu.ListenAddress.Parse("--metrics-listen", ml, loopbackOnly: true, anyPort: false));
+        CheckCacheFolder(options.CacheDirectory);
         foreach (var (option, path) in new[] { ("--pcap", options.Pcap), ("--audit", options.AuditFile), ("--log-file", options.LogFile) })
             if (path is not null && (path.Length == 0 || Directory.Exists(path))) throw new UserErrorException($"{option} '{path}': expected a file, not {(path.Length == 0 ? "an empty name" : "a folder")}");
+    }
+
+    /// <summary><c>--cache</c> names a folder (made when missing), never a file.</summary>
+    internal static void CheckCacheFolder(string? cache)
+    {
+        if (cache is not null && (cache.Length == 0 || File.Exists(cache)))
+            throw new UserErrorException($"--cache '{cache}': expected a folder, not {(cache.Length == 0 ? "an empty name" : "a file")}");
     }
 
     /// <summary>Closes the run's DPU agent (if one was made) and deletes a throwaway state directory.</summary>

@@ -134,6 +134,12 @@ public sealed class UserErrorExitTests : IDisposable
     public void Run_FileOptionIsAFolder_OneLine(string option) =>
         OneLine(Nicscript("run", Hello, option, _dir.Path), option, "not a folder");
 
+    [Theory]
+    [InlineData("run")]
+    [InlineData("check")]
+    public void CacheIsAFile_OneLine(string command) =>
+        OneLine(Nicscript(command, Path.Combine(Repo.Root, "manifests/hello-cs.yml"), "--cache", _dir.Write("cache", "x")), "--cache", "not a file");
+
     [Fact]
     public void Serve_NegativeDuration_RefusedBeforeTheStateExists()
     {
