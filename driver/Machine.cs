@@ -22,6 +22,7 @@ public sealed class Machine : IDisposable
     private readonly List<Link> _links = new();
     private readonly List<VirtioNetDevice> _virtioNets = new();
     private readonly List<ManaDevice> _manas = new();
+    private readonly List<(MsixTable Table, int First)> _numbered = new();
     private int _nextVector = FirstVectorNumber;
 
     public Machine(string name = "default", IDeviceEvents? events = null)
@@ -33,6 +34,7 @@ public sealed class Machine : IDisposable
         NetDevices = new NetDevice.NetDeviceRegistry(this);
         Rdma = new Devices.Rdma.RdmaFabric(Dma);
         Pci.Removed += f => _manas.FirstOrDefault(m => m.Function == f)?.HotRemove();
+        Pci.Removed += ReleaseVectors;
     }
 
     public string Name { get; }
@@ -124,9 +126,29 @@ public sealed class Machine : IDisposable
     /// <summary>Gives every vector of <paramref name="table"/> a machine interrupt number; returns the first.</summary>
     public int NumberVectors(MsixTable table)
     {
-        int first = _nextVector;
-        for (int v = 0; v < table.Count; v++) _interrupts[_nextVector++] = table.Vector(v);
-        return first;
+        lock (_interrupts)
+        {
+            int first = _nextVector;
+            for (int v = 0; v < table.Count; v++) _interrupts[_nextVector++] = table.Vector(v);
+            _numbered.Add((table, first));
+            return first;
+        }
+    }
+
+    /// <summary>A hot-removed function's vectors leave the machine's interrupts: a vector holds its table and, through it, the
+    /// whole device, so keeping them kept every removed function alive (the DPU agent grew ~85 KB per NewPort+DelPort).</summary>
+    private void ReleaseVectors(PciFunction removed)
+    {
+        lock (_interrupts)
+        {
+            for (int i = _numbered.Count - 1; i >= 0; i--)
+            {
+                var (table, first) = _numbered[i];
+                if (table.Function != removed) continue;
+                for (int v = 0; v < table.Count; v++) _interrupts.Remove(first + v);
+                _numbered.RemoveAt(i);
+            }
+        }
     }
 
     public Link AddLink(Link link)

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.Runtime.InteropServices;
 using NicScript.Host.Cli;
 using Spectre.Console;
 
@@ -12,7 +14,19 @@ internal static class Program
         return await RunAsync(cli, args);
     }
 
+    /// <summary>The exit code of a command the user stopped with Ctrl+C (SIGINT): 128 + 2, what shells report for it.</summary>
+    public const int InterruptedExitCode = 130;
+
+    /// <summary>The exit code of a command stopped by SIGTERM (a service manager, <c>kill</c>): 128 + 15.</summary>
+    public const int TerminatedExitCode = 143;
+
     /// <summary>Parses and runs one command line; a user's mistake is one line and exit 1, our bug keeps its stack.</summary>
+    /// <remarks>
+    /// Design: Ctrl+C is the user stopping the command, not a failure: the first one (or SIGTERM) cancels the command's token, the
+    /// command stops its work cleanly (a run stops its V-Nodes and still prints its report) and the process exits with
+    /// <see cref="InterruptedExitCode"/> (<see cref="TerminatedExitCode"/> for SIGTERM). A second signal while that stop hangs
+    /// ends the process at once, as shells expect.
+    /// </remarks>
     public static async Task<int> RunAsync(CliContext cli, string[] args)
     {
         bool verbose = args.Contains("--verbose");
@@ -20,17 +34,46 @@ internal static class Program
         ParseResult parse = root.Parse(args);
         try
         {
-            var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false, Output = cli.OutputText, Error = cli.Error };
+            // System.CommandLine's own signal handling is off: it would end the process after a timeout with its own code.
+            var config = new InvocationConfiguration
+            {
+                EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null, Output = cli.OutputText, Error = cli.Error,
+            };
             using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
-            Console.CancelKeyPress += onCancel;
+            int signalled = 0;
+            // Only a command that takes the token can stop cleanly; the others (check, bench, gdma …) end at once, the
+            // signal's default, except the REPL, which keeps Ctrl+C from ending the session (as it always did).
+            bool stoppable = parse.Action is AsynchronousCommandLineAction;
+            bool repl = parse.CommandResult.Command.Name == "repl";
+            void OnSignal(PosixSignalContext s)
+            {
+                if (repl && s.Signal == PosixSignal.SIGINT)
+                {
+                    s.Cancel = true;
+                    return;
+                }
+                if (!stoppable) return;
+                if (Interlocked.CompareExchange(ref signalled, s.Signal == PosixSignal.SIGTERM ? TerminatedExitCode : InterruptedExitCode, 0) != 0)
+                    return; // the second signal ends the process at once (the default action)
+                s.Cancel = true;
+                cancel.Cancel();
+            }
+            using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
             try
             {
-                return await parse.InvokeAsync(config, cancel.Token);
+                int exit = await parse.InvokeAsync(config, cancel.Token);
+                return signalled != 0 ? Stopped() : exit;
             }
-            finally
+            catch (OperationCanceledException) when (signalled != 0)
             {
-                Console.CancelKeyPress -= onCancel;
+                return Stopped();
+            }
+
+            int Stopped()
+            {
+                cli.Error.WriteLine(signalled == TerminatedExitCode ? "nicscript: stopped (SIGTERM)" : "nicscript: interrupted (Ctrl+C)");
+                return signalled;
             }
         }
         catch (UserErrorException e)

@@ -22,6 +22,9 @@ public sealed class MsixTable
     private PciFunction? _function;
     private int _capability;
 
+    /// <summary>The function the table is attached to (null before <see cref="Attach"/>).</summary>
+    internal PciFunction? Function => _function;
+
     public MsixTable(int count)
     {
         if (count is < 1 or > 2048) throw new ArgumentOutOfRangeException(nameof(count));

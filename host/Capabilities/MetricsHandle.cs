@@ -14,6 +14,7 @@ public sealed class MetricsHandle
     [ScriptApi]
     public void Inc(string name, double delta = 1)
     {
+        Finite(name, delta);
         if (!Find(name).TryInc(delta)) throw KindMismatch(name, "counter (inc with a delta >= 0)");
     }
 
@@ -21,6 +22,7 @@ public sealed class MetricsHandle
     [ScriptApi]
     public void Set(string name, double value)
     {
+        Finite(name, value);
         if (!Find(name).TrySet(value)) throw KindMismatch(name, "gauge (set)");
     }
 
@@ -28,11 +30,25 @@ public sealed class MetricsHandle
     [ScriptApi]
     public void Observe(string name, double value)
     {
+        Finite(name, value);
         if (!Find(name).TryObserve(value)) throw KindMismatch(name, "histogram (observe)");
     }
 
     /// <summary>A counter's or gauge's value, or a histogram's count.</summary>
     [ScriptApi] public double Get(string name) => Find(name).Value;
+
+    /// <remarks>
+    /// Design: NaN and ±Infinity are refused at the call, as the script's error with its line: a metric that is not a
+    /// number says nothing a reader can use, and the mistake is the script's. A value can still overflow to +Inf from
+    /// finite updates (1e308 twice); the outputs write that as Prometheus does (<c>+Inf</c>) and JSON as null.
+    /// </remarks>
+    private void Finite(string name, double value)
+    {
+        Find(name); // an undeclared name is a denial first
+        if (!double.IsFinite(value)) throw new ScriptCallException($"metric '{name}': {Describe(value)} is not a finite number");
+    }
+
+    private static string Describe(double v) => double.IsNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
 
     private Metric Find(string name)
     {

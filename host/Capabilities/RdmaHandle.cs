@@ -137,7 +137,18 @@ public sealed class RdmaHandle
     /// <summary><c>{addr, length, lkey, rkey, access}</c> of an MR, or null (see <c>rdma_last_error</c>).</summary>
     [ScriptApi] public RdmaMrInfo? rdma_query_mr(int mr_handle) => Rdma?.QueryMr(mr_handle);
 
-    [ScriptApi] public string rdma_query_gid() => Rdma?.Gid ?? "";
+    /// <summary>This host's GID (<c>::ffff:a.b.c.d</c>), or null with <c>rdma_last_error()</c> saying why (no CAP_RDMA:
+    /// <c>capability-denied</c>, audited; no device: <c>no-device</c>), as <c>rdma_query_mr</c> answers a failure.</summary>
+    [ScriptApi]
+    public string? rdma_query_gid()
+    {
+        if (Rdma is not { } r)
+        {
+            NoDevice("rdma_query_gid");
+            return null;
+        }
+        return r.QueryGid();
+    }
 
     [ScriptApi] public long rdma_qp_state(int qp_num) => Rdma?.QpState(qp_num) ?? NoDevice("rdma_qp_state");
 
@@ -160,7 +171,7 @@ public sealed class RdmaHandle
     [ScriptApi] public long PollCq(int qp, RdmaWc[] wc, int max) => rdma_poll_cq(qp, wc, max);
     [ScriptApi] public long Connect(int qp, string remoteGid, double remoteQpn) => rdma_connect(qp, remoteGid, remoteQpn);
     [ScriptApi] public RdmaMrInfo? QueryMr(int mr) => rdma_query_mr(mr);
-    [ScriptApi] public string Gid => rdma_query_gid();
+    [ScriptApi] public string? Gid => rdma_query_gid();
     [ScriptApi] public long QpState(int qp) => rdma_qp_state(qp);
     [ScriptApi] public long ModifyQp(int qp, int state) => rdma_modify_qp(qp, state);
     [ScriptApi] public RdmaError? LastError => rdma_last_error();

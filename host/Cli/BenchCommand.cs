@@ -46,7 +46,7 @@ public sealed class BenchCommand
 
     public int Execute(bool json, double seconds, string? only = null)
     {
-        if (seconds is <= 0 or > 60) throw new UserErrorException($"--seconds {seconds}: 0..60");
+        if (!(seconds > 0 && seconds <= 60)) throw new UserErrorException($"--seconds {seconds}: more than 0, at most 60");
         var duration = TimeSpan.FromSeconds(seconds);
         var rows = new List<BenchResult>();
         var steps = new List<(string Name, Func<BenchResult> Run)>

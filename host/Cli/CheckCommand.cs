@@ -15,6 +15,7 @@ public sealed class CheckCommand
     /// <returns>0 when there is no error (warnings allowed), 1 otherwise.</returns>
     public int Execute(CheckOptions options)
     {
+        RunCommand.CheckCacheFolder(options.CacheDirectory);
         var lines = new List<(string At, string Severity, string Message)>();
         RunTarget? target = null;
         try

@@ -53,7 +53,7 @@ public static class DpuStateCommands
             cmd.Options.Add(save);
         }
         cmd.SetAction(async (p, cancel) => await Run(cli, apply, p.GetValue(file)!, p.GetValue(target), p.GetValue(prune), p.GetValue(allowReplace),
-            !apply && p.GetValue(json), !apply && p.GetValue(detailed), apply ? null : p.GetValue(save)).ConfigureAwait(false));
+            !apply && p.GetValue(json), !apply && p.GetValue(detailed), apply ? null : p.GetValue(save), cancel).ConfigureAwait(false));
         return cmd;
     }
 
@@ -78,18 +78,19 @@ public static class DpuStateCommands
         }
     }
 
-    private static async Task<int> Run(CliContext cli, bool apply, string file, string? target, bool prune, bool allowReplace, bool json, bool detailed, string? save)
+    private static async Task<int> Run(CliContext cli, bool apply, string file, string? target, bool prune, bool allowReplace, bool json, bool detailed, string? save, CancellationToken cancel)
     {
         SavedPlan? saved = apply ? ReadSaved(file) : null;
         DesiredState desired = saved is null ? DpuStateFile.Load(file) : DpuStateFile.Parse(saved.StateFile, saved.File); // every problem with file:line:col, before any rpc
         if (saved is not null) (prune, allowReplace) = (saved.Prune, saved.AllowReplace);
         string address = target ?? saved?.Agent ?? desired.Agent ?? DefaultAgent;
-        if (!System.Net.IPEndPoint.TryParse(address, out _)) throw new UserErrorException($"agent address '{address}' is not IP:PORT");
-        using GrpcChannel channel = GrpcChannel.ForAddress($"http://{address}");
+        System.Net.IPEndPoint agent = ListenAddress.Parse(target is not null ? "--target" : "agent", address, anyPort: false);
+        if (save is not null && (save.Length == 0 || Directory.Exists(save))) throw new UserErrorException($"-o '{save}': expected a file, not {(save.Length == 0 ? "an empty name" : "a folder")}");
+        using GrpcChannel channel = GrpcChannel.ForAddress($"http://{agent}");
         var client = new DpuClient(channel);
         try
         {
-            CurrentState current = await CurrentState.ReadAsync(client).ConfigureAwait(false);
+            CurrentState current = await CurrentState.ReadAsync(client).WaitAsync(cancel).ConfigureAwait(false);
             List<PlanChange> plan = DpuPlanner.Plan(desired, current, prune, allowReplace);
             if (saved is not null && (current.Fingerprint() != saved.Before || DpuPlanner.Render(plan) != saved.Plan))
                 throw new UserErrorException($"{file}: the agent's state changed since the plan was made; run plan again");
@@ -123,7 +124,7 @@ public static class DpuStateCommands
             for (int i = 0; i < ordered.Count; i++)
             {
                 PlanStep step = ordered[i];
-                var (status, detail) = await step.Run(client, context).ConfigureAwait(false);
+                var (status, detail) = await step.Run(client, context).WaitAsync(cancel).ConfigureAwait(false);
                 if (status == 0)
                 {
                     cli.OutputText.WriteLine($"  ok  {step.Rpc} {step.What}");

@@ -20,29 +20,29 @@ public sealed class RunCommand
     /// <returns>0 when every V-Node completed (or was stopped at the duration), 1 otherwise.</returns>
     public async Task<int> ExecuteAsync(RunOptions options, CancellationToken cancel)
     {
+        // Every file and option is read and checked before anything is made: a log file, a TAP device, a capture, the DPU
+        // state, a listening socket. A mistake in the last option leaves nothing behind.
         RunTarget target = RunTarget.Load(options.Target);
-        using var log = _cli.CreateLogger(options.LogLevel, options.LogFile);
-        foreach (ManifestProblem w in target.Warnings) _cli.Error.WriteLine(w.ToString());
-
         string? machineFile = options.MachineFile ?? (target.Document as SystemManifest)?.MachinePath;
         MachineSpec? spec = machineFile is null ? null : MachineFileParser.Load(machineFile);
         FaultSettings? faults = options.Faults is null ? null : MachineFileParser.ParseFaults(options.Faults);
+        CheckOptions(options, spec);
         PeerSpec? peerSpec = (target.Document as SystemManifest)?.Peer;
         bool withPeer = peerSpec is not null && spec is null && options.Wire is null or "loopback";
-        if (options.Packets is { } n && n is < 1 or > 65535) throw new UserErrorException($"--packets {n}: 1..65535");
-        if (options.Rate is < 0) throw new UserErrorException($"--rate {options.Rate}: must not be negative");
+
+        using var log = _cli.CreateLogger(options.LogLevel, options.LogFile);
+        foreach (ManifestProblem w in target.Warnings) _cli.Error.WriteLine(w.ToString());
         var (machine, owned) = MachineFactory.Build(spec, withPeer ? "peer" : options.Wire, options.Pcap, faults, new DeviceEventLog(log));
         using var ownedScope = new DisposeAll(owned); // disposed after the machine: the machine flushes its wires first
         using var machineScope = machine;
         using var audit = new AuditLog(log, options.AuditFile);
-        if (options.Restarts is < 0 or > 100) throw new UserErrorException($"--restarts {options.Restarts}: 0..100");
         var runner = new VNodeRunner(log, new ScriptEngineFactory(options.CacheDirectory)) { RestartLimit = options.Restarts };
         string? throwawayState = options.DpuState is null ? Path.Combine(Path.GetTempPath(), "nicscript-dpu-" + Guid.NewGuid().ToString("n")) : null;
         var dpu = new Lazy<NicScript.Host.Dpu.DpuAgent>(() => new NicScript.Host.Dpu.DpuAgent(new NicScript.Driver.Devices.Dpu.DpuDevice(machine, spec?.Dpu ?? new NicScript.Driver.Devices.Dpu.DpuConfig()),
             new NicScript.Host.Dpu.DpuStore(options.DpuState ?? throwawayState!), log));
         runner.DpuAgent = dpu;
         using var dpuScope = new DpuScope(dpu, throwawayState); // disposed after the server below
-        await using NicScript.Host.Dpu.DpuServer? dpuServer = options.DpuListen is { } dl ? await NicScript.Host.Dpu.DpuServer.StartAsync(dpu.Value, dl).ConfigureAwait(false) : null;
+        await using NicScript.Host.Dpu.DpuServer? dpuServer = options.DpuListen is { } dl ? await NicScript.Host.Dpu.DpuServer.StartAsync(dpu.Value, dl, "--dpu-listen").ConfigureAwait(false) : null;
         if (dpuServer is not null) _cli.Error.WriteLine($"dpu agent: listening on {dpuServer.Address}");
         using PrometheusExporter? exporter = options.MetricsListen is { } listen ? new PrometheusExporter(listen, () => runner.Live) : null;
         using EchoPeer? peer = withPeer
@@ -93,6 +93,28 @@ public sealed class RunCommand
         if (echo is { } e && (e.Lost > 0 || e.Bad > 0 || !e.Resolved))
             _cli.Error.WriteLine($"{target.Name}: the peer lost {e.Lost} of {e.Sent} echo requests" + (e.Bad > 0 ? $", {e.Bad} bad replies" : "") + (e.Resolved ? "" : ", ARP never answered"));
         return report.Succeeded && echo is not { Lost: > 0 } and not { Bad: > 0 } and not { Resolved: false } ? 0 : 1;
+    }
+
+    /// <summary>The options' own rules, checked before anything is made (the files were read already).</summary>
+    private static void CheckOptions(RunOptions options, MachineSpec? spec)
+    {
+        if (options.Packets is { } n && n is < 1 or > 65535) throw new UserErrorException($"--packets {n}: 1..65535");
+        if (options.Rate is { } rate && !(rate >= 0 && double.IsFinite(rate))) throw new UserErrorException($"--rate {rate}: a number of requests per second >= 0 (0: as fast as replies come)");
+        if (options.Restarts is < 0 or > 100) throw new UserErrorException($"--restarts {options.Restarts}: 0..100");
+        if (options.Wire is not null && spec is not null) throw new UserErrorException("--wire applies to the default machine; a machine file names its own wires");
+        if (options.Wire is { } wire && MachineFactory.WireProblem(wire) is { } problem) throw new UserErrorException($"--wire {wire}: {problem}");
+        if (options.DpuListen is { } dl) NicScript.Host.Dpu.ListenAddress.CheckBindable("--dpu-listen", dl, NicScript.Host.Dpu.ListenAddress.Parse("--dpu-listen", dl));
+        if (options.MetricsListen is { } ml) NicScript.Host.Dpu.ListenAddress.CheckBindable("--metrics-listen", ml, NicScript.Host.Dpu.ListenAddress.Parse("--metrics-listen", ml, loopbackOnly: true, anyPort: false));
+        CheckCacheFolder(options.CacheDirectory);
+        foreach (var (option, path) in new[] { ("--pcap", options.Pcap), ("--audit", options.AuditFile), ("--log-file", options.LogFile) })
+            if (path is not null && (path.Length == 0 || Directory.Exists(path))) throw new UserErrorException($"{option} '{path}': expected a file, not {(path.Length == 0 ? "an empty name" : "a folder")}");
+    }
+
+    /// <summary><c>--cache</c> names a folder (made when missing), never a file.</summary>
+    internal static void CheckCacheFolder(string? cache)
+    {
+        if (cache is not null && (cache.Length == 0 || File.Exists(cache)))
+            throw new UserErrorException($"--cache '{cache}': expected a folder, not {(cache.Length == 0 ? "an empty name" : "a file")}");
     }
 
     /// <summary>Closes the run's DPU agent (if one was made) and deletes a throwaway state directory.</summary>
@@ -184,13 +206,13 @@ public sealed class RunCommand
             var metrics = new JsonObject();
             foreach (Metric m in v.Metrics)
             {
-                var o = new JsonObject { ["kind"] = m.Kind.ToString().ToLowerInvariant(), ["value"] = m.Value };
+                var o = new JsonObject { ["kind"] = m.Kind.ToString().ToLowerInvariant(), ["value"] = Number(m.Value) };
                 if (m.Kind == MetricKind.Histogram)
                 {
                     o["count"] = m.Count;
-                    o["sum"] = m.Sum;
-                    o["p50"] = m.Quantile(0.5);
-                    o["p99"] = m.Quantile(0.99);
+                    o["sum"] = Number(m.Sum);
+                    o["p50"] = Number(m.Quantile(0.5));
+                    o["p99"] = Number(m.Quantile(0.99));
                 }
                 metrics[m.Name] = o;
             }
@@ -234,20 +256,26 @@ public sealed class RunCommand
             root["bad"] = p.Bad;
             root["duplicates"] = p.Duplicates;
             root["arp_replies"] = p.ArpReplies;
-            root["rtt_p50_us"] = Math.Round(p.RttP50Us, 1);
-            root["rtt_p99_us"] = Math.Round(p.RttP99Us, 1);
+            root["rtt_p50_us"] = Number(Math.Round(p.RttP50Us, 1));
+            root["rtt_p99_us"] = Number(Math.Round(p.RttP99Us, 1));
         }
         return root;
     }
+
+    /// <summary>A number for the report: JSON has no NaN or infinity, so a value that is not finite (a sum that overflowed) is null.</summary>
+    private static JsonNode? Number(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    /// <summary>A script's result as JSON: NaN and ±Infinity (JavaScript numbers a script may return) as the strings "NaN", "Infinity".</summary>
+    private static readonly JsonSerializerOptions ResultOptions = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     private static JsonNode? JsonValueOf(object? value)
     {
         if (value is null) return null;
         try
         {
-            return JsonSerializer.SerializeToNode(value, value.GetType());
+            return JsonSerializer.SerializeToNode(value, value.GetType(), ResultOptions);
         }
-        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or JsonException)
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or JsonException or ArgumentException)
         {
             return JsonValue.Create(value.ToString());
         }

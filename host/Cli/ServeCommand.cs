@@ -38,25 +38,34 @@ public static class ServeCommand
 
     private static async Task<int> Run(CliContext cli, string listen, string stateDir, bool reset, string? machineFile, string? duration, CancellationToken cancel)
     {
-        MachineSpec? spec = machineFile is null ? null : MachineFileParser.Load(machineFile);
-        var (machine, owned) = MachineFactory.Build(spec, null, null, null, NoDeviceEvents.Instance);
-        using var machineScope = machine;
-        using var log = new LoggerConfiguration().WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose,
-            outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} {Message:lj}{NewLine}").CreateLogger();
-        var device = new DpuDevice(machine, spec?.Dpu ?? new DpuConfig());
-        var agent = new DpuAgent(device, new DpuStore(stateDir), log, reset); // a stored state that does not fit the machine: exit 1, one line
-        await using DpuServer server = await DpuServer.StartAsync(agent, listen).ConfigureAwait(false);
-        cli.Error.WriteLine($"nicscript serve: listening on {server.Address} (state {agent.Store.Path}; {agent.State.Ports.Count} ports, {agent.State.Vdisks.Count} vdisks, {agent.State.Meters.Count} meters, {agent.State.Rules.Count} rules)");
+        // Every option and file is checked before the state database is made or a socket listens.
         TimeSpan limit = Timeout.InfiniteTimeSpan;
         if (duration is not null && !DurationParser.TryParse(duration, out limit)) throw new UserErrorException($"--duration {duration}: expected e.g. 30s, 500ms, 2m");
+        ListenAddress.CheckBindable("--listen", listen, ListenAddress.Parse("--listen", listen));
+        if (stateDir.Length == 0 || File.Exists(stateDir)) throw new UserErrorException($"--state '{stateDir}': expected a folder{(stateDir.Length == 0 ? "" : ", not a file")}");
+        MachineSpec? spec = machineFile is null ? null : MachineFileParser.Load(machineFile);
+        var (machine, owned) = MachineFactory.Build(spec, null, null, null, NoDeviceEvents.Instance);
         try
         {
-            await Task.Delay(limit, cancel).ConfigureAwait(false);
+            using var machineScope = machine;
+            using var log = new LoggerConfiguration().WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose,
+                outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} {Message:lj}{NewLine}").CreateLogger();
+            var device = new DpuDevice(machine, spec?.Dpu ?? new DpuConfig());
+            using var agent = new DpuAgent(device, new DpuStore(stateDir), log, reset); // a stored state that does not fit the machine: exit 1, one line
+            await using DpuServer server = await DpuServer.StartAsync(agent, listen).ConfigureAwait(false);
+            cli.Error.WriteLine($"nicscript serve: listening on {server.Address} (state {agent.Store.Path}; {agent.State.Ports.Count} ports, {agent.State.Vdisks.Count} vdisks, {agent.State.Meters.Count} meters, {agent.State.Rules.Count} rules)");
+            try
+            {
+                await Task.Delay(limit, cancel).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            return 0;
         }
-        catch (OperationCanceledException)
+        finally
         {
+            foreach (IDisposable d in owned) d.Dispose();
         }
-        foreach (IDisposable d in owned) d.Dispose();
-        return 0;
     }
 }

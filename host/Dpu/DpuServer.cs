@@ -25,12 +25,13 @@ public sealed class DpuServer : IAsyncDisposable
     /// <summary>Where it listens, e.g. <c>http://127.0.0.1:50051</c> (the real port when 0 was asked for).</summary>
     public string Address => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
-    /// <exception cref="UserErrorException">A listen address that is not <c>HOST:PORT</c>, or one that is taken.</exception>
-    public static async Task<DpuServer> StartAsync(DpuAgent agent, string listen)
+    /// <param name="option">The option that named <paramref name="listen"/> (<c>--listen</c>, <c>--dpu-listen</c>), for the error line.</param>
+    /// <exception cref="UserErrorException">A listen address that is not <c>IP:PORT</c>, or one this host cannot listen on (taken, not
+    /// one of its addresses): one line naming the address and the system's reason.</exception>
+    public static async Task<DpuServer> StartAsync(DpuAgent agent, string listen, string option = "--listen")
     {
-        int colon = listen.LastIndexOf(':');
-        if (colon <= 0 || !IPAddress.TryParse(listen[..colon], out IPAddress? ip) || !int.TryParse(listen[(colon + 1)..], out int port) || port is < 0 or > 65535)
-            throw new UserErrorException($"--listen {listen}: expected IP:PORT, e.g. 127.0.0.1:50051");
+        IPEndPoint endpoint = ListenAddress.Parse(option, listen);
+        var (ip, port) = (endpoint.Address, endpoint.Port);
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(ip, port, o => o.Protocols = HttpProtocols.Http2));
@@ -38,6 +39,8 @@ public sealed class DpuServer : IAsyncDisposable
         builder.Services.AddGrpcReflection();
         builder.Services.AddSingleton(agent);
         WebApplication app = builder.Build();
+        MalformedRequestGuard.Warm();
+        app.UseMiddleware<MalformedRequestGuard>(); // a body that is not the request message: INVALID_ARGUMENT with the agent's trailers
         app.MapGrpcService<ElasticNicRpc>();
         app.MapGrpcService<VdiskRpc>();
         app.MapGrpcService<MeterRpc>();
@@ -49,10 +52,11 @@ public sealed class DpuServer : IAsyncDisposable
         {
             await app.StartAsync().ConfigureAwait(false);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
         {
             await app.DisposeAsync().ConfigureAwait(false);
-            throw new UserErrorException($"--listen {listen}: {e.Message}");
+            string why = (e as System.Net.Sockets.SocketException ?? e.InnerException as System.Net.Sockets.SocketException)?.Message ?? e.Message;
+            throw new UserErrorException($"{option} {listen}: cannot listen there: {why}");
         }
         return new DpuServer(app, agent);
     }

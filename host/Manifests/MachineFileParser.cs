@@ -33,27 +33,60 @@ public static class MachineFileParser
         }
         string dir = System.IO.Path.GetDirectoryName(full)!;
         var wires = ImmutableArray.CreateBuilder<WireSpec>();
-        foreach (YamlNode item in r.Sequence(top["wires"], "wires")?.Items ?? [])
+        var wireNodes = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+        var captures = new HashSet<string>(StringComparer.Ordinal);
+        YamlSequence? wireList = r.Sequence(top["wires"], "wires");
+        foreach (YamlNode item in wireList?.Items ?? [])
         {
             if (r.Mapping(item, "a wire") is not { } w) continue;
             r.Keys(w, "a wire", ["name", "type", "ifname", "ports", "pcap", "faults"], ["name", "type"]);
             string? wname = r.String(w["name"], "wire name"), type = r.String(w["type"], "wire type");
-            if (type is not null && !WireTypes.Contains(type)) r.Error(w["type"]!, $"wire type '{type}' is not one of {string.Join(", ", WireTypes)}");
+            bool ok = wname is not null && type is not null;
+            if (wname is { Length: 0 }) { r.Error(w["name"]!, "a wire's name must not be empty"); ok = false; }
+            if (type is not null && !WireTypes.Contains(type)) { r.Error(w["type"]!, $"wire type '{type}' is not one of {string.Join(", ", WireTypes)}"); ok = false; }
             string? ifname = r.String(w["ifname"], "wire ifname");
-            if (type == "tap" && ifname is null) r.Error(w, "a tap wire needs ifname");
-            int ports = (int)(r.Integer(w["ports"], "wire ports") ?? 16);
-            string? pcap = r.String(w["pcap"], "wire pcap") is { } p ? System.IO.Path.GetFullPath(System.IO.Path.Combine(dir, p)) : null;
-            FaultSettings? faults = w["faults"] is { } f ? ParseFaults(f, r) : null;
-            if (wname is not null && wires.Any(x => x.Name == wname)) r.Error(w["name"]!, $"wire '{wname}' is defined twice");
-            if (wname is not null && type is not null) wires.Add(new WireSpec(wname, type, ifname, ports, pcap, faults, r.At(w)));
+            if (type == "tap" && ifname is null) { r.Error(w, "a tap wire needs ifname"); ok = false; }
+            if (type is not null and not "tap" && w["ifname"] is { } ifAt) { r.Error(ifAt, $"ifname applies to a tap wire, not a {type}"); ok = false; }
+            if (type == "tap" && ifname is not null && InterfaceNameProblem(ifname) is { } ifProblem) { r.Error(w["ifname"]!, $"ifname '{ifname}': {ifProblem}"); ok = false; }
+            int ports = 16;
+            if (w["ports"] is { } portsAt)
+            {
+                long? asked = r.Integer(portsAt, "wire ports");
+                if (type is not null and not "switch") { r.Error(portsAt, $"ports applies to a switch wire, not a {type}"); ok = false; }
+                else if (asked is < 1 or > MaxSwitchPorts) { r.Error(portsAt, $"wire ports {asked}: a switch has 1..{MaxSwitchPorts} ports"); ok = false; }
+                else if (asked is null) ok = false;
+                else ports = (int)asked;
+            }
+            string? pcap = null;
+            if (r.String(w["pcap"], "wire pcap") is { } p)
+            {
+                if (p.Length == 0 || p.IndexOf('\0') >= 0) { r.Error(w["pcap"]!, "wire pcap: expected a file name"); ok = false; }
+                else
+                {
+                    pcap = System.IO.Path.GetFullPath(System.IO.Path.Combine(dir, p));
+                    if (Directory.Exists(pcap)) { r.Error(w["pcap"]!, $"wire pcap '{p}' is a folder, not a file"); ok = false; }
+                    else if (!captures.Add(pcap)) { r.Error(w["pcap"]!, $"wire pcap '{p}' is already another wire's capture"); ok = false; }
+                }
+            }
+            FaultSettings? faults = null;
+            if (w["faults"] is { } f && (faults = ParseFaults(f, r)) is null) ok = false;
+            if (wname is { Length: > 0 } && !wireNodes.TryAdd(wname, w)) { r.Error(w["name"]!, $"wire '{wname}' is defined twice"); ok = false; }
+            if (ok) wires.Add(new WireSpec(wname!, type!, ifname, ports, pcap, faults, r.At(w)));
         }
+        if (wireList is { Items.Count: 0 }) r.Error(wireList, "a machine needs at least one wire");
         var devices = ImmutableArray.CreateBuilder<DeviceSpec>();
-        foreach (YamlNode item in r.Sequence(top["devices"], "devices")?.Items ?? [])
+        var macs = new Dictionary<ulong, YamlNode>();
+        var ips = new HashSet<System.Net.IPAddress>();
+        var plugged = new Dictionary<string, int>(StringComparer.Ordinal);
+        YamlSequence? deviceList = r.Sequence(top["devices"], "devices");
+        if (deviceList is { Items.Count: > MaxDevices }) r.Error(deviceList, $"a machine has at most {MaxDevices} devices, got {deviceList.Items.Count}");
+        foreach (YamlNode item in deviceList?.Items.Take(MaxDevices) ?? [])
         {
             if (r.Mapping(item, "a device") is not { } d) continue;
             r.Keys(d, "a device", ["type", "address", "irq", "mac", "wire", "netdevice", "ipv4", "rdma"], ["type", "address", "irq", "wire"]);
             string? type = r.String(d["type"], "device type");
-            if (type is not null && type != "virtio-net") r.Error(d["type"]!, $"device type '{type}' is not known (expected virtio-net)");
+            bool ok = true;
+            if (type is not null && type != "virtio-net") { r.Error(d["type"]!, $"device type '{type}' is not known (expected virtio-net)"); ok = false; }
             PciAddress? address = null;
             if (r.String(d["address"], "device address") is { } a)
             {
@@ -61,26 +94,95 @@ public static class MachineFileParser
                 else r.Error(d["address"]!, error!);
             }
             long? irq = r.Integer(d["irq"], "device irq");
-            if (irq is < 0 or > 31) r.Error(d["irq"]!, $"device irq {irq}: INTx lines are 0-31");
+            if (irq is < 0 or > 31) { r.Error(d["irq"]!, $"device irq {irq}: INTx lines are 0-31"); ok = false; }
             byte[] mac = [0x52, 0x54, 0x00, 0x12, 0x34, (byte)(0x56 + devices.Count)];
-            if (r.String(d["mac"], "device mac") is { } macText) mac = ParseMac(macText, d["mac"]!, r, "52:54:00:12:34:56") ?? mac;
+            YamlNode macAt = d;
+            if (r.String(d["mac"], "device mac") is { } macText)
+            {
+                macAt = d["mac"]!;
+                if (ParseMac(macText, macAt, r, "52:54:00:12:34:56") is { } parsedMac) mac = parsedMac;
+                else ok = false;
+            }
+            if (ok && !macs.TryAdd(NicScript.Driver.Wire.MacAddress.ToUInt64(mac), macAt))
+            {
+                r.Error(macAt, $"MAC {NicScript.Driver.Wire.MacAddress.Format(mac)} is already the MAC of the device at line {macs[NicScript.Driver.Wire.MacAddress.ToUInt64(mac)].Line}");
+                ok = false;
+            }
             string? wire = r.String(d["wire"], "device wire");
-            if (wire is not null && !wires.Any(w => w.Name == wire)) r.Error(d["wire"]!, $"wire '{wire}' is not defined in wires");
-            if (address is { } ad && devices.Any(x => x.Address == ad)) r.Error(d["address"]!, $"PCI address {ad} is taken");
-            NicConfig? netdevice = d["netdevice"] is { } nd ? ParseNetDevice(nd, r, mac) : null;
+            if (wire is not null && !wireNodes.ContainsKey(wire)) { r.Error(d["wire"]!, $"wire '{wire}' is not defined in wires"); ok = false; }
+            else if (wire is not null && wires.FirstOrDefault(x => x.Name == wire) is { } ws)
+            {
+                int used = plugged[wire] = plugged.GetValueOrDefault(wire) + 1;
+                int room = Room(ws);
+                if (used > room) { r.Error(d["wire"]!, $"wire '{wire}' ({ws.Type}) has no free port: {Describe(ws, room)}"); ok = false; }
+            }
+            if (address is { } ad && devices.Any(x => x.Address == ad)) { r.Error(d["address"]!, $"PCI address {ad} is taken"); ok = false; }
+            NicConfig? netdevice = null;
+            if (d["netdevice"] is { } nd && (netdevice = ParseNetDevice(nd, r, mac)) is null) ok = false;
             System.Net.IPAddress? ipv4 = null;
             if (r.String(d["ipv4"], "device ipv4") is { } ipText)
             {
-                if (System.Net.IPAddress.TryParse(ipText, out System.Net.IPAddress? ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ipv4 = ip;
-                else r.Error(d["ipv4"]!, $"'{ipText}' is not an IPv4 address");
+                if (System.Net.IPAddress.TryParse(ipText, out System.Net.IPAddress? ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && IsDottedQuad(ipText))
+                {
+                    ipv4 = ip;
+                    if (!ips.Add(ip)) { r.Error(d["ipv4"]!, $"ipv4 {ip} is already another device's address"); ok = false; }
+                }
+                else { r.Error(d["ipv4"]!, $"'{ipText}' is not an IPv4 address (a.b.c.d)"); ok = false; }
             }
             bool rdma = Bool(d["rdma"], r, "device rdma") ?? false;
             if (rdma && ipv4 is null && d["ipv4"] is null) r.Error(d, "an RDMA device takes its function's address: give the device an ipv4");
-            if (type is not null && address is not null && irq is not null && wire is not null)
+            if (ok && type is not null && address is not null && irq is not null && wire is not null)
                 devices.Add(new DeviceSpec(type, address.Value, (int)irq, mac, wire, r.At(d)) { NetDevice = netdevice, Ipv4 = ipv4, Rdma = rdma });
         }
-        return new MachineSpec(full, name, wires.ToImmutable(), devices.ToImmutable()) { Dpu = top["dpu"] is { } dpu ? ParseDpu(dpu, r) : null };
+        var config = top["dpu"] is { } dpu ? ParseDpu(dpu, r) : null;
+        CheckDpuWires(config ?? new NicScript.Driver.Devices.Dpu.DpuConfig(), wires, plugged, wireNodes, r);
+        return new MachineSpec(full, name, wires.ToImmutable(), devices.ToImmutable()) { Dpu = config };
     }
+
+    /// <summary>The most ports a switch wire may have.</summary>
+    public const int MaxSwitchPorts = 1024;
+
+    /// <summary>The most devices a machine file may place (each is a PCI function with its own rings and interrupts).</summary>
+    public const int MaxDevices = 256;
+
+    /// <summary>How many devices a wire takes: loopback and TAP one, a pair two, a switch its ports.</summary>
+    private static int Room(WireSpec w) => w.Type switch { "pair" => 2, "switch" => w.Ports, _ => 1 };
+
+    private static string Describe(WireSpec w, int room) => w.Type switch
+    {
+        "switch" => $"it has {room} ports (raise ports)",
+        "pair" => "a pair joins two devices (use a switch for more)",
+        _ => $"a {w.Type} wire takes one device (use a pair or a switch for more)",
+    };
+
+    /// <summary>
+    /// The DPU's SoC and optical ports are the machine's wires <c>dpu-socN</c> / <c>dpu-opticalN</c> when the file defines
+    /// them (a TAP, say): the DPU's switch holds one end of each, so such a wire must have room for it beside its devices.
+    /// </summary>
+    private static void CheckDpuWires(NicScript.Driver.Devices.Dpu.DpuConfig dpu, ImmutableArray<WireSpec>.Builder wires,
+        Dictionary<string, int> plugged, Dictionary<string, YamlNode> nodes, ManifestReader r)
+    {
+        foreach (WireSpec w in wires)
+        {
+            bool soc = w.Name.StartsWith("dpu-soc", StringComparison.Ordinal) && int.TryParse(w.Name.AsSpan(7), NumberStyles.None, CultureInfo.InvariantCulture, out int s) && s < dpu.SocPorts && w.Name == $"dpu-soc{s}";
+            bool optical = w.Name.StartsWith("dpu-optical", StringComparison.Ordinal) && int.TryParse(w.Name.AsSpan(11), NumberStyles.None, CultureInfo.InvariantCulture, out int o) && o < dpu.OpticalPorts && w.Name == $"dpu-optical{o}";
+            if ((soc || optical) && plugged.GetValueOrDefault(w.Name) + 1 > Room(w))
+                r.Error(nodes[w.Name], $"wire '{w.Name}' is a DPU port: the DPU's switch takes one of its ends, and its devices take the rest ({Describe(w, Room(w))})");
+        }
+    }
+
+    /// <summary>Why <paramref name="name"/> cannot be a Linux interface name (<c>dev_valid_name</c>: under IFNAMSIZ, no '/', ':' or
+    /// white space, not "." or ".."), or null.</summary>
+    public static string? InterfaceNameProblem(string name)
+    {
+        if (name.Length is 0 or > 15) return $"an interface name has 1-15 characters (IFNAMSIZ 16), got {name.Length}";
+        if (name is "." or "..") return "'.' and '..' are not interface names";
+        foreach (char c in name)
+            if (c is '/' or ':' || c <= ' ' || c > '~') return $"an interface name is printable ASCII without '/', ':' or spaces";
+        return null;
+    }
+
+    private static bool IsDottedQuad(string text) => text.Count(c => c == '.') == 3;
 
     private static readonly string[] DpuKeys =
     [
@@ -129,14 +231,16 @@ public static class MachineFileParser
         if (r.Mapping(node, "netdevice") is not { } n) return null;
         r.Keys(n, "netdevice", NetDeviceKeys, []);
         var c = new NicConfig();
-        int Int(string key, int fallback) => (int)(r.Integer(n[key], "netdevice." + key) ?? fallback);
+        int Int(string key, int fallback) => (int)(Ranged(n[key], r, "netdevice." + key, 0, int.MaxValue) ?? fallback);
+        uint UInt(string key, uint fallback) => (uint)(Ranged(n[key], r, "netdevice." + key, 0, uint.MaxValue) ?? fallback);
+        ushort UShort(string key, ushort fallback) => (ushort)(Ranged(n[key], r, "netdevice." + key, 0, ushort.MaxValue) ?? fallback);
         c = c with
         {
             RxDepth = Int("rx_depth", c.RxDepth), TxDepth = Int("tx_depth", c.TxDepth), RxThreshold = Int("rx_threshold", c.RxThreshold),
-            MaxBufferParts = Int("max_buffer_parts", c.MaxBufferParts), BufferAlignment = (uint)Int("buffer_alignment", (int)c.BufferAlignment),
-            MaxBufferLength = (uint)Int("max_buffer_length", (int)c.MaxBufferLength), MinRxBufferLength = (uint)Int("min_rx_buffer_length", (int)c.MinRxBufferLength),
-            MinTxBufferLength = (uint)Int("min_tx_buffer_length", (int)c.MinTxBufferLength),
-            MinTxBufferHead = (ushort)Int("min_tx_buffer_head", c.MinTxBufferHead), MinTxBufferTail = (ushort)Int("min_tx_buffer_tail", c.MinTxBufferTail),
+            MaxBufferParts = Int("max_buffer_parts", c.MaxBufferParts), BufferAlignment = UInt("buffer_alignment", c.BufferAlignment),
+            MaxBufferLength = UInt("max_buffer_length", c.MaxBufferLength), MinRxBufferLength = UInt("min_rx_buffer_length", c.MinRxBufferLength),
+            MinTxBufferLength = UInt("min_tx_buffer_length", c.MinTxBufferLength),
+            MinTxBufferHead = UShort("min_tx_buffer_head", c.MinTxBufferHead), MinTxBufferTail = UShort("min_tx_buffer_tail", c.MinTxBufferTail),
         };
         if (n["rx_accel"] is { } ra) c = c with { RxAccel = [.. Names<RxAcceleration>(ra, r, "netdevice.rx_accel")] };
         if (n["tx_accel"] is { } ta) c = c with { TxAccel = [.. Names<TxAcceleration>(ta, r, "netdevice.tx_accel")] };
@@ -160,7 +264,7 @@ public static class MachineFileParser
                         if (r.Mapping(t, "a tx type") is not { } tm) continue;
                         r.Keys(tm, "a tx type", ["type", "features", "supported_flags"], ["type"]);
                         if (r.String(tm["type"], "tx type") is { } tn && Name<FrameType>(tn, tm["type"]!, r) is { } ft)
-                            txs.Add(new FrameTypeSupport(ft, (uint)(r.Integer(tm["features"], "tx type features") ?? 1), (uint)(r.Integer(tm["supported_flags"], "tx type supported_flags") ?? 0)));
+                            txs.Add(new FrameTypeSupport(ft, (uint)(Ranged(tm["features"], r, "tx type features", 0, uint.MaxValue) ?? 1), (uint)(Ranged(tm["supported_flags"], r, "tx type supported_flags", 0, uint.MaxValue) ?? 0)));
                     }
                     port = port with { TxTypes = txs.ToImmutable() };
                 }
@@ -168,9 +272,9 @@ public static class MachineFileParser
                     port = port with { Mac = macText == "none" ? null : ParseMac(macText, p["mac"]!, r, "02:00:00:00:00:0d") ?? functionMac };
                 else port = port with { Mac = functionMac };
                 if (p["mac_modes"] is { } modes) port = port with { MacModes = [.. Names<MacFilterMode>(modes, r, "port mac_modes")] };
-                if (r.Integer(p["multicast_filter_count"], "port multicast_filter_count") is { } mfc) port = port with { MulticastFilterCount = (int)mfc };
+                if (Ranged(p["multicast_filter_count"], r, "port multicast_filter_count", 0, int.MaxValue) is { } mfc) port = port with { MulticastFilterCount = (int)mfc };
                 if (Bool(p["online"], r, "port online") is { } online) port = port with { Online = online };
-                if (r.Integer(p["mtu"], "port mtu") is { } mtu) port = port with { Mtu = (uint)mtu };
+                if (Ranged(p["mtu"], r, "port mtu", 1, uint.MaxValue) is { } mtu) port = port with { Mtu = (uint)mtu };
                 if (Bool(p["uplink"], r, "port uplink") is { } up) port = port with { Uplink = up };
                 list.Add(port);
             }
@@ -183,6 +287,15 @@ public static class MachineFileParser
             return null;
         }
         return c;
+    }
+
+    /// <summary>An integer that must lie in <paramref name="min"/>..<paramref name="max"/> (the field's type): never wrapped by a cast.</summary>
+    private static long? Ranged(YamlNode? node, ManifestReader r, string what, long min, long max)
+    {
+        if (r.Integer(node, what) is not { } v) return null;
+        if (v >= min && v <= max) return v;
+        r.Error(node!, $"{what}: {v} is not {min}..{max}");
+        return null;
     }
 
     private static IEnumerable<T> Names<T>(YamlNode node, ManifestReader r, string what) where T : struct, Enum
@@ -208,51 +321,68 @@ public static class MachineFileParser
 
     private static byte[]? ParseMac(string text, YamlNode at, ManifestReader r, string example)
     {
-        if (NicScript.Driver.Wire.MacAddress.TryParse(text, out byte[] mac)) return mac;
-        r.Error(at, $"'{text}' is not a MAC address (expected {example})");
-        return null;
+        if (!NicScript.Driver.Wire.MacAddress.TryParse(text, out byte[] mac))
+        {
+            r.Error(at, $"'{text}' is not a MAC address (expected {example})");
+            return null;
+        }
+        if ((mac[0] & 1) != 0 || mac.All(b => b == 0))
+        {
+            r.Error(at, $"'{text}' is a {((mac[0] & 1) != 0 ? "multicast" : "zero")} address; a NIC's MAC is a unicast address (e.g. {example})");
+            return null;
+        }
+        return mac;
     }
+
+    private static readonly string[] FaultKeys = ["drop", "corrupt", "duplicate", "delay", "reorder", "seed", "delay_ms"];
+
+    /// <summary>The longest delay a wire may hold frames for: held frames are memory, and a longer one is a typo.</summary>
+    public const double MaxFaultDelayMs = 60_000;
+
+    /// <summary>What is wrong with <paramref name="value"/> for the fault <paramref name="key"/>, or null when it is accepted.</summary>
+    /// <remarks>One rule for the machine file's <c>faults</c> and <c>--faults</c>: rates are probabilities (0..1), the seed a
+    /// whole number an <c>int</c> holds, <c>delay_ms</c> 0..<see cref="MaxFaultDelayMs"/>; NaN and infinities are never numbers here.</remarks>
+    private static string? FaultProblem(string key, double value) => key switch
+    {
+        "seed" => value == Math.Floor(value) && value is >= int.MinValue and <= int.MaxValue ? null : $"seed must be a whole number that fits 32 bits, got {value}",
+        "delay_ms" => value is >= 0 and <= MaxFaultDelayMs ? null : $"delay_ms must be in [0, {MaxFaultDelayMs}], got {value}",
+        _ => value is >= 0 and <= 1 ? null : $"{key} must be in [0, 1] (a rate), got {value}",
+    };
 
     /// <summary>Fault settings from a map: drop, corrupt, duplicate, delay, reorder (rates 0..1), seed, delay_ms.</summary>
     internal static FaultSettings? ParseFaults(YamlNode node, ManifestReader r)
     {
         if (r.Mapping(node, "faults") is not { } f) return null;
-        r.Keys(f, "faults", ["drop", "corrupt", "duplicate", "delay", "reorder", "seed", "delay_ms"], []);
-        double Rate(string key)
+        r.Keys(f, "faults", FaultKeys, []);
+        bool ok = true;
+        double Get(string key, double fallback)
         {
-            double v = r.Number(f[key], "faults." + key) ?? 0;
-            if (v is < 0 or > 1) r.Error(f[key]!, $"faults.{key} must be in [0, 1], got {v}");
+            if (f[key] is not { } at) return fallback;
+            if (r.Number(at, "faults." + key) is not { } v) { ok = false; return fallback; }
+            if (FaultProblem(key, v) is { } problem) { r.Error(at, "faults." + problem); ok = false; return fallback; }
             return v;
         }
-        var settings = new FaultSettings(Rate("drop"), Rate("corrupt"), Rate("duplicate"), Rate("delay"), Rate("reorder"),
-            (int)(r.Integer(f["seed"], "faults.seed") ?? 1), TimeSpan.FromMilliseconds(r.Number(f["delay_ms"], "faults.delay_ms") ?? 10));
-        return settings;
+        var settings = new FaultSettings(Get("drop", 0), Get("corrupt", 0), Get("duplicate", 0), Get("delay", 0), Get("reorder", 0),
+            (int)Get("seed", 1), TimeSpan.FromMilliseconds(Get("delay_ms", 10)));
+        return ok ? settings : null;
     }
 
     /// <summary>Fault settings from the command line: <c>drop=0.05,corrupt=0.01,seed=7,delay_ms=20</c>.</summary>
+    /// <exception cref="UserErrorException">A part that is not name=number, an unknown or repeated name, a value out of its range.</exception>
     public static FaultSettings ParseFaults(string text)
     {
-        double drop = 0, corrupt = 0, dup = 0, delay = 0, reorder = 0, delayMs = 10;
-        int seed = 1;
+        var values = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            string[] kv = part.Split('=', 2);
+            string[] kv = part.Split('=', 2, StringSplitOptions.TrimEntries);
             if (kv.Length != 2 || !double.TryParse(kv[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
                 throw new UserErrorException($"--faults: '{part}' is not name=number");
-            switch (kv[0])
-            {
-                case "drop": drop = v; break;
-                case "corrupt": corrupt = v; break;
-                case "duplicate": dup = v; break;
-                case "delay": delay = v; break;
-                case "reorder": reorder = v; break;
-                case "seed": seed = (int)v; break;
-                case "delay_ms": delayMs = v; break;
-                default: throw new UserErrorException($"--faults: unknown fault '{kv[0]}' (drop, corrupt, duplicate, delay, reorder, seed, delay_ms)");
-            }
+            if (!FaultKeys.Contains(kv[0])) throw new UserErrorException($"--faults: unknown fault '{kv[0]}' ({string.Join(", ", FaultKeys)})");
+            if (!values.TryAdd(kv[0], v)) throw new UserErrorException($"--faults: '{kv[0]}' is given twice");
+            if (FaultProblem(kv[0], v) is { } problem) throw new UserErrorException("--faults: " + problem);
         }
-        var s = new FaultSettings(drop, corrupt, dup, delay, reorder, seed, TimeSpan.FromMilliseconds(delayMs));
-        if (s.Validate() is { } problem) throw new UserErrorException("--faults: " + problem);
-        return s;
+        double Get(string key, double fallback) => values.TryGetValue(key, out double v) ? v : fallback;
+        return new FaultSettings(Get("drop", 0), Get("corrupt", 0), Get("duplicate", 0), Get("delay", 0), Get("reorder", 0),
+            (int)Get("seed", 1), TimeSpan.FromMilliseconds(Get("delay_ms", 10)));
     }
 }

@@ -11,43 +11,82 @@ public static class MachineFactory
     /// <param name="wire"><c>loopback</c> or <c>tap:NAME</c>: replaces the default machine's wire.</param>
     /// <param name="pcap">Captures the first wire to this file.</param>
     /// <exception cref="UserErrorException">A bad option, or a TAP device that cannot be made.</exception>
+    /// <remarks>
+    /// Design: a machine file is validated so that everything it accepts can be built (<see cref="MachineFileParser"/>).
+    /// Should the driver still refuse a part (a rule the file check does not know yet), that refusal is the file's problem,
+    /// reported at the wire or device it came from as one line; what was built so far is disposed, nothing leaks.
+    /// </remarks>
     public static (Machine Machine, IReadOnlyList<IDisposable> Owned) Build(MachineSpec? spec, string? wire, string? pcap, FaultSettings? faults, IDeviceEvents events)
     {
         var owned = new List<IDisposable>();
-        Machine machine;
-        if (spec is null)
+        Machine? machine = null;
+        try
         {
-            machine = Machine.CreateDefault(events, MakeWire("default", wire ?? "loopback"));
-        }
-        else
-        {
-            if (wire is not null) throw new UserErrorException("--wire applies to the default machine; a machine file names its own wires");
-            machine = new Machine(spec.Name, events);
-            foreach (WireSpec w in spec.Wires)
+            if (spec is null)
             {
-                Link link = w.Type switch
+                machine = Machine.CreateDefault(events, MakeWire("default", wire ?? "loopback"));
+            }
+            else
+            {
+                if (wire is not null) throw new UserErrorException("--wire applies to the default machine; a machine file names its own wires");
+                if (spec.Wires.IsEmpty) throw new UserErrorException($"{spec.Path}: a machine needs at least one wire");
+                machine = new Machine(spec.Name, events);
+                foreach (WireSpec w in spec.Wires)
                 {
-                    "loopback" => Links.Loopback(w.Name),
-                    "pair" => Links.Pair(w.Name),
-                    "switch" => Links.Switch(w.Name, w.Ports),
-                    _ => OpenTap(w.IfName!, w.At.ToString()),
-                };
-                machine.AddLink(link);
-                if (w.Faults is { IsNone: false } f) link.InjectFaults(new FaultInjector(f));
-                if (w.PcapPath is { } p) owned.Add(Capture(link, p));
+                    Link link = w.Type switch
+                    {
+                        "loopback" => Links.Loopback(w.Name),
+                        "pair" => Links.Pair(w.Name),
+                        "switch" => Links.Switch(w.Name, w.Ports),
+                        _ => OpenTap(w.IfName!, w.At.ToString()),
+                    };
+                    Refused(w.At, () => machine.AddLink(link), link);
+                    if (w.Faults is { IsNone: false } f) link.InjectFaults(new FaultInjector(f));
+                    if (w.PcapPath is { } p) owned.Add(Capture(link, p, w.At.ToString()));
+                }
+                foreach (DeviceSpec d in spec.Devices)
+                {
+                    Link? on = machine.Links.FirstOrDefault(l => l.Name == d.Wire) ?? throw new UserErrorException($"{d.At}: wire '{d.Wire}' is not defined in wires");
+                    Refused(d.At, () =>
+                    {
+                        var function = machine.AddVirtioNet(d.Address, d.Irq, d.Mac, on);
+                        if (d.NetDevice is { } nic) machine.NetDevices.Configure(d.Address, nic);
+                        if (d.Rdma && d.Ipv4 is { } ip) machine.Rdma.Attach(function, ip);
+                    });
+                }
             }
-            foreach (DeviceSpec d in spec.Devices)
-            {
-                var function = machine.AddVirtioNet(d.Address, d.Irq, d.Mac, machine.Links.First(l => l.Name == d.Wire));
-                if (d.NetDevice is { } nic) machine.NetDevices.Configure(d.Address, nic);
-                if (d.Rdma && d.Ipv4 is { } ip) machine.Rdma.Attach(function, ip);
-            }
+            Link first = machine.Links[0];
+            if (faults is { IsNone: false }) first.InjectFaults(new FaultInjector(faults));
+            if (pcap is not null) owned.Add(Capture(first, pcap, "--pcap"));
+            return (machine, owned);
         }
-        Link first = machine.Links[0];
-        if (faults is { IsNone: false }) first.InjectFaults(new FaultInjector(faults));
-        if (pcap is not null) owned.Add(Capture(first, pcap));
-        return (machine, owned);
+        catch
+        {
+            machine?.Dispose();
+            foreach (IDisposable d in owned) d.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>Runs one build step; the driver's refusal of it (ArgumentException, InvalidOperationException) becomes the line at <paramref name="at"/>.</summary>
+    private static void Refused(SourceSpan at, Action step, IDisposable? orphan = null)
+    {
+        try
+        {
+            step();
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            orphan?.Dispose();
+            throw new UserErrorException($"{at}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>What is wrong with a <c>--wire</c> value (<c>loopback</c> or <c>tap:NAME</c>), or null; checked before any wire is made.</summary>
+    public static string? WireProblem(string wire) =>
+        wire == "loopback" ? null
+        : wire.StartsWith("tap:", StringComparison.Ordinal) ? MachineFileParser.InterfaceNameProblem(wire[4..])
+        : "not a wire (expected loopback or tap:NAME)";
 
     private static Link MakeWire(string name, string wire)
     {
@@ -69,7 +108,7 @@ public static class MachineFactory
         }
     }
 
-    private static PcapWriter Capture(Link link, string path)
+    private static PcapWriter Capture(Link link, string path, string where)
     {
         PcapWriter writer;
         try
@@ -78,7 +117,7 @@ public static class MachineFactory
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UserErrorException($"{path}: cannot write the capture: {e.Message}");
+            throw new UserErrorException($"{where}: {path}: cannot write the capture: {e.Message}");
         }
         link.Capture(writer);
         return writer;

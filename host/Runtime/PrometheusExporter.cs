@@ -88,7 +88,9 @@ public sealed class PrometheusExporter : IDisposable
         return sb.ToString();
     }
 
-    private static string Number(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+    /// <summary>A sample value as the exposition format spells it: <c>NaN</c>, <c>+Inf</c>, <c>-Inf</c> or a Go-style float.</summary>
+    private static string Number(double v) => double.IsNaN(v) ? "NaN" : double.IsPositiveInfinity(v) ? "+Inf" : double.IsNegativeInfinity(v) ? "-Inf"
+        : v.ToString("R", CultureInfo.InvariantCulture);
 
     public void Dispose()
     {

@@ -54,10 +54,12 @@ public sealed class VNodeRunner
             foreach (Slot slot in slots)
             {
                 slot.Host.Start();
-                await slot.Host.TopLevelDone.WaitAsync(cancel).ConfigureAwait(false);
+                // Ctrl+C (cancel) during a top level is the user stopping the run: no exception, the V-Nodes stop below and the report is made.
+                await Task.WhenAny(slot.Host.TopLevelDone, Task.Delay(Timeout.Infinite, cancel)).ConfigureAwait(false);
+                if (cancel.IsCancellationRequested) break;
             }
 
-            Task? trafficDone = traffic?.Invoke();
+            Task? trafficDone = cancel.IsCancellationRequested ? null : traffic?.Invoke();
             while (!cancel.IsCancellationRequested && !(trafficDone?.IsCompleted ?? slots.All(s => s.Host.Finished && !WillRestart(s))))
             {
                 if (duration is { } d && clock.Elapsed >= d) break;

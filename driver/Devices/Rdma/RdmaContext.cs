@@ -58,7 +58,8 @@ public sealed class RdmaContext
 
     internal Mr? MrOf(int handle) => handle > 0 && handle < _handles.Count ? _handles[handle] : null;
 
-    public string Gid => _device.Gid;
+    /// <summary><c>rdma_query_gid</c>: the device's GID, or null (see <see cref="LastError"/>) without CAP_RDMA, as every call checks.</summary>
+    public string? QueryGid() => Denied("rdma_query_gid", out _) ? null : _device.Gid;
 
     /// <summary>The script stopped: its QPs are destroyed and its MRs deregistered (its DMA memory is reclaimed by the host).</summary>
     public void ReleaseAll()

@@ -141,7 +141,11 @@ internal static class DpuStateFile
                     }
                 req.FeatureList = bits;
             }
-            if (m["feature_list"] is { } fl && r.Integer(fl, "feature_list") is { } flv) req.FeatureList = (ulong)flv;
+            if (m["feature_list"] is { } fl && r.Integer(fl, "feature_list") is { } flv)
+            {
+                if (flv < 0) r.Error(fl, $"feature_list {flv} is negative (a bit mask, e.g. 0x130020)");
+                else req.FeatureList = (ulong)flv;
+            }
             list.Add(new DesiredPort(uuid, req, m));
         }
         return list;
@@ -216,7 +220,7 @@ internal static class DpuStateFile
             string t = rate.Value.Trim().ToLowerInvariant();
             (string Suffix, ulong Factor, uint Type)[] units = [("pps", 1, 1), ("gbit", 1_000_000, 0), ("mbit", 1000, 0), ("kbit", 1, 0), ("", 1, 0)];
             var (suffix, factor, type) = units.First(u => t.EndsWith(u.Suffix, StringComparison.Ordinal));
-            if (!ulong.TryParse(t[..^suffix.Length].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out ulong n) || n == 0 || n * factor > uint.MaxValue)
+            if (!ulong.TryParse(t[..^suffix.Length].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out ulong n) || n == 0 || n > uint.MaxValue / factor)
             {
                 r.Error(rate, $"rate '{rate.Value}' is not a rate like 8000 (kbit/s), 100mbit, 1gbit or 20000pps (1 … 4294967295 kbit/s or packets/s)");
                 continue;
@@ -289,7 +293,7 @@ internal static class DpuStateFile
         foreach (string field in new[] { "dip", "sip" })
         {
             if (r.String(m[field], field) is not { } text) continue;
-            if (Prefix(text) is not { } p) { r.Error(m[field]!, $"{field} '{text}' is not an address, a CIDR prefix or address/mask"); continue; }
+            if (Prefix(text) is not { } p) { r.Error(m[field]!, $"{field} '{text}' is not an address, a CIDR prefix (/0..32 for IPv4, /0..128 for IPv6) or address/mask (a.b.c.d/255.255.255.0)"); continue; }
             string family = p.Value.Length == 1 ? "ipv4" : "ipv6";
             if (ipType is not null && ipType != family) r.Error(m[field]!, $"{field} {text} is not {ipType}");
             ipType ??= family;
@@ -335,22 +339,39 @@ internal static class DpuStateFile
     }
 
     /// <summary>"10.0.0.0/24", "10.0.0.7", "10.0.0.0/255.255.255.0", "2001:db8::/32": words and mask words (value bits outside the mask cleared).</summary>
+    /// <remarks>Only the written forms: an IPv4 address or mask is a dotted quad (.NET would read "33" as 0.0.0.33 and "10.1" as
+    /// 10.0.0.1), a prefix length is digits 0..32 (IPv4) or 0..128 (IPv6), a mask is of the address's family; no zone ("%eth0").</remarks>
     private static (uint[] Value, uint[] Mask)? Prefix(string text)
     {
         string[] parts = text.Split('/');
-        if (parts.Length > 2 || !IPAddress.TryParse(parts[0], out IPAddress? address)) return null;
+        if (parts.Length > 2 || Address(parts[0]) is not { } address) return null;
         byte[] bytes = address.GetAddressBytes();
         int bits = bytes.Length * 8;
         byte[] mask = new byte[bytes.Length];
         if (parts.Length == 1) Array.Fill(mask, (byte)0xFF);
-        else if (int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int len) && len <= bits)
+        else if (parts[1].Length is > 0 and <= 3 && parts[1].All(char.IsAsciiDigit))
+        {
+            int len = int.Parse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture);
+            if (len > bits) return null;
             for (int i = 0; i < len; i++) mask[i / 8] |= (byte)(0x80 >> (i % 8));
-        else if (IPAddress.TryParse(parts[1], out IPAddress? m) && m.AddressFamily == address.AddressFamily) mask = m.GetAddressBytes();
+        }
+        else if (Address(parts[1]) is { } m && m.AddressFamily == address.AddressFamily) mask = m.GetAddressBytes();
         else return null;
-        if (address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)) return null;
         uint Word(byte[] b, int i) => (uint)(b[4 * i] << 24 | b[4 * i + 1] << 16 | b[4 * i + 2] << 8 | b[4 * i + 3]);
         int words = bytes.Length / 4;
         return (Enumerable.Range(0, words).Select(i => Word(bytes, i) & Word(mask, i)).ToArray(), Enumerable.Range(0, words).Select(i => Word(mask, i)).ToArray());
+    }
+
+    /// <summary>An IPv4 dotted quad or an IPv6 address without a zone, or null.</summary>
+    private static IPAddress? Address(string text)
+    {
+        if (!IPAddress.TryParse(text, out IPAddress? a)) return null;
+        return a.AddressFamily switch
+        {
+            AddressFamily.InterNetwork when text.Count(c => c == '.') == 3 && text.All(c => c == '.' || char.IsAsciiDigit(c)) => a,
+            AddressFamily.InterNetworkV6 when text.Contains(':') && !text.Contains('%') => a,
+            _ => null,
+        };
     }
 
     private static (uint Value, uint Mask)? ValueMask(string text, uint max)

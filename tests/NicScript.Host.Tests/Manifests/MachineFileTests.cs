@@ -55,7 +55,7 @@ public sealed class MachineFileTests : IDisposable
     }
 
     [Theory]
-    [InlineData("drop=2", "drop rate must be in [0, 1]")]
+    [InlineData("drop=2", "drop must be in [0, 1]")]
     [InlineData("jitter=1", "unknown fault 'jitter'")]
     [InlineData("drop", "is not name=number")]
     public void FaultsOption_Bad_IsAUserError(string text, string fragment) =>
