@@ -67,6 +67,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
             options.Host.StringCompilationAllowed = false;                          // no eval / new Function
             options.Constraints.Constraints.Add(new BudgetConstraint(this)); // CPU, memory (bytes allocated in the call) and stack, on every statement
             options.Constraints.MaxRecursionDepth = MaxRecursionDepth;
+            options.Constraints.RegexTimeout = CSharp.RegexDefaults.MatchTimeout; // one match, like C#: a catastrophic pattern is a failure, not a hang
             options.CancellationToken(stopping);
         });
         ClrErrors.Remember(_engine);
