@@ -6,17 +6,23 @@ namespace NicScript.Host.Tests;
 /// (a stack overflow ends a process; in the test host it would end every test).</summary>
 internal static class NicscriptProcess
 {
-    /// <summary>Runs <c>nicscript ARGS</c> in <paramref name="workDir"/>, <paramref name="stdin"/> piped in; fails the test
-    /// if it has not ended within <paramref name="timeout"/> (default 60 s: a hang, not a slow machine).</summary>
-    public static (int Exit, string Out, string Err) Run(string workDir, string? stdin, TimeSpan? timeout, params string[] args)
+    /// <summary>Runs <c>nicscript ARGS</c> in <paramref name="workDir"/> (with its C# cache there; null: here, the default
+    /// cache), <paramref name="stdin"/> piped in; fails the test if it has not ended within <paramref name="timeout"/>
+    /// (default 60 s: a hang, not a slow machine).</summary>
+    public static (int Exit, string Out, string Err) Run(string? workDir, string? stdin, TimeSpan? timeout, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, WorkingDirectory = workDir,
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
         };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "nicscript.dll"));
         foreach (string a in args) psi.ArgumentList.Add(a);
-        psi.Environment["NICSCRIPT_CACHE"] = Path.Combine(workDir, "cache");
+        psi.Environment["NO_COLOR"] = "1";
+        if (workDir is not null)
+        {
+            psi.WorkingDirectory = workDir;
+            psi.Environment["NICSCRIPT_CACHE"] = Path.Combine(workDir, "cache");
+        }
         using Process p = Process.Start(psi)!;
         Task<string> output = p.StandardOutput.ReadToEndAsync();
         Task<string> error = p.StandardError.ReadToEndAsync();

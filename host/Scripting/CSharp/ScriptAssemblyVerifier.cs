@@ -576,7 +576,8 @@ internal sealed class ScriptAssemblyVerifier
             signature = [m.DecodeFieldSignature(_provider, null)];
             parameters = 0;
         }
-        bool allowed = ScriptAllowList.AllowsMember(entry, name, () => IsScriptApi(type.Name, name, parameters));
+        string[]? shapes = m.GetKind() == MemberReferenceKind.Method ? signature.Skip(1).Select(Shape).ToArray() : null;
+        bool allowed = ScriptAllowList.AllowsMember(entry, name, () => IsScriptApi(type.Name, name, parameters, shapes));
         if (allowed && entry.DataOnlyMembers.Contains(name) && !entry.AllMembers && !entry.Members.Contains(name))
             allowed = !methodArgs.IsDefault && methodArgs.All(a => IsPlainData(a, new HashSet<TypeDefinitionHandle>()));
         if (allowed && entry.RefusedSignatureTypes.Count > 0 && signature.Any(s => Mentions(s, entry.RefusedSignatureTypes))) allowed = false;
@@ -591,19 +592,27 @@ internal sealed class ScriptAssemblyVerifier
         Report(at, CheckTypes(signature), DisplayMember(type.Name, name));
     }
 
-    private readonly Dictionary<(string, string, int), bool> _scriptApi = new();
+    private readonly Dictionary<(string, string, string), bool> _scriptApi = new();
 
-    private bool IsScriptApi(string typeName, string member, int parameters)
+    private bool IsScriptApi(string typeName, string member, int parameters, string[]? shapes)
     {
-        if (_scriptApi.TryGetValue((typeName, member, parameters), out bool known)) return known;
-        return _scriptApi[(typeName, member, parameters)] = IsScriptApiUncached(typeName, member, parameters);
-    }
-
-    private bool IsScriptApiUncached(string typeName, string member, int parameters)
-    {
+        var key = (typeName, member, shapes is null ? parameters.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Join(',', shapes));
+        if (_scriptApi.TryGetValue(key, out bool known)) return known;
         Type? t = typeof(VNodeGlobals).Assembly.GetType(typeName) ?? typeof(NicScript.Driver.Machine).Assembly.GetType(typeName);
-        return t is not null && ScriptAllowList.IsScriptApi(t, member, parameters);
+        return _scriptApi[key] = t is not null && ScriptAllowList.IsScriptApi(t, member, parameters, shapes);
     }
+
+    /// <summary>A parameter's type as <see cref="ScriptAllowList.Shape(Type)"/> spells the same type from reflection.</summary>
+    private static string Shape(Sig sig) => sig switch
+    {
+        Prim p => "System." + p.Code,
+        Named n => n.Name,
+        Array a => Shape(a.Element) + "[]",
+        ByRef r => Shape(r.Element) + "&",
+        GenericParam => "!",
+        Modified m => Shape(m.Type),
+        _ => "?",
+    };
 
     // Types ---------------------------------------------------------------------------------------------------------------
 
