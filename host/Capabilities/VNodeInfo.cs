@@ -56,6 +56,9 @@ public sealed class VNodeInfo
     public string Setting(string name, string fallback = "") => _ctx.Manifest.Settings.TryGetValue(name, out string? v) ? v : fallback;
 
     /// <summary>A monotonic clock in nanoseconds (for timestamps and measuring; not wall time).</summary>
+    /// <summary>CPU nanoseconds this V-Node's loop thread has used: what its budget counts (a benchmark's per-CPU rate).</summary>
+    [ScriptApi] public double CpuNs => NicScript.Host.Scripting.ThreadCpuClock.ReadCurrentThreadNs();
+
     [ScriptApi] public double NowNs => System.Diagnostics.Stopwatch.GetTimestamp() * (1e9 / System.Diagnostics.Stopwatch.Frequency);
 
     public override string ToString() => $"{Name} {Version}";

@@ -55,6 +55,12 @@ public sealed class ThreadCpuClock
         return clock_gettime(_clockId, out Timespec ts) == 0 ? ts.Seconds * 1_000_000_000 + ts.Nanoseconds : -1;
     }
 
+    /// <summary>CPU nanoseconds the calling thread has used (its own clock, no registration); wall time where there is none.</summary>
+    public static long ReadCurrentThreadNs() =>
+        OperatingSystem.IsLinux() && clock_gettime(ClockThreadCpuTime, out Timespec ts) == 0
+            ? ts.Seconds * 1_000_000_000 + ts.Nanoseconds
+            : Stopwatch.GetElapsedTime(0).Ticks * 100;
+
     // Written by the thread, read by the watchdog --------------------------------------------------------------------
 
     /// <summary>The invocation running on this thread now (the watchdog sets its flag when it runs past its limit).</summary>

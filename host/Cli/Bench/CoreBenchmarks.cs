@@ -8,6 +8,8 @@ using NicScript.Driver.Pci;
 using NicScript.Driver.Queues;
 using NicScript.Driver.Wire;
 
+using NicScript.Host.Scripting;
+
 namespace NicScript.Host.Cli.Bench;
 
 /// <summary>The driver core measured without scripts: full descriptor path on loopback, and the bare ring.</summary>
@@ -34,6 +36,7 @@ public static class CoreBenchmarks
         }
         long packets = 0;
         var clock = Stopwatch.StartNew();
+        long cpu0 = ThreadCpuClock.ReadCurrentThreadNs();
         long deadline = (long)(duration.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
@@ -45,8 +48,9 @@ public static class CoreBenchmarks
             if (clock.ElapsedTicks >= deadline) break;
         }
         double seconds = clock.Elapsed.TotalSeconds;
+        double cpuSeconds = (ThreadCpuClock.ReadCurrentThreadNs() - cpu0) / 1e9;
         if (device.NeedsReset) throw new InvalidOperationException("the bench broke the device: " + device.ResetReason);
-        return Row("loopback", "core", frameBytes, packets, seconds);
+        return Row("loopback", "core", frameBytes, packets, seconds) with { CpuSeconds = cpuSeconds };
     }
 
     /// <summary>

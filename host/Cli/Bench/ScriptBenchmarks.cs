@@ -17,12 +17,12 @@ public static class ScriptBenchmarks
         b.prepare(32, FRAME);
         for (let i = 0; i < 2000; i++) { nic.tx(b); nic.rxPoll(b); }
         let got = 0, elapsed = 0;
-        const t0 = vnode.nowNs;
+        const t0 = vnode.nowNs, c0 = vnode.cpuNs;
         while (elapsed < NANOS) {
           for (let i = 0; i < 64; i++) { nic.tx(b); got += nic.rxPoll(b); }
           elapsed = vnode.nowNs - t0;
         }
-        [got, elapsed];
+        [got, elapsed, vnode.cpuNs - c0];
         """;
 
     private const string Cs = """
@@ -31,13 +31,13 @@ public static class ScriptBenchmarks
         b.Prepare(32, FRAME);
         for (var i = 0; i < 2000; i++) { nic.Tx(b); nic.RxPoll(b); }
         var got = 0L;
-        double t0 = VNode.NowNs, elapsed = 0;
+        double t0 = VNode.NowNs, c0 = VNode.CpuNs, elapsed = 0;
         while (elapsed < NANOS)
         {
             for (var i = 0; i < 64; i++) { nic.Tx(b); got += nic.RxPoll(b); }
             elapsed = VNode.NowNs - t0;
         }
-        new double[] { got, elapsed }
+        new double[] { got, elapsed, VNode.CpuNs - c0 }
         """;
 
     /// <param name="language"><c>js</c> or <c>cs</c>.</param>
@@ -65,13 +65,13 @@ public static class ScriptBenchmarks
             .GetAwaiter().GetResult();
         VNodeReport v = report.VNodes.Single();
         if (v.Status != VNodeStatus.Completed) throw new InvalidOperationException($"the {language} bench script failed: {v.Error}");
-        (double packets, double ns) = v.Result switch
+        (double packets, double ns, double cpuNs) = v.Result switch
         {
-            object[] a => (Convert.ToDouble(a[0], CultureInfo.InvariantCulture), Convert.ToDouble(a[1], CultureInfo.InvariantCulture)),
-            double[] d => (d[0], d[1]),
+            object[] { Length: 3 } a => (Convert.ToDouble(a[0], CultureInfo.InvariantCulture), Convert.ToDouble(a[1], CultureInfo.InvariantCulture), Convert.ToDouble(a[2], CultureInfo.InvariantCulture)),
+            double[] { Length: 3 } d => (d[0], d[1], d[2]),
             _ => throw new InvalidOperationException($"the {language} bench script returned {v.Result}"),
         };
-        return CoreBenchmarks.Row("loopback", language, frameBytes, (long)packets, ns / 1e9);
+        return CoreBenchmarks.Row("loopback", language, frameBytes, (long)packets, ns / 1e9) with { CpuSeconds = cpuNs / 1e9 };
     }
 
     private sealed class TempFolder : IDisposable

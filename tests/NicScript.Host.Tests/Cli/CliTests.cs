@@ -113,14 +113,14 @@ public sealed class CliTests : IDisposable
     [InlineData("spin.csx", "while (true) { }")]
     [InlineData("rec.js", "function f(n) { return f(n + 1); }\nf(0);")]
     [InlineData("rec.csx", "int F(int n) => F(n + 1);\nF(0)")]
-    public void Run_RunawayScriptUnderSmallShare_IsStoppedWithinTenSeconds(string file, string code)
+    public void Run_RunawayScriptUnderSmallShare_IsStoppedByItsCpuLimit(string file, string code)
     {
+        // The limit is CPU time (2.1 s for a top level under 0.05), so how long the run takes depends on the host's load, not
+        // asserted here; the message names the limit that stopped it.
         string path = Manifest("spin", file, code, share: 0.05);
-        var clock = Stopwatch.StartNew();
         var (exit, _, err) = Nicscript("run", path, "--cache", _dir.File("cache"));
         Assert.Equal(1, exit);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), clock.Elapsed.ToString());
-        Assert.Matches("CPU budget exceeded|recursion too deep", err);
+        Assert.Matches("CPU budget exceeded.*limit of 2100 ms|recursion too deep", err);
         Assert.DoesNotContain("   at ", err); // no stack trace for a user's mistake
     }
 

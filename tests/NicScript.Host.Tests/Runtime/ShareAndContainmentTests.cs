@@ -202,26 +202,28 @@ public sealed class ShareAndContainmentTests(ITestOutputHelper output) : IDispos
     [Collection(NonParallel.Name)]
     public sealed class BenchRatio(ITestOutputHelper output)
     {
-        /// <summary>The issue asks 0.95; the Release bench measures 0.87–0.89 today (each script burst pays a handle call,
-        /// the burst refill and a budget check), so the test holds what is true and the gap stays open in the issue.</summary>
+        /// <summary>Packets per CPU second of the thread that moved them, so the ratio does not depend on what else the host
+        /// runs (two busy loops, the rest of the suite). The issue asks 0.95; Release measures 0.87–0.89 by wall time today
+        /// (each script burst pays a handle call, the burst refill and a budget check), so the test holds what is true.</summary>
         private const double Bound = 0.85;
 
         [Fact]
-        public void CSharpLoopback_RunsAtLeast85PercentOfTheCoreLoop()
+        public void CSharpLoopback_RunsAtLeast85PercentOfTheCoreLoop_PerCpuSecond()
         {
             using var cache = new TempDir();
             var duration = TimeSpan.FromSeconds(0.5);
             ScriptBenchmarks.Loopback("cs", 64, TimeSpan.FromSeconds(0.1), cache.Path); // compile and warm up
             CoreBenchmarks.Loopback(64, TimeSpan.FromSeconds(0.1));
+            static double PerCpu(BenchResult r) => r.Packets / r.CpuSeconds!.Value / 1e6;
             double core = 0, cs = 0;
-            // Alternate, best of each (noise only ever slows a run down); stop once both have had two runs and C# is there.
+            // Alternate, best of each (a preempted or migrated thread only ever runs slower); stop once both ran twice and C# is there.
             for (int i = 0; i < 10 && !(i >= 2 && cs >= Bound * core); i++)
             {
-                core = Math.Max(core, CoreBenchmarks.Loopback(64, duration).Mpps);
-                cs = Math.Max(cs, ScriptBenchmarks.Loopback("cs", 64, duration, cache.Path).Mpps);
+                core = Math.Max(core, PerCpu(CoreBenchmarks.Loopback(64, duration)));
+                cs = Math.Max(cs, PerCpu(ScriptBenchmarks.Loopback("cs", 64, duration, cache.Path)));
             }
-            output.WriteLine($"C# {cs:0.000} Mpps vs core {core:0.000} Mpps ({cs / core:P1})");
-            Assert.True(cs >= Bound * core, $"C# {cs:0.000} Mpps vs core {core:0.000} Mpps ({cs / core:P1})");
+            output.WriteLine($"C# {cs:0.000} vs core {core:0.000} M packets per CPU second ({cs / core:P1})");
+            Assert.True(cs >= Bound * core, $"C# {cs:0.000} vs core {core:0.000} M packets per CPU second ({cs / core:P1})");
         }
     }
 }
