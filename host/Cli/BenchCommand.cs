@@ -93,7 +93,7 @@ public sealed class BenchCommand
                 {
                     ["scenario"] = r.Scenario, ["driver"] = r.Driver, ["frame_bytes"] = r.FrameBytes,
                     ["mpps"] = Math.Round(r.Mpps, 3), ["gbps"] = Math.Round(r.Gbps, 3), ["packets"] = r.Packets, ["seconds"] = Math.Round(r.Seconds, 3),
-                    ["note"] = r.Note,
+                    ["cpu_seconds"] = r.CpuSeconds is { } cpu ? Math.Round(cpu, 3) : null, ["note"] = r.Note,
                 });
             _cli.OutputText.WriteLine(new JsonObject { ["results"] = results }.ToJsonString());
             return 0;
