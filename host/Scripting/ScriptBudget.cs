@@ -72,9 +72,22 @@ public sealed class ScriptBudget
         return new Scope(inv);
     }
 
-    /// <summary>The injected check. Throws <see cref="ScriptBudgetExceededException"/> once the invocation is over budget.</summary>
+    /// <summary>The check injected at every jump back (loop iteration, label, switch section). Throws
+    /// <see cref="ScriptBudgetExceededException"/> once the invocation is over its CPU or memory budget. The stack is left to
+    /// <see cref="CheckEntry"/>: a jump back never makes it deeper, and the probe is a native call each time.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Check()
+    {
+        Invocation? inv = t_current;
+        if (inv is null) return;
+        if (inv.Flag != 0 || GC.GetAllocatedBytesForCurrentThread() > inv.MemoryCeiling)
+            inv.Slow();
+    }
+
+    /// <summary>The check injected at the entry of every method, local function, lambda and accessor (and Jint's per-statement
+    /// constraint): <see cref="Check"/> and the stack, so recursion ends with a budget error rather than the process.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CheckEntry()
     {
         Invocation? inv = t_current;
         if (inv is null) return;
@@ -96,6 +109,11 @@ public sealed class ScriptBudget
 
     public string DescribeMemory() =>
         $"memory budget exceeded: allocated more than {RequiredMemMb} MiB in one call (required_mem_mb {RequiredMemMb})";
+
+    /// <summary>When an allocation failed: the runtime refused it (past the host's heap limit, or an object larger than .NET
+    /// allows), so the V-Node asked for more than any budget gives even if its counter is still under the ceiling.</summary>
+    public string DescribeOutOfMemory() =>
+        $"out of memory: the host refused an allocation (heap limit {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes >> 20} MiB for all V-Nodes; this one's budget is {RequiredMemMb} MiB per call, required_mem_mb)";
 
     public const string DescribeStack = "recursion too deep: the script's stack ran out";
 

@@ -9,7 +9,12 @@ internal static class NicscriptProcess
     /// <summary>Runs <c>nicscript ARGS</c> in <paramref name="workDir"/> (with its C# cache there; null: here, the default
     /// cache), <paramref name="stdin"/> piped in; fails the test if it has not ended within <paramref name="timeout"/>
     /// (default 60 s: a hang, not a slow machine).</summary>
-    public static (int Exit, string Out, string Err) Run(string? workDir, string? stdin, TimeSpan? timeout, params string[] args)
+    public static (int Exit, string Out, string Err) Run(string? workDir, string? stdin, TimeSpan? timeout, params string[] args) =>
+        RunWith(new Dictionary<string, string>(), workDir, stdin, timeout, args);
+
+    /// <summary><see cref="Run"/> with <paramref name="environment"/> added to the child's (runtime settings such as
+    /// <c>DOTNET_GCHeapHardLimit</c>, to reach a limit without using the machine's memory).</summary>
+    public static (int Exit, string Out, string Err) RunWith(IReadOnlyDictionary<string, string> environment, string? workDir, string? stdin, TimeSpan? timeout, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -18,6 +23,7 @@ internal static class NicscriptProcess
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "nicscript.dll"));
         foreach (string a in args) psi.ArgumentList.Add(a);
         psi.Environment["NO_COLOR"] = "1";
+        foreach ((string name, string value) in environment) psi.Environment[name] = value;
         if (workDir is not null)
         {
             psi.WorkingDirectory = workDir;

@@ -5,7 +5,8 @@ using static Microsoft.CodeAnalysis.CSharp.SyntaxFactory;
 
 namespace NicScript.Host.Scripting.CSharp;
 
-/// <summary>Rewrites a checked script so every loop iteration, call and jump back runs <see cref="ScriptBudget.Check"/>.</summary>
+/// <summary>Rewrites a checked script so every loop iteration and jump back runs <see cref="ScriptBudget.Check"/>, and every
+/// body <see cref="ScriptBudget.CheckEntry"/>.</summary>
 /// <remarks>
 /// Design: the check goes first in every loop body, every method / local function / lambda / accessor /
 /// operator / constructor body, every switch section and every labeled statement (the targets of <c>goto</c>), so no
@@ -16,8 +17,13 @@ namespace NicScript.Host.Scripting.CSharp;
 /// </remarks>
 internal sealed class BudgetInjector : CSharpSyntaxRewriter
 {
+    /// <summary>At a jump back (loop iteration, label, switch section): CPU flag and bytes allocated.</summary>
     private static readonly StatementSyntax CheckStatement =
         ParseStatement("global::NicScript.Host.Scripting.ScriptBudget.Check();").WithTrailingTrivia(Space);
+
+    /// <summary>At the entry of a body: the same, and the stack (only a call makes it deeper).</summary>
+    private static readonly StatementSyntax EntryCheckStatement =
+        ParseStatement("global::NicScript.Host.Scripting.ScriptBudget.CheckEntry();").WithTrailingTrivia(Space);
 
     private readonly SemanticModel _model;
 
@@ -150,10 +156,10 @@ internal sealed class BudgetInjector : CSharpSyntaxRewriter
     }
 
     private static StatementSyntax Guard(StatementSyntax body) => body is BlockSyntax block
-        ? Prepend(block)
+        ? block.WithStatements(block.Statements.Insert(0, CheckStatement))
         : SyntaxFactory.Block(CheckStatement, body.WithoutLeadingTrivia()).WithLeadingTrivia(body.GetLeadingTrivia()).WithTrailingTrivia(body.GetTrailingTrivia());
 
-    private static BlockSyntax Prepend(BlockSyntax block) => block.WithStatements(block.Statements.Insert(0, CheckStatement));
+    private static BlockSyntax Prepend(BlockSyntax block) => block.WithStatements(block.Statements.Insert(0, EntryCheckStatement));
 
     private static BlockSyntax Block(ExpressionSyntax expression, bool returns)
     {
@@ -164,6 +170,6 @@ internal sealed class BudgetInjector : CSharpSyntaxRewriter
             _ when returns => ReturnStatement(Token(SyntaxKind.ReturnKeyword).WithTrailingTrivia(Space), e, Token(SyntaxKind.SemicolonToken)),
             _ => ExpressionStatement(e),
         };
-        return SyntaxFactory.Block(CheckStatement, body.WithLeadingTrivia(Space)).WithLeadingTrivia(expression.GetLeadingTrivia());
+        return SyntaxFactory.Block(EntryCheckStatement, body.WithLeadingTrivia(Space)).WithLeadingTrivia(expression.GetLeadingTrivia());
     }
 }

@@ -81,9 +81,15 @@ public sealed class CSharpEngine : IScriptEngine, IScriptLocator
         {
             return Fail(e, ScriptBudget.DescribeStack);
         }
+        catch (OutOfMemoryException e)
+        {
+            // One allocation larger than the heap limit lets (the host runs with one, see NicScript.Host.csproj): the script
+            // asked for more than any budget; the allocation failed, so nothing was taken from the other V-Nodes.
+            return Fail(e, _budget.DescribeOutOfMemory());
+        }
         catch (Exception e)
         {
-            // An exception the script raised or caused (NullReference, DivideByZero, OutOfMemory for an array too large, its
+            // An exception the script raised or caused (NullReference, DivideByZero, IndexOutOfRange, its
             // own throw): the script's failure. It runs on its V-Node's loop, so nothing but this V-Node is affected.
             return Fail(e, $"{e.GetType().Name}: {e.Message}");
         }

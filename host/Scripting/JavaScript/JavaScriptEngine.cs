@@ -169,7 +169,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         }
         catch (OutOfMemoryException)
         {
-            return Fail(Locate(), _budget.DescribeMemory());
+            return Fail(Locate(), _budget.DescribeOutOfMemory());
         }
         catch (InsufficientExecutionStackException)
         {
@@ -257,7 +257,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         {
             try
             {
-                ScriptBudget.Check();
+                ScriptBudget.CheckEntry();
             }
             catch (ScriptBudgetExceededException)
             {

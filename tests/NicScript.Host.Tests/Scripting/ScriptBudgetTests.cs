@@ -183,7 +183,7 @@ public sealed partial class ScriptBudgetTests(ITestOutputHelper output)
     {
         VNodeReport r = ScriptRun.Single("t.csx", code, memMb: 16);
         Assert.Equal(VNodeStatus.Failed, r.Status);
-        Assert.Matches("OutOfMemoryException|memory budget exceeded", r.Error!);
+        Assert.Matches("out of memory|memory budget exceeded", r.Error!);
         Assert.Contains("t.csx:", r.Error);
         Assert.DoesNotContain("\n", r.Error);
     }
@@ -201,6 +201,35 @@ public sealed partial class ScriptBudgetTests(ITestOutputHelper output)
         Assert.Equal(1, exit);
         Assert.DoesNotContain("internal error", error.ToString() + output);
         Assert.DoesNotContain("   at ", error.ToString() + output);
+    }
+
+    /// <summary>One library call that grows the heap past what the host allows (the host runs with a heap hard limit; here a
+    /// 256 MiB one so the test does not need the machine's memory): that V-Node fails with one line, the other one in the
+    /// same system finishes, exit 1 — rather than the kernel killing the host.</summary>
+    [Fact]
+    public void OneCallGrowingPastTheHeapLimit_FailsThatVNodeOnly()
+    {
+        using var dir = new TempDir();
+        dir.Write("grow.csx", "var l = System.Linq.Enumerable.Range(0, 200_000_000).ToList();\nl.Count");
+        dir.Write("grow.yml", TestVNode.Manifest("grow", "  - CAP_LOG_WRITE", "grow.csx", 16, 1.0));
+        dir.Write("calm.js", "let s = 0;\nfor (let i = 0; i < 1000; i++) s += i;\ns");
+        dir.Write("calm.yml", TestVNode.Manifest("calm", "  - CAP_LOG_WRITE", "calm.js", 16, 1.0));
+        string system = dir.Write("system.yml", "system:\n  name: heap\nvnodes:\n  - calm.yml\n  - grow.yml\n");
+        var (exit, output, err) = NicscriptProcess.RunWith(new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x10000000" },
+            dir.Path, null, TimeSpan.FromMinutes(3), "run", system, "--json");
+        Assert.True(exit == 1, $"exit {exit}\n{output}\n{err}");
+        Assert.Matches("grow.csx:1:\\d+: (out of memory|memory budget exceeded)", err);
+        Assert.Contains("499500", output); // calm's result
+        Assert.DoesNotContain("   at ", err + output);
+    }
+
+    /// <summary>The limit the test above sets small is the host's own, as it ships: in the runtime configuration next to it.</summary>
+    [Fact]
+    public void TheHostRunsWithAHeapHardLimit()
+    {
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "nicscript.runtimeconfig.json")));
+        int percent = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties").GetProperty("System.GC.HeapHardLimitPercent").GetInt32();
+        Assert.InRange(percent, 10, 90);
     }
 
     // Wall time is not CPU time ----------------------------------------------------------------------------------------
