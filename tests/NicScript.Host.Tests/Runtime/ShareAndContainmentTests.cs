@@ -205,12 +205,12 @@ public sealed class ShareAndContainmentTests(ITestOutputHelper output) : IDispos
     public sealed class BenchRatio(ITestOutputHelper output)
     {
         /// <summary>Packets per CPU second of the thread that moved them, so the ratio does not depend on what else the host
-        /// runs (two busy loops, the rest of the suite). The issue asks 0.95; Release measures 0.87–0.89 by wall time today
-        /// (each script burst pays a handle call, the burst refill and a budget check), so the test holds what is true.</summary>
-        private const double Bound = 0.85;
+        /// runs (two busy loops, the rest of the suite); core and C# alternate and each keeps its best, so a stretch when this
+        /// machine's neighbours slow both does not decide it. The issue's bound.</summary>
+        private const double Bound = 0.95;
 
         [Fact]
-        public void CSharpLoopback_RunsAtLeast85PercentOfTheCoreLoop_PerCpuSecond()
+        public void CSharpLoopback_RunsAtLeast95PercentOfTheCoreLoop_PerCpuSecond()
         {
             using var cache = new TempDir();
             var duration = TimeSpan.FromSeconds(0.5);
