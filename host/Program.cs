@@ -10,6 +10,7 @@ internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
+        InheritedSignals.RestoreStopSignals();
         var cli = new CliContext(AnsiConsole.Console, Console.Out, Console.Error);
         return await RunAsync(cli, args);
     }

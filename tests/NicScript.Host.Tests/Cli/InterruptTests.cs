@@ -15,15 +15,18 @@ public sealed class InterruptTests : IDisposable
     private static extern int Kill(int pid, int signal);
 
     [Theory]
-    [InlineData(2, 130, "interrupted (Ctrl+C)")]
-    [InlineData(15, 143, "stopped (SIGTERM)")]
-    public async Task Run_SignalWhileTopLevelRuns_ReportPrintedAndDocumentedExitCode(int signal, int exitCode, string said)
+    [InlineData(2, 130, "interrupted (Ctrl+C)", "--default-signal=INT")]
+    [InlineData(15, 143, "stopped (SIGTERM)", "--default-signal=INT")]
+    // Started as a non-interactive shell starts a background job (`nicscript run … &` in a script): SIGINT inherited as
+    // ignored. The host still stops on it.
+    [InlineData(2, 130, "interrupted (Ctrl+C)", "--ignore-signal=INT")]
+    [InlineData(15, 143, "stopped (SIGTERM)", "--ignore-signal=TERM")]
+    public async Task Run_SignalWhileTopLevelRuns_ReportPrintedAndDocumentedExitCode(int signal, int exitCode, string said, string inherited)
     {
         _dir.Write("spin.js", "log.info(\"top level started\");\nwhile (true) {}\n");
         string manifest = _dir.Write("spin.yml", TestVNode.Manifest("spin", "  - CAP_LOG_WRITE", "spin.js", memMb: 16, share: 1.0));
         string dll = Path.Combine(AppContext.BaseDirectory, "nicscript.dll");
-        // env restores the signal's default disposition: a test host started in the background may ignore SIGINT, and children inherit that
-        var psi = new ProcessStartInfo("env", ["--default-signal=INT", "dotnet", "exec", dll, "run", manifest, "--json"])
+        var psi = new ProcessStartInfo("env", [inherited, "dotnet", "exec", dll, "run", manifest, "--json"])
         { RedirectStandardOutput = true, RedirectStandardError = true };
         using Process p = Process.Start(psi)!;
         var started = new TaskCompletionSource();

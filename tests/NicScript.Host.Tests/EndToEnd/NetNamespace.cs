@@ -29,6 +29,34 @@ internal sealed class NetNamespace : IDisposable
         (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin").Split(':').Append("/usr/sbin").Append("/sbin")
             .Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists);
 
+    /// <summary>Why iputils' <c>arping</c> (the one whose <c>-f</c>, <c>-w</c> and <c>-I</c> the tests and the README use) is not
+    /// here, or null. Debian has another <c>arping</c> (Habets' 2.x, package <c>arping</c>) with other flags: judged by what the
+    /// tool says it is, not by its name.</summary>
+    public static string? IputilsArpingMissing()
+    {
+        if (Which("arping") is null) return "needs iputils arping (.ci/run installs iputils-arping)";
+        Result v = Run("arping", "-V");
+        return (v.Output + v.Error).Contains("iputils", StringComparison.Ordinal)
+            ? null
+            : "needs iputils arping; the arping here is another one (.ci/run installs iputils-arping)";
+    }
+
+    /// <summary>Stops a host the test started: SIGINT (it stops its V-Nodes, flushes its capture, removes its TAP device) and
+    /// up to a minute for it; SIGKILL if it is still there. True when SIGINT stopped it. Call it from a <c>finally</c> and
+    /// assert the result after the <c>try</c>, so a failure inside the test is the one reported.</summary>
+    public static bool StopHost(Process host)
+    {
+        if (host.HasExited) return true;
+        kill(host.Id, 2);
+        if (host.WaitForExit(TimeSpan.FromSeconds(60))) return true;
+        host.Kill(entireProcessTree: true);
+        host.WaitForExit();
+        return false;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern int kill(int pid, int signal);
+
     public Result Exec(params string[] command) => Run("ip", ["netns", "exec", Name, .. command]);
 
     public Process Start(params string[] command)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace NicScript.Host.Tests.EndToEnd;
 
@@ -19,6 +18,7 @@ public sealed class TapEndToEndTests
         string manifest = Path.Combine(Repo.Root, "manifests/responder.yml");
         using Process host = ns.Start("dotnet", nicscript, "run", manifest, "--wire", "tap:nstap0", "--pcap", pcap,
             "--duration", "60s", "--cache", dir.File("cache"));
+        bool stopped = false;
         try
         {
             Assert.True(ns.WaitForLink("nstap0", TimeSpan.FromSeconds(30)), "the TAP device never appeared");
@@ -27,16 +27,15 @@ public sealed class TapEndToEndTests
             NetNamespace.Result ping = ns.Exec("ping", "-c", "5", "-i", "0.2", "-W", "5", "169.254.0.2");
             if (!ping.Output.Contains("5 packets transmitted, 5 received"))
             {
-                if (!host.HasExited) kill(host.Id, 2);
-                host.WaitForExit(TimeSpan.FromSeconds(20));
+                NetNamespace.StopHost(host);
                 Assert.Fail($"ping: {ping.Output}\nhost: {host.StandardOutput.ReadToEnd()}{host.StandardError.ReadToEnd()}");
             }
         }
         finally
         {
-            if (!host.HasExited) kill(host.Id, 2); // SIGINT: the host stops its V-Nodes and flushes the capture
-            Assert.True(host.WaitForExit(TimeSpan.FromSeconds(20)), "the host did not stop on SIGINT");
+            stopped = NetNamespace.StopHost(host); // SIGINT: the host stops its V-Nodes and flushes the capture
         }
+        Assert.True(stopped, "the host did not stop on SIGINT");
         NetNamespace.Result tshark = NetNamespace.Run("tshark", "-r", pcap, "-Y", "icmp", "-T", "fields", "-e", "icmp.type");
         Assert.Equal(0, tshark.ExitCode);
         string[] types = tshark.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -44,9 +43,6 @@ public sealed class TapEndToEndTests
         Assert.Equal(5, types.Count(t => t == "0")); // echo replies, from the script
         Assert.False(NetNamespace.Run("ip", "-n", ns.Name, "link", "show", "nstap0").ExitCode == 0, "the TAP device outlived the host");
     }
-
-    [DllImport("libc")]
-    private static extern int kill(int pid, int signal);
 }
 
 /// <summary>The main job with the Linux stack as the peer: net-bridge's NIC on a TAP device in a namespace the test makes.</summary>
@@ -56,13 +52,14 @@ public sealed class NetstackTapTests
     [SkippableFact]
     public void Netstack_OnTap_AnswersPingAndArping()
     {
-        string? why = NetNamespace.Unavailable() ?? (NetNamespace.Which("arping") is null ? "needs arping (.ci/run installs iputils-arping)" : null);
+        string? why = NetNamespace.Unavailable() ?? NetNamespace.IputilsArpingMissing();
         Skip.If(why is not null, why);
         using var ns = new NetNamespace();
         using var dir = new TempDir();
         string nicscript = Path.Combine(AppContext.BaseDirectory, "nicscript.dll");
         using Process host = ns.Start("dotnet", nicscript, "run", Path.Combine(Repo.Root, "manifests/netstack.yml"), "--wire", "tap:nstap1",
             "--duration", "90s", "--cache", dir.File("cache"));
+        bool stopped = false;
         try
         {
             Assert.True(ns.WaitForLink("nstap1", TimeSpan.FromSeconds(30)), "the TAP device never appeared");
@@ -77,13 +74,8 @@ public sealed class NetstackTapTests
         }
         finally
         {
-            if (!host.HasExited) Kill(host.Id);
-            Assert.True(host.WaitForExit(TimeSpan.FromSeconds(20)), "the host did not stop on SIGINT");
+            stopped = NetNamespace.StopHost(host);
         }
+        Assert.True(stopped, "the host did not stop on SIGINT");
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
-    private static extern int KillNative(int pid, int signal);
-
-    private static void Kill(int pid) => KillNative(pid, 2);
 }

@@ -84,7 +84,7 @@ public sealed class VNodeRunnerTests : IDisposable
         RunReport report = Run(TimeSpan.FromMilliseconds(200), server);
         Assert.Equal(VNodeStatus.Stopped, report.VNodes.Single().Status);
         Assert.True(report.Succeeded);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"a 200 ms run took {clock.Elapsed} to stop (hung?)");
     }
 
     [Fact]
