@@ -4,7 +4,12 @@ using System.Diagnostics;
 namespace NicScript.Driver.Wire;
 
 /// <summary>Writes frames to a classic pcap file (LINKTYPE_ETHERNET, microsecond timestamps) that tshark and Wireshark read.</summary>
-/// <remarks>Thread-safe; buffered; one 16-byte record header per frame written from a reused scratch array.</remarks>
+/// <remarks>
+/// Thread-safe. Design: a capture is read while the run goes on (<c>tshark -r</c>, <c>tail -c +1 -f | tshark -i -</c>), as
+/// <c>tcpdump -U</c> writes, so each record (16-byte header and frame) leaves in one <c>write</c> from a reused scratch
+/// array, unbuffered: a reader sees whole records, every frame as soon as it was on the wire, and nothing waits for exit.
+/// It costs a system call per frame, on the capture path only.
+/// </remarks>
 public sealed class PcapWriter : ICaptureSink, IDisposable
 {
     public const uint Magic = 0xA1B2C3D4;
@@ -12,7 +17,7 @@ public sealed class PcapWriter : ICaptureSink, IDisposable
 
     private readonly Stream _stream;
     private readonly object _sync = new();
-    private readonly byte[] _header = new byte[16];
+    private readonly byte[] _record = new byte[16 + SnapLength];
     private readonly long _startTicks = Stopwatch.GetTimestamp();
     private readonly long _startMicros = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
     private bool _disposed;
@@ -31,7 +36,8 @@ public sealed class PcapWriter : ICaptureSink, IDisposable
         _stream.Write(h);
     }
 
-    public static PcapWriter Create(string path) => new(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16));
+    /// <summary>A capture file; others may read it while it is written (bufferSize 0: every write goes to the file at once).</summary>
+    public static PcapWriter Create(string path) => new(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0));
 
     public long Frames { get; private set; }
 
@@ -42,12 +48,12 @@ public sealed class PcapWriter : ICaptureSink, IDisposable
         lock (_sync)
         {
             if (_disposed) return;
-            BinaryPrimitives.WriteUInt32LittleEndian(_header, (uint)(micros / 1_000_000));
-            BinaryPrimitives.WriteUInt32LittleEndian(_header.AsSpan(4), (uint)(micros % 1_000_000));
-            BinaryPrimitives.WriteUInt32LittleEndian(_header.AsSpan(8), (uint)captured);
-            BinaryPrimitives.WriteUInt32LittleEndian(_header.AsSpan(12), (uint)frame.Length);
-            _stream.Write(_header);
-            _stream.Write(frame[..captured]);
+            BinaryPrimitives.WriteUInt32LittleEndian(_record, (uint)(micros / 1_000_000));
+            BinaryPrimitives.WriteUInt32LittleEndian(_record.AsSpan(4), (uint)(micros % 1_000_000));
+            BinaryPrimitives.WriteUInt32LittleEndian(_record.AsSpan(8), (uint)captured);
+            BinaryPrimitives.WriteUInt32LittleEndian(_record.AsSpan(12), (uint)frame.Length);
+            frame[..captured].CopyTo(_record.AsSpan(16));
+            _stream.Write(_record, 0, 16 + captured);
             Frames++;
         }
     }

@@ -58,6 +58,37 @@ public sealed class PcapWriterTests
         }
     }
 
+    /// <summary>The capture is read while the run goes on: every frame written is in the file before the writer is closed
+    /// or flushed, and the file ends on a whole record (tshark reads it without "cut short").</summary>
+    [SkippableFact]
+    public void OpenCapture_IsReadByTsharkFrameByFrame()
+    {
+        string? tshark = Which("tshark");
+        Skip.If(tshark is null, "tshark is not installed (.ci/run installs it)");
+        string path = Path.Combine(Path.GetTempPath(), $"nicscript-{Guid.NewGuid():n}.pcap");
+        try
+        {
+            using PcapWriter pcap = PcapWriter.Create(path);
+            using Link link = Links.Loopback();
+            link.Capture(pcap);
+            WirePort port = link.Attach(new Collector());
+            for (int n = 1; n <= 3; n++)
+            {
+                port.Transmit(LinkTests.Ether(1, 2, 60 + n));
+                var psi = new ProcessStartInfo(tshark!, ["-r", path, "-T", "fields", "-e", "frame.len"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+                using Process p = Process.Start(psi)!;
+                string output = p.StandardOutput.ReadToEnd(), error = p.StandardError.ReadToEnd();
+                p.WaitForExit();
+                Assert.True(p.ExitCode == 0, error);
+                Assert.Equal(Enumerable.Range(1, n).Select(i => (60 + i).ToString()), output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     internal static string? Which(string tool) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists);
 }
