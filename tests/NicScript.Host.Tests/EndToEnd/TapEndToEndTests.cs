@@ -24,6 +24,9 @@ public sealed class TapEndToEndTests
             Assert.True(ns.WaitForLink("nstap0", TimeSpan.FromSeconds(30)), "the TAP device never appeared");
             NetNamespace.Run("ip", "-n", ns.Name, "addr", "add", "169.254.0.1/24", "dev", "nstap0").EnsureOk();
             NetNamespace.Run("ip", "-n", ns.Name, "link", "set", "nstap0", "up").EnsureOk();
+            // The TAP device exists before the V-Node is up: one echo answered first (a ping a second, up to a minute).
+            NetNamespace.Result first = ns.Exec("ping", "-c", "1", "-w", "60", "169.254.0.2");
+            Assert.True(first.ExitCode == 0, "the responder never answered: " + first.Output + first.Error);
             NetNamespace.Result ping = ns.Exec("ping", "-c", "5", "-i", "0.2", "-W", "5", "169.254.0.2");
             if (!ping.Output.Contains("5 packets transmitted, 5 received"))
             {
@@ -39,8 +42,8 @@ public sealed class TapEndToEndTests
         NetNamespace.Result tshark = NetNamespace.Run("tshark", "-r", pcap, "-Y", "icmp", "-T", "fields", "-e", "icmp.type");
         Assert.Equal(0, tshark.ExitCode);
         string[] types = tshark.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        Assert.Equal(5, types.Count(t => t == "8")); // echo requests, from the kernel
-        Assert.Equal(5, types.Count(t => t == "0")); // echo replies, from the script
+        int requests = types.Count(t => t == "8"), replies = types.Count(t => t == "0"); // from the kernel; from the script
+        Assert.True(replies >= 6 && requests >= replies, $"{requests} echo requests, {replies} replies in the capture");
         Assert.False(NetNamespace.Run("ip", "-n", ns.Name, "link", "show", "nstap0").ExitCode == 0, "the TAP device outlived the host");
     }
 }
