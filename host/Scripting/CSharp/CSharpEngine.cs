@@ -87,6 +87,12 @@ public sealed class CSharpEngine : IScriptEngine, IScriptLocator
             // asked for more than any budget; the allocation failed, so nothing was taken from the other V-Nodes.
             return Fail(e, _budget.DescribeOutOfMemory());
         }
+        catch (Exception e) when (scope.Exceeded is { } over)
+        {
+            // Over budget, and another exception is what left: the budget's own was thrown where the runtime drops it (an
+            // exception filter) or replaced by the script's `finally`. The budget is the reason.
+            return scope.Cancelled ? new ScriptOutcome.Cancelled() : new ScriptOutcome.Failed(At(scope.StoppedAt) is { Line: > 0 } at ? at : Fail(e, over).At, over);
+        }
         catch (Exception e)
         {
             // An exception the script raised or caused (NullReference, DivideByZero, IndexOutOfRange, its

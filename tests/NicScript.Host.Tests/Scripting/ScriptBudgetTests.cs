@@ -223,6 +223,22 @@ public sealed partial class ScriptBudgetTests(ITestOutputHelper output)
         Assert.DoesNotContain("   at ", err + output);
     }
 
+    /// <summary>A budget stop inside an exception filter is dropped by the runtime (a filter that throws counts as false) and
+    /// the script's own exception goes on: the V-Node still fails for its budget, not for that exception.</summary>
+    [Fact]
+    public void BudgetStopInsideAnExceptionFilter_IsStillTheReason()
+    {
+        VNodeReport r = ScriptRun.Single("t.csx", """
+            static bool Spin() { var n = 0L; while (true) n++; }
+            try { throw new InvalidOperationException("the script's own"); }
+            catch (InvalidOperationException) when (Spin()) { }
+            """, share: 0.05);
+        Assert.Equal(VNodeStatus.Failed, r.Status);
+        Assert.Contains("CPU budget exceeded", r.Error);
+        Assert.DoesNotContain("the script's own", r.Error);
+        Assert.Contains("t.csx:", r.Error);
+    }
+
     /// <summary>The limit the test above sets small is the host's own, as it ships: in the runtime configuration next to it.</summary>
     [Fact]
     public void TheHostRunsWithAHeapHardLimit()
