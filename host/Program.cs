@@ -10,7 +10,7 @@ internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
-        var cli = new CliContext(AnsiConsole.Console, Console.Out, Console.Error);
+        var cli = CliContext.ForProcess(OutputStyle.ModeFrom(args)); // the console exists before parsing: --color is read ahead
         return await RunAsync(cli, args);
     }
 
