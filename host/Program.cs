@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Runtime.InteropServices;
 using NicScript.Host.Cli;
-using Spectre.Console;
 
 namespace NicScript.Host;
 

@@ -4,7 +4,6 @@ using NicScript.Driver.Devices.Dpu;
 using NicScript.Host.Dpu;
 using NicScript.Host.Manifests;
 using NicScript.Host.Runtime;
-using Serilog;
 
 namespace NicScript.Host.Cli;
 
