@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Runtime.InteropServices;
 using NicScript.Host.Cli;
-using Spectre.Console;
 
 namespace NicScript.Host;
 
@@ -11,7 +10,7 @@ internal static class Program
     private static async Task<int> Main(string[] args)
     {
         InheritedSignals.RestoreStopSignals();
-        var cli = new CliContext(AnsiConsole.Console, Console.Out, Console.Error);
+        var cli = CliContext.ForProcess(OutputStyle.ModeFrom(args)); // the console exists before parsing: --color is read ahead
         return await RunAsync(cli, args);
     }
 

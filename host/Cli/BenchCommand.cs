@@ -95,16 +95,15 @@ public sealed class BenchCommand
                     ["mpps"] = Math.Round(r.Mpps, 3), ["gbps"] = Math.Round(r.Gbps, 3), ["packets"] = r.Packets, ["seconds"] = Math.Round(r.Seconds, 3),
                     ["cpu_seconds"] = r.CpuSeconds is { } cpu ? Math.Round(cpu, 3) : null, ["note"] = r.Note,
                 });
-            _cli.OutputText.WriteLine(new JsonObject { ["results"] = results }.ToJsonString());
+            _cli.OutputText.WriteLine(CliJson.Text(new JsonObject { ["results"] = results }));
             return 0;
         }
         double? core64 = rows.FirstOrDefault(r => r.Scenario == "loopback" && r.Driver == "core" && r.FrameBytes == 64)?.Mpps; // absent with --only
-        var table = new Table().Border(TableBorder.Rounded);
-        table.AddColumns("scenario", "driver", "frame", "Mpps", "Gbit/s", "vs core 64 B");
+        var table = new ResultTable("scenario", "driver", "frame", "Mpps", "Gbit/s", "vs core 64 B");
         foreach (BenchResult r in rows)
-            table.AddRow(r.Scenario, r.Driver, r.FrameBytes == 0 ? "-" : $"{r.FrameBytes} B", $"{r.Mpps:0.00}", r.FrameBytes == 0 ? "-" : $"{r.Gbps:0.00}",
-                r.Scenario == "loopback" && r.FrameBytes == 64 && core64 is { } c ? $"{r.Mpps / c:0.00}x" : r.Note ?? "");
-        _cli.Output.Write(table);
+            table.AddRow(Markup.Escape(r.Scenario), Markup.Escape(r.Driver), r.FrameBytes == 0 ? "-" : $"{r.FrameBytes} B", $"{r.Mpps:0.00}", r.FrameBytes == 0 ? "-" : $"{r.Gbps:0.00}",
+                r.Scenario == "loopback" && r.FrameBytes == 64 && core64 is { } c ? $"{r.Mpps / c:0.00}x" : Markup.Escape(r.Note ?? ""));
+        _cli.Write(table);
         return 0;
     }
 }

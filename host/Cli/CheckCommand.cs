@@ -41,7 +41,7 @@ public sealed class CheckCommand
             var problems = new JsonArray();
             foreach (var (at, severity, message) in lines)
                 problems.Add(new JsonObject { ["at"] = at, ["severity"] = severity, ["message"] = message });
-            _cli.OutputText.WriteLine(new JsonObject { ["target"] = options.Target, ["ok"] = errors == 0, ["problems"] = problems }.ToJsonString());
+            _cli.OutputText.WriteLine(CliJson.Text(new JsonObject { ["target"] = options.Target, ["ok"] = errors == 0, ["problems"] = problems }));
         }
         else
         {

@@ -17,6 +17,15 @@ public static class CommandLine
               nicscript check manifests/hello-cs.yml
             """);
         root.Options.Add(verbose);
+        var color = new Option<string>(OutputStyle.OptionName)
+        {
+            Description = "Colour and table borders: auto (on a terminal, unless NO_COLOR is set), always, never. Pipes get plain columns.",
+            HelpName = "auto|always|never",
+            DefaultValueFactory = _ => "auto",
+            Recursive = true,
+        };
+        color.AcceptOnlyFromAmong("auto", "always", "never"); // read before parsing by OutputStyle.ModeFrom (the console is made first)
+        root.Options.Add(color);
         root.Subcommands.Add(Run(cli, verbose));
         root.Subcommands.Add(Check(cli));
         root.Subcommands.Add(MachineCommand.Build(cli));
@@ -27,6 +36,8 @@ public static class CommandLine
         root.Subcommands.Add(ServeCommand.Build(cli));
         root.Subcommands.Add(DpuStateCommands.Plan(cli));
         root.Subcommands.Add(DpuStateCommands.Apply(cli));
+        root.Subcommands.Add(CompletionCommand.Build(cli));
+        CompletionCommand.AddYamlPaths(root); // nicscript [suggest:N] "LINE" (the shell glue's question) completes manifest paths
         return root;
     }
 

@@ -101,7 +101,7 @@ public static class DpuStateCommands
                     ["kind"] = "dpu_plan", ["version"] = 1, ["file"] = Path.GetFullPath(file), ["agent"] = address, ["prune"] = prune, ["allow_replace"] = allowReplace,
                     ["state_file"] = Manifests.ManifestReader.ReadText(file), ["before"] = current.Fingerprint(), ["plan"] = DpuPlanner.Render(plan),
                 };
-                try { File.WriteAllText(save, doc.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true })); }
+                try { File.WriteAllText(save, doc.ToJsonString(CliJson.Indented)); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UserErrorException($"-o {save}: {e.Message}"); }
             }
             if (json)
@@ -113,7 +113,7 @@ public static class DpuStateCommands
                         ["op"] = c.Op, ["kind"] = c.Kind, ["key"] = c.Key, ["text"] = c.Text,
                         ["rpcs"] = new JsonArray(c.Steps.Select(s => (JsonNode)new JsonObject { ["phase"] = s.Phase, ["rpc"] = s.Rpc, ["what"] = s.What }).ToArray()),
                     });
-                cli.OutputText.WriteLine(new JsonObject { ["changes"] = steps }.ToJsonString());
+                cli.OutputText.WriteLine(CliJson.Text(new JsonObject { ["changes"] = steps }));
             }
             else cli.OutputText.Write(DpuPlanner.Render(plan));
             if (!apply) return detailed && plan.Count > 0 ? 2 : 0;

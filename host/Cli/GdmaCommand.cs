@@ -13,7 +13,6 @@ namespace NicScript.Host.Cli;
 /// </remarks>
 public sealed class GdmaCommand
 {
-    private static readonly JsonWriterOptions Compact = new() { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly CliContext _cli;
 
     public GdmaCommand(CliContext cli) => _cli = cli;
@@ -106,7 +105,7 @@ public sealed class GdmaCommand
         }
         if (!GdmaJson.TryDecodeHex(layout, hex, out byte[] bytes, out error)) return false;
         var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, Compact)) GdmaJson.WriteFields(w, layout, bytes);
+        using (var w = new Utf8JsonWriter(buffer, CliJson.Writer)) GdmaJson.WriteFields(w, layout, bytes);
         json = Encoding.UTF8.GetString(buffer.ToArray());
         return true;
     }
@@ -145,7 +144,7 @@ public sealed class GdmaCommand
         {
             if (string.IsNullOrWhiteSpace(line)) continue;
             var buffer = new MemoryStream();
-            using (var w = new Utf8JsonWriter(buffer, Compact))
+            using (var w = new Utf8JsonWriter(buffer, CliJson.Writer))
             {
                 w.WriteStartObject();
                 JsonDocument? doc = null;

@@ -56,7 +56,7 @@ public sealed class MachineCommand
                 });
             }
             var wires = new JsonArray(machine.Links.Select(l => (JsonNode)new JsonObject { ["name"] = l.Name, ["ports"] = l.Ports.Count }).ToArray());
-            if (json) _cli.OutputText.WriteLine(new JsonObject { ["machine"] = machine.Name, ["functions"] = functions, ["wires"] = wires }.ToJsonString());
+            if (json) _cli.OutputText.WriteLine(CliJson.Text(new JsonObject { ["machine"] = machine.Name, ["functions"] = functions, ["wires"] = wires }));
             else foreach (var l in machine.Links) _cli.OutputText.WriteLine($"wire {l.Name}: {l.Ports.Count} port(s)");
         }
         foreach (IDisposable d in owned) d.Dispose();

@@ -13,7 +13,6 @@ namespace NicScript.Host.Cli;
 /// </remarks>
 public sealed class RdmaCommand
 {
-    private static readonly JsonWriterOptions Compact = new() { Indented = false };
     private readonly CliContext _cli;
 
     public RdmaCommand(CliContext cli) => _cli = cli;
@@ -103,7 +102,7 @@ public sealed class RdmaCommand
     {
         Result r = Decode(text, problem);
         var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, Compact))
+        using (var w = new Utf8JsonWriter(buffer, CliJson.Writer))
         {
             w.WriteStartObject();
             if (r.Error is { } e) w.WriteString("error", e);

@@ -81,7 +81,7 @@ public sealed class RunCommand
             }
             // Whether this process needed Roslyn at all: false on a warm start, where every C# script came from the cache.
             json["roslyn_loaded"] = AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == "Microsoft.CodeAnalysis");
-            _cli.OutputText.WriteLine(json.ToJsonString());
+            _cli.OutputText.WriteLine(CliJson.Text(json));
         }
         else Print(report);
         foreach (var d in rdma) // what the RDMA engines did: the retransmissions show what a lossy wire cost
@@ -160,8 +160,10 @@ public sealed class RunCommand
 
     private void Print(RunReport report)
     {
-        var table = new Table().Border(TableBorder.Rounded).Title($"[bold]{Markup.Escape(report.Target)}[/] ({report.Elapsed.TotalMilliseconds:0} ms)");
-        table.AddColumns("V-Node", "status", "result", "handler calls", "metrics");
+        var table = new ResultTable("V-Node", "status", "result", "handler calls", "metrics")
+        {
+            Title = $"[bold]{Markup.Escape(report.Target)}[/] ({report.Elapsed.TotalMilliseconds:0} ms)",
+        };
         foreach (VNodeReport v in report.VNodes)
         {
             string status = v.Status switch
@@ -175,13 +177,13 @@ public sealed class RunCommand
             table.AddRow(Markup.Escape(v.Name), status, Markup.Escape(v.Error ?? Describe(v.Result)),
                 v.HandlerCalls.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(metrics));
         }
-        _cli.Output.Write(table);
+        _cli.Write(table);
         if (report.Peer is { } p)
-            _cli.Output.MarkupLine($"peer: sent [bold]{p.Sent}[/], received [bold]{p.Received}[/], lost [bold]{p.Lost}[/]" +
+            _cli.MarkupLine($"peer: sent [bold]{p.Sent}[/], received [bold]{p.Received}[/], lost [bold]{p.Lost}[/]" +
                 (p.Bad > 0 ? $", bad {p.Bad}" : "") + (p.Duplicates > 0 ? $", duplicates {p.Duplicates}" : "") +
                 $", round trip p50 {p.RttP50Us:0.0} µs, p99 {p.RttP99Us:0.0} µs");
         if (report.Denials.Count > 0)
-            _cli.Output.MarkupLine($"[yellow]{report.Denials.Count} capability denial(s)[/]: {Markup.Escape(string.Join("; ", report.Denials.Select(d => d.Reason).Distinct()))}");
+            _cli.MarkupLine($"[yellow]{report.Denials.Count} capability denial(s)[/]: {Markup.Escape(string.Join("; ", report.Denials.Select(d => d.Reason).Distinct()))}");
     }
 
     private static string DescribeMetric(Metric m) => m.Kind switch
@@ -195,7 +197,7 @@ public sealed class RunCommand
     {
         null => "",
         string s => s,
-        _ => JsonValueOf(value)?.ToJsonString() ?? value.ToString() ?? "",
+        _ => JsonValueOf(value) is { } node ? CliJson.Text(node) : value.ToString() ?? "",
     };
 
     internal static JsonObject ToJson(RunReport report)
@@ -266,14 +268,13 @@ public sealed class RunCommand
     private static JsonNode? Number(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 
     /// <summary>A script's result as JSON: NaN and ±Infinity (JavaScript numbers a script may return) as the strings "NaN", "Infinity".</summary>
-    private static readonly JsonSerializerOptions ResultOptions = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     private static JsonNode? JsonValueOf(object? value)
     {
         if (value is null) return null;
         try
         {
-            return JsonSerializer.SerializeToNode(value, value.GetType(), ResultOptions);
+            return JsonSerializer.SerializeToNode(value, value.GetType(), CliJson.Options);
         }
         catch (Exception e) when (e is NotSupportedException or InvalidOperationException or JsonException or ArgumentException)
         {

@@ -4,7 +4,6 @@ using NicScript.Driver.Devices.Dpu;
 using NicScript.Host.Dpu;
 using NicScript.Host.Manifests;
 using NicScript.Host.Runtime;
-using Serilog;
 
 namespace NicScript.Host.Cli;
 
@@ -48,8 +47,7 @@ public static class ServeCommand
         try
         {
             using var machineScope = machine;
-            using var log = new LoggerConfiguration().WriteTo.Console(standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose,
-                outputTemplate: "{Timestamp:HH:mm:ss.fff} {Level:u3} {Message:lj}{NewLine}").CreateLogger();
+            using var log = cli.CreateLogger(Serilog.Events.LogEventLevel.Information, null); // stderr, coloured as --color says
             var device = new DpuDevice(machine, spec?.Dpu ?? new DpuConfig());
             using var agent = new DpuAgent(device, new DpuStore(stateDir), log, reset); // a stored state that does not fit the machine: exit 1, one line
             await using DpuServer server = await DpuServer.StartAsync(agent, listen).ConfigureAwait(false);

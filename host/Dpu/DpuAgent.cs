@@ -56,7 +56,7 @@ public sealed partial class DpuAgent : IDisposable
     {
         _device = device;
         _store = store;
-        _audit = audit;
+        _audit = audit.ForContext("Component", "dpu-agent"); // its lines name it, not a V-Node (a script's dpu call still runs here)
         if (resetState) store.Reset();
         _state = Recover();
         _writer = Task.Run(WriteLoop);

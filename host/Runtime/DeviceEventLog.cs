@@ -9,7 +9,7 @@ public sealed class DeviceEventLog : IDeviceEvents
 {
     private readonly ILogger _log;
 
-    public DeviceEventLog(ILogger log) => _log = log.ForContext<DeviceEventLog>();
+    public DeviceEventLog(ILogger log) => _log = log.ForContext<DeviceEventLog>().ForContext("Component", "machine"); // the lines' source: no V-Node
 
     public void Fault(DeviceFault fault) =>
         _log.Warning("Device {Device} fault {Reason}: {Detail}", fault.Device, fault.Reason, fault.Detail);

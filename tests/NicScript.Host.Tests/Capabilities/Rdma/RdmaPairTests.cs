@@ -81,7 +81,7 @@ public sealed class RdmaPairTests : IDisposable
         Assert.Contains("error: not RoCEv2: UDP destination port is not 4791", notLine);
         var (batch, lines, _) = await Run("{\"hex\":\"zz\"}\n{\"nohex\":1}\n{\"hex\":\"" + cnp + "\"}\n", "rdma", "inspect", "--jsonl");
         Assert.Equal(0, batch);
-        Assert.Equal(["{\"error\":\"not hex (pairs of 0-9a-f)\"}", "{\"error\":\"the line has no \\u0022hex\\u0022 string\"}",
+        Assert.Equal(["{\"error\":\"not hex (pairs of 0-9a-f)\"}", "{\"error\":\"the line has no \\\"hex\\\" string\"}",
             "{\"opcode\":129,\"opcode_name\":\"CNP\",\"dqpn\":280,\"psn\":0,\"padcnt\":0,\"icrc\":\"82fd002a\",\"icrc_ok\":true}"],
             lines.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
