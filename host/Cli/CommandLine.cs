@@ -27,6 +27,7 @@ public static class CommandLine
         root.Subcommands.Add(ServeCommand.Build(cli));
         root.Subcommands.Add(DpuStateCommands.Plan(cli));
         root.Subcommands.Add(DpuStateCommands.Apply(cli));
+        root.Subcommands.Add(Call.CallCommand.Build(cli));
         return root;
     }
 
