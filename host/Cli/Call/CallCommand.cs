@@ -145,10 +145,42 @@ public static class CallCommand
         {
             return JsonParser.Default.Parse(json, input);
         }
-        catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException or FormatException or OverflowException)
+        catch (Exception e) when (IsMappingError(e))
         {
-            throw new UserErrorException($"call: request for {input.FullName}: {e.Message.ReplaceLineEndings(" ")}");
+            throw new UserErrorException($"call: request for {input.FullName}{Locate(json, input)}: {e.Message.ReplaceLineEndings(" ")}");
         }
+    }
+
+    private static bool IsMappingError(Exception e) => e is InvalidProtocolBufferException or InvalidJsonException or FormatException or OverflowException;
+
+    /// <summary><c>, line L, column C (field F)</c> for the first top-level field the mapping refuses on its own; empty when
+    /// none does alone. Google.Protobuf's parser says what is wrong but not where; the field is tried by itself to find it.</summary>
+    private static string Locate(string json, MessageDescriptor input)
+    {
+        byte[] utf8 = Encoding.UTF8.GetBytes(json);
+        var reader = new Utf8JsonReader(utf8);
+        reader.Read(); // the object's start: checked before
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            int at = (int)reader.TokenStartIndex;
+            string field = reader.GetString()!;
+            reader.Read();
+            int valueStart = (int)reader.TokenStartIndex;
+            reader.Skip();
+            int valueEnd = (int)reader.BytesConsumed;
+            string alone = "{" + JsonSerializer.Serialize(field) + ":" + Encoding.UTF8.GetString(utf8, valueStart, valueEnd - valueStart) + "}";
+            try
+            {
+                JsonParser.Default.Parse(alone, input);
+            }
+            catch (Exception e) when (IsMappingError(e))
+            {
+                int lineStart = Array.LastIndexOf(utf8, (byte)'\n', Math.Max(at - 1, 0)) + 1;
+                int line = 1 + utf8.AsSpan(0, at).Count((byte)'\n');
+                return $", line {line}, column {at - lineStart + 1} (field {field})";
+            }
+        }
+        return "";
     }
 
     private static ServiceDescriptor FindService(ServerSchema schema, string name)

@@ -97,8 +97,15 @@ public sealed class CallCommandTests : IAsyncLifetime
     {
         var (exit, _, err) = await Call("ElasticNicService.NewPort", """{"uuid":"web","mtuu":9000}""");
         Assert.Equal(1, exit);
-        AssertOneLine(err, "call: request for nicscript.dpu.v1.NewPortRequest: ");
-        Assert.Contains("mtuu", err);
+        AssertOneLine(err, "call: request for nicscript.dpu.v1.NewPortRequest, line 1, column 15 (field mtuu): ");
+    }
+
+    [Fact]
+    public async Task Call_WrongTypeInANestedField_PointsAtItsField_Exit1()
+    {
+        var (exit, _, err) = await Call("TrafficControlService.ClassifierWrite", "{\"key_index\": 100,\n  \"action\": {\"vid\": \"zero\"}}");
+        Assert.Equal(1, exit);
+        AssertOneLine(err, "call: request for nicscript.dpu.v1.ClassifierWriteRequest, line 2, column 3 (field action): ");
     }
 
     [Fact]
