@@ -13,12 +13,14 @@ public sealed class CallCommandTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _f.DisposeAsync();
 
-    private async Task<(int Exit, string Out, string Err)> Call(params string[] args)
+    private Task<(int Exit, string Out, string Err)> Call(params string[] args) => CallWithInput("", args);
+
+    private async Task<(int Exit, string Out, string Err)> CallWithInput(string stdin, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
         var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Ansi = Spectre.Console.AnsiSupport.No, Out = new Spectre.Console.AnsiConsoleOutput(output) });
-        int exit = await Program.RunAsync(new NicScript.Host.Cli.CliContext(console, output, error), ["call", .. args, "--target", _f.Target]);
+        int exit = await Program.RunAsync(new NicScript.Host.Cli.CliContext(console, output, error, new StringReader(stdin)), ["call", .. args, "--target", _f.Target]);
         return (exit, output.ToString(), error.ToString());
     }
 
@@ -59,6 +61,15 @@ public sealed class CallCommandTests : IAsyncLifetime
         Assert.Equal(0u, reply.RootElement.GetProperty("status").GetUInt32());
         uint vport = reply.RootElement.GetProperty("vport").GetUInt32();
         Assert.Equal("web", _f.Agent.State.Ports[vport].Uuid);
+    }
+
+    [Fact]
+    public async Task Call_RequestDash_IsReadFromStdin()
+    {
+        var (exit, output, _) = await CallWithInput("""{"id": 10, "rate": 8000}""", "MeterService.MeterAdd", "-");
+        Assert.Equal(0, exit);
+        Assert.Contains("\"status\": 0", output);
+        Assert.True(_f.Agent.State.Meters.ContainsKey(10));
     }
 
     [Fact]
