@@ -36,6 +36,7 @@ public static class CommandLine
         root.Subcommands.Add(ServeCommand.Build(cli));
         root.Subcommands.Add(DpuStateCommands.Plan(cli));
         root.Subcommands.Add(DpuStateCommands.Apply(cli));
+        root.Subcommands.Add(Call.CallCommand.Build(cli));
         root.Subcommands.Add(CompletionCommand.Build(cli));
         CompletionCommand.AddYamlPaths(root); // nicscript [suggest:N] "LINE" (the shell glue's question) completes manifest paths
         return root;

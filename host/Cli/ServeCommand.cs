@@ -25,7 +25,7 @@ public static class ServeCommand
             Examples:
               nicscript serve
               nicscript serve --listen 127.0.0.1:50052 --state /var/lib/nicscript/dpu
-              grpcurl -plaintext 127.0.0.1:50051 nicscript.dpu.v1.ElasticNicService/GetPortCapability
+              nicscript call ElasticNicService.GetPortCapability     # from another shell, while it serves
             """)
         { listen, state, reset, machine, duration };
         cmd.SetAction(async (p, cancel) => await Run(cli, p.GetValue(listen)!, p.GetValue(state)!, p.GetValue(reset), p.GetValue(machine), p.GetValue(duration), cancel).ConfigureAwait(false));

@@ -180,11 +180,12 @@ public sealed class PrometheusExporterTests
             await Task.Delay(100);
         }
         Assert.Equal(0, await run);
-        Assert.Contains("# TYPE packets_rx counter", text);
-        Assert.Contains("packets_rx{vnode=\"meter\"} 2", text);
-        Assert.Contains("latency_ns_bucket{vnode=\"meter\",le=\"1024\"} 1", text);
-        Assert.Contains("latency_ns_bucket{vnode=\"meter\",le=\"+Inf\"} 2", text);
-        Assert.Contains("latency_ns_count{vnode=\"meter\"} 2", text);
+        Assert.Contains("# TYPE packets_rx_total counter", text); // Prometheus's names: a counter ends in _total,
+        Assert.Contains("packets_rx_total{vnode=\"meter\"} 2", text);
+        Assert.Contains("latency_seconds_bucket{vnode=\"meter\",le=\"1.024e-06\"} 1", text); // and nanoseconds are seconds
+        Assert.Contains("latency_seconds_bucket{vnode=\"meter\",le=\"+Inf\"} 2", text);
+        Assert.Contains("latency_seconds_sum{vnode=\"meter\"} 3.7e-06", text);
+        Assert.Contains("latency_seconds_count{vnode=\"meter\"} 2", text);
     }
 
     [Fact]
@@ -231,8 +232,8 @@ public sealed class PrometheusNonFiniteTests
         metrics.Inc("packets_rx", 1e308);
         metrics.Inc("packets_rx", 1e308);
         string text = PrometheusExporter.Render([v.Context]);
-        Assert.Contains("latency_ns_sum{vnode=\"inf\"} +Inf\n", text);
-        Assert.Contains("packets_rx{vnode=\"inf\"} +Inf\n", text);
+        Assert.Contains("latency_seconds_sum{vnode=\"inf\"} +Inf\n", text);
+        Assert.Contains("packets_rx_total{vnode=\"inf\"} +Inf\n", text);
         Assert.DoesNotContain("Infinity", text);
         Assert.DoesNotContain("∞", text);
     }
