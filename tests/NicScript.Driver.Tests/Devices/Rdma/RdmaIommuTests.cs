@@ -166,4 +166,44 @@ public sealed class RdmaIommuTests : IDisposable
         Assert.Equal(RdmaWcStatus.SUCCESS, SA.One(_f.QA).Status);
         Assert.Equal(0, DomainA.Faults);
     }
+
+    [Fact]
+    public void The_fault_is_reported_to_the_script_whose_mr_it_was_and_not_to_the_other_scripts_on_the_function()
+    {
+        var attackerFaults = new Recorder();
+        var victimFaults = new Recorder();
+        Side attacker = Sided("attacker", attackerFaults);
+        DmaRegion src = attacker.Buffer(4096, 0x11), dst = attacker.Buffer(4096, 0xEE);
+        int srcMr = attacker.Reg(src, 0), dstMr = attacker.Reg(dst, LOCAL_WRITE | REMOTE_WRITE);
+        int qp = attacker.Ctx.CreateQp(4, 4); // connected to itself
+        ulong iova = src.Iova;
+        Assert.Equal(DmaError.None, _f.X.Machine.Dma.Free(attacker.Owner, src));
+        Side victim = Sided("victim", victimFaults);
+        DmaRegion secret = victim.Buffer(4096, 0x5E);
+        Assert.Equal(iova, secret.Iova);
+        RdmaMrInfo d = attacker.Info(dstMr);
+        Assert.True(attacker.Ctx.PostWrite(qp, srcMr, 0, d.Addr, d.Rkey, 64) >= 0);
+        Assert.Equal(RdmaWcStatus.LOC_PROT_ERR, attacker.One(qp).Status);
+        Assert.True(Side.Bytes(dst).IndexOfAnyExcept((byte)0xEE) < 0);
+        DmaFault fault = Assert.Single(attackerFaults.Faults);
+        Assert.Equal(("attacker", iova, 64, false, DmaError.IommuFault), (fault.Driver, fault.Iova, fault.Length, fault.Write, fault.Reason));
+        Assert.Empty(victimFaults.Faults);
+        Assert.Equal(1, DomainA.Faults);
+    }
+
+    private Side Sided(string name, IDmaFaultSink sink)
+    {
+        DmaOwner owner = _f.X.Machine.Dma.CreateOwner(name, 1L << 26, sink);
+        return new Side(new RdmaContext(_f.X.A, owner, true, name), _f.X.Machine.Dma, owner);
+    }
+
+    private sealed class Recorder : IDmaFaultSink
+    {
+        public List<DmaFault> Faults { get; } = new();
+
+        public void DmaFault(DmaFault fault)
+        {
+            lock (Faults) Faults.Add(fault);
+        }
+    }
 }
