@@ -192,7 +192,13 @@ public sealed class IommuDomain
 
     /// <summary>Counts a DMA fault and reports it (rate-limited); returns <paramref name="reason"/> for the caller to pass on.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public DmaError Fault(ulong iova, int length, bool write, DmaError reason)
+    public DmaError Fault(ulong iova, int length, bool write, DmaError reason) => Fault(iova, length, write, reason, null);
+
+    /// <summary>As <see cref="Fault(ulong, int, bool, DmaError)"/>, reported to <paramref name="driver"/> alone (and the device's
+    /// sink): for a function several drivers share (an RDMA device serves every script on its host), where the device knows
+    /// whose work request made the access and the others must not be audited for it.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public DmaError Fault(ulong iova, int length, bool write, DmaError reason, DmaOwner? driver)
     {
         long total = Interlocked.Increment(ref _faults);
         long suppressed;
@@ -213,7 +219,7 @@ public sealed class IommuDomain
             suppressed = _suppressed;
             _suppressed = 0;
         }
-        DmaOwner[] attached = Volatile.Read(ref _owners);
+        DmaOwner[] attached = driver is null ? Volatile.Read(ref _owners) : [driver];
         if (attached.Length == 0)
         {
             _deviceSink?.DmaFault(new DmaFault(Function, null, iova, length, write, reason, total, suppressed));

@@ -60,7 +60,7 @@ public sealed partial class Device
     private void FetchTx(Session s, ushort index)
     {
         int count = s.DescriptorCount;
-        if (index >= count)
+        if (index >= count || !s.Reachable) // an index past the table, or regions that left the client: the session's error
         {
             Kill(s);
             return;
@@ -116,7 +116,7 @@ public sealed partial class Device
             uint data = BinaryPrimitives.ReadUInt32LittleEndian(part[DataLengthAt..]);
             bool duplicate = false;
             for (int j = 0; j < k; j++) duplicate |= f.Index[j] == f.Index[k];
-            if (offset + h + data + t > (ulong)s.Data.Length || s.Held[f.Index[k]] != Session.Free || duplicate)
+            if (!InData(s, offset, h, data, t) || s.Held[f.Index[k]] != Session.Free || duplicate)
             {
                 total = -1;
                 break;
@@ -154,6 +154,16 @@ public sealed partial class Device
     }
 
     private void Kill(Session s) => CloseSession(s, ZxStatus.ZX_ERR_IO_INVALID);
+
+    /// <summary>Whether a buffer's [offset, +head+data+tail) lies inside the session's data region.</summary>
+    /// <remarks>Design: the client writes all four fields (offset is 64 bits), so their sum may wrap 2^64 past a plain
+    /// <c>offset + length &gt; size</c> check into a small number; the offset is compared first and the lengths (each at
+    /// most 32 bits, their sum never wrapping in 64) against what is left of the region.</remarks>
+    internal static bool InData(Session s, ulong offset, uint head, uint data, uint tail)
+    {
+        ulong size = (ulong)s.Data.Length;
+        return offset <= size && (ulong)head + data + tail <= size - offset;
+    }
 
     private static void ReturnTx(Session s, ushort index, TxReturnFlags flags)
     {
@@ -218,7 +228,7 @@ public sealed partial class Device
         Fifo rx = s.Fifos.Rx;
         if (rx.ToDevice.Count == 0 || s.RxHeld + rx.ToClient.Count >= rx.ToClient.Capacity || s.Closing) return false;
         index = rx.ToDevice.PopFront();
-        if (index >= s.DescriptorCount)
+        if (index >= s.DescriptorCount || !s.Reachable)
         {
             Kill(s);
             return false;
@@ -227,7 +237,7 @@ public sealed partial class Device
         ulong offset = BinaryPrimitives.ReadUInt64LittleEndian(d[OffsetAt..]);
         ushort head = BinaryPrimitives.ReadUInt16LittleEndian(d[HeadLengthAt..]), tail = BinaryPrimitives.ReadUInt16LittleEndian(d[TailLengthAt..]);
         uint data = BinaryPrimitives.ReadUInt32LittleEndian(d[DataLengthAt..]);
-        if (d[ChainLengthAt] != 0 || data < Config.MinRxBufferLength || offset + head + data + tail > (ulong)s.Data.Length || s.Held[index] != Session.Free)
+        if (d[ChainLengthAt] != 0 || data < Config.MinRxBufferLength || !InData(s, offset, head, data, tail) || s.Held[index] != Session.Free)
         {
             Kill(s);
             return false;

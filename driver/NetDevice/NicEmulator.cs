@@ -16,28 +16,29 @@ internal sealed class TxFrame
     public readonly long[] Offset = new long[NetConstants.MAX_DESCRIPTOR_CHAIN];
     public readonly int[] Length = new int[NetConstants.MAX_DESCRIPTOR_CHAIN];
 
-    /// <summary>Copies the payload (parts in chain order) into <paramref name="into"/>, which holds at least <see cref="Total"/> bytes.</summary>
-    public void CopyTo(Span<byte> into)
+    /// <summary>True while the session's client still owns its data region: the frame's bytes may be read.</summary>
+    public bool Readable => !Session!.DataSpan.IsEmpty;
+
+    /// <summary>Copies the payload (parts in chain order) into <paramref name="into"/>, which holds at least <see cref="Total"/>
+    /// bytes; false, copying nothing, when the data region left the session's client since the frame was queued.</summary>
+    public bool TryCopyTo(Span<byte> into)
     {
         Span<byte> data = Session!.DataSpan;
-        if (data.IsEmpty) // the data region left the session's client: nothing of it is read
-        {
-            into[..Total].Clear();
-            return;
-        }
+        if (data.IsEmpty) return false; // nothing of it is read
         int at = 0;
         for (int k = 0; k < Parts; k++)
         {
             data.Slice((int)Offset[k], Length[k]).CopyTo(into[at..]);
             at += Length[k];
         }
+        return true;
     }
 
+    /// <summary>The payload, or an empty array when the data region left the session's client.</summary>
     public byte[] ToArray()
     {
         var bytes = new byte[Total];
-        CopyTo(bytes);
-        return bytes;
+        return TryCopyTo(bytes) ? bytes : [];
     }
 }
 
@@ -304,6 +305,12 @@ public sealed class NicEmulator
 
     private void Transmit(TxFrame f, DevicePort port)
     {
+        if (!f.Readable)
+        {
+            // the data region left the client after the frame was fetched (freed, given away): a tx error, nothing read or sent
+            _device.CompleteTx(f, ZxStatus.ZX_ERR_IO_INVALID);
+            return;
+        }
         if (CaptureSent) _sent.Add(new SentFrame(f.Port, f.Type, f.Flags, f.ToArray()));
         if (_uplink is null || !port.Config.Uplink)
         {
@@ -318,7 +325,7 @@ public sealed class NicEmulator
             _device.CompleteTx(f, buffer.IsEmpty ? ZxStatus.ZX_ERR_NO_RESOURCES : ZxStatus.ZX_ERR_INVALID_ARGS);
             return;
         }
-        f.CopyTo(buffer);
+        f.TryCopyTo(buffer); // readable: checked above, under the same lock
         _uplink.SetStagedLength(_stagedCount, f.Total);
         _staged[_stagedCount++] = f;
     }
@@ -427,6 +434,7 @@ public sealed class NicEmulator
             if (at < 0) throw new ZxException(ZxStatus.ZX_ERR_NOT_FOUND, $"CompleteTx: the NIC holds no tx frame {id}");
             TxFrame f = _held[at];
             _held.RemoveAt(at);
+            if (s == ZxStatus.ZX_OK && !f.Readable) s = ZxStatus.ZX_ERR_IO_INVALID; // its data left the client meanwhile: not sent
             if (s == ZxStatus.ZX_OK && CaptureSent) _sent.Add(new SentFrame(f.Port, f.Type, f.Flags, f.ToArray()));
             _device.CompleteTx(f, s);
             _device.Pump();

@@ -7,7 +7,9 @@ namespace NicScript.Driver.NetDevice;
 /// Paused while attached to no port, running while attached to at least one. All state is guarded by the device's
 /// lock. The device reaches the two regions only while the client that opened the session (<see cref="Client"/>, their
 /// owner then) still owns them: one transferred away or freed is empty to the device from that moment (descriptors read
-/// as zeros and writes vanish, frames are dropped), as an IOMMU domain of that one client would have it.
+/// as zeros and writes vanish, received frames are dropped, a queued tx frame completes with TX_RET_ERROR unsent), as an
+/// IOMMU domain of that one client would have it; the next FIFO entry the device serves closes the session with
+/// ZX_ERR_IO_INVALID, as a descriptor pointing outside the data region does.
 /// </remarks>
 public sealed class Session : NetProxy
 {

@@ -46,6 +46,7 @@ internal sealed class Qp
     private bool _psnNakSent;
     private int _inMsg; // 0 none, 1 SEND, 2 WRITE
     private ulong _msgOffset, _writeVa, _writeRemaining;
+    private Mr? _writeMr; // the RDMA WRITE's target, found by its rkey on the first packet; every packet's DMA goes through it
 
     public Qp(RdmaDevice device, RdmaContext owner, uint qpn, int sendSize, int recvSize)
     {
@@ -232,9 +233,10 @@ internal sealed class Qp
         ReadOnlySpan<byte> payload = [];
         if (plen > 0)
         {
-            if (Device.Function.Dma.TryResolve(w.Mr!.Addr + w.Offset + (ulong)k * (ulong)Mtu, plen, write: false, out Span<byte> bytes) != Memory.DmaError.None)
+            if (Device.TryDma(w.Mr!, w.Mr!.Addr + w.Offset + (ulong)k * (ulong)Mtu, plen, write: false, out Span<byte> bytes) != Memory.DmaError.None)
             {
-                EnterError(w, RdmaWcStatus.GENERAL_ERR); // the DMA memory under the MR left the function's domain (a DMA fault)
+                // the memory under the MR left the function's domain or the script (a DMA fault), or the MR was deregistered
+                EnterError(w, RdmaWcStatus.LOC_PROT_ERR);
                 return false;
             }
             payload = bytes;
@@ -422,7 +424,7 @@ internal sealed class Qp
             {
                 Mr? mr = Owner.MrOf(r.MrHandle);
                 if (mr is null || !mr.Valid || (mr.Access & RdmaAccess.LOCAL_WRITE) == 0 || r.Length > mr.Length
-                    || Device.Function.Dma.TryResolve(mr.Addr + _msgOffset, plen, write: true, out Span<byte> into) != Memory.DmaError.None)
+                    || Device.TryDma(mr, mr.Addr + _msgOffset, plen, write: true, out Span<byte> into) != Memory.DmaError.None)
                 {
                     Nak(RoceV2.NakRemoteOp, psn, RdmaWcStatus.LOC_PROT_ERR);
                     return;
@@ -446,11 +448,13 @@ internal sealed class Qp
                 ulong va = BinaryPrimitives.ReadUInt64BigEndian(reth);
                 uint rkey = BinaryPrimitives.ReadUInt32BigEndian(reth[8..]);
                 uint dmaLength = BinaryPrimitives.ReadUInt32BigEndian(reth[12..]);
-                if (dmaLength > 0 && Device.Lookup(rkey, Owner, RdmaAccess.REMOTE_WRITE, va, dmaLength) is null)
+                Mr? target = dmaLength > 0 ? Device.Lookup(rkey, Owner, RdmaAccess.REMOTE_WRITE, va, dmaLength) : null;
+                if (dmaLength > 0 && target is null)
                 {
                     Nak(RoceV2.NakRemoteAccess, psn, recvStatus: null);
                     return;
                 }
+                _writeMr = target;
                 _writeVa = va;
                 _writeRemaining = dmaLength;
             }
@@ -461,7 +465,7 @@ internal sealed class Qp
             }
             if (plen > 0)
             {
-                if (Device.Function.Dma.TryResolve(_writeVa, plen, write: true, out Span<byte> into) != Memory.DmaError.None)
+                if (_writeMr is null || Device.TryDma(_writeMr, _writeVa, plen, write: true, out Span<byte> into) != Memory.DmaError.None)
                 {
                     Nak(RoceV2.NakRemoteAccess, psn, recvStatus: null);
                     return;

@@ -33,6 +33,9 @@ public sealed class RdmaContext
 
     public string Name { get; }
 
+    /// <summary>The script's DMA owner: the protection domain its MRs' memory must still belong to (<see cref="RdmaDevice.TryDma"/>).</summary>
+    internal DmaOwner DmaOwner => _owner;
+
     public RdmaDevice Device => _device;
 
     private object Sync => _device.Fabric.Sync;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using NicScript.Driver.Devices.VirtioNet;
+using NicScript.Driver.Memory;
 using NicScript.Driver.Wire;
 
 namespace NicScript.Driver.Devices.Rdma;
@@ -274,6 +275,29 @@ public sealed partial class RdmaDevice : IFrameTap
     }
 
     internal uint HighestMrIndex => (uint)(_mrs.Count - 1);
+
+    /// <summary>The engine's DMA at [<paramref name="va"/>, +<paramref name="length"/>) through <paramref name="mr"/>: the bytes if
+    /// the MR is still registered and covers the range, the function's IOMMU domain reaches them and the MR's protection
+    /// domain (its script's DMA owner) still owns (or, reading, borrows) them; otherwise an error and nothing touched.</summary>
+    /// <remarks>Design: one function serves every script on its host that opened RDMA, so its domain holds all their owners;
+    /// an MR is a range of IOVA checked at registration, and the memory under it may be freed, given away or lent out and
+    /// revoked after that — and its IOVA handed to another script on the same function, which the domain alone would let
+    /// through. So every access is checked twice, as an IOMMU and an MTT would: the domain, then the MR's owner. Either miss
+    /// is a DMA fault, counted by the domain and reported under the MR's script only (the others attached to the function
+    /// did not program it). The requester, the responder's receive and its RDMA WRITE target all come here.</remarks>
+    internal DmaError TryDma(Mr mr, ulong va, int length, bool write, out Span<byte> span)
+    {
+        span = default;
+        if (!mr.Valid) return DmaError.Freed; // deregistered: a protection error of the caller's, not a DMA
+        if (length < 0 || va < mr.Addr || va - mr.Addr > mr.Length || (ulong)length > mr.Length - (va - mr.Addr)) return DmaError.OutOfBounds;
+        IommuDomain dma = Function.Dma;
+        DmaOwner pd = mr.Owner.DmaOwner;
+        DmaError e = Fabric.Memory.TryLocate(va, length, out DmaRegion region, out int offset);
+        if (e == DmaError.None) e = dma.Check(region, write);
+        if (e == DmaError.None && region.CheckAccess(pd, write) != DmaError.None) e = DmaError.IommuFault; // another script's memory now
+        if (e != DmaError.None) return dma.Fault(va, length, write, e, pd);
+        return dma.TryGetSpan(region, offset, length, write, out span);
+    }
 
     internal Qp? CreateQp(RdmaContext owner, int sendSize, int recvSize)
     {
