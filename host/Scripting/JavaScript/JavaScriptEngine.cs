@@ -102,7 +102,8 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         string? where = reason is ObjectInstance o && ClrErrors.DataStack(o) is { } own ? own : stack; // where the Error was made, else where it was rejected
         Match m = FrameLocation().Match(where ?? "");
         SourceSpan at = m.Success ? new SourceSpan(ScriptPath, int.Parse(m.Groups[1].ValueSpan), int.Parse(m.Groups[2].ValueSpan)) : SourceSpan.None(ScriptPath);
-        return Fail(at, "unhandled promise rejection: " + ClrErrors.Describe(reason));
+        ScriptOutcome.Failed f = Explained(ClrErrors.Describe(reason), _source, at);
+        return f with { Reason = "unhandled promise rejection: " + f.Reason };
     }
 
     /// <summary>The one object model: only <see cref="ScriptApiAttribute"/> members, named in camelCase.</summary>
@@ -180,7 +181,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         }
         catch (JavaScriptException e)
         {
-            return Fail(At(e.Location), JavaScriptErrors.Explain(ClrErrors.Describe(e.Error), SourceOf(e.Location), e.Location)); // runs none of the script's code
+            return Explained(ClrErrors.Describe(e.Error), SourceOf(e.Location), At(e.Location)); // runs none of the script's code
         }
         catch (ParseErrorException e)
         {
@@ -221,6 +222,14 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
     }
 
     private ScriptOutcome.Failed Fail(SourceSpan at, string reason) => new(at, reason);
+
+    /// <summary>A failure whose reason Jint worded its own way, in V8's words and at the place they name.</summary>
+    private ScriptOutcome.Failed Explained(string described, string? source, SourceSpan at)
+    {
+        if (at.Line <= 0) return Fail(at, described);
+        var (reason, line, column) = JavaScriptErrors.Explain(described, source, at.Line, at.Column);
+        return Fail(new SourceSpan(at.File, line, column), reason);
+    }
 
     private SourceSpan At(in SourceLocation location) =>
         location.Start.Line > 0 ? new SourceSpan(ScriptPath, location.Start.Line, location.Start.Column + 1) : Locate();
