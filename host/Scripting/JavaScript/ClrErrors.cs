@@ -71,6 +71,9 @@ internal static class ClrErrors
         return OneLine(name is null or "Error" ? message : $"{name}: {message}");
     }
 
+    /// <summary>The <c>stack</c> Jint recorded on an Error (data property only, never a getter); null when there is none.</summary>
+    public static string? DataStack(ObjectInstance o) => IsProxy(o) ? null : DataString(o, "stack");
+
     /// <summary>A string-valued data property on <paramref name="o"/> or its prototypes; null when absent, not a string, behind a getter or a Proxy.</summary>
     private static string? DataString(ObjectInstance o, string key)
     {

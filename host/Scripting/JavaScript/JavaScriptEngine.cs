@@ -5,6 +5,7 @@ using Jint;
 using Jint.Native;
 using Jint.Runtime;
 using Jint.Native.Object;
+using Jint.Native.Promise;
 using Jint.Runtime.Interop;
 using NicScript.Driver.NetDevice;
 using NicScript.Host.Capabilities;
@@ -21,6 +22,12 @@ namespace NicScript.Host.Scripting.JavaScript;
 /// host call becomes the JS error the script catches (<see cref="ClrErrors"/>). Nothing a script builds can overflow
 /// the stack: Jint's stack guard covers interpreted calls and its recursive built-ins, <see cref="StackProbes"/> the
 /// iterators that resume one another, and conversions go through bounded copies (<see cref="ScriptValues"/>).
+/// <para>Async, as in Node: every invocation the V-Node's loop makes (the top level, a handler call, a timer fire, a
+/// settled host task) ends with a microtask checkpoint — the promise reactions it made runnable, and the ones those make
+/// runnable, run inside the same invocation and budget — so an <c>await</c> resumes as soon as what it waits for
+/// settles. A rejection still unhandled after the checkpoint fails the V-Node, as Node's default
+/// <c>--unhandled-rejections=throw</c> does. The loop keeps the V-Node alive while a timer or host task that could
+/// settle a promise is pending; when none is left, it ends, as Node exits with promises still pending.</para>
 /// </remarks>
 public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
 {
@@ -41,7 +48,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         ScriptPath = scriptPath;
         _fileName = Path.GetFileName(scriptPath);
         _source = source;
-        _budget = budget;
+        _budget = budget = budget.CountsHeldMemory ? budget : budget.ForJavaScript(); // Jint's own allocations are not the script's
         _hostCalls = new HostCallGuard(budget);
         _engine = new Engine(options =>
         {
@@ -72,6 +79,31 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         });
         ClrErrors.Remember(_engine);
         StackProbes.Install(_engine);
+        _engine.Advanced.PromiseRejectionTracker += TrackRejection;
+    }
+
+    /// <summary>Rejected promises without a handler yet, and the script's stack when each was rejected (slow path).</summary>
+    private readonly List<(JsValue Promise, JsValue Reason, string? Stack)> _unhandled = new();
+
+    /// <summary>Jint's HostPromiseRejectionTracker: a rejection with no handler is noted; a handler attached later (before the
+    /// checkpoint ends, as Node allows) takes it back.</summary>
+    private void TrackRejection(object? sender, PromiseRejectionTrackerEventArgs e)
+    {
+        if (e.Operation == PromiseRejectionOperation.Reject) _unhandled.Add((e.Promise, e.Value ?? JsValue.Undefined, _engine.Advanced.StackTrace));
+        else _unhandled.RemoveAll(r => ReferenceEquals(r.Promise, e.Promise));
+    }
+
+    /// <summary>The first rejection nobody handled by the end of the checkpoint, as the V-Node's failure at the line that threw.</summary>
+    private ScriptOutcome.Failed? Unhandled()
+    {
+        if (_unhandled.Count == 0) return null;
+        var (_, reason, stack) = _unhandled[0];
+        _unhandled.Clear();
+        string? where = reason is ObjectInstance o && ClrErrors.DataStack(o) is { } own ? own : stack; // where the Error was made, else where it was rejected
+        Match m = FrameLocation().Match(where ?? "");
+        SourceSpan at = m.Success ? new SourceSpan(ScriptPath, int.Parse(m.Groups[1].ValueSpan), int.Parse(m.Groups[2].ValueSpan)) : SourceSpan.None(ScriptPath);
+        ScriptOutcome.Failed f = Explained(ClrErrors.Describe(reason), _source, at);
+        return f with { Reason = "unhandled promise rejection: " + f.Reason };
     }
 
     /// <summary>The one object model: only <see cref="ScriptApiAttribute"/> members, named in camelCase.</summary>
@@ -105,8 +137,17 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
     }
 
     /// <summary>Runs more code in the same engine (the REPL): state persists; the input gets the top level's allowance.</summary>
-    public ScriptOutcome Evaluate(string code, string name) =>
-        Guard(static s => s.Item1._engine.Evaluate(s.code, s.name), (this, code, name), topLevel: true);
+    public ScriptOutcome Evaluate(string code, string name)
+    {
+        _inputs[name] = code;
+        return Guard(static s => s.Item1._engine.Evaluate(s.code, s.name), (this, code, name), topLevel: true);
+    }
+
+    /// <summary>REPL inputs by the name they ran under (the latest of each), so an error's expression can be read back.</summary>
+    private readonly Dictionary<string, string> _inputs = new(StringComparer.Ordinal);
+
+    private string? SourceOf(in SourceLocation at) =>
+        at.SourceFile is { } f && _inputs.TryGetValue(f, out string? code) ? code : at.SourceFile == _fileName ? _source : null;
 
     /// <summary>True when <paramref name="code"/> stops before it is finished (an open brace, string or call): the REPL reads on.</summary>
     public static bool IsIncomplete(string code) => JavaScriptSource.IsIncomplete(code);
@@ -124,11 +165,14 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
     {
         using ScriptBudget.Scope scope = _budget.Enter(topLevel, _stopping);
         _budgetStack = null;
+        _unhandled.Clear();
         try
         {
             JsValue value = body(state);
+            _engine.Advanced.ProcessTasks(); // the microtask checkpoint: reactions run before the loop takes its next event
             if (scope.Exceeded is { } over) return Fail(Locate(), over);
             if (_ctx?.FailedBy is { } why) return Fail(Locate(), why);
+            if (Unhandled() is { } rejected) return rejected;
             return new ScriptOutcome.Completed(ScriptValues.ToClr(_engine, value, _budget.MemoryBytes / ScriptValues.BytesPerCell));
         }
         catch (ScriptBudgetExceededException e)
@@ -137,7 +181,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         }
         catch (JavaScriptException e)
         {
-            return Fail(At(e.Location), ClrErrors.Describe(e.Error)); // runs none of the script's code (a throwing message getter)
+            return Explained(ClrErrors.Describe(e.Error), SourceOf(e.Location), At(e.Location)); // runs none of the script's code
         }
         catch (ParseErrorException e)
         {
@@ -178,6 +222,14 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
     }
 
     private ScriptOutcome.Failed Fail(SourceSpan at, string reason) => new(at, reason);
+
+    /// <summary>A failure whose reason Jint worded its own way, in V8's words and at the place they name.</summary>
+    private ScriptOutcome.Failed Explained(string described, string? source, SourceSpan at)
+    {
+        if (at.Line <= 0) return Fail(at, described);
+        var (reason, line, column) = JavaScriptErrors.Explain(described, source, at.Line, at.Column);
+        return Fail(new SourceSpan(at.File, line, column), reason);
+    }
 
     private SourceSpan At(in SourceLocation location) =>
         location.Start.Line > 0 ? new SourceSpan(ScriptPath, location.Start.Line, location.Start.Column + 1) : Locate();
@@ -222,7 +274,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
 
     private Action<PendingPromise>? _settle;
 
-    /// <summary>On the V-Node's loop: settles the promise, then runs the reactions it unblocked.</summary>
+    /// <summary>On the V-Node's loop (one invocation): settles the promise; the checkpoint at its end runs the reactions it unblocked.</summary>
     private void Settle(PendingPromise p)
     {
         _ctx?.KeepAlive(-1);
@@ -230,7 +282,6 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         if (done.Exception?.InnerException is { } e) p.Reject(e is ZxException zx ? ZxError(zx).Error : JsValue.FromObject(_engine, e.Message));
         else if (done.IsCanceled) p.Reject(JsValue.FromObject(_engine, "cancelled"));
         else p.Resolve(JsValue.FromObject(_engine, done.GetType().IsGenericType ? done.GetType().GetProperty("Result")!.GetValue(done) : null));
-        _engine.Advanced.ProcessTasks();
     }
 
     private sealed record PendingPromise(Task Task, Action<JsValue> Resolve, Action<JsValue> Reject);
