@@ -45,16 +45,6 @@ public sealed class ScriptBudget
     /// <summary>The most one invocation may allocate.</summary>
     public long MemoryBytes { get; }
 
-    /// <summary>False (C#): passing <see cref="MemoryBytes"/> of allocation fails the invocation. True (JavaScript): passing
-    /// it is confirmed by a collection first, and the invocation fails only if it still holds that much.</summary>
-    /// <remarks>Jint allocates on the script's behalf where V8 does not (every number past 10240 is a new object, so a
-    /// runaway <c>x++</c> allocates ~0.5 GB a second): counted as garbage, that would stop a CPU runaway as a memory one
-    /// within milliseconds, and a loop of honest arithmetic long before its CPU limit.</remarks>
-    public bool CountsHeldMemory { get; init; }
-
-    /// <summary>This budget with <see cref="CountsHeldMemory"/> set: what a JavaScript engine uses.</summary>
-    public ScriptBudget ForJavaScript() => new(CpuSlice, MemoryBytes, MaxCpuShare, RequiredMemMb) { CountsHeldMemory = true };
-
     public double MaxCpuShare { get; }
 
     public int RequiredMemMb { get; }
@@ -154,19 +144,14 @@ public sealed class ScriptBudget
             _cpuStartNs = clock.ReadNs();
             _cpuLimitNs = _cpuStartNs + slice.Ticks * 100;
             MemoryCeiling = GC.GetAllocatedBytesForCurrentThread() + budget.MemoryBytes;
-            if (budget.CountsHeldMemory) _heapAtStart = GC.GetTotalMemory(forceFullCollection: false); // ~0.1 µs
             _cancel = cancel;
         }
 
         /// <summary>Non-zero when the next check must take the slow path: the watchdog saw the limit passed or a cancel, or it is latched.</summary>
         public volatile int Flag;
 
-        /// <summary>The thread's allocation counter past which the invocation is over its memory budget (moved on only
-        /// under <see cref="CountsHeldMemory"/>, when what it allocated turned out to be garbage).</summary>
-        public long MemoryCeiling;
-
-        /// <summary>The process's heap when the invocation began (<see cref="CountsHeldMemory"/> only): what it holds is the growth since.</summary>
-        private readonly long _heapAtStart;
+        /// <summary>The thread's allocation counter past which the invocation is over its memory budget.</summary>
+        public readonly long MemoryCeiling;
 
         public TimeSpan Slice { get; }
 
@@ -191,23 +176,7 @@ public sealed class ScriptBudget
             if (!RuntimeHelpers.TryEnsureSufficientExecutionStack()) Exceed(BudgetKind.Stack);
             if (_cancel.IsCancellationRequested) Exceed(BudgetKind.Cancelled);
             if (_cpuOver) Exceed(BudgetKind.Cpu);
-            if (GC.GetAllocatedBytesForCurrentThread() > MemoryCeiling && !OnlyGarbage()) Exceed(BudgetKind.Memory);
-        }
-
-        /// <summary>Past the allocation ceiling under <see cref="CountsHeldMemory"/>: collects (young generations first, a
-        /// full collection only when they do not settle it) and, when the heap has not grown by the budget since the
-        /// invocation began, moves the ceiling one budget further and says so. At most one collection per budget allocated.</summary>
-        private bool OnlyGarbage()
-        {
-            if (!_budget.CountsHeldMemory) return false;
-            GC.Collect(1, GCCollectionMode.Forced, blocking: true);
-            if (GC.GetTotalMemory(forceFullCollection: false) - _heapAtStart >= _budget.MemoryBytes)
-            {
-                GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
-                if (GC.GetTotalMemory(forceFullCollection: false) - _heapAtStart >= _budget.MemoryBytes) return false;
-            }
-            MemoryCeiling = GC.GetAllocatedBytesForCurrentThread() + _budget.MemoryBytes;
-            return true;
+            if (GC.GetAllocatedBytesForCurrentThread() > MemoryCeiling) Exceed(BudgetKind.Memory);
         }
 
         /// <summary>When the invocation returns: over on CPU (the watchdog saw it) or on memory, even if no check ran after.</summary>
@@ -219,7 +188,7 @@ public sealed class ScriptBudget
                 _cpuUsed = TimeSpan.FromTicks((_clock.ReadNs() - _cpuStartNs) / 100);
                 Exceeded = BudgetKind.Cpu;
             }
-            else if (GC.GetAllocatedBytesForCurrentThread() > MemoryCeiling && !OnlyGarbage()) Exceeded = BudgetKind.Memory;
+            else if (GC.GetAllocatedBytesForCurrentThread() > MemoryCeiling) Exceeded = BudgetKind.Memory;
         }
 
         [MethodImpl(MethodImplOptions.NoInlining)]

@@ -48,7 +48,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         ScriptPath = scriptPath;
         _fileName = Path.GetFileName(scriptPath);
         _source = source;
-        _budget = budget = budget.CountsHeldMemory ? budget : budget.ForJavaScript(); // Jint's own allocations are not the script's
+        _budget = budget;
         _hostCalls = new HostCallGuard(budget);
         _engine = new Engine(options =>
         {
