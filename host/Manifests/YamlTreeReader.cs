@@ -25,6 +25,7 @@ internal sealed class YamlTreeReader
     private readonly string _file;
     private readonly List<ManifestProblem> _problems;
     private int _lastLine = 1, _lastColumn = 1;
+    private bool _unusable; // an alias was read as an empty scalar: checking the tree further would report errors that are not there
 
     private YamlTreeReader(string file, List<ManifestProblem> problems)
     {
@@ -32,16 +33,20 @@ internal sealed class YamlTreeReader
         _problems = problems;
     }
 
-    /// <summary>The document's root, or null when the text has errors (each added to <paramref name="problems"/>).</summary>
+    /// <summary>The document's root, or null when the text cannot be read as a tree (each error added to <paramref name="problems"/>).
+    /// A duplicate key, an anchor or a complex key is an error but not the end: the first value stays and the tree is
+    /// returned, so the caller checks the rest of the file in the same pass.</summary>
     public static YamlNode? Read(string text, string file, List<ManifestProblem> problems) => new YamlTreeReader(file, problems).Read(text);
 
     private YamlNode? Read(string text)
     {
         string file = _file;
         List<ManifestProblem> problems = _problems;
+        Scanner? scanner = null;
         try
         {
-            var parser = new Parser(new StringReader(text));
+            scanner = new Scanner(new StringReader(text), skipComments: true);
+            var parser = new Parser(scanner);
             parser.Consume<StreamStart>();
             if (parser.Accept<StreamEnd>(out _))
             {
@@ -56,14 +61,20 @@ internal sealed class YamlTreeReader
                 var at = parser.Current!.Start;
                 problems.Add(new(new SourceSpan(file, (int)at.Line, (int)at.Column), "more than one YAML document; a manifest is one", ProblemSeverity.Error));
             }
-            return problems.Any(p => p.Severity == ProblemSeverity.Error) ? null : root;
+            return _unusable ? null : root;
         }
         catch (YamlException e)
         {
-            string reason = e.InnerException is YamlException inner ? inner.Message : e.Message;
+            YamlException cause = e.InnerException as YamlException ?? e;
+            string reason = cause.Message;
             int paren = reason.IndexOf("): ", StringComparison.Ordinal); // YamlDotNet prefixes "(Line: .., Col: ..) - (..): "
             if (reason.StartsWith('(') && paren > 0) reason = reason[(paren + 3)..];
-            problems.Add(new(new SourceSpan(file, (int)e.Start.Line, (int)e.Start.Column), "YAML syntax error: " + reason, ProblemSeverity.Error));
+            // Some scanner errors carry no mark (Start = End = Mark.Empty, shown as 1:1): the scanner stopped at the fault.
+            Mark at = cause.Start.Equals(Mark.Empty) && cause.End.Equals(Mark.Empty) && scanner is not null ? scanner.CurrentPosition : cause.Start;
+            if (reason.Contains("invalid tab as indentation", StringComparison.Ordinal))
+                problems.Add(new(Span(file, at), "a tab character indents this line; YAML indents with spaces only (replace the tab with spaces)", ProblemSeverity.Error));
+            else
+                problems.Add(new(Span(file, at), "YAML syntax error: " + reason, ProblemSeverity.Error));
             return null;
         }
         catch (TooDeepException e)
@@ -86,6 +97,7 @@ internal sealed class YamlTreeReader
         if (parser.TryConsume<AnchorAlias>(out var alias))
         {
             problems.Add(new(Span(file, alias.Start), $"aliases (*{alias.Value}) are not allowed in a manifest", ProblemSeverity.Error));
+            _unusable = true;
             return new YamlScalar("", true, (int)alias.Start.Line, (int)alias.Start.Column);
         }
         if (parser.TryConsume<Scalar>(out var scalar))
