@@ -24,7 +24,7 @@ public sealed record RunTarget(ManifestDocument Document, ImmutableArray<VNodeMa
     public static RunTarget Load(string path, string? machineFile = null)
     {
         LoadResult result = Collect(path, machineFile);
-        return result.Target ?? throw new ManifestException(result.Problems);
+        return result.Target ?? throw new ManifestException(result.Problems, everyError: true);
     }
 
     /// <summary>Reads <paramref name="path"/> and every file it names, reporting every problem of every file at once.</summary>
@@ -42,6 +42,14 @@ public sealed record RunTarget(ManifestDocument Document, ImmutableArray<VNodeMa
         var vnodes = ImmutableArray.CreateBuilder<VNodeManifest>();
         bool failed = top.Document is null;
         if (top.Document is VNodeManifest single) vnodes.Add(single);
+
+        // the machine file first: the system names it before its V-Nodes, and problems keep the order files are read in
+        MachineSpec? machine = null;
+        if ((machineFile ?? (top.MachinePath is { } named ? DisplayPath.Of(named) : null)) is { } machinePath)
+        {
+            try { machine = MachineFileParser.Load(machinePath); }
+            catch (ManifestException e) { problems.AddRange(e.Problems); failed = true; }
+        }
 
         var names = new Dictionary<string, SystemVNodeEntry>(StringComparer.Ordinal);
         foreach (SystemVNodeEntry entry in top.Members)
@@ -66,13 +74,6 @@ public sealed record RunTarget(ManifestDocument Document, ImmutableArray<VNodeMa
                     failed = true;
                     break;
             }
-        }
-
-        MachineSpec? machine = null;
-        if ((machineFile ?? top.MachinePath) is { } machinePath)
-        {
-            try { machine = MachineFileParser.Load(machinePath); }
-            catch (ManifestException e) { problems.AddRange(e.Problems); failed = true; }
         }
 
         ImmutableArray<ManifestProblem> sorted = ManifestProblem.InReadingOrder(problems);

@@ -10,6 +10,9 @@ namespace NicScript.Host.Manifests;
 /// past <see cref="MaxDepth"/> ends the read with its place — before the next level's frame exists. At 64 levels the
 /// recursion needs a few kilobytes, so no special stack is needed. Anchors and aliases are refused (never expanded), so
 /// an alias bomb costs no more than its text, which <see cref="InputFile.MaxYamlBytes"/> bounds.
+/// An error that leaves the tree sound (a duplicate key keeps its first value, an anchor is ignored) does not end the
+/// read: the tree is returned so the file's other errors are found in the same pass. A syntax error does end it —
+/// YamlDotNet's parser cannot go on past one.
 /// </remarks>
 internal sealed class YamlTreeReader
 {
@@ -69,12 +72,14 @@ internal sealed class YamlTreeReader
             string reason = cause.Message;
             int paren = reason.IndexOf("): ", StringComparison.Ordinal); // YamlDotNet prefixes "(Line: .., Col: ..) - (..): "
             if (reason.StartsWith('(') && paren > 0) reason = reason[(paren + 3)..];
-            // Some scanner errors carry no mark (Start = End = Mark.Empty, shown as 1:1): the scanner stopped at the fault.
-            Mark at = cause.Start.Equals(Mark.Empty) && cause.End.Equals(Mark.Empty) && scanner is not null ? scanner.CurrentPosition : cause.Start;
-            if (reason.Contains("invalid tab as indentation", StringComparison.Ordinal))
-                problems.Add(new(Span(file, at), "a tab character indents this line; YAML indents with spaces only (replace the tab with spaces)", ProblemSeverity.Error));
-            else
-                problems.Add(new(Span(file, at), "YAML syntax error: " + reason, ProblemSeverity.Error));
+            // A tab in the indentation is the error people meet most, and YamlDotNet reports it with no mark (Start = End =
+            // Mark.Empty, shown as 1:1) or at the scalar before it: the scanner stopped on the tab, so its position is the place.
+            bool tab = reason.Contains("tab", StringComparison.OrdinalIgnoreCase);
+            bool unmarked = cause.Start.Equals(Mark.Empty) && cause.End.Equals(Mark.Empty);
+            Mark at = (tab || unmarked) && scanner is not null ? scanner.CurrentPosition : cause.Start;
+            problems.Add(tab
+                ? new(Span(file, at), "a tab character in the indentation: YAML indents with spaces only (replace the tab with spaces)", ProblemSeverity.Error)
+                : new(Span(file, at), "YAML syntax error: " + reason, ProblemSeverity.Error));
             return null;
         }
         catch (TooDeepException e)
