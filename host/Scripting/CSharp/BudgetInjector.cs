@@ -30,12 +30,15 @@ internal sealed class BudgetInjector : CSharpSyntaxRewriter
         ParseStatement("global::NicScript.Host.Scripting.ScriptBudget.CheckEntry();").WithTrailingTrivia(Space);
 
     private readonly SemanticModel _model;
+    private readonly bool _markStatements;
 
-    private BudgetInjector(SemanticModel model) => _model = model;
+    private BudgetInjector(SemanticModel model, bool markStatements) => (_model, _markStatements) = (model, markStatements);
 
-    public static SyntaxTree Rewrite(SyntaxTree tree, SemanticModel model)
+    /// <param name="markStatements">False for a <c>#load</c>ed sibling: a statement's place is reported with the script's
+    /// own file name, so only the script's (or a REPL submission's) top level is marked.</param>
+    public static SyntaxTree Rewrite(SyntaxTree tree, SemanticModel model, bool markStatements = true)
     {
-        SyntaxNode root = new BudgetInjector(model).Visit(tree.GetRoot());
+        SyntaxNode root = new BudgetInjector(model, markStatements).Visit(tree.GetRoot());
         return tree.WithRootAndOptions(root, tree.Options);
     }
 
@@ -44,6 +47,7 @@ internal sealed class BudgetInjector : CSharpSyntaxRewriter
     {
         var places = node.Members.Select(static m => m.GetLocation().GetLineSpan().StartLinePosition).ToList();
         var n = (CompilationUnitSyntax)base.VisitCompilationUnit(node)!;
+        if (!_markStatements) return n;
         var members = new List<MemberDeclarationSyntax>(n.Members.Count * 2);
         for (int i = 0; i < n.Members.Count; i++)
         {
