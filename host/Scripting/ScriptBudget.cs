@@ -195,6 +195,7 @@ public sealed class ScriptBudget
             if (GC.GetAllocatedBytesForCurrentThread() > MemoryCeiling) Exceed(BudgetKind.Memory);
         }
 
+        /// <summary>A top-level statement begins: an overrun found now belongs to the statement before (its place stays).</summary>
         public void AtStatement(int line, int column)
         {
             if (Exceeded == BudgetKind.None && StatementLine > 0 && (_cpuOver || GC.GetAllocatedBytesForCurrentThread() > MemoryCeiling))
