@@ -16,32 +16,23 @@ public sealed class CheckCommand
     public int Execute(CheckOptions options)
     {
         RunCommand.CheckCacheFolder(options.CacheDirectory);
-        var lines = new List<(string At, string Severity, string Message)>();
-        RunTarget? target = null;
-        try
-        {
-            target = RunTarget.Load(options.Target);
-            lines.AddRange(target.Warnings.Select(Row));
-        }
-        catch (ManifestException e)
-        {
-            lines.AddRange(e.Problems.Select(Row));
-        }
-
-        if (target is not null)
-        {
-            var engines = new ScriptEngineFactory(options.CacheDirectory);
-            foreach (VNodeManifest vnode in target.VNodes)
-                lines.AddRange(engines.Check(vnode).Select(p => (p.At.ToString(), "error", p.Message)));
-        }
+        // Every file in one pass: the system file, each member manifest and the machine file (RunTarget.Collect), then the
+        // script of every manifest that loaded — also when another file has errors — sorted by file, line and column.
+        RunTarget.LoadResult loaded = RunTarget.Collect(options.Target);
+        RunTarget? target = loaded.Target;
+        var problems = new List<ManifestProblem>(loaded.Problems);
+        var engines = new ScriptEngineFactory(options.CacheDirectory);
+        foreach (VNodeManifest vnode in loaded.Loaded)
+            problems.AddRange(engines.Check(vnode).Select(p => new ManifestProblem(p.At, p.Message, ProblemSeverity.Error)));
+        var lines = ManifestProblem.InReadingOrder(problems).Select(Row).ToList();
 
         int errors = lines.Count(l => l.Severity == "error");
         if (options.Json)
         {
-            var problems = new JsonArray();
+            var array = new JsonArray();
             foreach (var (at, severity, message) in lines)
-                problems.Add(new JsonObject { ["at"] = at, ["severity"] = severity, ["message"] = message });
-            _cli.OutputText.WriteLine(CliJson.Text(new JsonObject { ["target"] = options.Target, ["ok"] = errors == 0, ["problems"] = problems }));
+                array.Add(new JsonObject { ["at"] = at, ["severity"] = severity, ["message"] = message });
+            _cli.OutputText.WriteLine(CliJson.Text(new JsonObject { ["target"] = options.Target, ["ok"] = errors == 0, ["problems"] = array }));
         }
         else
         {
@@ -51,6 +42,6 @@ public sealed class CheckCommand
         return errors == 0 ? 0 : 1;
     }
 
-    private static (string, string, string) Row(ManifestProblem p) =>
+    private static (string At, string Severity, string Message) Row(ManifestProblem p) =>
         (p.At.ToString(), p.Severity == ProblemSeverity.Error ? "error" : "warning", p.Message);
 }

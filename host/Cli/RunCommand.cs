@@ -22,9 +22,8 @@ public sealed class RunCommand
     {
         // Every file and option is read and checked before anything is made: a log file, a TAP device, a capture, the DPU
         // state, a listening socket. A mistake in the last option leaves nothing behind.
-        RunTarget target = RunTarget.Load(options.Target);
-        string? machineFile = options.MachineFile ?? (target.Document as SystemManifest)?.MachinePath;
-        MachineSpec? spec = machineFile is null ? null : MachineFileParser.Load(machineFile);
+        RunTarget target = RunTarget.Load(options.Target, options.MachineFile); // every error of every file at once, machine file included
+        MachineSpec? spec = target.Machine;
         FaultSettings? faults = options.Faults is null ? null : MachineFileParser.ParseFaults(options.Faults);
         CheckOptions(options, spec);
         PeerSpec? peerSpec = (target.Document as SystemManifest)?.Peer;

@@ -51,20 +51,44 @@ public static partial class ManifestLoader
 
     private static ManifestDocument ParseDocument(string text, string shownPath, string fullPath)
     {
+        FileResult result = ParseFile(text, shownPath, fullPath);
+        return result.Document ?? throw new ManifestException(result.Problems);
+    }
+
+    /// <summary>One file read whatever is wrong with it: its document (null when it has an error), every problem found in
+    /// it, and — for a system file — the member manifests and the machine file it names that exist.</summary>
+    internal sealed record FileResult(ManifestDocument? Document, ImmutableArray<ManifestProblem> Problems,
+        ImmutableArray<SystemVNodeEntry> Members, string? MachinePath);
+
+    /// <summary>Reads <paramref name="path"/> (shown as given) without throwing: a file that cannot be read is one problem.</summary>
+    internal static FileResult Read(string path)
+    {
+        string full = System.IO.Path.GetFullPath(path);
+        string text;
+        try { text = ReadFile(path, full); }
+        catch (ManifestException e) { return new FileResult(null, e.Problems, [], null); }
+        return ParseFile(text, path, full);
+    }
+
+    private static FileResult ParseFile(string text, string shownPath, string fullPath)
+    {
         var r = new ManifestReader(shownPath);
         YamlNode? root = YamlTreeReader.Read(text, shownPath, r.Problems);
         ManifestDocument? doc = null;
+        ImmutableArray<SystemVNodeEntry> members = [];
+        string? machine = null;
         if (root is not null)
         {
             if (r.Mapping(root, "the manifest") is { } map)
             {
-                if (map["system"] is not null) doc = SystemFileParser.Parse(map, r, fullPath);
+                if (map["system"] is not null) (doc, members, machine) = SystemFileParser.Parse(map, r, fullPath);
                 else if (map["vnode"] is not null) doc = ParseVNode(map, r, fullPath);
                 else r.Error(map, "expected a top-level 'vnode' (a V-Node manifest) or 'system' (a system file)");
             }
         }
-        if (r.HasErrors || doc is null) throw new ManifestException([.. r.Problems]);
-        return doc;
+        if (r.HasErrors) doc = null;
+        if (doc is null && !r.HasErrors) r.Problems.Add(new(SourceSpan.None(shownPath), "invalid manifest", ProblemSeverity.Error));
+        return new FileResult(doc, [.. r.Problems], members, machine);
     }
 
     private static VNodeManifest? ParseVNode(YamlMapping top, ManifestReader r, string fullPath)

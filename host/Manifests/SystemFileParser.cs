@@ -16,7 +16,11 @@ internal static class SystemFileParser
         return null;
     }
 
-    public static SystemManifest? Parse(YamlMapping top, ManifestReader r, string fullPath)
+    /// <summary>What a system file names, whatever else is wrong in it: the system (null when it has errors), the member
+    /// manifests that exist and the machine file when it exists, so every one of them can be checked in the same pass.</summary>
+    public sealed record Result(SystemManifest? System, ImmutableArray<SystemVNodeEntry> Members, string? MachinePath);
+
+    public static Result Parse(YamlMapping top, ManifestReader r, string fullPath)
     {
         r.Mode = ManifestMode.Strict;
         string dir = Path.GetDirectoryName(fullPath)!;
@@ -41,7 +45,11 @@ internal static class SystemFileParser
             if (r.String(sys["machine"], "system.machine") is { } m)
             {
                 machine = Path.GetFullPath(Path.Combine(dir, m));
-                if (!File.Exists(machine)) r.Error(sys["machine"]!, $"system.machine '{m}' not found (looked for {machine})");
+                if (!File.Exists(machine))
+                {
+                    r.Error(sys["machine"]!, $"system.machine '{m}' not found (looked for {machine})");
+                    machine = null;
+                }
             }
         }
 
@@ -69,7 +77,8 @@ internal static class SystemFileParser
             }
         }
 
-        if (r.HasErrors || name is null) return null;
-        return new SystemManifest(fullPath, name, machine, entries.ToImmutable(), [.. r.Problems.Where(p => p.Severity == ProblemSeverity.Warning)]) { Peer = peer };
+        if (r.HasErrors || name is null) return new Result(null, entries.ToImmutable(), machine);
+        return new Result(new SystemManifest(fullPath, name, machine, entries.ToImmutable(), [.. r.Problems.Where(p => p.Severity == ProblemSeverity.Warning)]) { Peer = peer },
+            entries.ToImmutable(), machine);
     }
 }

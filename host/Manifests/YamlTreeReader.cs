@@ -10,6 +10,9 @@ namespace NicScript.Host.Manifests;
 /// past <see cref="MaxDepth"/> ends the read with its place — before the next level's frame exists. At 64 levels the
 /// recursion needs a few kilobytes, so no special stack is needed. Anchors and aliases are refused (never expanded), so
 /// an alias bomb costs no more than its text, which <see cref="InputFile.MaxYamlBytes"/> bounds.
+/// An error that leaves the tree sound (a duplicate key keeps its first value, an anchor is ignored) does not end the
+/// read: the tree is returned so the file's other errors are found in the same pass. A syntax error does end it —
+/// YamlDotNet's parser cannot go on past one.
 /// </remarks>
 internal sealed class YamlTreeReader
 {
@@ -25,6 +28,7 @@ internal sealed class YamlTreeReader
     private readonly string _file;
     private readonly List<ManifestProblem> _problems;
     private int _lastLine = 1, _lastColumn = 1;
+    private bool _unusable; // an alias was read as an empty scalar: checking the tree further would report errors that are not there
 
     private YamlTreeReader(string file, List<ManifestProblem> problems)
     {
@@ -32,16 +36,20 @@ internal sealed class YamlTreeReader
         _problems = problems;
     }
 
-    /// <summary>The document's root, or null when the text has errors (each added to <paramref name="problems"/>).</summary>
+    /// <summary>The document's root, or null when the text cannot be read as a tree (each error added to <paramref name="problems"/>).
+    /// A duplicate key, an anchor or a complex key is an error but not the end: the first value stays and the tree is
+    /// returned, so the caller checks the rest of the file in the same pass.</summary>
     public static YamlNode? Read(string text, string file, List<ManifestProblem> problems) => new YamlTreeReader(file, problems).Read(text);
 
     private YamlNode? Read(string text)
     {
         string file = _file;
         List<ManifestProblem> problems = _problems;
+        Scanner? scanner = null;
         try
         {
-            var parser = new Parser(new StringReader(text));
+            scanner = new Scanner(new StringReader(text), skipComments: true);
+            var parser = new Parser(scanner);
             parser.Consume<StreamStart>();
             if (parser.Accept<StreamEnd>(out _))
             {
@@ -56,14 +64,22 @@ internal sealed class YamlTreeReader
                 var at = parser.Current!.Start;
                 problems.Add(new(new SourceSpan(file, (int)at.Line, (int)at.Column), "more than one YAML document; a manifest is one", ProblemSeverity.Error));
             }
-            return problems.Any(p => p.Severity == ProblemSeverity.Error) ? null : root;
+            return _unusable ? null : root;
         }
         catch (YamlException e)
         {
-            string reason = e.InnerException is YamlException inner ? inner.Message : e.Message;
+            YamlException cause = e.InnerException as YamlException ?? e;
+            string reason = cause.Message;
             int paren = reason.IndexOf("): ", StringComparison.Ordinal); // YamlDotNet prefixes "(Line: .., Col: ..) - (..): "
             if (reason.StartsWith('(') && paren > 0) reason = reason[(paren + 3)..];
-            problems.Add(new(new SourceSpan(file, (int)e.Start.Line, (int)e.Start.Column), "YAML syntax error: " + reason, ProblemSeverity.Error));
+            // A tab in the indentation is the error people meet most, and YamlDotNet reports it with no mark (Start = End =
+            // Mark.Empty, shown as 1:1) or at the scalar before it: the scanner stopped on the tab, so its position is the place.
+            bool tab = reason.Contains("tab", StringComparison.OrdinalIgnoreCase);
+            bool unmarked = cause.Start.Equals(Mark.Empty) && cause.End.Equals(Mark.Empty);
+            Mark at = (tab || unmarked) && scanner is not null ? scanner.CurrentPosition : cause.Start;
+            problems.Add(tab
+                ? new(Span(file, at), "a tab character in the indentation: YAML indents with spaces only (replace the tab with spaces)", ProblemSeverity.Error)
+                : new(Span(file, at), "YAML syntax error: " + reason, ProblemSeverity.Error));
             return null;
         }
         catch (TooDeepException e)
@@ -86,6 +102,7 @@ internal sealed class YamlTreeReader
         if (parser.TryConsume<AnchorAlias>(out var alias))
         {
             problems.Add(new(Span(file, alias.Start), $"aliases (*{alias.Value}) are not allowed in a manifest", ProblemSeverity.Error));
+            _unusable = true;
             return new YamlScalar("", true, (int)alias.Start.Line, (int)alias.Start.Column);
         }
         if (parser.TryConsume<Scalar>(out var scalar))

@@ -49,8 +49,12 @@ public sealed class CSharpReplEvaluator : IReplEvaluator
             _state = _state is null
                 ? VNodeSynchronizationContext.Wait(run!.RunAsync(_globals))
                 : VNodeSynchronizationContext.Wait(run!.RunFromAsync(_state));
-            if (scope.Exceeded is { } over) return new ScriptOutcome.Failed(SourceSpan.None("repl"), over);
+            if (scope.Exceeded is { } over) return new ScriptOutcome.Failed(At(scope), over);
             return new ScriptOutcome.Completed(_state.ReturnValue);
+        }
+        catch (ScriptBudgetExceededException e) when (!e.Cancelled)
+        {
+            return new ScriptOutcome.Failed(At(scope), e.Message);
         }
         catch (Exception e)
         {
@@ -96,6 +100,11 @@ public sealed class CSharpReplEvaluator : IReplEvaluator
             return Fail(e);
         }
     }
+
+    /// <summary>Where a budget stop happened in a submission: every statement of one is top-level and marked, so the
+    /// statement that was running (a loop in it, or the call that ran over) is <c>repl:line:col</c> of the input.</summary>
+    private static SourceSpan At(ScriptBudget.Scope scope) =>
+        scope.Statement is var (line, column) ? new SourceSpan("repl", line, column) : SourceSpan.None("repl");
 
     private static ScriptOutcome Fail(Exception e) => e switch
     {

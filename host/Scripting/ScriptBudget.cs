@@ -95,6 +95,17 @@ public sealed class ScriptBudget
             inv.Slow();
     }
 
+    /// <summary>The mark injected before each top-level statement of a C# script (the top level runs once, so this costs
+    /// nothing per packet): the full check, then the statement's place. An overrun this mark finds happened in the
+    /// statement before it, and is reported there; an overrun the end-of-invocation check finds is reported at the last
+    /// statement begun — the one that was running when the invocation ended.</summary>
+    public static void Statement(int line, int column)
+    {
+        Invocation? inv = t_current;
+        if (inv is null) return;
+        inv.AtStatement(line, column);
+    }
+
     /// <summary>The check at a host-call boundary (before and after converting a script's arguments and results): everything, now.</summary>
     public static void AtHostCall()
     {
@@ -157,8 +168,13 @@ public sealed class ScriptBudget
 
         public BudgetKind Exceeded { get; private set; }
 
-        /// <summary>The stack of the check that first found the invocation over budget.</summary>
+        /// <summary>The stack of the check that first found the invocation over budget (null when a statement mark found it).</summary>
         public StackTrace? StoppedAt { get; private set; }
+
+        /// <summary>The place of the last top-level statement begun (<see cref="Statement"/>); line 0 when none was.</summary>
+        public int StatementLine, StatementColumn;
+
+        private bool _overInStatement; // a statement mark found the overrun: the previous statement's place says where, not a stack
 
         internal ThreadCpuClock Clock => _clock;
 
@@ -177,6 +193,16 @@ public sealed class ScriptBudget
             if (_cancel.IsCancellationRequested) Exceed(BudgetKind.Cancelled);
             if (_cpuOver) Exceed(BudgetKind.Cpu);
             if (GC.GetAllocatedBytesForCurrentThread() > MemoryCeiling) Exceed(BudgetKind.Memory);
+        }
+
+        /// <summary>A top-level statement begins: an overrun found now belongs to the statement before (its place stays).</summary>
+        public void AtStatement(int line, int column)
+        {
+            if (Exceeded == BudgetKind.None && StatementLine > 0 && (_cpuOver || GC.GetAllocatedBytesForCurrentThread() > MemoryCeiling))
+                _overInStatement = true;
+            Slow();
+            StatementLine = line;
+            StatementColumn = column;
         }
 
         /// <summary>When the invocation returns: over on CPU (the watchdog saw it) or on memory, even if no check ran after.</summary>
@@ -198,7 +224,7 @@ public sealed class ScriptBudget
             {
                 if (kind == BudgetKind.Cpu) _cpuUsed = TimeSpan.FromTicks((_clock.ReadNs() - _cpuStartNs) / 100);
                 // Where it was: an async method catches the exception into its task, so the engine may never see it thrown.
-                if (kind != BudgetKind.Cancelled) StoppedAt = new StackTrace(1, fNeedFileInfo: true);
+                if (kind != BudgetKind.Cancelled && !_overInStatement) StoppedAt = new StackTrace(1, fNeedFileInfo: true);
             }
             Exceeded = kind;
             Flag = 1; // every later check takes the slow path and throws again
@@ -237,8 +263,12 @@ public sealed class ScriptBudget
         /// <summary>True when the host cancelled the invocation rather than the script overrunning.</summary>
         public bool Cancelled => _inv?.Exceeded == BudgetKind.Cancelled;
 
-        /// <summary>The stack of the check that stopped it (null when no check did: the end-of-invocation check found it).</summary>
+        /// <summary>The stack of the check that stopped it (null when no check did: the end-of-invocation check or a statement mark found it).</summary>
         public StackTrace? StoppedAt => _inv?.StoppedAt;
+
+        /// <summary>Where the top level was when no check's stack says: the last top-level statement begun before the
+        /// overrun was found (1-based line and column in the script), or null when the invocation marks no statements (a handler).</summary>
+        public (int Line, int Column)? Statement => _inv is { StatementLine: > 0 } inv ? (inv.StatementLine, inv.StatementColumn) : null;
 
         public void Dispose()
         {

@@ -293,7 +293,7 @@ internal static class AllowListText
         il-only own-signatures System.RuntimeTypeHandle: -*
         il-only System.Threading.Interlocked: CompareExchange
         il-only System.Environment: CurrentManagedThreadId
-        il-only NicScript.Host.Scripting.ScriptBudget: Check CheckEntry
+        il-only NicScript.Host.Scripting.ScriptBudget: Check CheckEntry Statement
         il-only System.Runtime.CompilerServices.InlineArrayAttribute: .ctor
         il-only System.Runtime.CompilerServices.InlineArray2`1: -*
         il-only System.Runtime.CompilerServices.InlineArray3`1: -*

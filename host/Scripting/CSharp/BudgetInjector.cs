@@ -14,6 +14,10 @@ namespace NicScript.Host.Scripting.CSharp;
 /// value comes from the semantic model of the original tree, so the rewriter queries it before rewriting children.
 /// The inserted statement carries no newline, so the script's line numbers are unchanged (columns on a line that
 /// gained a check shift right). Runs after the sandbox, so a script can never name the check itself.
+/// Each top-level statement (and top-level variable) is preceded by <see cref="ScriptBudget.Statement"/> with its
+/// place in the original text, so a budget stop that no check's stack locates — a library call that allocates or
+/// spins past the limit and returns to no loop — still names the line that was running. The top level runs once, so
+/// these marks cost nothing on a packet path; loops and bodies keep their check without a place.
 /// </remarks>
 internal sealed class BudgetInjector : CSharpSyntaxRewriter
 {
@@ -26,13 +30,52 @@ internal sealed class BudgetInjector : CSharpSyntaxRewriter
         ParseStatement("global::NicScript.Host.Scripting.ScriptBudget.CheckEntry();").WithTrailingTrivia(Space);
 
     private readonly SemanticModel _model;
+    private readonly bool _markStatements;
 
-    private BudgetInjector(SemanticModel model) => _model = model;
+    private BudgetInjector(SemanticModel model, bool markStatements) => (_model, _markStatements) = (model, markStatements);
 
-    public static SyntaxTree Rewrite(SyntaxTree tree, SemanticModel model)
+    /// <param name="markStatements">False for a <c>#load</c>ed sibling: a statement's place is reported with the script's
+    /// own file name, so only the script's (or a REPL submission's) top level is marked.</param>
+    public static SyntaxTree Rewrite(SyntaxTree tree, SemanticModel model, bool markStatements = true)
     {
-        SyntaxNode root = new BudgetInjector(model).Visit(tree.GetRoot());
+        SyntaxNode root = new BudgetInjector(model, markStatements).Visit(tree.GetRoot());
         return tree.WithRootAndOptions(root, tree.Options);
+    }
+
+    // Top level: a statement mark before each statement ---------------------------------------------------------------
+    public override SyntaxNode? VisitCompilationUnit(CompilationUnitSyntax node)
+    {
+        var places = node.Members.Select(static m => m.GetLocation().GetLineSpan().StartLinePosition).ToList();
+        var n = (CompilationUnitSyntax)base.VisitCompilationUnit(node)!;
+        if (!_markStatements) return n;
+        var members = new List<MemberDeclarationSyntax>(n.Members.Count * 2);
+        for (int i = 0; i < n.Members.Count; i++)
+        {
+            MemberDeclarationSyntax member = n.Members[i];
+            if (member is GlobalStatementSyntax or FieldDeclarationSyntax)
+            {
+                var (line, column) = (places[i].Line + 1, places[i].Character + 1);
+                var mark = GlobalStatement(ParseStatement($"global::NicScript.Host.Scripting.ScriptBudget.Statement({line}, {column});"));
+                // At the end of the line before (ahead of its comment and line break), so no column of the statement moves
+                // in stack traces; the first statement's mark goes ahead of the file's leading comments, unless a directive
+                // (#r, #load) must stay first.
+                if (members.Count > 0)
+                {
+                    SyntaxTriviaList after = members[^1].GetTrailingTrivia();
+                    members[^1] = members[^1].WithTrailingTrivia(Space);
+                    members.Add(mark.WithTrailingTrivia(after));
+                }
+                else if (!member.GetLeadingTrivia().Any(static t => t.IsDirective))
+                    members.Add(mark.WithTrailingTrivia(Space));
+                else
+                {
+                    members.Add(mark.WithLeadingTrivia(member.GetLeadingTrivia()).WithTrailingTrivia(Space));
+                    member = member.WithoutLeadingTrivia();
+                }
+            }
+            members.Add(member);
+        }
+        return n.WithMembers(List(members));
     }
 
     // Loops --------------------------------------------------------------------------------------------------------

@@ -66,12 +66,14 @@ public sealed class CSharpEngine : IScriptEngine, IScriptLocator
         {
             object? value = body(state);
             if (scope.Exceeded is { } over)
-                return scope.Cancelled ? new ScriptOutcome.Cancelled() : new ScriptOutcome.Failed(At(scope.StoppedAt), over);
+                return scope.Cancelled ? new ScriptOutcome.Cancelled() : new ScriptOutcome.Failed(At(scope), over);
             return new ScriptOutcome.Completed(value);
         }
         catch (ScriptBudgetExceededException e)
         {
-            return e.Cancelled ? new ScriptOutcome.Cancelled() : Fail(e, e.Message);
+            if (e.Cancelled) return new ScriptOutcome.Cancelled();
+            // A statement mark found it: the statement before the mark ran over, and the exception's stack shows the mark.
+            return scope.StoppedAt is null && scope.Statement is not null ? new ScriptOutcome.Failed(At(scope), e.Message) : Fail(e, e.Message);
         }
         catch (UserErrorException e)
         {
@@ -101,7 +103,11 @@ public sealed class CSharpEngine : IScriptEngine, IScriptLocator
         }
     }
 
-    private SourceSpan At(StackTrace? trace) => (trace is null ? null : _script.Locate(trace)) ?? SourceSpan.None(ScriptPath);
+    /// <summary>Where a budget stop happened: the stack of the check that found it, else the top-level statement that was
+    /// running (<see cref="ScriptBudget.Scope.Statement"/>), else just the file (a handler whose overrun no check saw).</summary>
+    private SourceSpan At(ScriptBudget.Scope scope) =>
+        (scope.StoppedAt is { } trace ? _script.Locate(trace) : null)
+        ?? (scope.Statement is var (line, column) ? new SourceSpan(ScriptPath, line, column) : SourceSpan.None(ScriptPath));
 
     private ScriptOutcome.Failed Fail(Exception e, string reason) =>
         new(_script.Locate(new StackTrace(e, fNeedFileInfo: true)) ?? SourceSpan.None(ScriptPath), reason);

@@ -82,7 +82,7 @@ internal static class CSharpScriptCompiler
         // compile the instrumented texts; siblings are served from memory, since a #load tree cannot be replaced in place.
         var instrumentedText = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (SyntaxTree tree in checkedCompilation.SyntaxTrees)
-            instrumentedText[tree.FilePath] = BudgetInjector.Rewrite(tree, checkedCompilation.GetSemanticModel(tree)).ToString();
+            instrumentedText[tree.FilePath] = BudgetInjector.Rewrite(tree, checkedCompilation.GetSemanticModel(tree), markStatements: tree.FilePath == fullPath).ToString();
         Compilation instrumented = CreateScript(instrumentedText[fullPath], fullPath, instrumentedText).GetCompilation();
         if (EmitImage(instrumented, out Diagnostic? error) is { } image) return (image, null);
         // Emit finds a few errors the compile does not (a feature whose runtime is not referenced, like dynamic): still the script's.

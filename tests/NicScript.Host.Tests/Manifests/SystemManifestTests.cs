@@ -11,7 +11,7 @@ public sealed class SystemManifestTests : IDisposable
         _dir.Write("main.js", "");
         _dir.Write("a.yml", TestVNode.Manifest("a", "  - CAP_LOG_WRITE"));
         _dir.Write("b.yml", TestVNode.Manifest("b", "  - CAP_LOG_WRITE"));
-        _dir.Write("machine.yml", "machine: {}\n");
+        _dir.Write("machine.yml", "machine:\n  name: m\nwires:\n  - name: w\n    type: loopback\ndevices: []\n"); // RunTarget reads it too
     }
 
     public void Dispose() => _dir.Dispose();

@@ -86,7 +86,7 @@ public sealed class YamlLimitsTests : IDisposable
                 var clock = Stopwatch.StartNew();
                 var (reader, root) = ManifestReader.Parse(text, "keys.yml");
                 clock.Stop();
-                Assert.Null(root);
+                Assert.NotNull(root); // a duplicate key is an error that does not end the read: the rest is still checked
                 Assert.Contains(reader.Problems, p => p.Message == "duplicate key 'k7' (first at 9:3)");
                 if (clock.Elapsed < best) best = clock.Elapsed;
             }
