@@ -103,7 +103,7 @@ public sealed partial class JavaScriptEngine
         ctor.GetOwnProperty("prototype") is { } p && p.IsDataDescriptor() ? p.Value as ObjectInstance : null;
 
     // Jint keeps its proxy type internal; a test proves a proxy's traps are not run by completion.
-    private static bool IsProxy(ObjectInstance o) => o.GetType().FullName == "Jint.Native.Proxy.JsProxy";
+    private static bool IsProxy(ObjectInstance o) => o.GetType().Name == "JsProxy";
 
     private static IEnumerable<MemberInfo> ApiMembers(Type type) =>
         type.GetMembers(BindingFlags.Public | BindingFlags.Instance).Where(m => m.IsDefined(typeof(ScriptApiAttribute), inherit: true));
