@@ -28,8 +28,6 @@ internal sealed class CSharpCompletion
     private ProjectId? _last;
     private int _count;
 
-    public CSharpCompilationOptions CompilationOptions => _compilation;
-
     /// <param name="empty">An empty submission compiled with the session's options: its references and imports are the session's.</param>
     public CSharpCompletion(Compilation empty)
     {

@@ -93,6 +93,7 @@ public sealed class ReplLineEditor
     {
         _editor ??= NewEditor();
         _lines.Clear();
+        _highlighter = null; // the variables defined since the last input are coloured too
         string? text = await _editor.ReadLine(cancel);
         if (text is null) return null;
         text = text.Replace("\r\n", "\n");
