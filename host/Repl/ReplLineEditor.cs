@@ -17,6 +17,12 @@ public sealed class ReplLineEditor
     private readonly IAnsiConsole _console;
     private readonly string _historyFile;
     private readonly List<string> _history = new();
+    private readonly HistorySearch _search;
+    private readonly ReplKeys _keys;
+    private readonly List<string> _lines = new(); // the lines of the input before the one being edited
+    private LineEditor? _editor;
+    private ScriptLanguage? _highlighted;
+    private IHighlighter? _highlighter;
 
     public ReplLineEditor(ReplSession session, IAnsiConsole console, string? historyFile = null)
     {
@@ -37,13 +43,6 @@ public sealed class ReplLineEditor
     }
 
     public static bool IsSupported(IAnsiConsole console) => LineEditor.IsSupported(console);
-
-    private readonly HistorySearch _search;
-    private readonly ReplKeys _keys;
-    private readonly List<string> _lines = new(); // the lines of the input before the one being edited
-    private LineEditor? _editor;
-    private ScriptLanguage? _highlighted;
-    private IHighlighter? _highlighter;
 
     /// <summary>Prints <paramref name="text"/> on its own line above the prompt, then has the editor redraw the line being edited.</summary>
     public void WriteAbove(string text)
