@@ -66,18 +66,7 @@ public sealed class ReplCommand
     {
         if (!scripted && ReplLineEditor.IsSupported(_cli.Output))
         {
-            var editor = new ReplLineEditor(session, _cli.Output);
-            session.AboveThePrompt = editor.WriteAbove;
-            while (!session.ExitRequested)
-            {
-                session.FlushBackground();
-                session.Editing = true;
-                string? text = editor.ReadAsync(CancellationToken.None).GetAwaiter().GetResult();
-                session.Editing = false;
-                session.FlushBackground();
-                if (text is null) break;
-                session.Submit(text);
-            }
+            new ReplLineEditor(session, _cli.Output).Run();
             return 0;
         }
         var pending = new ReplInput(input); // bounded: /dev/zero as input is an error, not a heap that grows

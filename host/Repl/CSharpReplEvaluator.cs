@@ -19,6 +19,8 @@ public sealed class CSharpReplEvaluator : IReplEvaluator
     private readonly ScriptOptions _options;
     private ScriptState<object>? _state;
     private readonly HashSet<string> _submissions = new(StringComparer.Ordinal); // assembly names of verified submissions
+    private readonly List<string> _ran = new(); // the source of each submission that ran, for completion's chain
+    private CSharpCompletion? _completion;
 
     public CSharpReplEvaluator(VNodeGlobals globals, ScriptBudget budget, CancellationToken stopping)
     {
@@ -49,6 +51,8 @@ public sealed class CSharpReplEvaluator : IReplEvaluator
             _state = _state is null
                 ? VNodeSynchronizationContext.Wait(run!.RunAsync(_globals))
                 : VNodeSynchronizationContext.Wait(run!.RunFromAsync(_state));
+            _ran.Add(code);
+            _completion?.Add(code);
             if (scope.Exceeded is { } over) return new ScriptOutcome.Failed(At(scope), over);
             return new ScriptOutcome.Completed(_state.ReturnValue);
         }
@@ -112,6 +116,18 @@ public sealed class CSharpReplEvaluator : IReplEvaluator
         ScriptBudgetExceededException or UserErrorException => new ScriptOutcome.Failed(SourceSpan.None("repl"), e.Message),
         _ => new ScriptOutcome.Failed(SourceSpan.None("repl"), $"{e.GetType().Name}: {e.Message}"),
     };
+
+    /// <remarks>Roslyn's completion service over the submissions that ran (<see cref="CSharpCompletion"/>), on a
+    /// <see cref="ParserThread"/> like the compiler.</remarks>
+    public IReadOnlyList<string>? Members(string line, string owner) => ParserThread.Run(() =>
+    {
+        if (_completion is null)
+        {
+            _completion = new CSharpCompletion(CSharpScript.Create("", _options, typeof(VNodeGlobals)).GetCompilation());
+            foreach (string code in _ran) _completion.Add(code);
+        }
+        return _completion.Complete(line);
+    });
 
     public IEnumerable<string> Variables => _state?.Variables.Select(v => v.Name).Distinct() ?? [];
 

@@ -20,4 +20,8 @@ public interface IReplEvaluator : IDisposable
 
     /// <summary>Variables the session has defined (for completion).</summary>
     IEnumerable<string> Variables { get; }
+
+    /// <summary>The member names of what <paramref name="owner"/> (a dotted path, <c>nic</c>) is in the session, for Tab
+    /// after <paramref name="line"/> (the input up to the cursor); null when it cannot be told without running code.</summary>
+    IReadOnlyList<string>? Members(string line, string owner);
 }

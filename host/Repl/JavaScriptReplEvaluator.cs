@@ -59,6 +59,9 @@ public sealed class JavaScriptReplEvaluator : IReplEvaluator
 
     public ScriptOutcome Invoke<TState>(Action<TState> call, TState state) => _engine.Invoke(call, state);
 
+    /// <remarks>From the runtime value, read without calling getters (<see cref="JavaScriptEngine.MemberNames"/>).</remarks>
+    public IReadOnlyList<string>? Members(string line, string owner) => _engine.MemberNames(owner.Split('.'), _declared);
+
     public IEnumerable<string> Variables => _engine.GlobalNames().Where(n => !Builtins.Contains(n)).Concat(_declared);
 
     public void Dispose() => _engine.Dispose();

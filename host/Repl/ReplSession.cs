@@ -160,14 +160,15 @@ public sealed class ReplSession : IScriptDispatcher, IDisposable
     }
 
     /// <summary>Completion candidates for the word before the cursor at the end of <paramref name="line"/>: dot-commands,
-    /// globals and variables, or a global's members (camelCase in JavaScript, PascalCase in C#, from the same objects).</summary>
+    /// globals and variables, or the members of what the word before the last dot is — a global or a variable, from its
+    /// value in JavaScript (no getter is called) and from Roslyn's completion in C# (camelCase in JavaScript, PascalCase
+    /// in C#, from the same objects). Each candidate is the whole dotted word (<c>nic.mac</c>).</summary>
     public IReadOnlyList<string> Complete(string line)
     {
-        string word = new string(line.Reverse().TakeWhile(c => char.IsLetterOrDigit(c) || c is '_' or '.').Reverse().ToArray());
+        string word = WordBefore(line);
         if (line.TrimStart().StartsWith('.') && !line.Contains(' '))
             return Commands.Where(c => c.StartsWith(line.TrimStart(), StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
         bool js = Language == ScriptLanguage.JavaScript;
-        string Name(string n) => js ? char.ToLowerInvariant(n[0]) + n[1..] : n;
         int dot = word.LastIndexOf('.');
         if (dot < 0)
         {
@@ -177,12 +178,27 @@ public sealed class ReplSession : IScriptDispatcher, IDisposable
             return globals.Concat(variables).Where(n => n.StartsWith(word, StringComparison.Ordinal)).Distinct().Order(StringComparer.Ordinal).ToArray();
         }
         string owner = word[..dot], prefix = word[(dot + 1)..];
-        var property = typeof(VNodeGlobals).GetProperties().FirstOrDefault(p => p.IsDefined(typeof(ScriptApiAttribute), inherit: true) &&
-            string.Equals(p.Name, owner, js ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal));
-        if (property is null) return [];
-        return property.PropertyType.GetMembers().Where(m => m.IsDefined(typeof(ScriptApiAttribute), inherit: true))
-            .Select(m => Name(m.Name)).Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
+        if (owner.Length == 0 || owner.Split('.').Any(s => s.Length == 0)) return [];
+        IReadOnlyList<string>? members;
+        try
+        {
+            members = _loop.InvokeAsync(() => _evaluator.Members(line, owner)).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _log.Debug(e, "completion of {Owner} failed", owner);
+            return []; // Tab never ends the session
+        }
+        return (members ?? []).Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
             .Select(n => owner + "." + n).Distinct().Order(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>The dotted word that ends <paramref name="line"/> (<c>nic.ma</c> in <c>const m = nic.ma</c>).</summary>
+    public static string WordBefore(string line)
+    {
+        int start = line.Length;
+        while (start > 0 && (char.IsLetterOrDigit(line[start - 1]) || line[start - 1] is '_' or '$' or '.')) start--;
+        return line[start..];
     }
 
     private static readonly string[] Commands = [".help", ".caps", ".devices", ".stats", ".pcap", ".load", ".save", ".lang", ".reset", ".exit"];

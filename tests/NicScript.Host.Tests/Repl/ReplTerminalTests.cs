@@ -70,4 +70,33 @@ public sealed class ReplTerminalTests
             Tmux("kill-session", "-t", session);
         }
     }
+
+    [SkippableFact]
+    public void Paste_TwoLines_RunsBoth_AndATabInsideIsText()
+    {
+        Skip.If(NicScript.Host.Tests.EndToEnd.NetNamespace.Which("tmux") is null, "needs tmux (.ci/run installs it)");
+        using var dir = new TempDir();
+        string session = "nsrepl" + Guid.NewGuid().ToString("n")[..6];
+        string nicscript = Path.Combine(AppContext.BaseDirectory, "nicscript.dll");
+        Tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "40",
+            $"XDG_DATA_HOME={dir.Path} dotnet {nicscript} repl 2>{dir.File("err")}; sleep 60");
+        try
+        {
+            WaitForScreen(session, s => s.Contains("js>"), TimeSpan.FromSeconds(30));
+            // paste-buffer -p wraps the text in ESC[200~ … ESC[201~ because the REPL asked for bracketed paste; the
+            // newlines arrive as Enter (CR) in the same burst as the text.
+            Tmux("set-buffer", "-b", session, "10+1\n20+2\n'a\tb' + '!'\n");
+            Tmux("paste-buffer", "-p", "-d", "-b", session, "-t", session);
+            string screen = WaitForScreen(session, s => s.Contains("a    b!"), TimeSpan.FromSeconds(20));
+            string[] lines = screen.Split('\n').Select(l => l.Trim()).ToArray();
+            Assert.Contains("11", lines);
+            Assert.Contains("22", lines);
+            Assert.Contains("a    b!", lines); // a tab typed would have been Tab (completion), pasted it is text
+            Assert.DoesNotContain("10+120+2", screen);
+        }
+        finally
+        {
+            Tmux("kill-session", "-t", session);
+        }
+    }
 }
