@@ -93,7 +93,7 @@ public sealed class CSharpEngine : IScriptEngine, IScriptLocator
         {
             // Over budget, and another exception is what left: the budget's own was thrown where the runtime drops it (an
             // exception filter) or replaced by the script's `finally`. The budget is the reason.
-            return scope.Cancelled ? new ScriptOutcome.Cancelled() : new ScriptOutcome.Failed(At(scope.StoppedAt) is { Line: > 0 } at ? at : Fail(e, over).At, over);
+            return scope.Cancelled ? new ScriptOutcome.Cancelled() : new ScriptOutcome.Failed(At(scope) is { Line: > 0 } at ? at : Fail(e, over).At, over);
         }
         catch (Exception e)
         {
