@@ -24,8 +24,8 @@ public static class ServeCommand
             it is acknowledged; a restart rebuilds the DPU from it.
 
             Examples:
-              nicscript serve
-              nicscript serve --listen 127.0.0.1:50052 --state /var/lib/nicscript/dpu
+              nicscript serve                                   # until Ctrl+C or SIGTERM (or --duration)
+              nicscript serve --listen 127.0.0.1:50052 --state ./dpu-state --reset-state
               grpcurl -plaintext 127.0.0.1:50051 nicscript.dpu.v1.ElasticNicService/GetPortCapability
             """)
         { listen, state, reset, machine, duration };
