@@ -59,7 +59,7 @@ public sealed class RdmaCommand
                         else if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("layers", out JsonElement layers) && layers.ValueKind == JsonValueKind.Object
                                  && layers.TryGetProperty("frame_raw", out JsonElement raw) && raw.ValueKind == JsonValueKind.String)
                             text = raw.GetString();
-                        else problem = "the line has no \"hex\" string (nor tshark -T ek -x's layers.frame_raw)";
+                        else problem = "the line has no \"hex\" string";
                     }
                     catch (JsonException)
                     {

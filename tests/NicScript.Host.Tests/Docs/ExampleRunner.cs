@@ -54,6 +54,9 @@ internal static class ExampleRunner
     {
         var script = new StringBuilder();
         script.AppendLine("exec 2>&1");
+        // A function, so bash runs the program without exec'ing a file this process just wrote (the wrapper on PATH is
+        // for what bash does not run itself: ip netns exec, xargs).
+        script.AppendLine($"nicscript() {{ dotnet '{Path.Combine(AppContext.BaseDirectory, "nicscript.dll")}' \"$@\"; }}; export -f nicscript");
         script.AppendLine("set -m 2>/dev/null || true"); // background jobs in their own group, so SIGINT reaches them
         foreach (string setup in example.Markers.Setup) script.AppendLine($"{{ {setup}\n}} >/dev/null 2>&1");
         script.AppendLine("__rc=0");

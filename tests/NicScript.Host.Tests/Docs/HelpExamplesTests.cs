@@ -28,13 +28,10 @@ public sealed class HelpExamplesTests : IClassFixture<HelpExamplesTests.Agents>
     {
         private readonly TempDir _dir = new();
         private readonly List<System.Diagnostics.Process> _serves = [];
-        private bool _started;
-
-        /// <summary>Starts them on first use and waits until both accept connections (a hang guard of two minutes).</summary>
+        /// <summary>Starts them unless they run and waits until both accept connections (a hang guard of two minutes).</summary>
         public void Wait()
         {
-            if (_started) return;
-            _started = true;
+            if (_serves.Count > 0) return;
             foreach (int port in new[] { 50051, 50052 })
             {
                 var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
@@ -60,7 +57,9 @@ public sealed class HelpExamplesTests : IClassFixture<HelpExamplesTests.Agents>
             }
         }
 
-        public void Dispose()
+        /// <summary>Stops them (a serve example needs their ports); the next <see cref="Wait"/> starts them again on the
+        /// state they kept.</summary>
+        public void Stop()
         {
             foreach (var p in _serves)
             {
@@ -68,6 +67,12 @@ public sealed class HelpExamplesTests : IClassFixture<HelpExamplesTests.Agents>
                 catch (InvalidOperationException) { }
                 p.Dispose();
             }
+            _serves.Clear();
+        }
+
+        public void Dispose()
+        {
+            Stop();
             _dir.Dispose();
         }
     }
@@ -124,6 +129,7 @@ public sealed class HelpExamplesTests : IClassFixture<HelpExamplesTests.Agents>
         Skip.If(example.StartsWith("tshark ", StringComparison.Ordinal) && EndToEnd.NetNamespace.Which("tshark") is null, "needs tshark (.ci/run installs it)");
         string run = example;
         var setup = new List<string>(Fixtures);
+        if (example.StartsWith("nicscript serve", StringComparison.Ordinal)) _agents.Stop(); // its ports
         if (example.StartsWith("nicscript serve", StringComparison.Ordinal)) run = run.Replace("nicscript serve", "nicscript serve --duration 2s", StringComparison.Ordinal);
         if (example.StartsWith("nicscript bench", StringComparison.Ordinal)) run = run.Replace("--only netdevice", "", StringComparison.Ordinal).Replace("nicscript bench", "nicscript bench --seconds 0.2 --only netdevice", StringComparison.Ordinal);
         if (example.Contains("rdma.pcap", StringComparison.Ordinal)) setup.Add("nicscript run manifests/rdma-pair.yml --pcap rdma.pcap");
