@@ -70,6 +70,7 @@ internal static class ExampleRunner
         }
         // Whatever an example left in the background (serve &) ends with it.
         script.AppendLine("for j in $(jobs -p); do kill -TERM \"$j\" 2>/dev/null; done; wait");
+        foreach (string cleanup in example.Markers.Cleanup) script.AppendLine($"{{ {cleanup}\n}} >/dev/null 2>&1");
         string file = Path.Combine(workDir, ".doctest.sh");
         File.WriteAllText(file, script.ToString());
 

@@ -44,13 +44,14 @@ public sealed record ShellStep(string Command, int Line, IReadOnlyList<string> E
 /// <c>expect="line"</c> (a line the prose promises, for a block that shows no output: compared as <c>subset</c>),
 /// <c>exit=N</c> (the last command's exit status), <c>setup="sh"</c> (run first, output ignored),
 /// <c>replace="A=&gt;B"</c> (the bounded form: a text replacement in the commands before they run; repeatable),
-/// <c>omit="PREFIX"</c> (commands that start with it are not run).
+/// <c>omit="PREFIX"</c> (commands that start with it are not run), <c>cleanup="sh"</c> (run at the end whatever happened:
+/// what a recipe leaves behind on the machine, such as a network namespace).
 /// </remarks>
 public sealed record DoctestMarkers(
     string? Skip, string? Root, IReadOnlyList<string> Needs, bool Output, bool MaskNumbers, bool Subset, bool Unordered, IReadOnlyList<string> Expect, int? Exit,
-    IReadOnlyList<string> Setup, IReadOnlyList<(string From, string To)> Replace, IReadOnlyList<string> Omit)
+    IReadOnlyList<string> Setup, IReadOnlyList<(string From, string To)> Replace, IReadOnlyList<string> Omit, IReadOnlyList<string> Cleanup)
 {
-    public static readonly DoctestMarkers None = new(null, null, [], false, false, false, false, [], null, [], [], []);
+    public static readonly DoctestMarkers None = new(null, null, [], false, false, false, false, [], null, [], [], [], []);
 
     private static readonly Regex Item = new(@"([a-z-]+)(?:=(?:""((?:[^""\\]|\\.)*)""|(\S+)))?", RegexOptions.CultureInvariant);
 
@@ -77,6 +78,7 @@ public sealed record DoctestMarkers(
                 "setup" => m with { Setup = [.. m.Setup, value] },
                 "replace" when value.Split("=>", 2) is [string from, string to] => m with { Replace = [.. m.Replace, (from, to)] },
                 "omit" => m with { Omit = [.. m.Omit, value] },
+                "cleanup" => m with { Cleanup = [.. m.Cleanup, value] },
                 _ => throw new FormatException($"{where}: unknown doctest marker '{item.Value}'"),
             };
         }
