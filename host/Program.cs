@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using System.Runtime.InteropServices;
 using NicScript.Host.Cli;
 
@@ -32,6 +33,8 @@ internal static class Program
         bool verbose = args.Contains("--verbose");
         RootCommand root = CommandLine.Build(cli);
         ParseResult parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && args.Length > 0 && !args.Any(a => a is "-h" or "-?" or "--help"))
+            return ParseFailed(cli, parse);
         try
         {
             // System.CommandLine's own signal handling is off: it would end the process after a timeout with its own code.
@@ -87,5 +90,24 @@ internal static class Program
             cli.Error.WriteLine($"internal error (a NicScript bug, not your mistake): {e}");
             return 2;
         }
+    }
+
+    /// <summary>A command line that does not parse (a bad option value, an unknown option, a missing argument): the
+    /// problem in one line and where to read more, exit 1.</summary>
+    /// <remarks>
+    /// Design: System.CommandLine's own answer prints the whole help (~40 lines) under the error, which hides the one line
+    /// that matters; every command gets this instead. "Required command was not provided" is left out when a more precise
+    /// error explains it (an unknown command is both). A bare <c>nicscript</c> still prints the help.
+    /// </remarks>
+    private static int ParseFailed(CliContext cli, ParseResult parse)
+    {
+        var messages = parse.Errors.Select(e => e.Message).Distinct().ToList();
+        if (messages.Count > 1) messages.RemoveAll(m => m.StartsWith("Required command was not provided", StringComparison.Ordinal));
+        foreach (string message in messages) cli.Error.WriteLine($"error: {message}");
+        var path = new List<string>();
+        for (SymbolResult? r = parse.CommandResult; r is not null; r = r.Parent)
+            if (r is CommandResult c) path.Insert(0, c.Command is RootCommand ? "nicscript" : c.Command.Name);
+        cli.Error.WriteLine($"see {string.Join(' ', path)} --help");
+        return 1;
     }
 }

@@ -33,7 +33,7 @@ public static class DpuStateCommands
         Examples:
           nicscript apply manifests/dpu.yml
           nicscript apply manifests/dpu.yml --prune --allow-replace
-          nicscript plan manifests/dpu.yml -o plan.json && nicscript apply plan.json   # exactly the reviewed plan, or exit 1
+          nicscript plan manifests/dpu.yml -o plan.json && nicscript apply plan.json   # the reviewed plan; refused (exit 1) if the agent changed since
         """, apply: true);
 
     private static Command Build(CliContext cli, string name, string description, bool apply)

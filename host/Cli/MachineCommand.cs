@@ -25,7 +25,7 @@ public sealed class MachineCommand
 
             Examples:
               nicscript machine show
-              nicscript machine show --machine manifests/machines/two-hosts.yml --json
+              nicscript machine show --machine manifests/machines/two-nics.yml --json
             """)
         { file, json };
         show.SetAction(p => new MachineCommand(cli).Show(p.GetValue(file), p.GetValue(json)));

@@ -10,6 +10,8 @@ namespace NicScript.Host.Cli;
 /// <remarks>
 /// Single mode prints one line per HEX argument and exits 1 when any is not RoCEv2 or its ICRC is wrong; <c>--jsonl</c>
 /// answers each stdin line <c>{"hex": …}</c> with one JSON line, in order, and always exits 0 (reference/rdma.md §6–§7).
+/// It also reads what tshark prints for a capture: <c>tshark -T ek -x</c> lines (the frame in <c>layers.frame_raw</c>; the
+/// <c>{"index": …}</c> line before each is not a frame and gets no answer) and plain hex lines, one frame each.
 /// </remarks>
 public sealed class RdmaCommand
 {
@@ -20,14 +22,14 @@ public sealed class RdmaCommand
     public static Command Build(CliContext cli)
     {
         var hex = new Argument<string[]>("hex") { Description = "Whole frames as hex, from the Ethernet header (a VLAN tag and padding are fine).", Arity = ArgumentArity.ZeroOrMore };
-        var jsonl = new Option<bool>("--jsonl") { Description = "Read {\"hex\": …} lines from stdin; answer each with one JSON line." };
+        var jsonl = new Option<bool>("--jsonl") { Description = "Read frames from stdin, one a line: {\"hex\": …}, tshark -T ek -x output, or plain hex; answer each with one JSON line." };
         var inspect = new Command("inspect", """
             Decode RoCEv2 frames: opcode, destination QP, PSN, pad count, and the ICRC computed (8 hex digits in wire
             byte order) against the one the frame carries.
 
             Examples:
-              nicscript rdma inspect e41d2dab2bc27cfe90643b32080045c2003c718c400040119161...82fd002a
-              tshark -r rdma.pcap -T fields -e frame.hex... | nicscript rdma inspect --jsonl
+              nicscript rdma inspect e41d2dab2bc27cfe90643b32080045c2003c718c4000401191610a0011010a001201000012b7002800008100ffff40000118000000000000000000000000000000000000000082fd002a
+              tshark -r rdma.pcap -T ek -x | nicscript rdma inspect --jsonl     # a capture of nicscript run --pcap rdma.pcap
             """)
         { hex, jsonl };
         inspect.SetAction(p => new RdmaCommand(cli).Inspect(p.GetValue(hex) ?? [], p.GetValue(jsonl)));
@@ -43,17 +45,27 @@ public sealed class RdmaCommand
             {
                 if (string.IsNullOrWhiteSpace(line)) continue;
                 string? text = null, problem = null;
-                try
+                if (line.TrimStart().StartsWith('{'))
                 {
-                    using JsonDocument doc = JsonDocument.Parse(line);
-                    if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("hex", out JsonElement h) && h.ValueKind == JsonValueKind.String)
-                        text = h.GetString();
-                    else problem = "the line has no \"hex\" string";
+                    try
+                    {
+                        using JsonDocument doc = JsonDocument.Parse(line);
+                        JsonElement root = doc.RootElement;
+                        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("hex", out JsonElement h) && h.ValueKind == JsonValueKind.String)
+                            text = h.GetString();
+                        else if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("index", out _) && root.EnumerateObject().Count() == 1)
+                            continue; // tshark -T ek: the bulk-index line before each frame
+                        else if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("layers", out JsonElement layers) && layers.ValueKind == JsonValueKind.Object
+                                 && layers.TryGetProperty("frame_raw", out JsonElement raw) && raw.ValueKind == JsonValueKind.String)
+                            text = raw.GetString();
+                        else problem = "the line has no \"hex\" string";
+                    }
+                    catch (JsonException)
+                    {
+                        problem = "the line is not JSON";
+                    }
                 }
-                catch (JsonException)
-                {
-                    problem = "the line is not JSON";
-                }
+                else text = line; // a plain hex line; Decode says when it is not hex
                 _cli.OutputText.WriteLine(Json(text, problem));
             }
             return 0;

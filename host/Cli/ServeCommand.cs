@@ -23,8 +23,8 @@ public static class ServeCommand
             it is acknowledged; a restart rebuilds the DPU from it.
 
             Examples:
-              nicscript serve
-              nicscript serve --listen 127.0.0.1:50052 --state /var/lib/nicscript/dpu
+              nicscript serve                                   # until Ctrl+C or SIGTERM (or --duration)
+              nicscript serve --listen 127.0.0.1:50052 --state ./dpu-state --reset-state
               nicscript call ElasticNicService.GetPortCapability     # from another shell, while it serves
             """)
         { listen, state, reset, machine, duration };

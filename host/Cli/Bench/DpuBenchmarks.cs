@@ -59,7 +59,7 @@ public static class DpuBenchmarks
 
     /// <summary>64-byte frames from optical port 0's wire through the DPU switch into elastic NIC 0's receive ring, drained
     /// by its virtio-net driver, in bursts of 32: with no rules (default forwarding by MAC), with 256 rules where the
-    /// matching one is the last (every frame scans the whole table), or with one rule and a meter that passes everything.</summary>
+    /// matching one is the last (all of one shape: one hash probe per frame, as for one rule), or with one rule and a meter that passes everything.</summary>
     public static BenchResult Switch(string variant, TimeSpan duration)
     {
         string dir = Path.Combine(Path.GetTempPath(), "nicscript-dpu-switch-" + Guid.NewGuid().ToString("n"));
@@ -82,7 +82,7 @@ public static class DpuBenchmarks
                 case "256 rules":
                     for (int k = 0; k < 255; k++) Rule(k, Dip(0xC0A80000 + (uint)k)); // 192.168.0.k: never the bench's frames
                     Rule(255, Dip(0x0A000002));
-                    note = "256 rules, the match is the last one: every frame scans the table";
+                    note = "256 rules of one shape, the match is the last one: one hash probe per frame";
                     break;
                 case "meter":
                     if (Task.Run(() => agent.MeterAdd(new MeterAddRequest { Id = 1, Rate = uint.MaxValue })).GetAwaiter().GetResult().Reply.Status != 0) throw new InvalidOperationException("bench: MeterAdd failed");

@@ -54,6 +54,13 @@ public sealed class RdmaPairTests : IDisposable
         NetNamespace.Result t = NetNamespace.Run("tshark", "-r", pcap, "-d", "udp.port==4791,infiniband", "-T", "fields", "-e", "infiniband.bth.opcode", "-e", "infiniband.bth.psn");
         Assert.Equal(0, t.ExitCode);
         Assert.Equal(["10\t0", "4\t1", "17\t0", "17\t1"], t.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim()));
+        // What tshark prints for the capture goes straight into inspect (rdma inspect --help's example).
+        NetNamespace.Result ek = NetNamespace.Run("tshark", "-r", pcap, "-T", "ek", "-x");
+        Assert.Equal(0, ek.ExitCode);
+        var (ekExit, ekLines, _) = await Run(ek.Output, "rdma", "inspect", "--jsonl");
+        Assert.Equal(0, ekExit);
+        Assert.Equal(["RC_RDMA_WRITE_ONLY", "RC_SEND_ONLY", "RC_ACKNOWLEDGE", "RC_ACKNOWLEDGE"],
+            ekLines.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("opcode_name").GetString()));
     }
 
     [Fact]
@@ -84,6 +91,13 @@ public sealed class RdmaPairTests : IDisposable
         Assert.Equal(["{\"error\":\"not hex (pairs of 0-9a-f)\"}", "{\"error\":\"the line has no \\\"hex\\\" string\"}",
             "{\"opcode\":129,\"opcode_name\":\"CNP\",\"dqpn\":280,\"psn\":0,\"padcnt\":0,\"icrc\":\"82fd002a\",\"icrc_ok\":true}"],
             lines.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        // A plain hex line, and tshark -T ek -x's pair of lines (the index line gets no answer), are frames too.
+        var (plain, plainLines, _) = await Run(cnp + "\n{\"index\":{\"_index\":\"packets\"}}\n{\"timestamp\":\"1\",\"layers\":{\"frame_raw\":\"" + cnp + "\"}}\nxyz\n", "rdma", "inspect", "--jsonl");
+        Assert.Equal(0, plain);
+        string[] answers = plainLines.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, answers.Length);
+        Assert.All(answers[..2], a => Assert.Contains("\"opcode_name\":\"CNP\"", a));
+        Assert.Equal("{\"error\":\"not hex (pairs of 0-9a-f)\"}", answers[2]);
     }
 
     /// <summary>The frames of a classic pcap file (24-byte header, 16-byte record headers).</summary>
