@@ -24,7 +24,7 @@ public static class CompletionCommand
 
             Examples:
               source <(nicscript completion bash)                 # this shell; add the line to ~/.bashrc to keep it
-              nicscript completion zsh > ~/.zfunc/_nicscript      # with fpath+=(~/.zfunc) before compinit in ~/.zshrc
+              mkdir -p ~/.zfunc && nicscript completion zsh > ~/.zfunc/_nicscript   # with fpath+=(~/.zfunc) before compinit in ~/.zshrc
             """)
         { shell };
         cmd.SetAction(p =>

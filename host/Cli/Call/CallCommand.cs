@@ -50,7 +50,8 @@ public static class CallCommand
               nicscript call --list
               nicscript call --list ElasticNicService
               nicscript call ElasticNicService.NewPort '{"uuid":"web","mtu":9000,"max_qpair":4}'
-              nicscript call nicscript.dpu.v1.PortStatsService.GetPortStats '{"vid":0}' --target 127.0.0.1:50052
+              nicscript call nicscript.dpu.v1.PortStatsService.GetPortStats '{"vid":0}'   # after NewPort: vport 0's counters
+              nicscript call --list --target 127.0.0.1:50052
             """)
         { method, request, target, list };
         cmd.SetAction(async (p, cancel) => await Run(cli, p.GetValue(method), p.GetValue(request), p.GetValue(target), p.GetValue(list), cancel).ConfigureAwait(false));

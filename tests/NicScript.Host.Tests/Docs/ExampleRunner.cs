@@ -69,7 +69,8 @@ internal static class ExampleRunner
             script.AppendLine($"__rc=$?; printf '\\n{ExitMark}{i} %d\\n' \"$__rc\"");
         }
         // Whatever an example left in the background (serve &) ends with it.
-        script.AppendLine("for j in $(jobs -p); do kill -TERM \"$j\" 2>/dev/null; done; wait");
+        // Whole groups: a job is a subshell running the nicscript function, and the program is its child.
+        script.AppendLine("for j in $(jobs -p); do kill -TERM -- -\"$j\" 2>/dev/null || kill -TERM \"$j\" 2>/dev/null; done; wait");
         foreach (string cleanup in example.Markers.Cleanup) script.AppendLine($"{{ {cleanup}\n}} >/dev/null 2>&1");
         string file = Path.Combine(workDir, ".doctest.sh");
         File.WriteAllText(file, script.ToString());

@@ -111,7 +111,7 @@ public sealed class HelpExamplesTests : IClassFixture<HelpExamplesTests.Agents>
             if (line == "Examples:") { inExamples = true; continue; }
             if (!inExamples) continue;
             if (line.Length == 0) break;
-            if (line.StartsWith("nicscript ", StringComparison.Ordinal) || line.Contains("| nicscript ", StringComparison.Ordinal)) yield return line;
+            if (line.StartsWith("nicscript ", StringComparison.Ordinal) || line.Contains("| nicscript ", StringComparison.Ordinal) || line.Contains("&& nicscript ", StringComparison.Ordinal)) yield return line;
         }
     }
 
