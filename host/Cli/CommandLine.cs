@@ -84,7 +84,7 @@ public static class CommandLine
               nicscript run manifests/hello-cs.yml --json
               nicscript run manifests/hello.yml --duration 5s --audit audit.jsonl
               nicscript run manifests/responder.yml --wire tap:nic0 --pcap run.pcap --duration 60s   # as root
-              nicscript run manifests/netstack.yml --packets 50 --faults drop=0.05,seed=7   # lost requests: exit 1
+              nicscript run manifests/netstack.yml --packets 50 --faults drop=0.05,seed=7 --duration 60s   # lost requests: exit 1
             """)
         { target, json, duration, logLevel, logFile, audit, cache, machine, wire, pcap, faults, packets, rate, restarts, metricsListen, dpuState, dpuListen };
         cmd.SetAction((parse, cancel) => new RunCommand(cli).ExecuteAsync(new RunOptions(

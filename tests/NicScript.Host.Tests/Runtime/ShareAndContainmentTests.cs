@@ -49,23 +49,23 @@ public sealed class ShareAndContainmentTests(ITestOutputHelper output) : IDispos
     // Share ----------------------------------------------------------------------------------------------------------------
 
     [Theory]
-    [InlineData("hog.js", "vnode.after(50, () => metrics.set('latency_ns', 1));\nvnode.every(1, () => { metrics.inc('packets_rx'); const t = vnode.nowNs; while (vnode.nowNs - t < 50e6) {} });")]
-    [InlineData("hog.csx", "VNode.After(50, () => Metrics.Set(\"latency_ns\", 1));\nVNode.Every(1, () => { Metrics.Inc(\"packets_rx\"); var t = VNode.NowNs; while (VNode.NowNs - t < 50e6) { } });")]
+    [InlineData("hog.js", "vnode.after(50, () => metrics.set('latency_ns', 1));\nvnode.every(1, () => { metrics.inc('packets_rx'); const t = vnode.nowNs; while (vnode.nowNs - t < 20e6) {} });")]
+    [InlineData("hog.csx", "VNode.After(50, () => Metrics.Set(\"latency_ns\", 1));\nVNode.Every(1, () => { Metrics.Inc(\"packets_rx\"); var t = VNode.NowNs; while (VNode.NowNs - t < 20e6) { } });")]
     public void HandlersOver_TheirShare_AreThrottled_ToIt_AndNoTimerIsDropped(string file, string code)
     {
         // every(1) handlers of 90 ms each under max_cpu_share 0.05 used a whole core, and the queue dropped the one-shot. Here
-        // 50 ms each: as far past the share, and far enough under the 100 ms runaway limit that a collection the handler's
-        // allocations start on its thread (its CPU counts too) cannot push one call over it on a loaded host.
-        // (Memory is generous: Jint allocates a number per vnode.nowNs read, and bytes allocated count, not bytes held.)
+        // 20 ms each under 0.1: ten times the share, and a tenth of the 200 ms runaway limit, so a collection the handler's
+        // allocations start on its thread (its CPU counts too; one took ~140 ms under two busy loops and the whole suite)
+        // cannot push one call over it. (Memory is generous: Jint allocates a number per vnode.nowNs read.)
         _dir.Write(file, code);
-        VNodeManifest hog = ManifestLoader.LoadVNode(_dir.Write("hog.yml", TestVNode.Manifest("hog", "  - CAP_LOG_WRITE", file, memMb: 512, share: 0.05)));
+        VNodeManifest hog = ManifestLoader.LoadVNode(_dir.Write("hog.yml", TestVNode.Manifest("hog", "  - CAP_LOG_WRITE", file, memMb: 512, share: 0.1)));
         RunReport report = Run(TimeSpan.FromSeconds(5), hog, Steady());
         VNodeReport r = report.VNodes[0];
         Assert.True(r.Status == VNodeStatus.Stopped, r.Error);
         double rate = r.CpuTime.TotalSeconds / report.Elapsed.TotalSeconds;
-        // 5 % of a core plus the carried burst (100 ms) and one handler past it, over 5 s: ~11 %; a whole core before.
+        // 10 % of a core plus the carried burst (200 ms) and one handler past it, over 5 s: ~15 %; a whole core before.
         output.WriteLine($"used {r.CpuTime.TotalMilliseconds:0} ms of CPU in {report.Elapsed.TotalMilliseconds:0} ms ({rate:P1}), {Metric(r, "packets_rx")} handler calls");
-        Assert.True(rate < 0.2, $"used {r.CpuTime.TotalMilliseconds:0} ms of CPU in {report.Elapsed.TotalMilliseconds:0} ms ({rate:P0})");
+        Assert.True(rate < 0.3, $"used {r.CpuTime.TotalMilliseconds:0} ms of CPU in {report.Elapsed.TotalMilliseconds:0} ms ({rate:P0})");
         Assert.True(Metric(r, "packets_rx") >= 2, "the handler ran " + Metric(r, "packets_rx"));
         Assert.Equal(1, Metric(r, "latency_ns")); // the one-shot fired late, not never
         Assert.True(Metric(report.VNodes[1], "packets_rx") > 50, Bystander(report.VNodes[1]));

