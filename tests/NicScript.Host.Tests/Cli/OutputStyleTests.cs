@@ -166,14 +166,5 @@ public sealed class OutputStyleTests : IDisposable
 
     private static string Strip(string screen) => System.Text.RegularExpressions.Regex.Replace(screen, "\u001b\\[[0-9;]*m", "");
 
-    private static string Tmux(params string[] args)
-    {
-        var psi = new ProcessStartInfo("tmux") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        using Process p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd();
-        p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return output;
-    }
+    private static string Tmux(params string[] args) => Repl.ReplTerminalTests.Tmux(args);
 }

@@ -6,7 +6,8 @@ namespace NicScript.Host.Tests.Repl;
 [Collection(NonParallel.Name)]
 public sealed class ReplTerminalTests
 {
-    private static string Tmux(params string[] args)
+    /// <summary>Runs <c>tmux ARGS</c> and returns what it printed (shared by the terminal tests of the REPL and the CLI).</summary>
+    internal static string Tmux(params string[] args)
     {
         var psi = new ProcessStartInfo("tmux") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in args) psi.ArgumentList.Add(a);
