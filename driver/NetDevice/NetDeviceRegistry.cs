@@ -1,3 +1,4 @@
+using NicScript.Driver.Devices.Virtio;
 using NicScript.Driver.Devices.Mana;
 using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Pci;

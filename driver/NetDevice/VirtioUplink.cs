@@ -1,3 +1,4 @@
+using NicScript.Driver.Devices.Virtio;
 using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Interrupts;
 using NicScript.Driver.Memory;

@@ -1,3 +1,4 @@
+using NicScript.Driver.Time;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net;

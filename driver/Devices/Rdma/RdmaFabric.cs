@@ -1,3 +1,4 @@
+using NicScript.Driver.Devices.Virtio;
 using System.Net;
 using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Memory;

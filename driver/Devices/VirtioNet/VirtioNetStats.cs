@@ -1,3 +1,4 @@
+using NicScript.Driver.Devices.Virtio;
 namespace NicScript.Driver.Devices.VirtioNet;
 
 /// <summary>What a virtio-net device counted. Updated by the device only (data-path counters under its TX or RX lock); read anywhere.</summary>

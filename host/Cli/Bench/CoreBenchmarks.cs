@@ -1,3 +1,4 @@
+using NicScript.Driver.Devices.Virtio;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using NicScript.Driver;

@@ -1,3 +1,4 @@
+using NicScript.Driver.Devices.Virtio;
 using System.Diagnostics;
 using Grpc.Net.Client;
 using Microsoft.Data.Sqlite;

@@ -1,3 +1,4 @@
+using NicScript.Driver.Devices.Virtio;
 using System.Diagnostics;
 using System.Net;
 using NicScript.Driver;

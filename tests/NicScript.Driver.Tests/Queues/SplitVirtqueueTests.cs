@@ -1,3 +1,4 @@
+using NicScript.Driver.Devices.Virtio;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Queues;
 

@@ -1,3 +1,4 @@
+using NicScript.Driver.Devices.Virtio;
 using System.Text.Json;
 using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Memory;

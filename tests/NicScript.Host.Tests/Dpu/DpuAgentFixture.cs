@@ -1,3 +1,4 @@
+using NicScript.Driver.Time;
 using Grpc.Core;
 using Grpc.Net.Client;
 using NicScript.Driver;

@@ -1,3 +1,5 @@
+using NicScript.Driver.Time;
+using NicScript.Driver.Devices.Virtio;
 using Google.Protobuf;
 using NicScript.Driver;
 using NicScript.Driver.Devices.Dpu;

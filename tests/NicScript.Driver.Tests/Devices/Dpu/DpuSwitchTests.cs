@@ -1,3 +1,5 @@
+using NicScript.Driver.Time;
+using NicScript.Driver.Devices.Virtio;
 using NicScript.Driver.Devices.Dpu;
 using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Memory;

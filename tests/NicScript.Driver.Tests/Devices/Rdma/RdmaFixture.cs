@@ -1,3 +1,4 @@
+using NicScript.Driver.Devices.Virtio;
 using System.Buffers.Binary;
 using System.Net;
 using NicScript.Driver.Devices.Rdma;

@@ -1,3 +1,4 @@
+using NicScript.Driver.Devices.Virtio;
 using System.Diagnostics;
 using NicScript.Driver.Devices;
 using NicScript.Driver.Devices.VirtioBlk;

@@ -1,3 +1,4 @@
+using NicScript.Driver.Devices.Virtio;
 using System.Buffers.Binary;
 using System.Numerics;
 using NicScript.Driver.Interrupts;
@@ -5,7 +6,7 @@ using NicScript.Driver.Memory;
 using NicScript.Driver.Pci;
 using NicScript.Driver.Queues;
 
-namespace NicScript.Driver.Devices.VirtioNet;
+namespace NicScript.Driver.Devices.Virtio;
 
 /// <summary>What every virtio PCI device counts at the transport: doorbells, interrupts raised, resets, DMA faults.</summary>
 public class VirtioTransportStats

@@ -1,4 +1,4 @@
-namespace NicScript.Driver.Queues;
+namespace NicScript.Driver.Devices.Virtio;
 
 /// <summary>Sizes and offsets of the split virtqueue's three areas (virtio 1.x §2.7).</summary>
 /// <remarks>HW DATA, little-endian. Descriptor: addr u64 @0, len u32 @8, flags u16 @12, next u16 @14.

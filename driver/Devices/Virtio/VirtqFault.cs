@@ -1,4 +1,4 @@
-namespace NicScript.Driver.Queues;
+namespace NicScript.Driver.Devices.Virtio;
 
 /// <summary>Why a device stopped trusting a virtqueue: each puts the device in DEVICE_NEEDS_RESET.</summary>
 public enum VirtqFault

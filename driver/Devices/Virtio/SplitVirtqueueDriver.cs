@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using NicScript.Driver.Memory;
 
-namespace NicScript.Driver.Queues;
+namespace NicScript.Driver.Devices.Virtio;
 
 /// <summary>The driver side of a split virtqueue: rings in one DMA region, a free list of descriptors, add / kick / reap.</summary>
 /// <remarks>

@@ -1,9 +1,10 @@
+using NicScript.Driver.Devices.Virtio;
 using NicScript.Driver.Interrupts;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Pci;
 using NicScript.Driver.Queues;
 
-namespace NicScript.Driver.Devices.VirtioNet;
+namespace NicScript.Driver.Devices.Virtio;
 
 /// <summary>Where a virtio function's register blocks are, found by walking its vendor capabilities (§4.1.4), and access to them.</summary>
 internal sealed class VirtioCaps

@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using NicScript.Driver.Memory;
 
-namespace NicScript.Driver.Queues;
+namespace NicScript.Driver.Devices.Virtio;
 
 /// <summary>The device side of a virtio split virtqueue over DMA memory: pops available chains, pushes used elements.</summary>
 /// <remarks>

@@ -1,4 +1,4 @@
-namespace NicScript.Driver.Devices.VirtioNet;
+namespace NicScript.Driver.Devices.Virtio;
 
 /// <summary>Virtio 1.x PCI transport constants: status bits, feature bits, capability types, register offsets.</summary>
 /// <remarks>HW DATA. Offsets of <c>struct virtio_pci_common_cfg</c> (virtio 1.x §4.1.4.3) and <c>struct virtio_net_config</c> (§5.1.4).</remarks>

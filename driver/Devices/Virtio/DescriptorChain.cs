@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using NicScript.Driver.Memory;
 
-namespace NicScript.Driver.Queues;
+namespace NicScript.Driver.Devices.Virtio;
 
 /// <summary>One buffer the driver made available: its head index and its segments, checked against the function's IOMMU domain.</summary>
 /// <remarks>Reused for every pop (made once with the queue), so popping allocates nothing. A segment is checked when popped

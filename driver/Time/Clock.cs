@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace NicScript.Driver;
+namespace NicScript.Driver.Time;
 
 /// <summary>Where a device model reads time: the monotonic clock in a running agent, a manual one in tests that step
 /// time exactly (meters, bond link monitoring).</summary>

@@ -1,4 +1,4 @@
-namespace NicScript.Driver.Devices.VirtioNet;
+namespace NicScript.Driver.Devices.Virtio;
 
 /// <summary>Bring-up failed: the function is not virtio-net, refused our features or our queues. The driver set FAILED.</summary>
 public sealed class VirtioDriverException : Exception
