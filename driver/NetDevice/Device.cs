@@ -4,60 +4,53 @@ using NicScript.Driver.Memory;
 namespace NicScript.Driver.NetDevice;
 
 /// <summary>
-/// A network device in the <c>fuchsia.hardware.network</c> sense: ports, sessions and their FIFOs over one emulated NIC
-/// (reference/netdevice.md). This object is both the device's state and the client's <c>Device</c> channel.
+/// A client's <c>Device</c> channel to a network device in the <c>fuchsia.hardware.network</c> sense (reference/netdevice.md):
+/// <c>GetInfo</c>, <c>GetPort</c>, <c>GetPortWatcher</c>, <c>OpenSession</c>. The device itself — NIC, ports, sessions,
+/// data path — is the <see cref="DeviceInterface"/> behind it.
 /// </summary>
 /// <remarks>
-/// Design: one lock (<see cref="Sync"/>) guards the device, its NIC, its sessions and ports; every call takes it and then
-/// runs <see cref="Pump"/>, which serves FIFOs until nothing moves — so a FIFO write is handled before the call returns
-/// and tests need no timing. Hanging calls complete tasks created with <c>RunContinuationsAsynchronously</c>, so no
-/// script code ever runs under the lock. Data bytes move by span between DMA regions: a frame is copied at most once
-/// per receiving session and never for the primary session, whose buffers the NIC fills in place.
+/// Design: as in Fuchsia, where <c>DeviceInterface</c> serves <c>Device</c> bindings, this channel checks a call's
+/// arguments and the device changes its state; both run under the device's one lock. Constructing a channel makes its
+/// device (one channel per device today: the registry hands the same one to every script); teardown closes it without
+/// an epitaph. The device-side members below (<see cref="Nic"/>, teardown, ports) pass through to the device, for the
+/// registry and the host that hold a <see cref="Device"/>.
 /// </remarks>
-public sealed partial class Device : NetProxy
+public sealed class Device : NetProxy
 {
-    internal readonly object Sync = new();
-    private readonly List<Session> _sessions = new();
-    private readonly DevicePort?[] _ports = new DevicePort?[NetConstants.MAX_PORTS];
-    private readonly List<PortWatcher> _watchers = new();
-    private Session? _primary;
-    private int _nextSession;
-    private bool _pumping, _pumpAgain;
-
     public Device(string name, NicConfig config, INicUplink? uplink = null)
+        : this(new DeviceInterface(name, config, uplink))
     {
-        if (config.Validate() is { } bad) throw new ArgumentException($"{bad.Field}: {bad.Rule}", nameof(config));
-        Name = name;
-        Config = config;
-        Info = new DeviceInfo(NetConstants.MinDescriptorLength, NetConstants.DescriptorVersion, FifoDepth(config.RxDepth), FifoDepth(config.TxDepth),
-            config.BufferAlignment, config.MaxBufferLength, config.MinRxBufferLength, config.MinTxBufferLength, config.MinTxBufferHead,
-            config.MinTxBufferTail, (byte)config.MaxBufferParts, [.. config.RxAccel], [.. config.TxAccel]);
-        Nic = new NicEmulator(this, uplink);
-        foreach (PortConfig p in config.Ports) _ports[p.Id] = new DevicePort(p);
-        Nic.AttachUplink();
     }
 
+    private Device(DeviceInterface device)
+    {
+        Interface = device;
+        device.TornDown += _ => TornDown?.Invoke(this);
+        device.Bind(this);
+    }
+
+    /// <summary>The device this channel speaks to.</summary>
+    internal DeviceInterface Interface { get; }
+
+    /// <summary>The device's lock.</summary>
+    internal object Sync => Interface.Sync;
+
     /// <summary>The PCI address (or other name) the device was made for.</summary>
-    [ScriptApi] public string Name { get; }
+    [ScriptApi] public string Name => Interface.Name;
 
-    public NicConfig Config { get; }
-
-    internal DeviceInfo Info { get; }
+    public NicConfig Config => Interface.Config;
 
     /// <summary>The device side (the NIC the layer drives), with the test surface of reference §8.6.</summary>
-    public NicEmulator Nic { get; }
+    public NicEmulator Nic => Interface.Nic;
 
     /// <summary>True from the start of teardown: the device takes no new calls.</summary>
-    public bool TearingDown { get; private set; }
+    public bool TearingDown => Interface.TearingDown;
 
     /// <summary>True once teardown finished: every session has its epitaph.</summary>
-    public bool Gone { get; private set; }
+    public bool Gone => Interface.Gone;
 
     /// <summary>Raised (under the lock) when teardown has finished.</summary>
     public event Action<Device>? TornDown;
-
-    /// <summary>FIFO depth a client sees: twice the hardware depth, at most a page of entries (§3.3).</summary>
-    private static ushort FifoDepth(int hw) => (ushort)Math.Min(2 * hw, NetConstants.MaxFifoDepth);
 
     [ScriptApi]
     public DeviceInfo GetInfo()
@@ -65,7 +58,7 @@ public sealed partial class Device : NetProxy
         lock (Sync)
         {
             ThrowIfClosed("GetInfo");
-            return Info;
+            return Interface.Info;
         }
     }
 
@@ -76,15 +69,7 @@ public sealed partial class Device : NetProxy
         lock (Sync)
         {
             ThrowIfClosed("GetPort");
-            DevicePort? port = id < NetConstants.MAX_PORTS ? _ports[id] : null;
-            var proxy = new Port(this, port);
-            if (port is null) proxy.CloseChannel(ZxStatus.ZX_ERR_NOT_FOUND);
-            else
-            {
-                port.Proxies.RemoveAll(x => x.IsClosed);
-                port.Proxies.Add(proxy);
-            }
-            return proxy;
+            return Interface.BindPort(id);
         }
     }
 
@@ -94,10 +79,7 @@ public sealed partial class Device : NetProxy
         lock (Sync)
         {
             ThrowIfClosed("GetPortWatcher");
-            var w = new PortWatcher(this, PortIds());
-            _watchers.RemoveAll(x => x.IsClosed); // closed watchers (too many events, BAD_STATE) are not kept
-            _watchers.Add(w);
-            return w;
+            return Interface.BindPortWatcher();
         }
     }
 
@@ -130,11 +112,8 @@ public sealed partial class Device : NetProxy
             long needed = (long)count * words * 8;
             if (descriptors.Length < needed) Fail(ZxStatus.ZX_ERR_INVALID_ARGS, $"the descriptors region has {descriptors.Length} bytes, {count} × {words * 8} = {needed} needed");
             if (data.Length == 0) Fail(ZxStatus.ZX_ERR_INVALID_ARGS, "the data region is empty");
-            if (_sessions.Count >= NetConstants.MAX_VMOS) Fail(ZxStatus.ZX_ERR_NO_RESOURCES, $"{NetConstants.MAX_VMOS} sessions are open on this device");
-            int depth = Math.Min(Info.RxDepth, Info.TxDepth);
-            var session = new Session(this, _nextSession = (_nextSession + 1) & 0xFFFF, name, flags, descriptors, data, count, words, depth);
-            _sessions.Add(session);
-            if (session.IsPrimaryCandidate) SelectPrimary();
+            if (Interface.SessionCount >= NetConstants.MAX_VMOS) Fail(ZxStatus.ZX_ERR_NO_RESOURCES, $"{NetConstants.MAX_VMOS} sessions are open on this device");
+            Session session = Interface.AddSession(name, flags, descriptors, data, count, words);
             return new OpenSessionResult(session, session.Fifos);
         }
 
@@ -147,167 +126,13 @@ public sealed partial class Device : NetProxy
 
     private static void Fail(ZxStatus status, string why) => throw new ZxException(status, "OpenSession: " + why);
 
-    internal IEnumerable<byte> PortIds()
-    {
-        for (int i = 0; i < _ports.Length; i++)
-            if (_ports[i] is not null) yield return (byte)i;
-    }
+    // ---- the device side, for the registry (hot-removal) ----
 
-    internal DevicePort? PortOf(byte id) => id < NetConstants.MAX_PORTS ? _ports[id] : null;
+    internal IEnumerable<byte> PortIds() => Interface.PortIds();
 
-    internal bool PortActive(byte id) => id < NetConstants.MAX_PORTS && _sessions.Any(s => s.Running && s.Attached[id]);
+    internal void RemovePort(byte id) => Interface.RemovePort(id);
 
-    internal void Attach(Session s, byte port, FrameType[] rxFrames)
-    {
-        lock (Sync)
-        {
-            if (s.Closing) throw new ZxException(ZxStatus.ZX_ERR_CANCELED, "Session.Attach: the session is closed");
-            if (port >= NetConstants.MAX_PORTS) throw new ZxException(ZxStatus.ZX_ERR_INVALID_ARGS, $"Session.Attach: port {port} is not a port id (below {NetConstants.MAX_PORTS})");
-            rxFrames ??= [];
-            if (rxFrames.Length > NetConstants.MAX_FRAME_TYPES)
-                throw new ZxException(ZxStatus.ZX_ERR_INVALID_ARGS, $"Session.Attach: {rxFrames.Length} frame types, at most {NetConstants.MAX_FRAME_TYPES}");
-            DevicePort p = _ports[port] ?? throw new ZxException(ZxStatus.ZX_ERR_NOT_FOUND, $"Session.Attach: no port {port}");
-            foreach (FrameType t in rxFrames)
-                if (!p.Config.RxTypes.Contains(t))
-                    throw new ZxException(ZxStatus.ZX_ERR_INVALID_ARGS, $"Session.Attach: port {port} does not receive frame type {(Enum.IsDefined(t) ? t.ToString() : ((byte)t).ToString())}");
-            if (s.Attached[port]) throw new ZxException(ZxStatus.ZX_ERR_ALREADY_BOUND, $"Session.Attach: already attached to port {port}");
-            s.Attached[port] = true;
-            s.RxFrames[port] = [.. rxFrames];
-            s.AttachedCount++;
-            SelectPrimary();
-            Pump();
-        }
-    }
-
-    internal void Detach(Session s, byte port)
-    {
-        lock (Sync)
-        {
-            if (s.Closing) throw new ZxException(ZxStatus.ZX_ERR_CANCELED, "Session.Detach: the session is closed");
-            if (port >= NetConstants.MAX_PORTS) throw new ZxException(ZxStatus.ZX_ERR_INVALID_ARGS, $"Session.Detach: port {port} is not a port id (below {NetConstants.MAX_PORTS})");
-            if (!s.Attached[port]) throw new ZxException(ZxStatus.ZX_ERR_NOT_FOUND, $"Session.Detach: not attached to port {port}");
-            DetachLocked(s, port);
-            SelectPrimary();
-            Pump();
-        }
-    }
-
-    private static void DetachLocked(Session s, byte port)
-    {
-        s.Attached[port] = false;
-        s.RxFrames[port] = [];
-        s.AttachedCount--;
-    }
-
-    /// <summary>Closes <paramref name="s"/> for <paramref name="reason"/>: detached at once, epitaph when every buffer is back (caller holds the lock).</summary>
-    internal void CloseSession(Session s, ZxStatus reason)
-    {
-        if (s.Closing) return;
-        s.Closing = true;
-        s.CloseReasonStatus = reason;
-        for (byte p = 0; p < NetConstants.MAX_PORTS; p++)
-            if (s.Attached[p]) DetachLocked(s, p);
-        while (s.Ready.Count > 0) s.Held[s.Ready.PopFront()] = Session.Free;
-        s.Fifos.Tx.ToDevice.Clear();
-        s.Fifos.Rx.ToDevice.Clear();
-        SelectPrimary();
-        MaybeFinishClose(s);
-        Pump();
-    }
-
-    private void MaybeFinishClose(Session s)
-    {
-        if (!s.Closing || s.IsClosed || !s.HoldsNothing) return;
-        _sessions.Remove(s);
-        s.CloseChannel(ZxStatus.ZX_ERR_CANCELED);
-        s.Fifos.Rx.WakeReaders();
-        s.Fifos.Tx.WakeReaders();
-        if (TearingDown && _sessions.Count == 0) FinishTeardown();
-    }
-
-    /// <summary>Re-makes the primary choice (§3.4) and starts or stops the NIC to match.</summary>
-    private void SelectPrimary()
-    {
-        Session? best = _primary is { IsPrimaryCandidate: true } ? _primary : null;
-        foreach (Session s in _sessions)
-        {
-            if (!s.IsPrimaryCandidate || s == best) continue;
-            if (best is null || (s.Running && !best.Running) || (s.Running == best.Running && s.DescriptorCount > best.DescriptorCount)) best = s;
-        }
-        if (best != _primary)
-        {
-            if (_primary is { Closing: false } old) Nic.Reclaim(old); // its buffers go back to it; the new primary's go to the NIC
-            _primary = best;
-        }
-        bool run = _primary is { Running: true };
-        if (run && !Nic.Started) Nic.Start();
-        else if (!run && Nic.Started) Nic.Stop();
-    }
-
-    // ---- ports, from the NIC side ----
-
-    internal void AddPort(PortConfig config)
-    {
-        if (config.Id >= NetConstants.MAX_PORTS) throw new ZxException(ZxStatus.ZX_ERR_INVALID_ARGS, $"AddPort: port id {config.Id} is not below {NetConstants.MAX_PORTS}");
-        if (_ports[config.Id] is not null) throw new ZxException(ZxStatus.ZX_ERR_ALREADY_EXISTS, $"AddPort: port {config.Id} exists");
-        if (config.Validate() is { } bad) throw new ZxException(ZxStatus.ZX_ERR_INVALID_ARGS, $"AddPort: {bad.Field} {bad.Rule}");
-        _ports[config.Id] = new DevicePort(config);
-        foreach (PortWatcher w in _watchers) w.Queue(new DevicePortEvent("added", config.Id));
-    }
-
-    internal void RemovePort(byte id)
-    {
-        DevicePort port = PortOf(id) ?? throw new ZxException(ZxStatus.ZX_ERR_NOT_FOUND, $"RemovePort: no port {id}");
-        _ports[id] = null;
-        foreach (PortWatcher w in _watchers) w.Queue(new DevicePortEvent("removed", id));
-        ClosePortChannels(port, ZxStatus.ZX_ERR_CANCELED);
-        foreach (Session s in _sessions)
-            if (s.Attached[id]) DetachLocked(s, id);
-        SelectPrimary();
-        Pump();
-    }
-
-    private static void ClosePortChannels(DevicePort port, ZxStatus? statusEpitaph)
-    {
-        foreach (StatusWatcher w in port.StatusWatchers) w.CloseChannel(statusEpitaph);
-        foreach (Port p in port.Proxies) p.CloseChannel(null);
-        if (port.Mac is { } mac)
-        {
-            foreach (MacAddressing c in mac.Clients) c.CloseChannel(null);
-            mac.Clients.Clear();
-        }
-        port.StatusWatchers.Clear();
-        port.Proxies.Clear();
-    }
-
-    internal void SetStatus(byte id, PortStatus status)
-    {
-        DevicePort port = PortOf(id) ?? throw new ZxException(ZxStatus.ZX_ERR_NOT_FOUND, $"SetStatus: no port {id}");
-        port.Status = status;
-        foreach (StatusWatcher w in port.StatusWatchers) w.Push(status);
-    }
-
-    /// <summary>Hot-unplug: the device closes its channels now and each session once its buffers are back (ND-26).</summary>
-    internal void Teardown()
-    {
-        if (TearingDown) return;
-        TearingDown = true;
-        CloseChannel(null);
-        foreach (PortWatcher w in _watchers) w.CloseChannel(null);
-        _watchers.Clear();
-        foreach (DevicePort? p in _ports)
-            if (p is not null) ClosePortChannels(p, null);
-        foreach (Session s in _sessions.ToArray()) CloseSession(s, ZxStatus.ZX_ERR_UNAVAILABLE);
-        if (_sessions.Count == 0) FinishTeardown();
-    }
-
-    private void FinishTeardown()
-    {
-        if (Gone) return;
-        Gone = true;
-        Nic.DetachUplink();
-        TornDown?.Invoke(this);
-    }
+    internal void Teardown() => Interface.Teardown();
 
     public override string ToString() => $"netdevice {Name}";
 }

@@ -87,10 +87,10 @@ internal sealed class MacFilter
 /// <summary>A client of a port's MAC filter: its own mode and multicast list; statuses are returned, not thrown (reference §8.4).</summary>
 public sealed class MacAddressing : NetProxy
 {
-    private readonly Device _device;
+    private readonly DeviceInterface _device;
     private readonly DevicePort _port;
 
-    internal MacAddressing(Device device, DevicePort port)
+    internal MacAddressing(DeviceInterface device, DevicePort port)
     {
         _device = device;
         _port = port;

@@ -48,7 +48,7 @@ internal sealed class TxFrame
 /// </summary>
 public sealed class NicEmulator
 {
-    private readonly Device _device;
+    private readonly DeviceInterface _device;
     private readonly INicUplink? _uplink;
     private readonly RxSpaceRing _rx = new();
     private readonly List<TxFrame> _held = new();
@@ -61,7 +61,7 @@ public sealed class NicEmulator
     private bool _holdTx, _deferStop;
     private byte? _uplinkPort;
 
-    internal NicEmulator(Device device, INicUplink? uplink)
+    internal NicEmulator(DeviceInterface device, INicUplink? uplink)
     {
         _device = device;
         _uplink = uplink;
@@ -386,7 +386,7 @@ public sealed class NicEmulator
     private readonly PumpWorkItem _serve;
 
     /// <summary>The pool work item that pumps the device (one instance: queueing it allocates nothing).</summary>
-    private sealed class PumpWorkItem(Device device) : IThreadPoolWorkItem
+    private sealed class PumpWorkItem(DeviceInterface device) : IThreadPoolWorkItem
     {
         public void Execute()
         {

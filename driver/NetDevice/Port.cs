@@ -33,10 +33,10 @@ internal sealed class DevicePort
 /// <summary>A client's channel to one port: <c>GetInfo</c>, <c>GetStatus</c>, <c>GetStatusWatcher</c>, <c>GetMac</c>.</summary>
 public sealed class Port : NetProxy
 {
-    private readonly Device _device;
+    private readonly DeviceInterface _device;
     private readonly DevicePort? _port;
 
-    internal Port(Device device, DevicePort? port)
+    internal Port(DeviceInterface device, DevicePort? port)
     {
         _device = device;
         _port = port;
@@ -94,14 +94,14 @@ public sealed class Port : NetProxy
 /// <summary>Port status changes, oldest first, at most <c>buffer</c> kept (the oldest dropped); equal statuses in a row are ignored.</summary>
 public sealed class StatusWatcher : NetProxy
 {
-    private readonly Device _device;
+    private readonly DeviceInterface _device;
     private readonly int _capacity;
     private readonly Queue<PortStatus> _queue = new();
     private PortStatus _lastPushed;
     private PortStatus _lastReturned;
     private TaskCompletionSource<PortStatus>? _pending;
 
-    internal StatusWatcher(Device device, int capacity, PortStatus current)
+    internal StatusWatcher(DeviceInterface device, int capacity, PortStatus current)
     {
         _device = device;
         _capacity = capacity;
@@ -149,11 +149,11 @@ public sealed class StatusWatcher : NetProxy
 /// <summary>Port events: <c>existing</c> for each port at creation, then <c>idle</c>, then <c>added</c>/<c>removed</c> as they happen.</summary>
 public sealed class PortWatcher : NetProxy
 {
-    private readonly Device _device;
+    private readonly DeviceInterface _device;
     private readonly Queue<DevicePortEvent> _queue = new();
     private TaskCompletionSource<DevicePortEvent>? _pending;
 
-    internal PortWatcher(Device device, IEnumerable<byte> existing)
+    internal PortWatcher(DeviceInterface device, IEnumerable<byte> existing)
     {
         _device = device;
         foreach (byte id in existing) _queue.Enqueue(new DevicePortEvent("existing", id));

@@ -15,7 +15,7 @@ public sealed class Session : NetProxy
 {
     internal const byte Free = 0, RxReady = 1, RxAtNic = 2, TxHeld = 3;
 
-    internal Session(Device device, int number, string name, SessionFlags flags, DmaRegion descriptors, DmaRegion data, int count, int lengthWords, int depth)
+    internal Session(DeviceInterface device, int number, string name, SessionFlags flags, DmaRegion descriptors, DmaRegion data, int count, int lengthWords, int depth)
     {
         Device = device;
         Number = number;
@@ -35,7 +35,7 @@ public sealed class Session : NetProxy
         Fifos = new Fifos(new Fifo(this, isTx: false, depth), new Fifo(this, isTx: true, depth));
     }
 
-    internal Device Device { get; }
+    internal DeviceInterface Device { get; }
 
     /// <summary>Unique within its device; the high half of the buffer ids the NIC sees.</summary>
     internal int Number { get; }

@@ -4,7 +4,7 @@ using static NicScript.Driver.NetDevice.BufferDescriptor;
 
 namespace NicScript.Driver.NetDevice;
 
-public sealed partial class Device
+internal sealed partial class DeviceInterface
 {
     private readonly ushort[] _targets = new ushort[NetConstants.MAX_DESCRIPTOR_CHAIN];
     private readonly long[] _srcStart = new long[NetConstants.MAX_BUFFER_PARTS];
