@@ -1,3 +1,4 @@
+using NicScript.Driver.Time;
 using System.Runtime.CompilerServices;
 
 namespace NicScript.Driver.Memory;
@@ -27,6 +28,7 @@ public sealed class IommuDomain
     private readonly object _sync = new();
     private readonly DmaMemory _memory;
     private readonly IDmaFaultSink? _deviceSink;
+    private readonly IClock _clock;
     private readonly List<(DmaOwner Owner, int Count)> _attachments = new();
     private DmaOwner[] _owners = [];
     private long _faults;
@@ -35,11 +37,13 @@ public sealed class IommuDomain
 
     /// <param name="function">The function's address, as faults name it.</param>
     /// <param name="deviceSink">Where the device's own faults go besides the owners' (the machine's device events), or null.</param>
-    public IommuDomain(DmaMemory memory, string function, IDmaFaultSink? deviceSink = null)
+    /// <param name="clock">What the one-second report windows are timed on; the monotonic clock when null.</param>
+    public IommuDomain(DmaMemory memory, string function, IDmaFaultSink? deviceSink = null, IClock? clock = null)
     {
         _memory = memory;
         Function = function;
         _deviceSink = deviceSink;
+        _clock = clock ?? MonotonicClock.Instance;
     }
 
     public string Function { get; }
@@ -204,7 +208,7 @@ public sealed class IommuDomain
         long suppressed;
         lock (_sync)
         {
-            long second = Environment.TickCount64 / 1000;
+            long second = _clock.NowNs / 1_000_000_000;
             if (second != _window)
             {
                 _window = second;

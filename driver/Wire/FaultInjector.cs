@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Diagnostics;
+using NicScript.Driver.Time;
 
 namespace NicScript.Driver.Wire;
 
@@ -8,7 +8,8 @@ namespace NicScript.Driver.Wire;
 /// Design: every frame draws the same five numbers from one seeded generator, in a fixed order, whatever happens to
 /// it, so a run with the same seed and the same traffic makes the same decisions. Held frames (delayed, reordered)
 /// are copied into pooled buffers — the only copy the fault path adds — and released by later traffic or
-/// <see cref="Link.Poll"/>. One lock: decisions must be made in one order to be reproducible.
+/// <see cref="Link.Poll"/>. One lock: decisions must be made in one order to be reproducible. Delays run on the injected
+/// <see cref="IClock"/>, read only when a frame is delayed or one is held, so a test steps them exactly.
 /// </remarks>
 public sealed class FaultInjector
 {
@@ -16,15 +17,18 @@ public sealed class FaultInjector
     private readonly Random _rng;
     private readonly List<Held> _held = new();
     private readonly byte[] _scratch = new byte[16 * 1024];
-    private readonly long _delayTicks;
+    private readonly IClock _clock;
+    private readonly long _delayNs;
     private Held? _reordered;
 
-    public FaultInjector(FaultSettings settings)
+    /// <param name="clock">Where delays are timed; the monotonic clock when null.</param>
+    public FaultInjector(FaultSettings settings, IClock? clock = null)
     {
         if (settings.Validate() is { } problem) throw new ArgumentException(problem, nameof(settings));
         Settings = settings;
         _rng = new Random(settings.Seed);
-        _delayTicks = (long)(settings.EffectiveDelay.TotalSeconds * Stopwatch.Frequency);
+        _clock = clock ?? MonotonicClock.Instance;
+        _delayNs = settings.EffectiveDelay.Ticks * (1_000_000_000 / TimeSpan.TicksPerSecond);
     }
 
     public FaultSettings Settings { get; }
@@ -61,7 +65,7 @@ public sealed class FaultInjector
             if (delay < Settings.Delay)
             {
                 Delayed++;
-                _held.Add(Hold(from, frame, Stopwatch.GetTimestamp() + _delayTicks, corrupted));
+                _held.Add(Hold(from, frame, _clock.NowNs + _delayNs, corrupted));
                 return;
             }
             if (reorder < Settings.Reorder && _reordered is null)
@@ -91,7 +95,7 @@ public sealed class FaultInjector
 
     private void ReleaseLocked(Link link, bool force)
     {
-        long now = Stopwatch.GetTimestamp();
+        long now = _held.Count == 0 ? 0 : _clock.NowNs; // nothing held: no clock read on the way
         for (int i = 0; i < _held.Count;)
         {
             if (!force && _held[i].Due > now) { i++; continue; }

@@ -1,6 +1,5 @@
 using NicScript.Driver.Time;
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
@@ -43,20 +42,24 @@ public sealed record TrafficSpec
 }
 
 /// <summary>A traffic source (and sink) on any wire: it builds the frames of a <see cref="TrafficSpec"/> once per flow and
-/// sends them — as fast as asked, paced in real time, or paced on a <see cref="ManualClock"/> that it advances itself so a
-/// test sees an exact rate — counting what it sent and what came back to it.</summary>
+/// sends them — as fast as asked, paced on its clock (real time unless a test injects a <see cref="ManualClock"/> and steps
+/// it), or paced on a <see cref="ManualClock"/> that it advances itself so a test sees an exact rate — counting what it sent
+/// and what came back to it.</summary>
 /// <remarks>Frames are built into one buffer per flow up front; sending copies nothing and allocates nothing.</remarks>
 public sealed class FrameGenerator : IFrameReceiver, IDisposable
 {
     private readonly Link _link;
     private readonly WirePort _port;
+    private readonly IClock _clock;
     private byte[][] _frames = [];
     private int _next;
     private long _sent, _sentBytes, _received, _receivedBytes;
 
-    public FrameGenerator(Link link)
+    /// <param name="clock">What <see cref="Run"/> paces on; the monotonic clock when null.</param>
+    public FrameGenerator(Link link, IClock? clock = null)
     {
         _link = link;
+        _clock = clock ?? MonotonicClock.Instance;
         _port = link.Attach(this);
         Configure(new TrafficSpec());
     }
@@ -108,16 +111,16 @@ public sealed class FrameGenerator : IFrameReceiver, IDisposable
         }
     }
 
-    /// <summary>Sends at <paramref name="framesPerSecond"/> in real time for <paramref name="duration"/> (a sleeping
-    /// pacer: bursts catch up with the schedule, so the average rate holds); returns frames sent.</summary>
+    /// <summary>Sends at <paramref name="framesPerSecond"/> for <paramref name="duration"/> of the generator's clock (a
+    /// sleeping pacer: bursts catch up with the schedule, so the average rate holds); returns frames sent.</summary>
     public long Run(double framesPerSecond, TimeSpan duration, CancellationToken cancel = default)
     {
         if (framesPerSecond <= 0) throw new ArgumentOutOfRangeException(nameof(framesPerSecond));
-        var clock = Stopwatch.StartNew();
+        long start = _clock.NowNs, durationNs = duration.Ticks * (1_000_000_000 / TimeSpan.TicksPerSecond), elapsed;
         long sent = 0;
-        while (clock.Elapsed < duration && !cancel.IsCancellationRequested)
+        while ((elapsed = _clock.NowNs - start) < durationNs && !cancel.IsCancellationRequested)
         {
-            long due = (long)(clock.Elapsed.TotalSeconds * framesPerSecond) + 1;
+            long due = (long)(elapsed * framesPerSecond / 1e9) + 1;
             for (; sent < due; sent++) SendOne();
             Thread.Sleep(1);
         }

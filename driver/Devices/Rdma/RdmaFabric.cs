@@ -2,6 +2,7 @@ using NicScript.Driver.Devices.Virtio;
 using System.Net;
 using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Memory;
+using NicScript.Driver.Time;
 
 namespace NicScript.Driver.Devices.Rdma;
 
@@ -13,24 +14,30 @@ namespace NicScript.Driver.Devices.Rdma;
 /// never in the middle of a post. Frames cross the wire synchronously into the receiving device's ring (a copy under the
 /// ring's own small lock, so a frame arriving on a TAP thread never waits for the engine). When a progress pass finds
 /// nothing to do and a timer is armed, the clock jumps to the earliest deadline — once per call, so a peer that answers
-/// RNR forever costs one retry per poll and no wall time.
+/// RNR forever costs one retry per poll and no wall time. The virtual clock is a <see cref="ManualClock"/>: a test may hold
+/// it and step it itself, then <c>Progress(mayJump: false)</c> fires exactly the timers that are due.
 /// </remarks>
 public sealed class RdmaFabric
 {
     internal readonly object Sync = new();
     private readonly List<RdmaDevice> _devices = new();
 
-    public RdmaFabric(DmaMemory memory, int seed = 1)
+    /// <param name="clock">The virtual clock the timers run on; a new one at 0 when null.</param>
+    public RdmaFabric(DmaMemory memory, int seed = 1, ManualClock? clock = null)
     {
         Memory = memory;
+        Clock = clock ?? new ManualClock();
         Random = new Random(seed);
     }
 
     internal DmaMemory Memory { get; }
     internal Random Random { get; }
 
-    /// <summary>Virtual nanoseconds; advanced only by jumps to the next timer deadline.</summary>
-    public long NowNs { get; private set; }
+    /// <summary>The virtual clock: advanced by jumps to the next timer deadline (or by a test that holds it).</summary>
+    public ManualClock Clock { get; }
+
+    /// <summary>Virtual nanoseconds (<see cref="Clock"/>).</summary>
+    public long NowNs => Clock.NowNs;
 
     public IReadOnlyList<RdmaDevice> Devices
     {
@@ -62,17 +69,22 @@ public sealed class RdmaFabric
         lock (Sync) return _devices.FirstOrDefault(d => d.Function.Function.Address == address);
     }
 
-    /// <summary>Runs every engine until nothing moves; then, if a timer is armed, jumps the clock to it once and runs again.</summary>
+    /// <summary>Runs every engine until nothing moves; then, if a timer is armed, jumps the clock to it once (unless
+    /// <paramref name="mayJump"/> is false: then only timers the clock has reached fire) and runs again.</summary>
     public void Progress(bool mayJump = true)
     {
         lock (Sync)
         {
             RunUntilIdle();
-            if (!mayJump) return;
             long next = long.MaxValue;
             foreach (RdmaDevice d in _devices) next = Math.Min(next, d.NextDeadline());
             if (next == long.MaxValue) return;
-            if (next > NowNs) NowNs = next;
+            long now = Clock.NowNs;
+            if (next > now)
+            {
+                if (!mayJump) return;
+                Clock.AdvanceNs(next - now);
+            }
             foreach (RdmaDevice d in _devices) d.FireTimers();
             RunUntilIdle();
         }
