@@ -1,4 +1,5 @@
 using NicScript.Driver.Memory;
+using NicScript.Driver.Time;
 
 namespace NicScript.Driver.Tests.Memory;
 
@@ -172,6 +173,28 @@ public sealed class IommuDomainTests : IDisposable
         // suppressed ones are summed into the next report; none is counted twice
         Assert.InRange(_attackerSink.Got.Count + _attackerSink.Got.Sum(f => f.Suppressed), 1, 10_000);
         Assert.True(_attackerSink.Got.Zip(_attackerSink.Got.Skip(1)).All(p => p.Second.Total > p.First.Total));
+    }
+
+    [Fact]
+    public void AFaultFlood_OnAManualClock_ReportsExactlyTheLimit_ThenTheSuppressedCountInTheNextSecond()
+    {
+        var clock = new ManualClock();
+        var domain = new IommuDomain(_memory, "0000:00:1e.0", clock: clock);
+        using DmaAttachment a = domain.Attach(_driver);
+        for (int i = 0; i < 1000; i++) domain.TryRead(_secret.Iova, new byte[1]);
+        Assert.Equal(IommuDomain.ReportsPerSecond, _attackerSink.Got.Count);
+        Assert.All(_attackerSink.Got, f => Assert.Equal(0, f.Suppressed));
+
+        clock.AdvanceNs(1_000_000_000 - 1);
+        domain.TryRead(_secret.Iova, new byte[1]);
+        Assert.Equal(IommuDomain.ReportsPerSecond, _attackerSink.Got.Count); // still the first second
+
+        clock.AdvanceNs(1);
+        domain.TryRead(_secret.Iova, new byte[1]);
+        DmaFault next = _attackerSink.Got[^1];
+        Assert.Equal(IommuDomain.ReportsPerSecond + 1, _attackerSink.Got.Count);
+        Assert.Equal(1001L - IommuDomain.ReportsPerSecond, next.Suppressed);
+        Assert.Equal(1002, next.Total);
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
+using NicScript.Driver.Time;
 using NicScript.Driver.Wire;
 
 namespace NicScript.Driver.Tests.Wire;
@@ -142,15 +142,19 @@ public sealed class LinkTests
         var rx = new Collector();
         using Link link = Links.Loopback();
         WirePort port = link.Attach(rx);
-        var faults = new FaultInjector(new FaultSettings(Delay: 1.0, Seed: 1, DelayTime: TimeSpan.FromMilliseconds(30)));
+        var clock = new ManualClock(); // stepped: the frame is due after exactly 30 ms of it, however slow the machine
+        var faults = new FaultInjector(new FaultSettings(Delay: 1.0, Seed: 1, DelayTime: TimeSpan.FromMilliseconds(30)), clock);
         link.InjectFaults(faults);
-        var clock = Stopwatch.StartNew(); // before the send: the delay counts from it, however long the test thread is preempted
         port.Transmit(Ether(1, 1));
         Assert.Empty(rx.Frames);
         Assert.Equal(1, faults.Holding);
-        while (rx.Frames.Count == 0 && clock.ElapsedMilliseconds < 30_000) { link.Poll(); Thread.Sleep(2); } // a hang guard: the frame is due after 30 ms
+        clock.AdvanceNs(30_000_000 - 1);
+        link.Poll();
+        Assert.Empty(rx.Frames);
+        clock.AdvanceNs(1);
+        link.Poll();
         Assert.Single(rx.Frames);
-        Assert.True(clock.ElapsedMilliseconds >= 30, clock.ElapsedMilliseconds + " ms");
+        Assert.Equal(0, faults.Holding);
     }
 
     [Fact]

@@ -1,0 +1,63 @@
+using NicScript.Driver.Time;
+using NicScript.Driver.Wire;
+
+namespace NicScript.Driver.Tests.Wire;
+
+/// <summary>The fault injector's timing on an injected clock: delays step exactly, and frames nobody holds cost no clock read.</summary>
+public sealed class FaultInjectorTests
+{
+    private sealed class CountingClock : IClock
+    {
+        public int Reads;
+        public long NowNs
+        {
+            get
+            {
+                Reads++;
+                return 0;
+            }
+        }
+    }
+
+    [Fact]
+    public void Delay_EachHeldFrameGoesOutAtItsOwnDueTime()
+    {
+        var clock = new ManualClock();
+        var rx = new Collector();
+        using Link link = Links.Loopback();
+        WirePort port = link.Attach(rx);
+        var faults = new FaultInjector(new FaultSettings(Delay: 1.0, Seed: 1, DelayTime: TimeSpan.FromMilliseconds(30)), clock);
+        link.InjectFaults(faults);
+
+        port.Transmit(LinkTests.Ether(1, 1, fill: 0x0A)); // due at 30 ms
+        clock.Advance(TimeSpan.FromMilliseconds(10));
+        port.Transmit(LinkTests.Ether(1, 1, fill: 0x0B)); // due at 40 ms
+        clock.Advance(TimeSpan.FromMilliseconds(20));
+        link.Poll();
+        Assert.Equal([0x0A], rx.Frames.Select(f => f[20]));
+        Assert.Equal(1, faults.Holding);
+
+        clock.AdvanceNs(10_000_000 - 1);
+        link.Poll();
+        Assert.Single(rx.Frames);
+        clock.AdvanceNs(1);
+        link.Poll();
+        Assert.Equal([0x0A, 0x0B], rx.Frames.Select(f => f[20]));
+        Assert.Equal(0, faults.Holding);
+    }
+
+    [Fact]
+    public void Apply_WithNothingDelayedOrHeld_ReadsNoClock()
+    {
+        var clock = new CountingClock();
+        var rx = new Collector();
+        using Link link = Links.Loopback();
+        WirePort port = link.Attach(rx);
+        var faults = new FaultInjector(new FaultSettings(Drop: 0.1, Corrupt: 0.1, Duplicate: 0.1, Reorder: 0.1, Seed: 9), clock);
+        link.InjectFaults(faults);
+        for (int i = 0; i < 1000; i++) port.Transmit(LinkTests.Ether(1, 1));
+        link.Poll();
+        Assert.Equal(1000, faults.Seen);
+        Assert.Equal(0, clock.Reads);
+    }
+}
