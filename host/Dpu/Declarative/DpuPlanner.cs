@@ -308,7 +308,7 @@ internal static class DpuPlanner
             SortedDictionary<string, string>? wanted = null;
             if (bond.Enable)
             {
-                if (DpuAgent.EffectiveBond((int)c.Bond.OpticalPortCnt, bond.Options, out DpuOutcome bad) is { } eff) wanted = eff.Options;
+                if (OpticalPortValidator.EffectiveBond((int)c.Bond.OpticalPortCnt, bond.Options, out DpuOutcome bad) is { } eff) wanted = eff.Options;
                 else Error(bond.At, $"bond: {bad.Detail}");
             }
             bool differs = bond.Enable != c.Bond.Enable || (wanted is not null && !wanted.SequenceEqual(current.OrderBy(kv => kv.Key, StringComparer.Ordinal)));
