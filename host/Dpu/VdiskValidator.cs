@@ -15,7 +15,7 @@ internal sealed partial class VdiskValidator(DpuConfig config)
     private static partial Regex VdiskName();
 
     /// <summary>VdiskCreate: idempotent by name; <paramref name="id"/> is set to the disk's pvf_id once one is known
-    /// (the new one or the name's existing one).</summary>
+    /// (the new one or the name's existing one); a refusal before that leaves it as the caller set it.</summary>
     public DpuChange VdiskCreate(VdiskCreateRequest r, DpuState s, ref uint id)
     {
         if (!r.HasName || !VdiskName().IsMatch(r.Name)) return Refuse(DpuStatus.InvalidArgument, "name must be 1-64 characters of [A-Za-z0-9._-]");
@@ -38,6 +38,7 @@ internal sealed partial class VdiskValidator(DpuConfig config)
             if (free == Config.VdiskSlots) return Refuse(DpuStatus.NoResource, $"all {Config.VdiskSlots} vdisk slots are in use");
             id = free;
         }
+        else id = r.PvfId;
         uint queues = r.HasMaxQueue ? r.MaxQueue : 1;
         var disk = new NicScript.Dpu.V1.VdiskGetPvfCfg
         {
