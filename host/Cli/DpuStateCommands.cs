@@ -90,32 +90,22 @@ public static class DpuStateCommands
         var client = new DpuClient(channel);
         try
         {
-            CurrentState current = await CurrentState.ReadAsync(client).WaitAsync(cancel).ConfigureAwait(false);
-            List<PlanChange> plan = DpuPlanner.Plan(desired, current, prune, allowReplace);
-            if (saved is not null && (current.Fingerprint() != saved.Before || DpuPlanner.Render(plan) != saved.Plan))
+            CurrentState current = await DpuStateReader.ReadAsync(client).WaitAsync(cancel).ConfigureAwait(false);
+            List<PlanChange> plan = DpuPlanDiffer.Diff(desired, current, prune, allowReplace);
+            if (saved is not null && (current.Fingerprint() != saved.Before || DpuPlanRenderer.Render(plan) != saved.Plan))
                 throw new UserErrorException($"{file}: the agent's state changed since the plan was made; run plan again");
             if (save is not null)
             {
                 var doc = new JsonObject
                 {
                     ["kind"] = "dpu_plan", ["version"] = 1, ["file"] = Path.GetFullPath(file), ["agent"] = address, ["prune"] = prune, ["allow_replace"] = allowReplace,
-                    ["state_file"] = Manifests.ManifestReader.ReadText(file), ["before"] = current.Fingerprint(), ["plan"] = DpuPlanner.Render(plan),
+                    ["state_file"] = Manifests.ManifestReader.ReadText(file), ["before"] = current.Fingerprint(), ["plan"] = DpuPlanRenderer.Render(plan),
                 };
                 try { File.WriteAllText(save, doc.ToJsonString(CliJson.Indented)); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new UserErrorException($"-o {save}: {e.Message}"); }
             }
-            if (json)
-            {
-                var steps = new JsonArray();
-                foreach (PlanChange c in plan)
-                    steps.Add(new JsonObject
-                    {
-                        ["op"] = c.Op, ["kind"] = c.Kind, ["key"] = c.Key, ["text"] = c.Text,
-                        ["rpcs"] = new JsonArray(c.Steps.Select(s => (JsonNode)new JsonObject { ["phase"] = s.Phase, ["rpc"] = s.Rpc, ["what"] = s.What }).ToArray()),
-                    });
-                cli.OutputText.WriteLine(CliJson.Text(new JsonObject { ["changes"] = steps }));
-            }
-            else cli.OutputText.Write(DpuPlanner.Render(plan));
+            if (json) cli.OutputText.WriteLine(CliJson.Text(DpuPlanRenderer.Json(plan)));
+            else cli.OutputText.Write(DpuPlanRenderer.Render(plan));
             if (!apply) return detailed && plan.Count > 0 ? 2 : 0;
             if (plan.Count == 0) return 0;
 

@@ -1,10 +1,14 @@
+using System.Collections.Immutable;
 using Microsoft.Data.Sqlite;
+using NicScript.Driver.Devices.Dpu;
+using NicScript.Dpu.V1;
 
 namespace NicScript.Host.Dpu;
 
 /// <summary>
 /// The agent's durable state (reference/dpu.md §7): one SQLite database, WAL, <c>synchronous=FULL</c>; one table per object
 /// kind holding each object's protobuf bytes by key. A change is one transaction, committed before it is acknowledged.
+/// Recovery reads the rows back into a <see cref="DpuState"/>; a change that has to be undone takes its rows from one.
 /// </summary>
 public sealed class DpuStore : IDisposable
 {
@@ -109,6 +113,68 @@ public sealed class DpuStore : IDisposable
             return false;
         }
     }
+
+    // ---- rows to state and back ----
+
+    /// <summary>The state the rows hold, checked against the machine's <paramref name="c"/>: a row that does not fit is
+    /// a user error naming it. Meters come back with full buckets and zero counters; their ref counts follow the rules.</summary>
+    public DpuState Recover(DpuConfig c)
+    {
+        DpuState s = DpuState.Empty(c);
+        foreach (var (k, v) in ReadAll("ports"))
+        {
+            if (k >= c.ElasticNicSlots) throw new UserErrorException($"vport {k} is stored but the machine has {c.ElasticNicSlots} elastic NIC slots");
+            PortCfg p = PortCfg.Parser.ParseFrom(v);
+            s = s with { Ports = s.Ports.SetItem((uint)k, p) };
+        }
+        foreach (var (k, v) in ReadAll("vdisks"))
+        {
+            if (k >= c.VdiskSlots) throw new UserErrorException($"vdisk {k} is stored but the machine has {c.VdiskSlots} vdisk slots");
+            s = s with { Vdisks = s.Vdisks.SetItem((uint)k, NicScript.Dpu.V1.VdiskGetPvfCfg.Parser.ParseFrom(v)) };
+        }
+        foreach (var (k, v) in ReadAll("meters"))
+        {
+            if (s.Meters.Count >= c.MeterTable) throw new UserErrorException($"meter {k} is stored but the machine's meter table holds {c.MeterTable}");
+            s = s with { Meters = s.Meters.SetItem((uint)k, MeterGetResponse.Parser.ParseFrom(v)) };
+        }
+        foreach (var (k, v) in ReadAll("rules"))
+        {
+            if (s.Rules.Count >= c.ClassifierTable) throw new UserErrorException($"rule {k} is stored but the machine's classifier table holds {c.ClassifierTable}");
+            s = s with { Rules = s.Rules.SetItem((int)k, ClassifierReadResponse.Parser.ParseFrom(v)) };
+        }
+        foreach (var (k, v) in ReadAll("proc_switches"))
+        {
+            uint dest = BitConverter.ToUInt32(v);
+            if (k >= c.SocPorts || dest >= c.SocPorts) throw new UserErrorException($"proc switch {k}→{dest} is stored but the machine has {c.SocPorts} SoC ports");
+            s = s with { Switches = s.Switches.SetItem((uint)k, dest) };
+        }
+        foreach (var (k, v) in ReadAll("optical_ports"))
+        {
+            if (k >= c.OpticalPorts) throw new UserErrorException($"optical port {k} is stored but the machine has {c.OpticalPorts} optical ports");
+            s = s with { OpticalMtu = s.OpticalMtu.SetItem((int)k, BitConverter.ToUInt32(v)) };
+        }
+        foreach (var (_, v) in ReadAll("bond")) s = s with { Bond = EthMacBondGetResponse.Parser.ParseFrom(v) };
+        // meters restart with full buckets and zero counters; ref counts follow the rules
+        var meters = s.Meters.ToDictionary(kv => kv.Key, kv => Reset(kv.Value));
+        foreach (ClassifierReadResponse r in s.Rules.Values)
+            if (r.Action.HasMeterId && meters.TryGetValue(r.Action.MeterId, out MeterGetResponse? m)) m.RefCnt++;
+        return s with { Meters = meters.ToImmutableSortedDictionary() };
+
+        static MeterGetResponse Reset(MeterGetResponse m) => new(m) { PassPackets = 0, PassBytes = 0, DropPackets = 0, DropBytes = 0, RefCnt = 0 };
+    }
+
+    /// <summary>The stored bytes of one row in <paramref name="s"/> (null: no such row), to undo a change.</summary>
+    public static byte[]? RowOf(DpuState s, string table, long key) => table switch
+    {
+        "ports" => s.Ports.TryGetValue((uint)key, out PortCfg? p) ? DpuChange.Bytes(p) : null,
+        "vdisks" => s.Vdisks.TryGetValue((uint)key, out NicScript.Dpu.V1.VdiskGetPvfCfg? d) ? DpuChange.Bytes(d) : null,
+        "meters" => s.Meters.TryGetValue((uint)key, out MeterGetResponse? m) ? DpuChange.Bytes(m) : null,
+        "rules" => s.Rules.TryGetValue((int)key, out ClassifierReadResponse? r) ? DpuChange.Bytes(r) : null,
+        "proc_switches" => s.Switches.TryGetValue((uint)key, out uint d2) ? BitConverter.GetBytes(d2) : null,
+        "optical_ports" => BitConverter.GetBytes(s.OpticalMtu[(int)key]),
+        "bond" => DpuChange.Bytes(s.Bond),
+        _ => null,
+    };
 
     /// <summary>Empties every table (<c>--reset-state</c>).</summary>
     public void Reset()

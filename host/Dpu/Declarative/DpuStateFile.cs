@@ -242,7 +242,7 @@ internal static class DpuStateFile
             Unique(r, seen, keyIndex, m["key_index"]!, "rule key_index");
             var key = new MaskRuleKey { KeyIndex = keyIndex, Dmac = ByteString.Empty, Smac = ByteString.Empty, IpType = "" };
             if (m["match"] is { } mn && r.Mapping(mn, "match") is { } match) Match(match, key, r);
-            if (DpuAgent.KeyProblem(key, keyIndex) is { } why) r.Error(m["match"] ?? m, $"the match is not a valid key: {why}");
+            if (TrafficControlValidator.KeyProblem(key, keyIndex) is { } why) r.Error(m["match"] ?? m, $"the match is not a valid key: {why}");
             if (r.Mapping(m["action"], "action") is not { } am) continue;
             r.Keys(am, "action", ["port", "queue", "meter"], ["port"]);
             var action = new RuleAction { Qid = 0 };
@@ -417,7 +417,7 @@ internal static class DpuStateFile
             if (value is not null) options.Add(new BondOpts { OptName = k.Value, Value = value });
         }
         if (!enable && options.Count > 0) r.Error(m, "a bond with enable: false takes no other option");
-        if (enable && DpuAgent.EffectiveBond(256, options, out DpuOutcome bad) is null) r.Error(m, $"bond: {bad.Detail}");
+        if (enable && OpticalPortValidator.EffectiveBond(256, options, out DpuOutcome bad) is null) r.Error(m, $"bond: {bad.Detail}");
         return new DesiredBond(enable, options, m);
     }
 

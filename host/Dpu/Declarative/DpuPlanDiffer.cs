@@ -1,99 +1,52 @@
-using System.Globalization;
 using Google.Protobuf;
-using Grpc.Core;
-using Grpc.Net.Client;
 using NicScript.Dpu.V1;
 using NicScript.Host.Manifests;
+using static NicScript.Host.Dpu.Declarative.DpuPlanRenderer;
 
 namespace NicScript.Host.Dpu.Declarative;
 
-/// <summary>The six services' clients over one channel; a call's outcome is its status and the <c>nicscript-detail</c> trailer.</summary>
-internal sealed class DpuClient(GrpcChannel channel)
-{
-    public readonly ElasticNicService.ElasticNicServiceClient Nic = new(channel);
-    public readonly VdiskService.VdiskServiceClient Vdisk = new(channel);
-    public readonly MeterService.MeterServiceClient Meter = new(channel);
-    public readonly TrafficControlService.TrafficControlServiceClient Traffic = new(channel);
-    public readonly OpticalPortService.OpticalPortServiceClient Optical = new(channel);
-
-    public static async Task<(T Reply, string Detail)> Call<T>(AsyncUnaryCall<T> call)
-    {
-        using (call)
-        {
-            T reply = await call.ResponseAsync.ConfigureAwait(false);
-            return (reply, call.GetTrailers().GetValue("nicscript-detail") ?? "");
-        }
-    }
-}
-
-/// <summary>What the agent holds now, read once at the start of a plan.</summary>
-internal sealed record CurrentState(IReadOnlyList<PortCfg> Ports, IReadOnlyList<VdiskGetPvfCfg> Vdisks, IReadOnlyList<MeterGetResponse> Meters,
-    IReadOnlyList<ClassifierReadResponse> Rules, IReadOnlyList<ProcSwitchEntry> Switches, EthMacBondGetResponse Bond, IReadOnlyList<uint> OpticalMtu)
-{
-    /// <summary>The state as configuration only — no counters, no run-time fields except a disk's pause — in a stable text:
-    /// what a saved plan was computed from, compared again before it is applied.</summary>
-    public string Fingerprint()
-    {
-        var f = JsonFormatter.Default;
-        IEnumerable<string> Lines<T>(IEnumerable<T> items, Func<T, IMessage> clean) => items.Select(i => f.Format(clean(i)));
-        var lines = new List<string>();
-        lines.AddRange(Lines(Ports, p => new PortCfg(p) { ActiveQpair = 0 }));
-        lines.AddRange(Lines(Vdisks, v => new VdiskGetPvfCfg(v) { NrActiveQueue = 0, TransStatus = v.TransStatus == (uint)VdiskTransStatus.Paused ? 2u : 0u }));
-        lines.AddRange(Lines(Meters, m => new MeterGetResponse(m) { PassPackets = 0, PassBytes = 0, DropPackets = 0, DropBytes = 0 }));
-        lines.AddRange(Lines(Rules, r => new ClassifierReadResponse(r) { HitPackets = 0, HitBytes = 0 }));
-        lines.AddRange(Lines(Switches, x => x));
-        lines.Add(f.Format(new EthMacBondGetResponse(Bond) { ActivePortId = 0 }));
-        lines.Add(string.Join(',', OpticalMtu));
-        return string.Join('\n', lines);
-    }
-
-    public static async Task<CurrentState> ReadAsync(DpuClient c)
-    {
-        var ports = (await c.Nic.QueryPortAsync(new QueryPortRequest())).Ports;
-        var vdisks = (await c.Vdisk.VdiskGetAllPvfCfgAsync(new VdiskGetAllPvfCfgRequest { GetFromHard = false })).Cfgs;
-        var meters = (await c.Meter.MeterListAsync(new MeterListRequest())).Meters;
-        var rules = (await c.Traffic.ClassifierListAsync(new ClassifierListRequest())).Rules;
-        var switches = (await c.Traffic.ProcSwitchListAsync(new ProcSwitchListRequest())).Switches;
-        EthMacBondGetResponse bond = await c.Optical.EthMacBondGetAsync(new EthMacBondGetRequest());
-        var mtus = new List<uint>();
-        for (uint p = 0; p < bond.OpticalPortCnt; p++) mtus.Add((await c.Optical.EthMacGetMtuAsync(new EthMacGetMtuRequest { PortId = p })).Mtu);
-        return new CurrentState([.. ports], [.. vdisks], [.. meters], [.. rules], [.. switches], bond, mtus);
-    }
-}
-
-/// <summary>One rpc of an apply, in its §9.3 phase.</summary>
-internal sealed record PlanStep(int Phase, int Order, string Rpc, string What, Func<DpuClient, ApplyContext, Task<(uint Status, string Detail)>> Run);
-
-/// <summary>One line of a plan: <c>+</c> create, <c>~</c> change, <c>-/+</c> replace, <c>-</c> destroy.</summary>
-internal sealed record PlanChange(string Op, string Kind, string Key, string Text, IReadOnlyList<PlanStep> Steps);
-
-/// <summary>What steps learn while they run: the vport each port uuid got.</summary>
-internal sealed class ApplyContext(Dictionary<string, uint> vports)
-{
-    public Dictionary<string, uint> Vports { get; } = vports;
-}
-
 /// <summary>
-/// <c>nicscript plan</c> (reference/dpu.md §9.2): desired against current, by key, comparing only the fields the file
-/// writes, into changes whose steps run in the dependency order of §9.3.
+/// What changes, for <c>nicscript plan</c> and <c>apply</c> (reference/dpu.md §9.2): desired against current, by key,
+/// comparing only the fields the file writes, into changes whose steps run in the dependency order of §9.3.
 /// </summary>
-internal static class DpuPlanner
+/// <remarks>Design: one differ per plan. Its sections run in a fixed order — meters, ports, vdisks, rules, switches,
+/// optical — because a step's <see cref="PlanStep.Order"/> is the order it was made in, and the rules need to know which
+/// ports and meters the sections before them remove. Every problem is gathered, then thrown once.</remarks>
+internal sealed class DpuPlanDiffer(DesiredState d, CurrentState c, bool prune, bool allowReplace)
 {
     public const uint Ok = 0, NotFound = 1;
 
-    public static List<PlanChange> Plan(DesiredState d, CurrentState c, bool prune, bool allowReplace)
+    private readonly List<PlanChange> changes = [];
+    private readonly List<ManifestProblem> problems = [];
+    private int order;
+
+    private readonly HashSet<uint> replacedVports = [];
+    private readonly HashSet<uint> deletedVports = [];
+    private readonly HashSet<uint> deletedMeters = [];
+
+    /// <summary>The changes that bring <paramref name="c"/> to <paramref name="d"/>; a <see cref="ManifestException"/>
+    /// with every problem (file:line:col) when the file cannot be planned.</summary>
+    public static List<PlanChange> Diff(DesiredState d, CurrentState c, bool prune, bool allowReplace) => new DpuPlanDiffer(d, c, prune, allowReplace).Diff();
+
+    private List<PlanChange> Diff()
     {
-        var changes = new List<PlanChange>();
-        var problems = new List<ManifestProblem>();
-        void Error(YamlNode at, string message) => problems.Add(new ManifestProblem(new SourceSpan(d.File, at.Line, at.Column), message, ProblemSeverity.Error));
-        int order = 0;
-        PlanStep Step(int phase, string rpc, string what, Func<DpuClient, ApplyContext, Task<(uint, string)>> run) => new(phase, order++, rpc, what, run);
+        Meters();
+        Ports();
+        Vdisks();
+        Rules();
+        Switches();
+        Optical();
+        if (problems.Count > 0) throw new ManifestException([.. problems]);
+        return changes;
+    }
 
-        var replacedVports = new HashSet<uint>();
-        var deletedVports = new HashSet<uint>();
-        var deletedMeters = new HashSet<uint>();
+    private void Error(YamlNode at, string message) => problems.Add(new ManifestProblem(new SourceSpan(d.File, at.Line, at.Column), message, ProblemSeverity.Error));
 
-        // ---- meters (phase 4 create/change, 3 delete)
+    private PlanStep Step(int phase, string rpc, string what, Func<DpuClient, ApplyContext, Task<(uint, string)>> run) => new(phase, order++, rpc, what, run);
+
+    /// <summary>Meters: added or changed (phase 4), pruned (phase 3).</summary>
+    private void Meters()
+    {
         if (d.Meters is { } meters)
         {
             foreach (DesiredMeter m in meters)
@@ -112,8 +65,11 @@ internal static class DpuPlanner
                     changes.Add(new("-", "meter", $"{now.Id}", "(prune)", [Step(3, "MeterDel", $"meter {now.Id}", async (cl, _) => Gone(await DpuClient.Call(cl.Meter.MeterDelAsync(new MeterDelRequest { Id = now.Id }))))]));
                 }
         }
+    }
 
-        // ---- ports (phase 4 create/change, 6 max_qpair decrease, 3 delete)
+    /// <summary>Ports by uuid: created or changed (phase 4, a max_qpair decrease 6), replaced for another vport, pruned (phase 3).</summary>
+    private void Ports()
+    {
         if (d.Ports is { } ports)
         {
             foreach (DesiredPort p in ports)
@@ -156,8 +112,11 @@ internal static class DpuPlanner
                     changes.Add(new("-", "port", now.Uuid, $"vport {now.Vport} (prune)", [Step(3, "DelPort", $"port {now.Uuid}", async (cl, _) => Gone(await DpuClient.Call(cl.Nic.DelPortAsync(new DelPortRequest { Vport = now.Vport }))))]));
                 }
         }
+    }
 
-        // ---- vdisks (phase 4 create/grow/pause, 3 delete)
+    /// <summary>Vdisks by name: created, grown, paused or resumed (phase 4), replaced with --allow-replace, pruned (phase 3); a shrink is a problem.</summary>
+    private void Vdisks()
+    {
         if (d.Vdisks is { } vdisks)
         {
             foreach (DesiredVdisk v in vdisks)
@@ -227,8 +186,11 @@ internal static class DpuPlanner
                 foreach (VdiskGetPvfCfg now in c.Vdisks.Where(x => vdisks.All(v => v.Name != x.Name)))
                     changes.Add(new("-", "vdisk", now.Name, $"pvf_id {now.Pvfid} (prune: data is lost)", [Step(3, "VdiskDestroy", $"vdisk {now.Name}", async (cl, _) => Gone(await DpuClient.Call(cl.Vdisk.VdiskDestroyAsync(new VdiskDestroyRequest { PvfId = now.Pvfid }))))]));
         }
+    }
 
-        // ---- rules (phase 1 delete, 5 write)
+    /// <summary>Rules by key_index: written (phase 5), deleted first (phase 1) when their port or meter goes.</summary>
+    private void Rules()
+    {
         bool Doomed(ClassifierReadResponse r) =>
             r.Action.Vid >= 0 && r.Action.Vid <= 0xFFFF && (replacedVports.Contains((uint)r.Action.Vid) || deletedVports.Contains((uint)r.Action.Vid))
             || r.Action.HasMeterId && r.Action.MeterId != 0 && deletedMeters.Contains(r.Action.MeterId);
@@ -283,8 +245,11 @@ internal static class DpuPlanner
         else
             foreach (ClassifierReadResponse now in c.Rules.Where(Doomed))
                 problems.Add(new ManifestProblem(SourceSpan.None(d.File), $"rule {now.MaskRuleKey.KeyIndex} (rules are not managed by this file) uses a port or meter this plan removes", ProblemSeverity.Error));
+    }
 
-        // ---- SoC switches (phase 2 clear, 7 set)
+    /// <summary>SoC redirects: set (phase 7), cleared by prune (phase 2).</summary>
+    private void Switches()
+    {
         if (d.Switches is { } switches)
         {
             foreach (DesiredSwitch s in switches)
@@ -300,15 +265,18 @@ internal static class DpuPlanner
                 foreach (ProcSwitchEntry now in c.Switches.Where(x => switches.All(s => s.Src != x.SrcPfid)))
                     changes.Add(new("-", "proc_switch", $"{now.SrcPfid}", "(prune)", [Step(2, "ProcSwitch", $"soc {now.SrcPfid} (clear)", async (cl, _) => Status(await DpuClient.Call(cl.Traffic.ProcSwitchAsync(new ProcSwitchRequest { SrcPfid = now.SrcPfid, DestPfid = now.SrcPfid }))))]));
         }
+    }
 
-        // ---- optical: the bond, then MTUs (phase 8)
+    /// <summary>The bond, then the optical ports' MTUs (phase 8).</summary>
+    private void Optical()
+    {
         if (d.Bond is { } bond)
         {
             var current = c.Bond.BondOpts.ToDictionary(o => o.OptName, o => o.Value, StringComparer.Ordinal);
             SortedDictionary<string, string>? wanted = null;
             if (bond.Enable)
             {
-                if (DpuAgent.EffectiveBond((int)c.Bond.OpticalPortCnt, bond.Options, out DpuOutcome bad) is { } eff) wanted = eff.Options;
+                if (OpticalPortValidator.EffectiveBond((int)c.Bond.OpticalPortCnt, bond.Options, out DpuOutcome bad) is { } eff) wanted = eff.Options;
                 else Error(bond.At, $"bond: {bad.Detail}");
             }
             bool differs = bond.Enable != c.Bond.Enable || (wanted is not null && !wanted.SequenceEqual(current.OrderBy(kv => kv.Key, StringComparer.Ordinal)));
@@ -334,9 +302,6 @@ internal static class DpuPlanner
                 changes.Add(new("~", "optical port", $"{o.Id}", $"mtu {c.OpticalMtu[(int)o.Id]} -> {o.Mtu}",
                     [Step(8, "EthMacSetMtu", $"optical port {o.Id}", async (cl, _) => Status(await DpuClient.Call(cl.Optical.EthMacSetMtuAsync(new EthMacSetMtuRequest { PortId = o.Id, Mtu = o.Mtu }))))]));
             }
-
-        if (problems.Count > 0) throw new ManifestException([.. problems]);
-        return changes;
     }
 
     private static (uint, string) Status<T>((T Reply, string Detail) r) where T : IMessage =>
@@ -356,50 +321,4 @@ internal static class DpuPlanner
         Sl4Port = k.Sl4Port, Sl4PortMask = k.Sl4PortMask, Vlan = k.Vlan, VlanMask = k.VlanMask, Vid = k.Vid, VidMask = k.VidMask, IpType = k.IpType,
         Ipprotocol = k.Ipprotocol, IpprotocolMask = k.IpprotocolMask,
     };
-
-    private static string Target(int vid) => vid switch
-    {
-        -1 => "drop",
-        >= DpuAgent.SocBase => $"soc:{vid - DpuAgent.SocBase}",
-        _ => $"vport:{vid}",
-    };
-
-    private static string Mac(ByteString mac) => NicScript.Driver.Wire.MacAddress.Format(mac.Span);
-
-    private static string Describe(NewPortRequest p)
-    {
-        var parts = new List<string>();
-        if (p.HasVport) parts.Add($"vport {p.Vport}");
-        if (p.HasMac) parts.Add($"mac {Mac(p.Mac)}");
-        if (p.HasMtu) parts.Add($"mtu {p.Mtu}");
-        if (p.HasMaxQpair) parts.Add($"max_qpair {p.MaxQpair}");
-        if (p.HasQueueDepth) parts.Add($"queue_depth {p.QueueDepth}");
-        if (p.HasFeatureList) parts.Add($"feature_list 0x{p.FeatureList:x}");
-        return parts.Count == 0 ? "defaults" : string.Join(", ", parts);
-    }
-
-    /// <summary>Sectors as the largest whole binary unit (20GiB), else as sectors.</summary>
-    public static string Size(ulong sectors)
-    {
-        ulong bytes = sectors * 512;
-        foreach (var (unit, factor) in new[] { ("TiB", 1UL << 40), ("GiB", 1UL << 30), ("MiB", 1UL << 20), ("KiB", 1UL << 10) })
-            if (bytes >= factor && bytes % factor == 0) return $"{bytes / factor}{unit}";
-        return $"{sectors} sectors";
-    }
-
-    /// <summary>The plan's lines and its summary, or "No changes."</summary>
-    public static string Render(IReadOnlyList<PlanChange> changes)
-    {
-        if (changes.Count == 0) return "No changes.\n";
-        var sb = new System.Text.StringBuilder();
-        foreach (PlanChange ch in changes.OrderBy(x => Rank(x.Op)).ThenBy(x => x.Kind, StringComparer.Ordinal).ThenBy(x => x.Key, StringComparer.Ordinal))
-        {
-            string name = $"{ch.Kind} {ch.Key}".TrimEnd();
-            sb.Append(CultureInfo.InvariantCulture, $"{ch.Op,3} {name,-24} {ch.Text}\n");
-        }
-        sb.Append(CultureInfo.InvariantCulture, $"Plan: {changes.Count(x => x.Op == "+")} to add, {changes.Count(x => x.Op == "~")} to change, {changes.Count(x => x.Op == "-/+")} to replace, {changes.Count(x => x.Op == "-")} to destroy.\n");
-        return sb.ToString();
-    }
-
-    private static int Rank(string op) => op switch { "+" => 0, "~" => 1, "-/+" => 2, _ => 3 };
 }

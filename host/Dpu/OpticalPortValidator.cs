@@ -1,117 +1,81 @@
 using System.Globalization;
 using NicScript.Driver.Devices.Dpu;
 using NicScript.Dpu.V1;
+using static NicScript.Host.Dpu.DpuChange;
 
 namespace NicScript.Host.Dpu;
 
-public sealed partial class DpuAgent
+/// <summary>What the OpticalPort service's requests must satisfy (reference/dpu.md §6.6, bonding options §5.7), checked
+/// against the current state: a refusal with its status and detail, nothing to do, or the change with its rows. The
+/// bond's effective option set is worked out here, for the agent and for <c>nicscript plan</c> alike.</summary>
+internal sealed class OpticalPortValidator(DpuConfig config)
 {
-    private static readonly string[] BondModes = ["balance-rr", "active-backup", "balance-xor", "broadcast"], UnsupportedModes = ["802.3ad", "balance-tlb", "balance-alb"];
-    private static readonly string[] HashPolicies = ["layer2", "layer3+4", "layer2+3", "encap2+3", "encap3+4", "vlan+srcmac"];
-    private static readonly string[] Reselect = ["always", "better", "failure"];
+    internal static readonly string[] BondModes = ["balance-rr", "active-backup", "balance-xor", "broadcast"], UnsupportedModes = ["802.3ad", "balance-tlb", "balance-alb"];
+    internal static readonly string[] HashPolicies = ["layer2", "layer3+4", "layer2+3", "encap2+3", "encap3+4", "vlan+srcmac"];
+    internal static readonly string[] Reselect = ["always", "better", "failure"];
     private static readonly string[] KnownOptions = ["mode", "members", "miimon", "updelay", "downdelay", "xmit_hash_policy", "primary", "primary_reselect", "lacp_rate", "min_links", "all_slaves_active"];
     private static readonly string[] LinuxOnlyOptions =
         ["arp_interval", "arp_ip_target", "arp_validate", "arp_all_targets", "fail_over_mac", "ad_select", "use_carrier", "num_grat_arp", "num_unsol_na", "resend_igmp", "lp_interval", "packets_per_slave", "tlb_dynamic_lb", "ad_actor_sys_prio", "ad_user_port_key", "ad_actor_system", "peer_notif_delay", "active_slave", "max_bonds"];
 
-    private DpuOutcome CheckOptical(bool has, uint portId) =>
+    private DpuConfig Config => config;
+
+    /// <summary>EthMacGetLink, EthMacGetMtu and EthMacGetStats: the port_id must be given and name an optical port.</summary>
+    public DpuOutcome CheckOptical(bool has, uint portId) =>
         !has ? new(DpuStatus.InvalidArgument, "port_id must be present")
         : portId >= Config.OpticalPorts ? new(DpuStatus.NotFound, $"optical port {portId} does not exist ({Config.OpticalPorts} ports)")
         : DpuOutcome.Ok;
 
-    /// <summary>Link as the optical port's wire says (its carrier): speed and full duplex while up, 0 and false while down.</summary>
-    public (EthMacGetLinkResponse Reply, DpuOutcome Outcome) EthMacGetLink(EthMacGetLinkRequest r)
+    /// <summary>EthMacSetMtu: a bonded port's MTU is set on every member.</summary>
+    public DpuChange EthMacSetMtu(EthMacSetMtuRequest r, DpuState s)
     {
-        DpuOutcome o = CheckOptical(r.HasPortId, r.PortId);
-        bool up = o.IsOk && _device.Switch.LinkUp((int)r.PortId);
-        var link = new EthLink { LinkSpeed = up ? Config.OpticalSpeedMbps : 0, LinkDuplex = up, LinkAutoneg = o.IsOk, LinkStatus = up };
-        return (new EthMacGetLinkResponse { Status = (uint)o.Status, Link = link }, o);
-    }
-
-    public (EthMacGetMtuResponse Reply, DpuOutcome Outcome) EthMacGetMtu(EthMacGetMtuRequest r)
-    {
-        DpuOutcome o = CheckOptical(r.HasPortId, r.PortId);
-        return (new EthMacGetMtuResponse { Status = (uint)o.Status, PortId = r.PortId, Mtu = o.IsOk ? State.OpticalMtu[(int)r.PortId] : 0 }, o);
-    }
-
-    public (EthMacGetStatsResponse Reply, DpuOutcome Outcome) EthMacGetStats(EthMacGetStatsRequest r)
-    {
-        DpuOutcome o = CheckOptical(r.HasPortId, r.PortId);
-        var reply = new EthMacGetStatsResponse { Status = (uint)o.Status, Ipackets = 0, Opackets = 0, Ibytes = 0, Obytes = 0, Imissed = 0, Ierrors = 0, Oerrors = 0, RxNombuf = 0 };
-        if (!o.IsOk) return (reply, o);
-        DpuOpticalCounters c = _device.Switch.OpticalCounters((int)r.PortId);
-        reply.Ipackets = (ulong)c.IPacketsCount;
-        reply.Ibytes = (ulong)c.IBytesCount;
-        reply.Imissed = (ulong)c.IMissedCount;
-        reply.Ierrors = (ulong)c.IErrorsCount;
-        reply.Opackets = (ulong)c.OPacketsCount;
-        reply.Obytes = (ulong)c.OBytesCount;
-        reply.Oerrors = (ulong)c.OErrorsCount;
-        reply.QIpackets.AddRange(c.QIPacketsCounts.Select(v => (ulong)v));
-        reply.QIbytes.AddRange(c.QIBytesCounts.Select(v => (ulong)v));
-        reply.QOpackets.AddRange(c.QOPacketsCounts.Select(v => (ulong)v));
-        reply.QObytes.AddRange(c.QOBytesCounts.Select(v => (ulong)v));
-        reply.QErrors.AddRange(c.QErrorsCounts.Select(v => (ulong)v));
-        return (reply, o);
-    }
-
-    public async Task<(EthMacSetMtuResponse Reply, DpuOutcome Outcome)> EthMacSetMtu(EthMacSetMtuRequest r)
-    {
-        DpuOutcome o = await Change("EthMacSetMtu", $"port_id={r.PortId}", s =>
+        if (!r.HasPortId || !r.HasMtu) return Refuse(DpuStatus.InvalidArgument, "port_id and mtu must be present");
+        if (r.PortId >= Config.OpticalPorts) return Refuse(DpuStatus.NotFound, $"optical port {r.PortId} does not exist");
+        if (r.Mtu < DpuConfig.MinMtu || r.Mtu > DpuConfig.MaxMtu) return Refuse(DpuStatus.InvalidArgument, $"mtu {r.Mtu} is not {DpuConfig.MinMtu}..{DpuConfig.MaxMtu}");
+        var ports = s.Bond.Enable ? s.Bond.MemberPortIds.Select(m => (int)m).ToList() : [(int)r.PortId];
+        if (!ports.Contains((int)r.PortId)) ports = [(int)r.PortId];
+        if (ports.All(p => s.OpticalMtu[p] == r.Mtu)) return Nothing();
+        var mtus = s.OpticalMtu;
+        var rows = new List<(string, long, byte[]?)>();
+        foreach (int p in ports)
         {
-            if (!r.HasPortId || !r.HasMtu) return Refuse(DpuStatus.InvalidArgument, "port_id and mtu must be present");
-            if (r.PortId >= Config.OpticalPorts) return Refuse(DpuStatus.NotFound, $"optical port {r.PortId} does not exist");
-            if (r.Mtu < DpuConfig.MinMtu || r.Mtu > DpuConfig.MaxMtu) return Refuse(DpuStatus.InvalidArgument, $"mtu {r.Mtu} is not {DpuConfig.MinMtu}..{DpuConfig.MaxMtu}");
-            var ports = s.Bond.Enable ? s.Bond.MemberPortIds.Select(m => (int)m).ToList() : [(int)r.PortId];
-            if (!ports.Contains((int)r.PortId)) ports = [(int)r.PortId];
-            if (ports.All(p => s.OpticalMtu[p] == r.Mtu)) return Nothing();
-            var mtus = s.OpticalMtu;
-            var rows = new List<(string, long, byte[]?)>();
-            foreach (int p in ports)
-            {
-                mtus = mtus.SetItem(p, r.Mtu);
-                rows.Add(("optical_ports", p, BitConverter.GetBytes(r.Mtu)));
-            }
-            return Done(s with { OpticalMtu = mtus }, rows);
-        }).ConfigureAwait(false);
-        return (new EthMacSetMtuResponse { Status = (uint)o.Status, PortId = r.PortId }, o);
+            mtus = mtus.SetItem(p, r.Mtu);
+            rows.Add(("optical_ports", p, BitConverter.GetBytes(r.Mtu)));
+        }
+        return Done(s with { OpticalMtu = mtus }, rows);
     }
 
-    public async Task<(EthMacBondSetResponse Reply, DpuOutcome Outcome)> EthMacBondSet(EthMacBondSetRequest r)
+    /// <summary>EthMacBondSet: the effective option set; the members take the MTU of the lowest one.</summary>
+    public DpuChange EthMacBondSet(EthMacBondSetRequest r, DpuState s)
     {
-        DpuOutcome o = await Change("EthMacBondSet", $"enable={r.Enable}", s =>
+        if (!r.HasEnable) return Refuse(DpuStatus.InvalidArgument, "enable must be present");
+        if (!r.Enable)
         {
-            if (!r.HasEnable) return Refuse(DpuStatus.InvalidArgument, "enable must be present");
-            if (!r.Enable)
+            if (r.BondOpts.Count > 0) return Refuse(DpuStatus.InvalidArgument, "bond_opts with enable=false");
+            if (!s.Bond.Enable) return Nothing();
+            var off = new EthMacBondGetResponse { Status = 0, Enable = false, OpticalPortCnt = (uint)Config.OpticalPorts, ActivePortId = 0 };
+            return Done(s with { Bond = off }, [("bond", 0, Bytes(off))]);
+        }
+        if (EffectiveBond(Config.OpticalPorts, r.BondOpts, out DpuOutcome refused) is not { } effective) return Refuse(refused.Status, refused.Detail);
+        var (eff, members) = effective;
+        var bond = new EthMacBondGetResponse
+        {
+            Status = 0, Enable = true, OpticalPortCnt = (uint)Config.OpticalPorts,
+            ActivePortId = eff.TryGetValue("primary", out string? pr) ? uint.Parse(pr, CultureInfo.InvariantCulture) : members[0],
+        };
+        bond.BondOpts.AddRange(eff.Select(kv => new BondOpts { OptName = kv.Key, Value = kv.Value }));
+        bond.MemberPortIds.AddRange(members.Order());
+        if (s.Bond.Equals(bond)) return Nothing();
+        uint mtu = s.OpticalMtu[(int)members.Min()];
+        var mtus = s.OpticalMtu;
+        var rows = new List<(string, long, byte[]?)> { ("bond", 0, Bytes(bond)) };
+        foreach (uint m in members)
+            if (mtus[(int)m] != mtu)
             {
-                if (r.BondOpts.Count > 0) return Refuse(DpuStatus.InvalidArgument, "bond_opts with enable=false");
-                if (!s.Bond.Enable) return Nothing();
-                var off = new EthMacBondGetResponse { Status = 0, Enable = false, OpticalPortCnt = (uint)Config.OpticalPorts, ActivePortId = 0 };
-                return Done(s with { Bond = off }, [("bond", 0, Bytes(off))]);
+                mtus = mtus.SetItem((int)m, mtu);
+                rows.Add(("optical_ports", m, BitConverter.GetBytes(mtu)));
             }
-            if (EffectiveBond(Config.OpticalPorts, r.BondOpts, out DpuOutcome refused) is not { } effective) return Refuse(refused.Status, refused.Detail);
-            var (eff, members) = effective;
-            var bond = new EthMacBondGetResponse
-            {
-                Status = 0, Enable = true, OpticalPortCnt = (uint)Config.OpticalPorts,
-                ActivePortId = eff.TryGetValue("primary", out string? pr) ? uint.Parse(pr, CultureInfo.InvariantCulture) : members[0],
-            };
-            bond.BondOpts.AddRange(eff.Select(kv => new BondOpts { OptName = kv.Key, Value = kv.Value }));
-            bond.MemberPortIds.AddRange(members.Order());
-            if (s.Bond.Equals(bond)) return Nothing();
-            uint mtu = s.OpticalMtu[(int)members.Min()];
-            var mtus = s.OpticalMtu;
-            var rows = new List<(string, long, byte[]?)> { ("bond", 0, Bytes(bond)) };
-            foreach (uint m in members)
-                if (mtus[(int)m] != mtu)
-                {
-                    mtus = mtus.SetItem((int)m, mtu);
-                    rows.Add(("optical_ports", m, BitConverter.GetBytes(mtu)));
-                }
-            return Done(s with { Bond = bond, OpticalMtu = mtus }, rows);
-        }).ConfigureAwait(false);
-        return (new EthMacBondSetResponse { Status = (uint)o.Status }, o);
+        return Done(s with { Bond = bond, OpticalMtu = mtus }, rows);
     }
-
 
     /// <summary>The full option set a bond of these options has (§5.7): canonical names and values, defaults filled in,
     /// delays rounded down to miimon; null with the <paramref name="refusal"/> when an option is refused. Shared by
@@ -217,13 +181,5 @@ public sealed partial class DpuAgent
                 return null;
         }
         }
-    }
-
-    /// <summary>The bond as configured, with the member the switch is using now.</summary>
-    public EthMacBondGetResponse EthMacBondGet()
-    {
-        var reply = new EthMacBondGetResponse(State.Bond) { Status = 0, OpticalPortCnt = (uint)Config.OpticalPorts };
-        if (reply.Enable && _device.Switch.ActiveMember() is var active && active >= 0) reply.ActivePortId = (uint)active;
-        return reply;
     }
 }
