@@ -30,6 +30,7 @@ public sealed partial class ManaDevice : IFrameReceiver
     private readonly IDeviceEvents _events;
     private readonly object _sync = new();
     private readonly uint[] _shm = new uint[8];
+    private readonly MsixWindow _msixWindow;
     private WirePort? _port;
     private bool _removed;
 
@@ -48,6 +49,7 @@ public sealed partial class ManaDevice : IFrameReceiver
         Function.AddBar(new PciBar(ManaRegisters.Bar, PciBarKind.Memory64, ManaRegisters.BarSize, false, new Bar0(this)));
         Msix = new MsixTable(vectors);
         Msix.Attach(Function, ManaRegisters.Bar, ManaRegisters.MsixTableOffset, ManaRegisters.MsixPbaOffset);
+        _msixWindow = new MsixWindow(Msix, ManaRegisters.MsixTableOffset, ManaRegisters.MsixPbaOffset);
     }
 
     public PciFunction Function { get; }
@@ -115,10 +117,7 @@ public sealed partial class ManaDevice : IFrameReceiver
 
     private ulong ReadBar0(int offset, int size)
     {
-        if (offset >= ManaRegisters.MsixTableOffset && offset + size <= ManaRegisters.MsixTableOffset + Msix.TableBytes)
-            return Msix.ReadTable(offset - ManaRegisters.MsixTableOffset, size);
-        if (offset >= ManaRegisters.MsixPbaOffset && offset + size <= ManaRegisters.MsixPbaOffset + Msix.PbaBytes)
-            return Msix.ReadPba(offset - ManaRegisters.MsixPbaOffset, size);
+        if (_msixWindow.TryRead(offset, size, out ulong msix)) return msix;
         Span<byte> regs = stackalloc byte[ManaRegisters.ShmOffset + ManaRegisters.ShmSize];
         regs.Clear();
         BinaryPrimitives.WriteUInt64LittleEndian(regs[ManaRegisters.DoorbellPageOffsetRegister..], ManaRegisters.DoorbellPagesOffset);
@@ -135,11 +134,7 @@ public sealed partial class ManaDevice : IFrameReceiver
 
     private void WriteBar0(int offset, int size, ulong value)
     {
-        if (offset >= ManaRegisters.MsixTableOffset && offset + size <= ManaRegisters.MsixTableOffset + Msix.TableBytes)
-        {
-            Msix.WriteTable(offset - ManaRegisters.MsixTableOffset, size, value);
-            return;
-        }
+        if (_msixWindow.TryWrite(offset, size, value)) return;
         if (offset >= ManaRegisters.ShmOffset && offset + size <= ManaRegisters.ShmOffset + ManaRegisters.ShmSize)
         {
             if (size != 4 || offset % 4 != 0) return; // the aperture takes 32-bit stores only
