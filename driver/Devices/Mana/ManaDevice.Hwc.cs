@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using NicScript.Driver.Devices.Mana.Gdma;
 using NicScript.Driver.Memory;
+using NicScript.Driver.Queues;
 using NicScript.Driver.Wire;
 using static NicScript.Driver.Devices.Mana.ManaRegisters;
 
@@ -172,7 +173,8 @@ public sealed partial class ManaDevice
     /// <summary>Writes an EQE (details, then the info word with owner bits last) and raises the EQ's vector if armed or forced.</summary>
     private void PostEqeLocked(GdmaQueue eq, GdmaEqeType type, uint detail0, bool force)
     {
-        Span<byte> e = eq.NextEntry();
+        OwnerBitRing<GdmaRingMemory> ring = eq.Ring!;
+        Span<byte> e = ring.Next();
         if (e.IsEmpty)
         {
             Interlocked.Increment(ref Stats.EqOverflows);
@@ -181,9 +183,7 @@ public sealed partial class ManaDevice
         }
         e[..12].Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(e, detail0);
-        uint info = (uint)type | eq.NextOwnerBits << OwnerBitsShift;
-        Volatile.Write(ref System.Runtime.InteropServices.MemoryMarshal.AsRef<uint>(e[12..]), info); // release: details first
-        eq.Produced++;
+        ring.Publish(e, (uint)type); // the info word with its owner bits, release: details first
         if (eq.Armed || force)
         {
             eq.Armed = false;
@@ -194,7 +194,8 @@ public sealed partial class ManaDevice
     /// <summary>Writes a CQE: 60 bytes of completion data, then cqe_info (wq_num, is_sq, owner bits) last.</summary>
     private void PostCqeLocked(GdmaQueue cq, ReadOnlySpan<byte> data, uint wqNum, bool isSq)
     {
-        Span<byte> e = cq.NextEntry();
+        OwnerBitRing<GdmaRingMemory> ring = cq.Ring!;
+        Span<byte> e = ring.Next();
         if (e.IsEmpty)
         {
             Fault("cq-memory-gone", $"CQ {cq.Id}");
@@ -202,9 +203,7 @@ public sealed partial class ManaDevice
         }
         e[..60].Clear();
         data.CopyTo(e);
-        uint info = wqNum & 0xFF_FFFF | (isSq ? 1u << 24 : 0) | cq.NextOwnerBits << OwnerBitsShift;
-        Volatile.Write(ref System.Runtime.InteropServices.MemoryMarshal.AsRef<uint>(e[60..]), info);
-        cq.Produced++;
+        ring.Publish(e, wqNum & 0xFF_FFFF | (isSq ? 1u << 24 : 0));
     }
 
     /// <summary>After a batch of CQEs: an armed CQ posts one COMPLETION event on its EQ (details[0] = CQ id).</summary>
@@ -240,14 +239,14 @@ public sealed partial class ManaDevice
                     if (Find(GdmaQueueType.Cq, cq.Id, page) is { } c)
                     {
                         c.Armed = cq.Arm;
-                        if (cq.Arm && (ulong)(c.Produced % (c.Entries * 8L)) != cq.TailPtr) NotifyLocked(c); // entries the driver has not seen: no lost wake-up
+                        if (cq.Arm && (ulong)(c.Produced % (c.Ring!.Count * 8L)) != cq.TailPtr) NotifyLocked(c); // entries the driver has not seen: no lost wake-up
                     }
                     return;
                 case EqDoorbell when GdmaDoorbellEntryEqView.TryRead(raw, out var eqd) == WireError.None:
                     if (Find(GdmaQueueType.Eq, eqd.Id, page) is { } eq)
                     {
                         eq.Armed = eqd.Arm;
-                        if (eqd.Arm && (ulong)(eq.Produced % (eq.Entries * 8L)) != eqd.TailPtr)
+                        if (eqd.Arm && (ulong)(eq.Produced % (eq.Ring!.Count * 8L)) != eqd.TailPtr)
                         {
                             eq.Armed = false;
                             Msix.Vector(eq.MsixIndex).Signal();

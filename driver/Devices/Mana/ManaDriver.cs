@@ -1,4 +1,3 @@
-using NicScript.Driver.Devices.Virtio;
 using System.Buffers.Binary;
 using NicScript.Driver.Devices.Mana.Gdma;
 using NicScript.Driver.Memory;
@@ -25,7 +24,7 @@ public sealed class ManaDriver : IDisposable
     private readonly List<DmaRegion> _allocated = new();
     private DmaAttachment? _dma;
     private DmaRegion _hwcEq = null!, _hwcCq = null!, _hwcRq = null!, _hwcSq = null!, _reqBuf = null!, _respBuf = null!;
-    private OwnerBitRing _hwcEqRing = null!, _hwcCqRing = null!;
+    private OwnerBitRing<DmaRegionMemory> _hwcEqRing = null!, _hwcCqRing = null!;
     private uint _hwcSqTail, _hwcRqTail;
     private ushort _msgId;
     private uint _activity;
@@ -186,11 +185,11 @@ public sealed class ManaDriver : IDisposable
     }
 
     /// <summary>A consumer over a CQ or EQ in <paramref name="memory"/>: owner bits at bit 29 of the info word.</summary>
-    internal static OwnerBitRing Consumer(DmaRegion memory, int entrySize, int infoOffset) =>
-        new(memory, 0, entrySize, memory.Length / entrySize, infoOffset, OwnerBitsShift, 3);
+    internal static OwnerBitRing<DmaRegionMemory> Consumer(DmaRegion memory, int entrySize, int infoOffset) =>
+        new(new DmaRegionMemory(memory), entrySize, memory.Length / entrySize, infoOffset, OwnerBitsShift, 3);
 
     /// <summary>The next new EQE's type and details[0], or false when the EQ holds nothing new.</summary>
-    internal static bool NextEqe(OwnerBitRing eq, out GdmaEqeType type, out uint detail)
+    internal static bool NextEqe(OwnerBitRing<DmaRegionMemory> eq, out GdmaEqeType type, out uint detail)
     {
         type = default;
         detail = 0;
@@ -309,7 +308,7 @@ public sealed class ManaDriver : IDisposable
     }
 
     /// <summary>The data EQ's consumer side.</summary>
-    internal OwnerBitRing EqRing { get; private set; } = null!;
+    internal OwnerBitRing<DmaRegionMemory> EqRing { get; private set; } = null!;
 
     private (uint Wq, uint Cq, ulong Obj, DmaRegion Ring, DmaRegion CqRing) CreateWqObj(GdmaQueueType type, int bytes)
     {

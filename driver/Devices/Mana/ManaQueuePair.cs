@@ -1,4 +1,3 @@
-using NicScript.Driver.Devices.Virtio;
 using System.Buffers.Binary;
 using NicScript.Driver.Devices.Mana.Gdma;
 using NicScript.Driver.Memory;
@@ -20,7 +19,7 @@ public sealed class ManaQueuePair
     private readonly ManaDriver _d;
     private readonly DmaRegion _sqRing, _rqRing, _txBuf, _rxBuf;
     private readonly int _slots;
-    private readonly OwnerBitRing _sqCq, _rqCq;
+    private readonly OwnerBitRing<DmaRegionMemory> _sqCq, _rqCq;
     private uint _sqTail, _rqTail, _sqDone;
 
     internal ManaQueuePair(ManaDriver d, uint sqId, uint sqCq, ulong sqObj, DmaRegion sqRing, DmaRegion sqCqRing,
@@ -130,7 +129,7 @@ public sealed class ManaQueuePair
     public int ProcessEvents()
     {
         int n = 0;
-        OwnerBitRing eq = _d.EqRing;
+        OwnerBitRing<DmaRegionMemory> eq = _d.EqRing;
         while (n < 5 && ManaDriver.NextEqe(eq, out _, out _)) n++;
         if (n > 0)
         {
@@ -162,7 +161,7 @@ public sealed class ManaQueuePair
 
     private void RingRq() => _d.Ring(RqDoorbell, (ulong)_rqTail << 32 | RqId, _d.DbId);
 
-    private static bool NextCqe(OwnerBitRing cq, out ReadOnlySpan<byte> cqe)
+    private static bool NextCqe(OwnerBitRing<DmaRegionMemory> cq, out ReadOnlySpan<byte> cqe)
     {
         if (cq.TryRead(out cqe) != OwnerBitResult.New) return false;
         cq.Advance();
