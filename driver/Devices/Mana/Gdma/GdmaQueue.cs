@@ -1,9 +1,8 @@
 using System.Numerics;
-using NicScript.Driver.Devices.Mana.Gdma;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Queues;
 
-namespace NicScript.Driver.Devices.Mana;
+namespace NicScript.Driver.Devices.Mana.Gdma;
 
 /// <summary>A GDMA DMA region as the device sees it: the driver's 4 KiB page list, located once in the VF's IOMMU domain.</summary>
 /// <remarks>Pages need not be contiguous; an access never straddles a page (CQEs, EQEs and WQE basic units divide 4096).
