@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using NicScript.Driver.Devices.Mana.Gdma;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Pci;
@@ -204,17 +205,24 @@ public sealed class ManaDriver : IDisposable
 
     private void PostHwcRqWqe()
     {
-        Span<byte> w = Bytes(_hwcRq, (int)(_hwcRqTail % PageSize), 32);
+        WriteWqe(Bytes(_hwcRq, (int)(_hwcRqTail % PageSize), 32), oobBytes: 8, _respBuf.Iova, Mkey, HwcMessageSize);
+        _hwcRqTail += 32;
+        Ring(RqDoorbell, _hwcRqTail * 1UL << 32 | HwcRqId, 0);
+    }
+
+    /// <summary>Writes a WQE with one SGE into <paramref name="w"/> (as mana_gd_post_work_request lays it out): the header,
+    /// <paramref name="oobBytes"/> of inline OOB left zero for the caller to fill, then the SGE.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void WriteWqe(Span<byte> w, int oobBytes, ulong address, uint mkey, uint size)
+    {
         w.Clear();
         var hdr = new GdmaWqeWriter(w);
         hdr.NumSge = 1;
-        hdr.InlineOobSizeDiv4 = 2;
-        var sge = new GdmaSgeWriter(w[16..]);
-        sge.Address = _respBuf.Iova;
-        sge.MemKey = Mkey;
-        sge.Size = HwcMessageSize;
-        _hwcRqTail += 32;
-        Ring(RqDoorbell, _hwcRqTail * 1UL << 32 | HwcRqId, 0);
+        hdr.InlineOobSizeDiv4 = (byte)(oobBytes / 4);
+        var sge = new GdmaSgeWriter(w[(8 + oobBytes)..]);
+        sge.Address = address;
+        sge.MemKey = mkey;
+        sge.Size = size;
     }
 
     private void InitHdr(Span<byte> req, uint code, int respSize, GdmaDeviceType dev, ushort reqVersion = 1, ushort respVersion = 1)
@@ -236,17 +244,10 @@ public sealed class ManaDriver : IDisposable
         request.CopyTo(Bytes(_reqBuf, 0, request.Length));
         BinaryPrimitives.WriteUInt16LittleEndian(Bytes(_reqBuf, 10, 2), ++_msgId);
         Span<byte> w = Bytes(_hwcSq, (int)(_hwcSqTail % PageSize), 64);
-        w.Clear();
-        var hdr = new GdmaWqeWriter(w);
-        hdr.NumSge = 1;
-        hdr.InlineOobSizeDiv4 = 6;
+        WriteWqe(w, oobBytes: 24, _reqBuf.Iova, Mkey, (uint)request.Length);
         var oob = new HwcTxOobWriter(w[8..]);
         oob.VscqId = HwcCqId;
         oob.VsqId = HwcSqId;
-        var sge = new GdmaSgeWriter(w[32..]);
-        sge.Address = _reqBuf.Iova;
-        sge.MemKey = Mkey;
-        sge.Size = (uint)request.Length;
         _hwcSqTail += 64;
         Ring(SqDoorbell, (ulong)_hwcSqTail << 32 | HwcSqId, 0);
         for (int n = 0; n < 16; n++)

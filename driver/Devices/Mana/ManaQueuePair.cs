@@ -63,17 +63,10 @@ public sealed class ManaQueuePair
         if (TxRoom <= 0) return false;
         int slot = (int)(_sqTail / WqeBu % (uint)_slots);
         Span<byte> w = _d.Bytes(_sqRing, (int)(_sqTail % (uint)_sqRing.Length), WqeBu);
-        w.Clear();
-        var hdr = new GdmaWqeWriter(w);
-        hdr.NumSge = 1;
-        hdr.InlineOobSizeDiv4 = 2;
+        ManaDriver.WriteWqe(w, oobBytes: 8, _txBuf.Iova + (ulong)(slot * ManaDriver.FrameSlot), _d.Mkey, (uint)length);
         var oob = new ManaTxShortOobWriter(w[8..]);
         oob.VcqNum = SqCqId;
         oob.VsqFrame = (ushort)(SqId >> 10 & 0x3FFF);
-        var sge = new GdmaSgeWriter(w[16..]);
-        sge.Address = _txBuf.Iova + (ulong)(slot * ManaDriver.FrameSlot);
-        sge.MemKey = _d.Mkey;
-        sge.Size = (uint)length;
         _sqTail += WqeBu;
         return true;
     }
@@ -147,15 +140,8 @@ public sealed class ManaQueuePair
 
     private void PostRx(int slot)
     {
-        Span<byte> w = _d.Bytes(_rqRing, (int)(_rqTail % (uint)_rqRing.Length), WqeBu);
-        w.Clear();
-        var hdr = new GdmaWqeWriter(w);
-        hdr.NumSge = 1;
-        hdr.InlineOobSizeDiv4 = 2;
-        var sge = new GdmaSgeWriter(w[16..]);
-        sge.Address = _rxBuf.Iova + (ulong)(slot * ManaDriver.FrameSlot);
-        sge.MemKey = _d.Mkey;
-        sge.Size = ManaDriver.FrameSlot;
+        ManaDriver.WriteWqe(_d.Bytes(_rqRing, (int)(_rqTail % (uint)_rqRing.Length), WqeBu), oobBytes: 8, _rxBuf.Iova + (ulong)(slot * ManaDriver.FrameSlot),
+            _d.Mkey, ManaDriver.FrameSlot);
         _rqTail += WqeBu;
     }
 
