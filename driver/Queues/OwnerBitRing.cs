@@ -1,6 +1,6 @@
-using NicScript.Driver.Devices.Virtio;
+using System.Numerics;
 using System.Runtime.CompilerServices;
-using NicScript.Driver.Memory;
+using System.Runtime.InteropServices;
 
 namespace NicScript.Driver.Queues;
 
@@ -12,11 +12,13 @@ namespace NicScript.Driver.Queues;
 /// equal (h / n − 1) mod 2^w, and anything else means the producer lapped the consumer: an overflow the consumer must
 /// fail closed on. The consumer reads the owner word with acquire semantics before the rest of the entry.
 /// Both sides keep their own index; neither trusts the other's. Not thread-safe per side.
+/// The same ring serves the emulated device (producer, over queue pages reached through its IOMMU domain) and the
+/// driver (consumer, over its own DMA region): <typeparamref name="TMemory"/> is a struct, so each is compiled apart
+/// and reaching an entry costs no interface dispatch.
 /// </remarks>
-public sealed unsafe class OwnerBitRing
+internal sealed class OwnerBitRing<TMemory> where TMemory : struct, IRingMemory
 {
-    private readonly DmaRegion _region;
-    private readonly int _offset;
+    private readonly TMemory _memory;
     private readonly uint _mask;
     private long _produced;
     private long _head;
@@ -24,14 +26,13 @@ public sealed unsafe class OwnerBitRing
     /// <param name="ownerWordOffset">Byte offset, within an entry, of the little-endian u32 holding the owner bits.</param>
     /// <param name="ownerShift">Bit position of the owner bits in that word (29 for gdma_cqe / gdma_eqe info).</param>
     /// <param name="ownerWidth">Width of the owner bits (3 for GDMA).</param>
-    public OwnerBitRing(DmaRegion region, int offset, int entrySize, int count, int ownerWordOffset, int ownerShift, int ownerWidth)
+    public OwnerBitRing(TMemory memory, int entrySize, int count, int ownerWordOffset, int ownerShift, int ownerWidth)
     {
-        if (!VirtqLayout.IsValidSize(count)) throw new ArgumentException("count must be a power of two", nameof(count));
+        if (count <= 0 || !BitOperations.IsPow2(count)) throw new ArgumentException("count must be a power of two", nameof(count));
         if (entrySize < 4 || ownerWordOffset < 0 || ownerWordOffset + 4 > entrySize || ownerWordOffset % 4 != 0) throw new ArgumentException("bad entry layout");
         if (ownerWidth is < 1 or > 8 || ownerShift < 0 || ownerShift + ownerWidth > 32) throw new ArgumentException("bad owner bits");
-        if (offset < 0 || (long)offset + (long)entrySize * count > region.Length) throw new ArgumentException("the ring does not fit its region");
-        _region = region;
-        _offset = offset;
+        if ((long)entrySize * count > memory.Length) throw new ArgumentException("the ring does not fit its memory");
+        _memory = memory;
         EntrySize = entrySize;
         Count = count;
         OwnerWordOffset = ownerWordOffset;
@@ -54,23 +55,28 @@ public sealed unsafe class OwnerBitRing
     /// <summary>The consumer's head (starts at <see cref="Count"/>).</summary>
     public long Head => _head;
 
-    private byte* Entry(long index) => _region.Pointer + _offset + (index & (Count - 1)) * EntrySize;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Span<byte> Entry(long index, bool write) => _memory.Slice((index & (Count - 1)) * EntrySize, EntrySize, write);
 
     // Producer (device) --------------------------------------------------------------------------------------------
 
-    /// <summary>The next entry to fill (owner bits are set by <see cref="Publish"/>); empty if the region was freed.</summary>
-    public Span<byte> Next() => _region.IsFreed ? Span<byte>.Empty : new Span<byte>(Entry(_produced), EntrySize);
+    /// <summary>The next entry to fill (owner bits are set by <see cref="Publish(Span{byte}, uint)"/>); empty if the memory is gone.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Span<byte> Next() => Entry(_produced, write: true);
 
-    /// <summary>Stamps the owner bits of the entry <see cref="Next"/> returned (release: its bytes are visible first).</summary>
-    public void Publish()
+    /// <summary>Writes <paramref name="ownerWord"/> with this lap's owner bits into the owner word of <paramref name="entry"/>
+    /// (the span <see cref="Next"/> returned) with release semantics, so the rest of the entry is visible first; moves on.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Publish(Span<byte> entry, uint ownerWord)
     {
-        if (_region.IsFreed) return;
-        uint* word = (uint*)(Entry(_produced) + OwnerWordOffset);
         uint owner = (uint)(_produced / Count + 1) & _mask;
-        uint value = (*word & ~(_mask << OwnerShift)) | owner << OwnerShift;
-        Volatile.Write(ref *word, value);
+        uint value = (ownerWord & ~(_mask << OwnerShift)) | owner << OwnerShift;
+        Volatile.Write(ref MemoryMarshal.AsRef<uint>(entry[OwnerWordOffset..]), value);
         _produced++;
     }
+
+    /// <summary>Stamps the owner bits into the owner word already written in <paramref name="entry"/>; see <see cref="Publish(Span{byte}, uint)"/>.</summary>
+    public void Publish(Span<byte> entry) => Publish(entry, MemoryMarshal.Read<uint>(entry[OwnerWordOffset..]));
 
     // Consumer (driver) ----------------------------------------------------------------------------------------------
 
@@ -79,13 +85,13 @@ public sealed unsafe class OwnerBitRing
     public OwnerBitResult TryRead(out ReadOnlySpan<byte> entry)
     {
         entry = default;
-        if (_region.IsFreed) return OwnerBitResult.Overflow;
-        byte* e = Entry(_head);
-        uint owner = (Volatile.Read(ref *(uint*)(e + OwnerWordOffset)) >> OwnerShift) & _mask; // acquire: owner bits first
+        Span<byte> e = Entry(_head, write: false);
+        if (e.IsEmpty) return OwnerBitResult.Overflow;
+        uint owner = (Volatile.Read(ref MemoryMarshal.AsRef<uint>(e[OwnerWordOffset..])) >> OwnerShift) & _mask; // acquire: owner bits first
         uint expected = (uint)(_head / Count) & _mask, stale = (expected - 1) & _mask;
         if (owner == stale) return OwnerBitResult.Empty;
         if (owner != expected) return OwnerBitResult.Overflow;
-        entry = new ReadOnlySpan<byte>(e, EntrySize);
+        entry = e;
         return OwnerBitResult.New;
     }
 
@@ -93,7 +99,7 @@ public sealed unsafe class OwnerBitRing
     public void Advance() => _head++;
 }
 
-public enum OwnerBitResult
+internal enum OwnerBitResult
 {
     Empty,
     New,

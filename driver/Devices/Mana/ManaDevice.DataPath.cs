@@ -54,7 +54,7 @@ public sealed partial class ManaDevice
             if (result == ManaCqeType.TxOkay && ManaTxShortOobView.TryRead(wqe[8..], out var s) == WireError.None && s.SupressTxcqeGen) continue;
             CompleteTx(cq, sq, ringOffset, result, vendorErr);
         }
-        NotifyLocked(cq);
+        _gdma.NotifyLocked(cq);
     }
 
     private ManaCqeType SendWqe(GdmaQueue sq, GdmaQueue cq, ReadOnlySpan<byte> wqe, int oob, int sges, out uint vendorErr)
@@ -107,15 +107,15 @@ public sealed partial class ManaDevice
         w.CqeHdrCqeType = type;
         w.CqeHdrVendorErr = vendorErr & 0xFF_FFFF;
         w.TxWqeOffset = ringOffset / WqeBu;
-        PostCqeLocked(cq, c, sq.Id, isSq: true);
+        _gdma.PostCqeLocked(cq, c, sq.Id, isSq: true);
     }
 
     /// <summary>A frame from the wire: fills the next posted WQE of the default RQ and completes it with a mana_rxcomp_oob CQE.</summary>
     public void Receive(ReadOnlySpan<byte> frame)
     {
-        lock (_sync)
+        lock (_gdma.Sync)
         {
-            if (_removed || !_rxEnabled || _defaultRq is not { } rq)
+            if (_gdma.Removed || !_rxEnabled || _defaultRq is not { } rq)
             {
                 Interlocked.Increment(ref Stats.RxDisabled);
                 return;
@@ -178,8 +178,8 @@ public sealed partial class ManaDevice
                 Interlocked.Increment(ref Stats.RxErrors);
                 Fault("rx-error-cqe", $"RQ {rq.Id} offset {ringOffset}: {type}");
             }
-            PostCqeLocked(cq, c, rq.Id, isSq: false);
-            NotifyLocked(cq);
+            _gdma.PostCqeLocked(cq, c, rq.Id, isSq: false);
+            _gdma.NotifyLocked(cq);
         }
     }
 

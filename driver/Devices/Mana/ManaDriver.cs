@@ -1,5 +1,5 @@
-using NicScript.Driver.Devices.Virtio;
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using NicScript.Driver.Devices.Mana.Gdma;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Pci;
@@ -25,7 +25,7 @@ public sealed class ManaDriver : IDisposable
     private readonly List<DmaRegion> _allocated = new();
     private DmaAttachment? _dma;
     private DmaRegion _hwcEq = null!, _hwcCq = null!, _hwcRq = null!, _hwcSq = null!, _reqBuf = null!, _respBuf = null!;
-    private OwnerBitRing _hwcEqRing = null!, _hwcCqRing = null!;
+    private OwnerBitRing<DmaRegionMemory> _hwcEqRing = null!, _hwcCqRing = null!;
     private uint _hwcSqTail, _hwcRqTail;
     private ushort _msgId;
     private uint _activity;
@@ -186,11 +186,11 @@ public sealed class ManaDriver : IDisposable
     }
 
     /// <summary>A consumer over a CQ or EQ in <paramref name="memory"/>: owner bits at bit 29 of the info word.</summary>
-    internal static OwnerBitRing Consumer(DmaRegion memory, int entrySize, int infoOffset) =>
-        new(memory, 0, entrySize, memory.Length / entrySize, infoOffset, OwnerBitsShift, 3);
+    internal static OwnerBitRing<DmaRegionMemory> Consumer(DmaRegion memory, int entrySize, int infoOffset) =>
+        new(new DmaRegionMemory(memory), entrySize, memory.Length / entrySize, infoOffset, OwnerBitsShift, 3);
 
     /// <summary>The next new EQE's type and details[0], or false when the EQ holds nothing new.</summary>
-    internal static bool NextEqe(OwnerBitRing eq, out GdmaEqeType type, out uint detail)
+    internal static bool NextEqe(OwnerBitRing<DmaRegionMemory> eq, out GdmaEqeType type, out uint detail)
     {
         type = default;
         detail = 0;
@@ -205,17 +205,24 @@ public sealed class ManaDriver : IDisposable
 
     private void PostHwcRqWqe()
     {
-        Span<byte> w = Bytes(_hwcRq, (int)(_hwcRqTail % PageSize), 32);
+        WriteWqe(Bytes(_hwcRq, (int)(_hwcRqTail % PageSize), 32), oobBytes: 8, _respBuf.Iova, Mkey, HwcMessageSize);
+        _hwcRqTail += 32;
+        Ring(RqDoorbell, _hwcRqTail * 1UL << 32 | HwcRqId, 0);
+    }
+
+    /// <summary>Writes a WQE with one SGE into <paramref name="w"/> (as mana_gd_post_work_request lays it out): the header,
+    /// <paramref name="oobBytes"/> of inline OOB left zero for the caller to fill, then the SGE.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void WriteWqe(Span<byte> w, int oobBytes, ulong address, uint mkey, uint size)
+    {
         w.Clear();
         var hdr = new GdmaWqeWriter(w);
         hdr.NumSge = 1;
-        hdr.InlineOobSizeDiv4 = 2;
-        var sge = new GdmaSgeWriter(w[16..]);
-        sge.Address = _respBuf.Iova;
-        sge.MemKey = Mkey;
-        sge.Size = HwcMessageSize;
-        _hwcRqTail += 32;
-        Ring(RqDoorbell, _hwcRqTail * 1UL << 32 | HwcRqId, 0);
+        hdr.InlineOobSizeDiv4 = (byte)(oobBytes / 4);
+        var sge = new GdmaSgeWriter(w[(8 + oobBytes)..]);
+        sge.Address = address;
+        sge.MemKey = mkey;
+        sge.Size = size;
     }
 
     private void InitHdr(Span<byte> req, uint code, int respSize, GdmaDeviceType dev, ushort reqVersion = 1, ushort respVersion = 1)
@@ -237,17 +244,10 @@ public sealed class ManaDriver : IDisposable
         request.CopyTo(Bytes(_reqBuf, 0, request.Length));
         BinaryPrimitives.WriteUInt16LittleEndian(Bytes(_reqBuf, 10, 2), ++_msgId);
         Span<byte> w = Bytes(_hwcSq, (int)(_hwcSqTail % PageSize), 64);
-        w.Clear();
-        var hdr = new GdmaWqeWriter(w);
-        hdr.NumSge = 1;
-        hdr.InlineOobSizeDiv4 = 6;
+        WriteWqe(w, oobBytes: 24, _reqBuf.Iova, Mkey, (uint)request.Length);
         var oob = new HwcTxOobWriter(w[8..]);
         oob.VscqId = HwcCqId;
         oob.VsqId = HwcSqId;
-        var sge = new GdmaSgeWriter(w[32..]);
-        sge.Address = _reqBuf.Iova;
-        sge.MemKey = Mkey;
-        sge.Size = (uint)request.Length;
         _hwcSqTail += 64;
         Ring(SqDoorbell, (ulong)_hwcSqTail << 32 | HwcSqId, 0);
         for (int n = 0; n < 16; n++)
@@ -309,7 +309,7 @@ public sealed class ManaDriver : IDisposable
     }
 
     /// <summary>The data EQ's consumer side.</summary>
-    internal OwnerBitRing EqRing { get; private set; } = null!;
+    internal OwnerBitRing<DmaRegionMemory> EqRing { get; private set; } = null!;
 
     private (uint Wq, uint Cq, ulong Obj, DmaRegion Ring, DmaRegion CqRing) CreateWqObj(GdmaQueueType type, int bytes)
     {

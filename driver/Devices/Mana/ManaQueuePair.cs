@@ -1,4 +1,3 @@
-using NicScript.Driver.Devices.Virtio;
 using System.Buffers.Binary;
 using NicScript.Driver.Devices.Mana.Gdma;
 using NicScript.Driver.Memory;
@@ -20,7 +19,7 @@ public sealed class ManaQueuePair
     private readonly ManaDriver _d;
     private readonly DmaRegion _sqRing, _rqRing, _txBuf, _rxBuf;
     private readonly int _slots;
-    private readonly OwnerBitRing _sqCq, _rqCq;
+    private readonly OwnerBitRing<DmaRegionMemory> _sqCq, _rqCq;
     private uint _sqTail, _rqTail, _sqDone;
 
     internal ManaQueuePair(ManaDriver d, uint sqId, uint sqCq, ulong sqObj, DmaRegion sqRing, DmaRegion sqCqRing,
@@ -64,17 +63,10 @@ public sealed class ManaQueuePair
         if (TxRoom <= 0) return false;
         int slot = (int)(_sqTail / WqeBu % (uint)_slots);
         Span<byte> w = _d.Bytes(_sqRing, (int)(_sqTail % (uint)_sqRing.Length), WqeBu);
-        w.Clear();
-        var hdr = new GdmaWqeWriter(w);
-        hdr.NumSge = 1;
-        hdr.InlineOobSizeDiv4 = 2;
+        ManaDriver.WriteWqe(w, oobBytes: 8, _txBuf.Iova + (ulong)(slot * ManaDriver.FrameSlot), _d.Mkey, (uint)length);
         var oob = new ManaTxShortOobWriter(w[8..]);
         oob.VcqNum = SqCqId;
         oob.VsqFrame = (ushort)(SqId >> 10 & 0x3FFF);
-        var sge = new GdmaSgeWriter(w[16..]);
-        sge.Address = _txBuf.Iova + (ulong)(slot * ManaDriver.FrameSlot);
-        sge.MemKey = _d.Mkey;
-        sge.Size = (uint)length;
         _sqTail += WqeBu;
         return true;
     }
@@ -130,7 +122,7 @@ public sealed class ManaQueuePair
     public int ProcessEvents()
     {
         int n = 0;
-        OwnerBitRing eq = _d.EqRing;
+        OwnerBitRing<DmaRegionMemory> eq = _d.EqRing;
         while (n < 5 && ManaDriver.NextEqe(eq, out _, out _)) n++;
         if (n > 0)
         {
@@ -148,21 +140,14 @@ public sealed class ManaQueuePair
 
     private void PostRx(int slot)
     {
-        Span<byte> w = _d.Bytes(_rqRing, (int)(_rqTail % (uint)_rqRing.Length), WqeBu);
-        w.Clear();
-        var hdr = new GdmaWqeWriter(w);
-        hdr.NumSge = 1;
-        hdr.InlineOobSizeDiv4 = 2;
-        var sge = new GdmaSgeWriter(w[16..]);
-        sge.Address = _rxBuf.Iova + (ulong)(slot * ManaDriver.FrameSlot);
-        sge.MemKey = _d.Mkey;
-        sge.Size = ManaDriver.FrameSlot;
+        ManaDriver.WriteWqe(_d.Bytes(_rqRing, (int)(_rqTail % (uint)_rqRing.Length), WqeBu), oobBytes: 8, _rxBuf.Iova + (ulong)(slot * ManaDriver.FrameSlot),
+            _d.Mkey, ManaDriver.FrameSlot);
         _rqTail += WqeBu;
     }
 
     private void RingRq() => _d.Ring(RqDoorbell, (ulong)_rqTail << 32 | RqId, _d.DbId);
 
-    private static bool NextCqe(OwnerBitRing cq, out ReadOnlySpan<byte> cqe)
+    private static bool NextCqe(OwnerBitRing<DmaRegionMemory> cq, out ReadOnlySpan<byte> cqe)
     {
         if (cq.TryRead(out cqe) != OwnerBitResult.New) return false;
         cq.Advance();

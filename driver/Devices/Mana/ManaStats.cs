@@ -1,11 +1,15 @@
+using NicScript.Driver.Devices.Mana.Gdma;
+
 namespace NicScript.Driver.Devices.Mana;
 
 /// <summary>What the emulated VF counted: traffic, and every refusal that did not reach the host as an exception.</summary>
+/// <remarks>The MANA client counts traffic here; doorbells, HWC requests and DMA faults are the GDMA transport's counts, read through.</remarks>
 public sealed class ManaStats
 {
-    internal long TxFrames, TxBytes, RxFrames, RxBytes, TxErrors, RxNoWqe, RxErrors, RxDisabled, UnknownDoorbells, BadDoorbells,
-        HwcRequests, HwcErrors, EqOverflows;
-    internal Memory.IommuDomain? Domain;
+    internal long TxFrames, TxBytes, RxFrames, RxBytes, TxErrors, RxNoWqe, RxErrors, RxDisabled;
+    private readonly GdmaStats _gdma;
+
+    internal ManaStats(GdmaStats gdma) => _gdma = gdma;
 
     public long TxFramesCount => Interlocked.Read(ref TxFrames);
     public long TxBytesCount => Interlocked.Read(ref TxBytes);
@@ -20,12 +24,12 @@ public sealed class ManaStats
     /// <summary>Frames dropped because no vPort had RX enabled.</summary>
     public long RxDisabledCount => Interlocked.Read(ref RxDisabled);
     /// <summary>Doorbells naming a queue that does not exist on that page: dropped.</summary>
-    public long UnknownDoorbellsCount => Interlocked.Read(ref UnknownDoorbells);
+    public long UnknownDoorbellsCount => Interlocked.Read(ref _gdma.UnknownDoorbells);
     /// <summary>Doorbells with reserved bits set or a producer offset running ahead of the ring: dropped.</summary>
-    public long BadDoorbellsCount => Interlocked.Read(ref BadDoorbells);
-    public long HwcRequestsCount => Interlocked.Read(ref HwcRequests);
+    public long BadDoorbellsCount => Interlocked.Read(ref _gdma.BadDoorbells);
+    public long HwcRequestsCount => Interlocked.Read(ref _gdma.HwcRequests);
     /// <summary>HWC requests answered with a non-zero status.</summary>
-    public long HwcErrorsCount => Interlocked.Read(ref HwcErrors);
+    public long HwcErrorsCount => Interlocked.Read(ref _gdma.HwcErrors);
     /// <summary>Accesses outside the VF's IOMMU domain (SGEs, queue pages, HWC buffers): each completed with an error.</summary>
-    public long DmaFaultsCount => Domain?.Faults ?? 0;
+    public long DmaFaultsCount => _gdma.Domain?.Faults ?? 0;
 }

@@ -37,7 +37,8 @@ public abstract class VirtioPciDevice
 {
     private readonly QueueConfig[] _queues;
     private ulong _offered;
-    private readonly int _deviceConfigLength, _pbaOffset;
+    private readonly int _deviceConfigLength;
+    private readonly MsixWindow _msixWindow;
     private readonly ushort _maxQueueSize;
     private readonly string _kind;
     private readonly VirtioTransportStats _stats;
@@ -69,12 +70,13 @@ public abstract class VirtioPciDevice
         config.Set(ConfigSpace.InterruptPin, 1, 1); // INTA#
         Function = new PciFunction(address, config, name, Dma);
         // MSI-X table at 0, pending bits after it on their own 2 KiB boundary; the BAR a power of two (PCI requires it).
-        _pbaOffset = Math.Max(VirtioPci.MsixPbaOffset, (int)BitOperations.RoundUpToPowerOf2((uint)(msixVectors * MsixTable.EntrySize)));
-        uint msixBarSize = Math.Max(VirtioPci.MsixBarSize, BitOperations.RoundUpToPowerOf2((uint)(_pbaOffset + (msixVectors + 63) / 64 * 8)));
+        int pbaOffset = Math.Max(VirtioPci.MsixPbaOffset, (int)BitOperations.RoundUpToPowerOf2((uint)(msixVectors * MsixTable.EntrySize)));
+        uint msixBarSize = Math.Max(VirtioPci.MsixBarSize, BitOperations.RoundUpToPowerOf2((uint)(pbaOffset + (msixVectors + 63) / 64 * 8)));
         Function.AddBar(new PciBar(VirtioPci.MsixBar, PciBarKind.Memory32, msixBarSize, false, new MsixRegisters(this)));
         Function.AddBar(new PciBar(VirtioPci.ModernBar, PciBarKind.Memory64, VirtioPci.ModernBarSize, true, new ModernRegisters(this)));
         Msix = new MsixTable(msixVectors);
-        Msix.Attach(Function, VirtioPci.MsixBar, VirtioPci.MsixTableOffset, _pbaOffset);
+        Msix.Attach(Function, VirtioPci.MsixBar, VirtioPci.MsixTableOffset, pbaOffset);
+        _msixWindow = new MsixWindow(Msix, VirtioPci.MsixTableOffset, pbaOffset);
         AddVirtioCap(VirtioPci.CfgCommon, VirtioPci.CommonOffset, VirtioPci.CommonLength);
         AddVirtioCap(VirtioPci.CfgNotify, VirtioPci.NotifyOffset, queueCount * VirtioPci.NotifyMultiplier, VirtioPci.NotifyMultiplier);
         AddVirtioCap(VirtioPci.CfgIsr, VirtioPci.IsrOffset, 1);
@@ -388,16 +390,14 @@ public abstract class VirtioPciDevice
         public void Write(int offset, int size, ulong value) => device.WriteModern(offset, size, value);
     }
 
+    /// <summary>The MSI-X BAR: the table and the PBA; what the window does not decode reads as all ones (a DWORD's for a
+    /// smaller access, as the table itself answers) and is not written.</summary>
     private sealed class MsixRegisters(VirtioPciDevice device) : IMmio
     {
-        public ulong Read(int offset, int size) => offset >= device._pbaOffset
-            ? device.Msix.ReadPba(offset - device._pbaOffset, size)
-            : device.Msix.ReadTable(offset - VirtioPci.MsixTableOffset, size);
+        public ulong Read(int offset, int size) =>
+            device._msixWindow.TryRead(offset, size, out ulong value) ? value : size == 8 ? ulong.MaxValue : 0xFFFF_FFFF;
 
-        public void Write(int offset, int size, ulong value)
-        {
-            if (offset < device._pbaOffset) device.Msix.WriteTable(offset - VirtioPci.MsixTableOffset, size, value);
-        }
+        public void Write(int offset, int size, ulong value) => device._msixWindow.TryWrite(offset, size, value);
     }
 
     private sealed class QueueConfig(ushort size)

@@ -1,4 +1,3 @@
-using NicScript.Driver.Devices.Virtio;
 using System.Buffers.Binary;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Queues;
@@ -8,13 +7,13 @@ namespace NicScript.Driver.Tests.Queues;
 public sealed class OwnerBitRingTests : IDisposable
 {
     private readonly DmaMemory _memory = new();
-    private readonly OwnerBitRing _ring;
+    private readonly OwnerBitRing<DmaRegionMemory> _ring;
 
     public OwnerBitRingTests()
     {
         DmaOwner owner = _memory.CreateOwner("cq", 1 << 20);
         _memory.TryAllocate(owner, 64 * 8, out DmaRegion region);
-        _ring = new OwnerBitRing(region, 0, entrySize: 64, count: 8, ownerWordOffset: 60, ownerShift: 29, ownerWidth: 3); // gdma_cqe
+        _ring = new OwnerBitRing<DmaRegionMemory>(new DmaRegionMemory(region), entrySize: 64, count: 8, ownerWordOffset: 60, ownerShift: 29, ownerWidth: 3); // gdma_cqe
     }
 
     public void Dispose() => _memory.Dispose();
@@ -23,7 +22,7 @@ public sealed class OwnerBitRingTests : IDisposable
     {
         Span<byte> e = _ring.Next();
         BinaryPrimitives.WriteInt32LittleEndian(e, value);
-        _ring.Publish();
+        _ring.Publish(e);
     }
 
     [Fact]
@@ -48,6 +47,15 @@ public sealed class OwnerBitRingTests : IDisposable
         Produce(1);
         Assert.Equal(OwnerBitResult.New, _ring.TryRead(out ReadOnlySpan<byte> e));
         Assert.Equal(1u, BinaryPrimitives.ReadUInt32LittleEndian(e[60..]) >> 29);
+    }
+
+    [Fact]
+    public void Publish_WritesTheGivenWord_WithThisLapsOwnerBits()
+    {
+        Span<byte> e = _ring.Next();
+        _ring.Publish(e, 0xE000_0123); // owner bits in the given word are replaced by the lap's
+        Assert.Equal(OwnerBitResult.New, _ring.TryRead(out ReadOnlySpan<byte> got));
+        Assert.Equal(1u << 29 | 0x123, BinaryPrimitives.ReadUInt32LittleEndian(got[60..]));
     }
 
     [Fact]

@@ -1,7 +1,8 @@
-using NicScript.Driver.Devices.Mana.Gdma;
+using System.Numerics;
 using NicScript.Driver.Memory;
+using NicScript.Driver.Queues;
 
-namespace NicScript.Driver.Devices.Mana;
+namespace NicScript.Driver.Devices.Mana.Gdma;
 
 /// <summary>A GDMA DMA region as the device sees it: the driver's 4 KiB page list, located once in the VF's IOMMU domain.</summary>
 /// <remarks>Pages need not be contiguous; an access never straddles a page (CQEs, EQEs and WQE basic units divide 4096).
@@ -61,7 +62,8 @@ public sealed class GdmaDmaRegion
 /// <summary>One queue of the emulated VF: an EQ, a CQ, an SQ or an RQ on a DMA region.</summary>
 /// <remarks>
 /// Work queues keep the driver's producer offset (from the doorbell, a running byte count) and the device's consumer
-/// offset; CQs and EQs keep the count of entries written, from which slot and owner bits follow (gdma.md §6).
+/// offset; CQs and EQs are the producer side of an <see cref="OwnerBitRing{TMemory}"/> (gdma.md §6), the same ring the
+/// driver consumes them with.
 /// </remarks>
 public sealed class GdmaQueue
 {
@@ -72,6 +74,12 @@ public sealed class GdmaQueue
         Region = region;
         Size = size;
         DoorbellPage = doorbellPage;
+        if (type is GdmaQueueType.Cq or GdmaQueueType.Eq)
+        {
+            int entrySize = type == GdmaQueueType.Eq ? ManaRegisters.EqeSize : ManaRegisters.CqeSize; // the info word (owner bits) ends the entry
+            Ring = new OwnerBitRing<GdmaRingMemory>(new GdmaRingMemory(region), entrySize, size / entrySize, entrySize - 4, ManaRegisters.OwnerBitsShift,
+                BitOperations.PopCount((uint)ManaRegisters.OwnerBitsMask));
+        }
     }
 
     public GdmaQueueType Type { get; }
@@ -95,7 +103,10 @@ public sealed class GdmaQueue
     public bool Armed { get; internal set; }
 
     /// <summary>CQ/EQ: entries written so far.</summary>
-    public long Produced { get; internal set; }
+    public long Produced => Ring?.Produced ?? 0;
+
+    /// <summary>CQ/EQ: the device's (producer) side of the queue's owner-bit ring; null for work queues.</summary>
+    internal OwnerBitRing<GdmaRingMemory>? Ring { get; }
 
     /// <summary>SQ/RQ: the driver's producer offset in bytes (32-bit running count from the doorbell).</summary>
     public uint Tail { get; internal set; }
@@ -107,16 +118,6 @@ public sealed class GdmaQueue
     public ulong ObjectHandle { get; internal set; }
 
     public bool Failed { get; internal set; }
-
-    internal int EntrySize => Type == GdmaQueueType.Eq ? ManaRegisters.EqeSize : ManaRegisters.CqeSize;
-
-    internal int Entries => Size / EntrySize;
-
-    /// <summary>CQ/EQ: the entry the next write goes to, or empty if the memory is gone.</summary>
-    internal Span<byte> NextEntry() => Region.Bytes(Produced % Entries * EntrySize, EntrySize);
-
-    /// <summary>CQ/EQ: the owner bits the next entry carries: (k / n + 1) mod 8.</summary>
-    internal uint NextOwnerBits => (uint)((Produced / Entries + 1) & ManaRegisters.OwnerBitsMask);
 
     public override string ToString() => $"{Type} {Id} ({Size} bytes, doorbell page {DoorbellPage})";
 }

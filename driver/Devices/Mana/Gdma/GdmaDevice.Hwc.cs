@@ -1,29 +1,22 @@
 using System.Buffers.Binary;
-using NicScript.Driver.Devices.Mana.Gdma;
 using NicScript.Driver.Memory;
+using NicScript.Driver.Queues;
 using NicScript.Driver.Wire;
 using static NicScript.Driver.Devices.Mana.ManaRegisters;
+using static NicScript.Driver.Devices.Mana.Gdma.GdmaAnswer;
 
-namespace NicScript.Driver.Devices.Mana;
+namespace NicScript.Driver.Devices.Mana.Gdma;
 
-public sealed partial class ManaDevice
+internal sealed partial class GdmaDevice
 {
-    /// <summary>The vPort handle MANA_QUERY_VPORT_CONFIG hands out for vPort 0.</summary>
-    public const ulong VportHandle = 0x0000_0001_0000_0001;
-
     private readonly Dictionary<(GdmaQueueType, uint), GdmaQueue> _queues = new();
     private readonly Dictionary<ulong, GdmaDmaRegion> _regions = new();
-    private readonly Dictionary<ulong, GdmaQueue> _wqObjects = new();
     private readonly uint[] _nextQueueId = new uint[5];
     private readonly Queue<byte[]> _pendingResponses = new();
     private readonly byte[] _request = new byte[HwcMessageSize];
-    private ulong _nextRegionHandle, _nextObjectHandle;
+    private ulong _nextRegionHandle;
     private GdmaQueue? _hwcEq, _hwcCq, _hwcRq, _hwcSq;
-    private bool _registered, _vportTxConfigured;
-
-    /// <summary>RX steering: the RQ that frames from the wire go to (the vPort's default RX object), when RX is enabled.</summary>
-    private GdmaQueue? _defaultRq;
-    private bool _rxEnabled;
+    private bool _registered;
 
     public bool Registered
     {
@@ -37,13 +30,12 @@ public sealed partial class ManaDevice
     {
         _queues.Clear();
         _regions.Clear();
-        _wqObjects.Clear();
         _pendingResponses.Clear();
         Array.Clear(_nextQueueId);
         _hwcEq = _hwcCq = _hwcRq = _hwcSq = null;
-        _registered = _vportTxConfigured = _rxEnabled = false;
-        _defaultRq = null;
+        _registered = false;
         HwcUp = false;
+        _client?.Reset();
     }
 
     // ---- shared-memory channel (gdma.md §3) ------------------------------------------------------------------------
@@ -148,7 +140,7 @@ public sealed partial class ManaDevice
         return true;
     }
 
-    private GdmaQueue AddQueue(GdmaQueueType type, uint id, GdmaDmaRegion region, int size, int doorbellPage)
+    internal GdmaQueue AddQueue(GdmaQueueType type, uint id, GdmaDmaRegion region, int size, int doorbellPage)
     {
         var q = new GdmaQueue(type, id, region, size, doorbellPage);
         _queues[(type, id)] = q;
@@ -156,23 +148,21 @@ public sealed partial class ManaDevice
         return q;
     }
 
-    private void RemoveQueue(GdmaQueue q)
+    internal void RemoveQueue(GdmaQueue q)
     {
         if (_queues.Remove((q.Type, q.Id))) q.Region.Users--;
         q.Failed = true;
-        if (q == _defaultRq)
-        {
-            _defaultRq = null;
-            _rxEnabled = false;
-        }
     }
+
+    internal bool TryFindQueue(GdmaQueueType type, uint id, out GdmaQueue? q) => _queues.TryGetValue((type, id), out q);
 
     // ---- event and completion entries (gdma.md §6) -----------------------------------------------------------------
 
     /// <summary>Writes an EQE (details, then the info word with owner bits last) and raises the EQ's vector if armed or forced.</summary>
     private void PostEqeLocked(GdmaQueue eq, GdmaEqeType type, uint detail0, bool force)
     {
-        Span<byte> e = eq.NextEntry();
+        OwnerBitRing<GdmaRingMemory> ring = eq.Ring!;
+        Span<byte> e = ring.Next();
         if (e.IsEmpty)
         {
             Interlocked.Increment(ref Stats.EqOverflows);
@@ -181,9 +171,7 @@ public sealed partial class ManaDevice
         }
         e[..12].Clear();
         BinaryPrimitives.WriteUInt32LittleEndian(e, detail0);
-        uint info = (uint)type | eq.NextOwnerBits << OwnerBitsShift;
-        Volatile.Write(ref System.Runtime.InteropServices.MemoryMarshal.AsRef<uint>(e[12..]), info); // release: details first
-        eq.Produced++;
+        ring.Publish(e, (uint)type); // the info word with its owner bits, release: details first
         if (eq.Armed || force)
         {
             eq.Armed = false;
@@ -192,9 +180,10 @@ public sealed partial class ManaDevice
     }
 
     /// <summary>Writes a CQE: 60 bytes of completion data, then cqe_info (wq_num, is_sq, owner bits) last.</summary>
-    private void PostCqeLocked(GdmaQueue cq, ReadOnlySpan<byte> data, uint wqNum, bool isSq)
+    internal void PostCqeLocked(GdmaQueue cq, ReadOnlySpan<byte> data, uint wqNum, bool isSq)
     {
-        Span<byte> e = cq.NextEntry();
+        OwnerBitRing<GdmaRingMemory> ring = cq.Ring!;
+        Span<byte> e = ring.Next();
         if (e.IsEmpty)
         {
             Fault("cq-memory-gone", $"CQ {cq.Id}");
@@ -202,13 +191,11 @@ public sealed partial class ManaDevice
         }
         e[..60].Clear();
         data.CopyTo(e);
-        uint info = wqNum & 0xFF_FFFF | (isSq ? 1u << 24 : 0) | cq.NextOwnerBits << OwnerBitsShift;
-        Volatile.Write(ref System.Runtime.InteropServices.MemoryMarshal.AsRef<uint>(e[60..]), info);
-        cq.Produced++;
+        ring.Publish(e, wqNum & 0xFF_FFFF | (isSq ? 1u << 24 : 0));
     }
 
     /// <summary>After a batch of CQEs: an armed CQ posts one COMPLETION event on its EQ (details[0] = CQ id).</summary>
-    private void NotifyLocked(GdmaQueue cq)
+    internal void NotifyLocked(GdmaQueue cq)
     {
         if (!cq.Armed || cq.Parent is not { } eq) return;
         cq.Armed = false;
@@ -230,7 +217,7 @@ public sealed partial class ManaDevice
                     if (Find(GdmaQueueType.Sq, sq.Id, page) is { } s && Advance(s, sq.TailPtr))
                     {
                         if (s == _hwcSq) HwcProcessLocked();
-                        else TransmitLocked(s);
+                        else _client?.ProcessSq(s);
                     }
                     return;
                 case RqDoorbell when GdmaDoorbellEntryRqView.TryRead(raw, out var rq) == WireError.None:
@@ -240,14 +227,14 @@ public sealed partial class ManaDevice
                     if (Find(GdmaQueueType.Cq, cq.Id, page) is { } c)
                     {
                         c.Armed = cq.Arm;
-                        if (cq.Arm && (ulong)(c.Produced % (c.Entries * 8L)) != cq.TailPtr) NotifyLocked(c); // entries the driver has not seen: no lost wake-up
+                        if (cq.Arm && (ulong)(c.Produced % (c.Ring!.Count * 8L)) != cq.TailPtr) NotifyLocked(c); // entries the driver has not seen: no lost wake-up
                     }
                     return;
                 case EqDoorbell when GdmaDoorbellEntryEqView.TryRead(raw, out var eqd) == WireError.None:
                     if (Find(GdmaQueueType.Eq, eqd.Id, page) is { } eq)
                     {
                         eq.Armed = eqd.Arm;
-                        if (eqd.Arm && (ulong)(eq.Produced % (eq.Entries * 8L)) != eqd.TailPtr)
+                        if (eqd.Arm && (ulong)(eq.Produced % (eq.Ring!.Count * 8L)) != eqd.TailPtr)
                         {
                             eq.Armed = false;
                             Msix.Vector(eq.MsixIndex).Signal();
@@ -366,12 +353,12 @@ public sealed partial class ManaDevice
     {
         uint msgType = BinaryPrimitives.ReadUInt32LittleEndian(req[4..]);
         uint msgSize = BinaryPrimitives.ReadUInt32LittleEndian(req[12..]);
-        var ctx = new Answer(req);
+        var ctx = new GdmaAnswer(req);
         if (msgSize < GdmaReqHdrView.WireSize || msgSize > req.Length) return ctx.Fail(StatusLengthMismatch);
         req = req[..(int)msgSize];
         if (GdmaReqHdrView.TryRead(req, out GdmaReqHdrView hdr) != WireError.None)
             return ctx.Fail(GdmaSets.Contains(GdmaRule.Req, msgType) ? StatusInvalidParameter : StatusCmdUnsupported);
-        bool mana = hdr.DevIdType == GdmaDeviceType.Mana && hdr.DevIdInstance == 0;
+        IGdmaClient? client = _client is { } c && hdr.DevIdType == c.DeviceType && hdr.DevIdInstance == 0 ? c : null;
         switch (msgType)
         {
             case (uint)GdmaRequestType.VerifyVfDriverVersion:
@@ -391,12 +378,12 @@ public sealed partial class ManaDevice
                 return ctx.Ok(GdmaListDevicesRespView.WireSize, b =>
                 {
                     var w = new GdmaListDevicesRespWriter(b);
-                    w.NumOfDevs = 2;
+                    w.NumOfDevs = _client is null ? 1u : 2u;
                     w.SetDevsType(0, GdmaDeviceType.Hwc);
-                    w.SetDevsType(1, GdmaDeviceType.Mana);
+                    if (_client is { } listed) w.SetDevsType(1, listed.DeviceType);
                 });
             case (uint)GdmaRequestType.RegisterDevice:
-                if (!mana) return ctx.Fail(StatusNotFound);
+                if (client is null) return ctx.Fail(StatusNotFound);
                 _registered = true;
                 return ctx.Ok(GdmaRegisterDeviceRespView.WireSize, b =>
                 {
@@ -406,7 +393,7 @@ public sealed partial class ManaDevice
                     w.DbId = DataDoorbellPage;
                 });
             case (uint)GdmaRequestType.DeregisterDevice:
-                if (!mana || !_registered) return ctx.Fail(StatusNotRegistered);
+                if (client is null || !_registered) return ctx.Fail(StatusNotRegistered);
                 _registered = false;
                 return ctx.Ok(GdmaGeneralRespView.WireSize, null);
             case (uint)GdmaRequestType.QueryHwcTimeout:
@@ -446,66 +433,11 @@ public sealed partial class ManaDevice
                 return ctx.Ok(GdmaGeneralRespView.WireSize, null);
             }
         }
-        if (!mana) return ctx.Fail(GdmaSets.Contains(GdmaRule.Req, msgType) ? StatusNotFound : StatusCmdUnsupported);
-        switch (msgType)
-        {
-            case (uint)ManaCommandCode.QueryDevConfig:
-            {
-                if (ManaQueryDeviceCfgReqView.TryRead(req, out _) != WireError.None) return ctx.Fail(Invalid(req, ManaQueryDeviceCfgReqView.WireSize));
-                ctx.Version = Math.Min(hdr.HdrRespMsgVersionOr(), (ushort)3);
-                ushort adapterMtu = (ushort)(Mtu + 14);
-                uint eqs = (uint)Msix.Count - 1;
-                return ctx.Ok(ManaQueryDeviceCfgRespView.WireSize, b =>
-                {
-                    var w = new ManaQueryDeviceCfgRespWriter(b);
-                    w.MaxNumVports = 1;
-                    w.MaxNumEqs = eqs;
-                    w.AdapterMtu = adapterMtu;
-                });
-            }
-            case (uint)ManaCommandCode.QueryVportConfig:
-            {
-                if (ManaQueryVportCfgReqView.TryRead(req, out var v) != WireError.None) return ctx.Fail(Invalid(req, ManaQueryVportCfgReqView.WireSize));
-                if (v.VportIndex != 0) return ctx.Fail(StatusNotFound);
-                byte[] mac = Mac;
-                return ctx.Ok(ManaQueryVportCfgRespView.WireSize, b =>
-                {
-                    var w = new ManaQueryVportCfgRespWriter(b);
-                    w.MaxNumSq = w.MaxNumRq = 8;
-                    w.NumIndirectionEnt = 64;
-                    for (int i = 0; i < 6; i++) w.SetMacAddr(i, mac[i]);
-                    w.Vport = VportHandle;
-                });
-            }
-            case (uint)ManaCommandCode.ConfigVportTx:
-            {
-                if (ManaConfigVportReqView.TryRead(req, out var v) != WireError.None) return ctx.Fail(Invalid(req, ManaConfigVportReqView.WireSize));
-                if (v.Vport != VportHandle) return ctx.Fail(StatusNotFound);
-                if (v.Pdid != PdId || v.DoorbellPageid >= DoorbellPages) return ctx.Fail(StatusInvalidParameter);
-                _vportTxConfigured = true;
-                return ctx.Ok(ManaConfigVportRespView.WireSize, b => new ManaConfigVportRespWriter(b).ShortFormAllowed = 1);
-            }
-            case (uint)ManaCommandCode.CreateWqObj:
-                return CreateWqObjLocked(req, ctx);
-            case (uint)ManaCommandCode.DestroyWqObj:
-            {
-                if (ManaDestroyWqobjReqView.TryRead(req, out var d) != WireError.None) return ctx.Fail(Invalid(req, ManaDestroyWqobjReqView.WireSize));
-                if (!_wqObjects.TryGetValue(d.WqObjHandle, out GdmaQueue? wq) || wq.Type != d.WqType) return ctx.Fail(StatusNotFound);
-                _wqObjects.Remove(d.WqObjHandle);
-                RemoveQueue(wq);
-                if (wq.Parent is { } cq) RemoveQueue(cq);
-                return ctx.Ok(ManaDestroyWqobjRespView.WireSize, null);
-            }
-            case (uint)ManaCommandCode.ConfigVportRx:
-                return ConfigVportRxLocked(req, ctx, hdr);
-        }
-        return ctx.Fail(StatusCmdUnsupported);
+        if (client is null) return ctx.Fail(GdmaSets.Contains(GdmaRule.Req, msgType) ? StatusNotFound : StatusCmdUnsupported);
+        return client.HandleRequest(msgType, req, hdr, ctx) ?? ctx.Fail(StatusCmdUnsupported);
     }
 
-    /// <summary>The status for a body that failed its view: too short, or a reserved/enum violation.</summary>
-    private static uint Invalid(ReadOnlySpan<byte> req, int size) => req.Length < size ? StatusLengthMismatch : StatusInvalidParameter;
-
-    private byte[] CreateDmaRegionLocked(ReadOnlySpan<byte> req, Answer ctx)
+    private byte[] CreateDmaRegionLocked(ReadOnlySpan<byte> req, GdmaAnswer ctx)
     {
         if (GdmaCreateDmaRegionReqView.TryRead(req, out var r) != WireError.None) return ctx.Fail(Invalid(req, GdmaCreateDmaRegionReqView.WireSize));
         int n = (int)Math.Min(r.PageAddrListLen, 4096u);
@@ -520,12 +452,12 @@ public sealed partial class ManaDevice
         return ctx.Ok(GdmaCreateDmaRegionRespView.WireSize, b => new GdmaCreateDmaRegionRespWriter(b).DmaRegionHandle = handle);
     }
 
-    private bool TryQueueMemory(ulong handle, uint size, out GdmaDmaRegion region) =>
+    internal bool TryQueueMemory(ulong handle, uint size, out GdmaDmaRegion region) =>
         _regions.TryGetValue(handle, out region!) && size >= PageSize && (size & (size - 1)) == 0 && size <= region.Length;
 
-    private uint NextId(GdmaQueueType type) => _nextQueueId[(int)type] < MaxQueuesPerKind ? _nextQueueId[(int)type]++ : uint.MaxValue;
+    internal uint NextId(GdmaQueueType type) => _nextQueueId[(int)type] < MaxQueuesPerKind ? _nextQueueId[(int)type]++ : uint.MaxValue;
 
-    private byte[] CreateEqLocked(ReadOnlySpan<byte> req, Answer ctx)
+    private byte[] CreateEqLocked(ReadOnlySpan<byte> req, GdmaAnswer ctx)
     {
         if (GdmaCreateQueueReqView.TryRead(req, out var q) != WireError.None) return ctx.Fail(Invalid(req, GdmaCreateQueueReqView.WireSize));
         if (q.Type != GdmaQueueType.Eq || q.Pdid != PdId || q.DoolbellId >= DoorbellPages || q.EqPciMsixIndex >= Msix.Count)
@@ -538,108 +470,4 @@ public sealed partial class ManaDevice
         eq.Armed = true;
         return ctx.Ok(GdmaCreateQueueRespView.WireSize, b => new GdmaCreateQueueRespWriter(b).QueueIndex = id);
     }
-
-    private byte[] CreateWqObjLocked(ReadOnlySpan<byte> req, Answer ctx)
-    {
-        if (ManaCreateWqobjReqView.TryRead(req, out var w) != WireError.None) return ctx.Fail(Invalid(req, ManaCreateWqobjReqView.WireSize));
-        if (w.Vport != VportHandle) return ctx.Fail(StatusNotFound);
-        if (w.WqType is not (GdmaQueueType.Sq or GdmaQueueType.Rq) || w.CqModerationCtxId != 0) return ctx.Fail(StatusInvalidParameter);
-        if (!TryQueueMemory(w.WqGdmaRegion, w.WqSize, out GdmaDmaRegion wqRegion) || !TryQueueMemory(w.CqGdmaRegion, w.CqSize, out GdmaDmaRegion cqRegion)
-            || w.WqGdmaRegion == w.CqGdmaRegion)
-            return ctx.Fail(StatusInvalidParameter);
-        GdmaQueue? eq = null;
-        if (w.CqParentQid != 0xFFFF && !_queues.TryGetValue((GdmaQueueType.Eq, w.CqParentQid), out eq)) return ctx.Fail(StatusNotFound);
-        uint wqId = NextId(w.WqType), cqId = NextId(GdmaQueueType.Cq);
-        if (wqId == uint.MaxValue || cqId == uint.MaxValue) return ctx.Fail(StatusNoResources);
-        GdmaQueue cq = AddQueue(GdmaQueueType.Cq, cqId, cqRegion, (int)w.CqSize, DataDoorbellPage);
-        cq.Parent = eq;
-        GdmaQueue wq = AddQueue(w.WqType, wqId, wqRegion, (int)w.WqSize, DataDoorbellPage);
-        wq.Parent = cq;
-        ulong handle = 0x100 + ++_nextObjectHandle;
-        wq.ObjectHandle = handle;
-        _wqObjects[handle] = wq;
-        return ctx.Ok(ManaCreateWqobjRespView.WireSize, b =>
-        {
-            var r = new ManaCreateWqobjRespWriter(b);
-            r.WqId = wqId;
-            r.CqId = cqId;
-            r.WqObj = handle;
-        });
-    }
-
-    private byte[] ConfigVportRxLocked(ReadOnlySpan<byte> req, Answer ctx, GdmaReqHdrView hdr)
-    {
-        if (ManaCfgRxSteerReqV2View.TryRead(req, out var s) != WireError.None) return ctx.Fail(Invalid(req, ManaCfgRxSteerReqV2View.WireSize));
-        if (s.Vport != VportHandle) return ctx.Fail(StatusNotFound);
-        int n = s.NumIndirEntries;
-        if (n > 0 && (s.IndirTabOffset != ManaCfgRxSteerReqV2View.WireSize || req.Length < ManaCfgRxSteerReqV2View.WireSize + 8 * n))
-            return ctx.Fail(StatusLengthMismatch);
-        for (int i = 0; i < n; i++)
-        {
-            ulong obj = BinaryPrimitives.ReadUInt64LittleEndian(req[(ManaCfgRxSteerReqV2View.WireSize + 8 * i)..]);
-            if (!_wqObjects.TryGetValue(obj, out GdmaQueue? q) || q.Type != GdmaQueueType.Rq) return ctx.Fail(StatusInvalidParameter);
-        }
-        GdmaQueue? rq = _defaultRq;
-        if (s.UpdateDefaultRxobj != 0)
-        {
-            if (!_wqObjects.TryGetValue(s.DefaultRxobj, out rq) || rq.Type != GdmaQueueType.Rq) return ctx.Fail(StatusInvalidParameter);
-        }
-        if (s.RxEnable != 0 && rq is null) return ctx.Fail(StatusInvalidParameter);
-        _defaultRq = rq;
-        _rxEnabled = s.RxEnable != 0;
-        ctx.Version = Math.Min(hdr.HdrRespMsgVersionOr(), (ushort)2);
-        return ctx.Ok(ManaCfgRxSteerRespView.WireSize, null);
-    }
-
-    /// <summary>Builds a response: gdma_resp_hdr echoing the request's type, message id, device and activity, then the body.</summary>
-    private sealed class Answer
-    {
-        private readonly uint _msgType, _activity, _devId;
-        private readonly ushort _hwcMsgId;
-
-        public Answer(ReadOnlySpan<byte> req)
-        {
-            Span<byte> hdr = stackalloc byte[GdmaReqHdrView.WireSize];
-            hdr.Clear();
-            req[..Math.Min(req.Length, hdr.Length)].CopyTo(hdr);
-            _msgType = BinaryPrimitives.ReadUInt32LittleEndian(hdr[4..]);
-            _hwcMsgId = BinaryPrimitives.ReadUInt16LittleEndian(hdr[10..]);
-            Version = Math.Max((ushort)1, BinaryPrimitives.ReadUInt16LittleEndian(hdr[24..]));
-            _devId = BinaryPrimitives.ReadUInt32LittleEndian(hdr[32..]);
-            _activity = BinaryPrimitives.ReadUInt32LittleEndian(hdr[36..]);
-        }
-
-        public ushort Version { get; set; }
-
-        public uint Status { get; private set; }
-
-        public byte[] Fail(uint status)
-        {
-            Status = status;
-            return Build(GdmaGeneralRespView.WireSize, null);
-        }
-
-        public byte[] Ok(int size, Action<byte[]>? body) => Build(size, body);
-
-        private byte[] Build(int size, Action<byte[]>? body)
-        {
-            var b = new byte[size];
-            body?.Invoke(b);
-            var w = new GdmaRespHdrWriter(b);
-            w.ResponseMsgType = _msgType;
-            w.ResponseMsgVersion = Version;
-            w.ResponseHwcMsgId = _hwcMsgId;
-            w.ResponseMsgSize = (uint)size;
-            BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(16), _devId);
-            w.ActivityId = _activity;
-            w.Status = Status;
-            return b;
-        }
-    }
-}
-
-internal static class GdmaReqHdrViewExtensions
-{
-    /// <summary>The response version the driver expects (at least 1).</summary>
-    public static ushort HdrRespMsgVersionOr(this GdmaReqHdrView hdr) => Math.Max((ushort)1, hdr.RespMsgVersion);
 }

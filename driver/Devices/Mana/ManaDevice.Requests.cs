@@ -1,0 +1,150 @@
+using System.Buffers.Binary;
+using NicScript.Driver.Devices.Mana.Gdma;
+using NicScript.Driver.Wire;
+using static NicScript.Driver.Devices.Mana.ManaRegisters;
+using static NicScript.Driver.Devices.Mana.Gdma.GdmaAnswer;
+
+namespace NicScript.Driver.Devices.Mana;
+
+/// <summary>The MANA requests the VF answers on the HWC (mana_en.c's side): device and vPort configuration, work-queue
+/// objects (an SQ or RQ with its CQ, built on the transport's queues) and RX steering.</summary>
+public sealed partial class ManaDevice
+{
+    /// <summary>The vPort handle MANA_QUERY_VPORT_CONFIG hands out for vPort 0.</summary>
+    public const ulong VportHandle = 0x0000_0001_0000_0001;
+
+    private readonly Dictionary<ulong, GdmaQueue> _wqObjects = new();
+    private ulong _nextObjectHandle;
+    private bool _vportTxConfigured;
+
+    /// <summary>RX steering: the RQ that frames from the wire go to (the vPort's default RX object), when RX is enabled.</summary>
+    private GdmaQueue? _defaultRq;
+    private bool _rxEnabled;
+
+    void IGdmaClient.Reset()
+    {
+        _wqObjects.Clear();
+        _vportTxConfigured = _rxEnabled = false;
+        _defaultRq = null;
+    }
+
+    byte[]? IGdmaClient.HandleRequest(uint msgType, ReadOnlySpan<byte> req, GdmaReqHdrView hdr, GdmaAnswer ctx)
+    {
+        switch (msgType)
+        {
+            case (uint)ManaCommandCode.QueryDevConfig:
+            {
+                if (ManaQueryDeviceCfgReqView.TryRead(req, out _) != WireError.None) return ctx.Fail(Invalid(req, ManaQueryDeviceCfgReqView.WireSize));
+                ctx.Version = Math.Min(hdr.HdrRespMsgVersionOr(), (ushort)3);
+                ushort adapterMtu = (ushort)(Mtu + 14);
+                uint eqs = (uint)Msix.Count - 1;
+                return ctx.Ok(ManaQueryDeviceCfgRespView.WireSize, b =>
+                {
+                    var w = new ManaQueryDeviceCfgRespWriter(b);
+                    w.MaxNumVports = 1;
+                    w.MaxNumEqs = eqs;
+                    w.AdapterMtu = adapterMtu;
+                });
+            }
+            case (uint)ManaCommandCode.QueryVportConfig:
+            {
+                if (ManaQueryVportCfgReqView.TryRead(req, out var v) != WireError.None) return ctx.Fail(Invalid(req, ManaQueryVportCfgReqView.WireSize));
+                if (v.VportIndex != 0) return ctx.Fail(StatusNotFound);
+                byte[] mac = Mac;
+                return ctx.Ok(ManaQueryVportCfgRespView.WireSize, b =>
+                {
+                    var w = new ManaQueryVportCfgRespWriter(b);
+                    w.MaxNumSq = w.MaxNumRq = 8;
+                    w.NumIndirectionEnt = 64;
+                    for (int i = 0; i < 6; i++) w.SetMacAddr(i, mac[i]);
+                    w.Vport = VportHandle;
+                });
+            }
+            case (uint)ManaCommandCode.ConfigVportTx:
+            {
+                if (ManaConfigVportReqView.TryRead(req, out var v) != WireError.None) return ctx.Fail(Invalid(req, ManaConfigVportReqView.WireSize));
+                if (v.Vport != VportHandle) return ctx.Fail(StatusNotFound);
+                if (v.Pdid != PdId || v.DoorbellPageid >= DoorbellPages) return ctx.Fail(StatusInvalidParameter);
+                _vportTxConfigured = true;
+                return ctx.Ok(ManaConfigVportRespView.WireSize, b => new ManaConfigVportRespWriter(b).ShortFormAllowed = 1);
+            }
+            case (uint)ManaCommandCode.CreateWqObj:
+                return CreateWqObjLocked(req, ctx);
+            case (uint)ManaCommandCode.DestroyWqObj:
+            {
+                if (ManaDestroyWqobjReqView.TryRead(req, out var d) != WireError.None) return ctx.Fail(Invalid(req, ManaDestroyWqobjReqView.WireSize));
+                if (!_wqObjects.TryGetValue(d.WqObjHandle, out GdmaQueue? wq) || wq.Type != d.WqType) return ctx.Fail(StatusNotFound);
+                _wqObjects.Remove(d.WqObjHandle);
+                _gdma.RemoveQueue(wq);
+                if (wq.Parent is { } cq) _gdma.RemoveQueue(cq);
+                if (wq == _defaultRq)
+                {
+                    _defaultRq = null;
+                    _rxEnabled = false;
+                }
+                return ctx.Ok(ManaDestroyWqobjRespView.WireSize, null);
+            }
+            case (uint)ManaCommandCode.ConfigVportRx:
+                return ConfigVportRxLocked(req, ctx, hdr);
+        }
+        return null;
+    }
+
+    private byte[] CreateWqObjLocked(ReadOnlySpan<byte> req, GdmaAnswer ctx)
+    {
+        if (ManaCreateWqobjReqView.TryRead(req, out var w) != WireError.None) return ctx.Fail(Invalid(req, ManaCreateWqobjReqView.WireSize));
+        if (w.Vport != VportHandle) return ctx.Fail(StatusNotFound);
+        if (w.WqType is not (GdmaQueueType.Sq or GdmaQueueType.Rq) || w.CqModerationCtxId != 0) return ctx.Fail(StatusInvalidParameter);
+        if (!_gdma.TryQueueMemory(w.WqGdmaRegion, w.WqSize, out GdmaDmaRegion wqRegion) || !_gdma.TryQueueMemory(w.CqGdmaRegion, w.CqSize, out GdmaDmaRegion cqRegion)
+            || w.WqGdmaRegion == w.CqGdmaRegion)
+            return ctx.Fail(StatusInvalidParameter);
+        GdmaQueue? eq = null;
+        if (w.CqParentQid != 0xFFFF && !_gdma.TryFindQueue(GdmaQueueType.Eq, w.CqParentQid, out eq)) return ctx.Fail(StatusNotFound);
+        uint wqId = _gdma.NextId(w.WqType), cqId = _gdma.NextId(GdmaQueueType.Cq);
+        if (wqId == uint.MaxValue || cqId == uint.MaxValue) return ctx.Fail(StatusNoResources);
+        GdmaQueue cq = _gdma.AddQueue(GdmaQueueType.Cq, cqId, cqRegion, (int)w.CqSize, DataDoorbellPage);
+        cq.Parent = eq;
+        GdmaQueue wq = _gdma.AddQueue(w.WqType, wqId, wqRegion, (int)w.WqSize, DataDoorbellPage);
+        wq.Parent = cq;
+        ulong handle = 0x100 + ++_nextObjectHandle;
+        wq.ObjectHandle = handle;
+        _wqObjects[handle] = wq;
+        return ctx.Ok(ManaCreateWqobjRespView.WireSize, b =>
+        {
+            var r = new ManaCreateWqobjRespWriter(b);
+            r.WqId = wqId;
+            r.CqId = cqId;
+            r.WqObj = handle;
+        });
+    }
+
+    private byte[] ConfigVportRxLocked(ReadOnlySpan<byte> req, GdmaAnswer ctx, GdmaReqHdrView hdr)
+    {
+        if (ManaCfgRxSteerReqV2View.TryRead(req, out var s) != WireError.None) return ctx.Fail(Invalid(req, ManaCfgRxSteerReqV2View.WireSize));
+        if (s.Vport != VportHandle) return ctx.Fail(StatusNotFound);
+        int n = s.NumIndirEntries;
+        if (n > 0 && (s.IndirTabOffset != ManaCfgRxSteerReqV2View.WireSize || req.Length < ManaCfgRxSteerReqV2View.WireSize + 8 * n))
+            return ctx.Fail(StatusLengthMismatch);
+        for (int i = 0; i < n; i++)
+        {
+            ulong obj = BinaryPrimitives.ReadUInt64LittleEndian(req[(ManaCfgRxSteerReqV2View.WireSize + 8 * i)..]);
+            if (!_wqObjects.TryGetValue(obj, out GdmaQueue? q) || q.Type != GdmaQueueType.Rq) return ctx.Fail(StatusInvalidParameter);
+        }
+        GdmaQueue? rq = _defaultRq;
+        if (s.UpdateDefaultRxobj != 0)
+        {
+            if (!_wqObjects.TryGetValue(s.DefaultRxobj, out rq) || rq.Type != GdmaQueueType.Rq) return ctx.Fail(StatusInvalidParameter);
+        }
+        if (s.RxEnable != 0 && rq is null) return ctx.Fail(StatusInvalidParameter);
+        _defaultRq = rq;
+        _rxEnabled = s.RxEnable != 0;
+        ctx.Version = Math.Min(hdr.HdrRespMsgVersionOr(), (ushort)2);
+        return ctx.Ok(ManaCfgRxSteerRespView.WireSize, null);
+    }
+}
+
+internal static class GdmaReqHdrViewExtensions
+{
+    /// <summary>The response version the driver expects (at least 1).</summary>
+    public static ushort HdrRespMsgVersionOr(this GdmaReqHdrView hdr) => Math.Max((ushort)1, hdr.RespMsgVersion);
+}
