@@ -1,0 +1,10 @@
+using System.Collections.Immutable;
+using NicScript.Driver.Memory;
+using NicScript.Driver.NetDevice;
+
+namespace NicScript.Driver.Tests.NetDevice;
+
+internal static class DmaRegionTestExtensions
+{
+    public static Span<byte> DeviceSpanForTests(this DmaRegion r) => r.DeviceSpan;
+}
