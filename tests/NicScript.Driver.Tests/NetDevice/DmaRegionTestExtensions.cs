@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using NicScript.Driver.Memory;
-using NicScript.Driver.NetDevice;
 
 namespace NicScript.Driver.Tests.NetDevice;
 

@@ -1,4 +1,3 @@
-using NicScript.Driver.Interrupts;
 using NicScript.Driver.Pci;
 
 namespace NicScript.Driver.Tests.Pci;

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Diagnostics;
 using NicScript.Driver.Wire;
 
 namespace NicScript.Driver.Tests.Wire;

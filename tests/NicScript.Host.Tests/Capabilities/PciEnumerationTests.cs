@@ -1,5 +1,3 @@
-using System.Text.Json;
-using NicScript.Host.Capabilities;
 
 namespace NicScript.Host.Tests.Capabilities;
 

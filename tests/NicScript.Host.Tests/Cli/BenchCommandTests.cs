@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using NicScript.Host.Cli;
 using Spectre.Console;

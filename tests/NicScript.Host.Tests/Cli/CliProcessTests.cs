@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using NicScript.Host.Cli;
 using Spectre.Console;
 
 namespace NicScript.Host.Tests.Cli;

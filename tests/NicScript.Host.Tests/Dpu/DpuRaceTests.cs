@@ -2,7 +2,6 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Grpc.Reflection.V1Alpha;
-using NicScript.Driver.Devices.Dpu;
 using NicScript.Dpu.V1;
 using static NicScript.Host.Tests.Dpu.DpuAgentFixture;
 

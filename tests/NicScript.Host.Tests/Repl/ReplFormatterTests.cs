@@ -1,8 +1,4 @@
-using NicScript.Driver;
 using NicScript.Host.Cli;
-using NicScript.Host.Manifests;
-using NicScript.Host.Repl;
-using Serilog;
 using Spectre.Console;
 
 namespace NicScript.Host.Tests.Repl;

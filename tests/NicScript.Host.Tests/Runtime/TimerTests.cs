@@ -1,9 +1,4 @@
-using NicScript.Driver;
-using NicScript.Host.Capabilities;
-using NicScript.Host.Manifests;
 using NicScript.Host.Runtime;
-using NicScript.Host.Scripting;
-using Serilog;
 
 namespace NicScript.Host.Tests.Runtime;
 

@@ -1,7 +1,4 @@
-using System.Buffers.Binary;
 using NicScript.Driver.Devices.Rdma;
-using NicScript.Driver.Memory;
-using NicScript.Driver.Wire;
 
 namespace NicScript.Driver.Tests.Devices.Rdma;
 

@@ -1,5 +1,4 @@
 using NicScript.Driver.Devices.Rdma;
-using NicScript.Driver.Memory;
 using static NicScript.Driver.Devices.Rdma.RdmaAccess;
 
 namespace NicScript.Driver.Tests.Devices.Rdma;

@@ -1,4 +1,3 @@
-using NicScript.Host.Cli;
 using Spectre.Console;
 
 namespace NicScript.Host.Tests.Capabilities.NetDevice;

@@ -1,8 +1,6 @@
-using System.Diagnostics;
 using System.Text.Json;
 using NicScript.Host.Cli;
 using Spectre.Console;
-using NicScript.Host.Tests.Cli;
 
 namespace NicScript.Host.Tests.Cli.Bench;
 

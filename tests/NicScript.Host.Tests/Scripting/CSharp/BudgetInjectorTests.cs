@@ -1,8 +1,5 @@
-using System.Diagnostics;
 using System.Reflection;
 using NicScript.Host.Runtime;
-using NicScript.Host.Scripting;
-using NicScript.Host.Scripting.CSharp;
 
 namespace NicScript.Host.Tests.Scripting.CSharp;
 
