@@ -1,10 +1,12 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 using NicScript.Driver.Memory;
+using NicScript.Driver.Tests.Architecture;
 
 namespace NicScript.Driver.Tests;
 
-/// <summary>The driver core knows nothing of the host, scripts, YAML, logging or consoles (DESIGN §2).</summary>
+/// <summary>The driver core knows nothing of the host, scripts, YAML, logging or consoles (DESIGN §2), and its namespaces
+/// keep their layers (<see cref="DriverRules"/>, judged on every name the compiled driver uses, method bodies included).</summary>
 public sealed class ArchitectureTests
 {
     private static readonly string[] Forbidden =
@@ -33,6 +35,61 @@ public sealed class ArchitectureTests
             if (csproj.Contains($"Include=\"{f}", StringComparison.OrdinalIgnoreCase)) offenders.Add($"NicScript.Driver.csproj references {f}");
         if (Regex.IsMatch(csproj, @"ProjectReference[^>]*host", RegexOptions.IgnoreCase)) offenders.Add("NicScript.Driver.csproj references the host project");
         Assert.Empty(offenders);
+    }
+
+    /// <summary>
+    /// Violations other work on issue 19 is removing while this test lands; each exactly as <see cref="DriverRules.Check"/>
+    /// prints it. Empty this list as they go: an entry that no longer occurs fails
+    /// <see cref="KnownViolationsBeingRemoved_EachStillOccurs"/>, so the list cannot outlive the violations.
+    /// </summary>
+    private static readonly string[] KnownViolationsBeingRemoved =
+    [
+        // families naming each other: the DPU's elastic NICs and vdisks, RDMA bound to one NIC family
+        "NicScript.Driver.Devices.Dpu.DpuDevice -> NicScript.Driver.Devices.VirtioBlk.VirtioBlkDevice (families)",
+        "NicScript.Driver.Devices.Dpu.DpuDevice -> NicScript.Driver.Devices.VirtioNet.VirtioNetDevice (families)",
+        "NicScript.Driver.Devices.Dpu.DpuSwitch -> NicScript.Driver.Devices.VirtioNet.VirtioNetDevice (families)",
+        "NicScript.Driver.Devices.Rdma.RdmaContext -> NicScript.Driver.Devices.VirtioNet.VirtioNetDevice (families)",
+        "NicScript.Driver.Devices.Rdma.RdmaDevice -> NicScript.Driver.Devices.VirtioNet.VirtioNetDevice (families)",
+        "NicScript.Driver.Devices.Rdma.RdmaFabric -> NicScript.Driver.Devices.VirtioNet.VirtioNetDevice (families)",
+        // the DPU and the netdevice layer reaching up to the whole machine (and Machine <-> NetDeviceRegistry)
+        "NicScript.Driver.Devices.Dpu.DpuDevice -> NicScript.Driver.Machine (machine)",
+        "NicScript.Driver.NetDevice.NetDeviceRegistry -> NicScript.Driver.Machine (machine)",
+        // RdmaContext deciding capability denials (the broker's job)
+        "NicScript.Driver.Devices.Rdma.RdmaContext -> \" has no CAP_RDMA\" (capability)",
+        "NicScript.Driver.Devices.Rdma.RdmaContext -> \"capability-denied\" (capability)",
+        "NicScript.Driver.Devices.Rdma.RdmaContext -> RdmaContext..ctor(granted) (capability)",
+        "NicScript.Driver.Devices.Rdma.RdmaContext -> RdmaContext.Denied (capability)",
+        "NicScript.Driver.Devices.Rdma.RdmaContext -> RdmaContext.Denied(call) (capability)",
+        "NicScript.Driver.Devices.Rdma.RdmaContext -> RdmaContext.Denied(result) (capability)",
+        "NicScript.Driver.Devices.Rdma.RdmaContext -> RdmaContext._granted (capability)",
+        // ScriptArgs and the dictionary overloads for JavaScript objects
+        "NicScript.Driver.NetDevice.BufferDescriptor -> System.Collections.Generic.IDictionary<System.String,System.Object> (javascript shape)",
+        "NicScript.Driver.NetDevice.DescriptorTable -> System.Collections.Generic.IDictionary<System.String,System.Object> (javascript shape)",
+        "NicScript.Driver.NetDevice.Device -> System.Collections.Generic.IDictionary<System.String,System.Object> (javascript shape)",
+        "NicScript.Driver.NetDevice.NicEmulator -> System.Collections.Generic.IDictionary<System.String,System.Object> (javascript shape)",
+        "NicScript.Driver.NetDevice.PortConfigs -> System.Collections.Generic.IDictionary<System.String,System.Object> (javascript shape)",
+        "NicScript.Driver.NetDevice.ScriptArgs -> System.Collections.Generic.IDictionary<System.String,System.Object> (javascript shape)",
+        "NicScript.Driver.NetDevice.SessionInfo -> System.Collections.Generic.IDictionary<System.String,System.Object> (javascript shape)",
+        // the owner-bit ring checks its size with the virtio layout's power-of-two test (Queues is below Devices.Virtio)
+        "NicScript.Driver.Queues.OwnerBitRing -> NicScript.Driver.Devices.Virtio.VirtqLayout (layers)",
+    ];
+
+    private static IReadOnlyList<string> DriverViolations() =>
+        DriverRules.Check(AssemblyDependencies.Read(typeof(DmaMemory).Assembly.Location, DriverRules.Root));
+
+    [Fact]
+    public void DriverTypes_NameOnlyLowerLayersAndNoScriptEngineShapeOrCapability()
+    {
+        string[] unexpected = DriverViolations().Except(KnownViolationsBeingRemoved, StringComparer.Ordinal).ToArray();
+        Assert.True(unexpected.Length == 0,
+            $"{unexpected.Length} driver dependencies break the architecture (Type -> Type (rule)):\n" + string.Join("\n", unexpected));
+    }
+
+    [Fact]
+    public void KnownViolationsBeingRemoved_EachStillOccurs()
+    {
+        string[] stale = KnownViolationsBeingRemoved.Except(DriverViolations(), StringComparer.Ordinal).ToArray();
+        Assert.True(stale.Length == 0, "fixed, remove from KnownViolationsBeingRemoved:\n" + string.Join("\n", stale));
     }
 
     internal static string RepoRoot()

@@ -152,8 +152,3 @@ public sealed class NetDeviceFixture : IDisposable
         }
     }
 }
-
-internal static class DmaRegionTestExtensions
-{
-    public static Span<byte> DeviceSpanForTests(this DmaRegion r) => r.DeviceSpan;
-}

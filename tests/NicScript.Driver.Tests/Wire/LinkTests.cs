@@ -4,12 +4,6 @@ using NicScript.Driver.Wire;
 
 namespace NicScript.Driver.Tests.Wire;
 
-internal sealed class Collector : IFrameReceiver
-{
-    public readonly List<byte[]> Frames = new();
-    public void Receive(ReadOnlySpan<byte> frame) { lock (Frames) Frames.Add(frame.ToArray()); }
-}
-
 public sealed class LinkTests
 {
     internal static byte[] Ether(byte dst, byte src, int length = 64, byte fill = 0)

@@ -106,8 +106,3 @@ public sealed class RdmaWriteTests : IDisposable
         Assert.True(_f.Unchanged(_f.Dst));
     }
 }
-
-internal static class RdmaDeviceTestExtensions
-{
-    public static uint HighestMrIndexForTests(this RdmaDevice d) => d.HighestMrIndex;
-}

@@ -2,7 +2,7 @@ using NicScript.Driver.Devices.Virtio;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Queues;
 
-namespace NicScript.Driver.Tests.Queues;
+namespace NicScript.Driver.Tests.Devices.Virtio;
 
 /// <summary>A chain popped while its buffers were in the domain, then reached after they left it: every access asks the
 /// domain again, so a transfer, a revoked loan or a free between pop and use is a fault, not a read or write.</summary>

@@ -18,7 +18,7 @@ namespace NicScript.Host.Tests.Dpu;
 /// bond (DPU-57…59, 61). Traffic comes from a frame generator on an optical port's wire or from the elastic NIC's own
 /// virtio-net driver; the "stream at R frames/s for T s" of an item is paced on the manual clock, so rates are exact.
 /// </summary>
-public sealed class DpuSwitchTests : IAsyncLifetime
+public sealed class DpuAgentDataPathTests : IAsyncLifetime
 {
     private readonly ManualClock _clock = new();
     private DpuAgentFixture _f = null!;

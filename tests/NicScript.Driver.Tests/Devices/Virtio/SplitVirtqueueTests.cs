@@ -2,7 +2,7 @@ using NicScript.Driver.Devices.Virtio;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Queues;
 
-namespace NicScript.Driver.Tests.Queues;
+namespace NicScript.Driver.Tests.Devices.Virtio;
 
 /// <summary>Real rings in real DMA memory: the driver side writes them, the device side reads them.</summary>
 public sealed class SplitVirtqueueTests : IDisposable

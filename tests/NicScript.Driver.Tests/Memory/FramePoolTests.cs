@@ -1,0 +1,57 @@
+using NicScript.Driver.Memory;
+
+namespace NicScript.Driver.Tests.Memory;
+
+public sealed class FramePoolTests : IDisposable
+{
+    private readonly DmaMemory _memory = new();
+    private readonly DmaOwner _bridge, _stack;
+    private readonly FramePool _pool;
+
+    public FramePoolTests()
+    {
+        _bridge = _memory.CreateOwner("net-bridge", 16 << 20);
+        _stack = _memory.CreateOwner("aethernet", 16 << 20);
+        Assert.Equal(DmaError.None, FramePool.TryCreate(_memory, _bridge, 8, 2048, 12, out _pool));
+    }
+
+    public void Dispose() => _memory.Dispose();
+
+    [Fact]
+    public void TransferSlot_GiverLosesAccess_ReceiverGainsIt_AndBack()
+    {
+        _pool.TryRent(out int slot);
+        Assert.Equal(DmaError.None, _pool.TransferSlot(slot, _bridge, _stack));
+        int gen = _pool.Generation(slot);
+        Assert.Equal(DmaError.NotOwner, _pool.TryGetFrame(_bridge, slot, gen, 60, out _));
+        Assert.Equal(DmaError.None, _pool.TryGetFrame(_stack, slot, gen, 60, out _));
+        Assert.Equal(DmaError.NotOwner, _pool.TransferSlot(slot, _bridge, _stack)); // not the giver's any more
+        Assert.False(_pool.Return(slot));                                          // the pool cannot take back what it lent
+        int before = _pool.Generation(slot);
+        Assert.Equal(DmaError.None, _pool.TransferSlot(slot, _stack, _bridge));
+        Assert.Equal(DmaError.NotOwner, _pool.TryGetFrame(_bridge, slot, before - 1, 60, out _)); // a view from before it left stays dead
+        Assert.True(_pool.Return(slot));
+    }
+
+    [Fact]
+    public void Return_Twice_IsRefused()
+    {
+        _pool.TryRent(out int slot);
+        Assert.True(_pool.Return(slot));
+        Assert.False(_pool.Return(slot));
+        Assert.Equal(8, _pool.FreeCount);
+    }
+
+    [Fact]
+    public void BurstTake_LeavesAFreshSlot_AndPutReturnsTheOldOne()
+    {
+        var burst = new FrameBurst(_pool, 2);
+        Assert.True(burst.Fill());
+        int taken = burst.Take(0);
+        Assert.NotEqual(taken, burst.Slot(0));
+        Assert.Equal(5, _pool.FreeCount); // 8 - 2 in the burst - 1 taken
+        burst.Put(0, taken, 64);
+        Assert.Equal(6, _pool.FreeCount);
+        Assert.Equal((taken, 64), (burst.Slot(0), burst.Length(0)));
+    }
+}
