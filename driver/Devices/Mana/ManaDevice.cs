@@ -22,7 +22,7 @@ namespace NicScript.Driver.Devices.Mana;
 /// and drops every reference to the driver's memory. One lock serialises the device (a loopback wire re-enters it
 /// on the transmitting thread, which the lock allows).
 /// </remarks>
-public sealed partial class ManaDevice : IFrameReceiver
+public sealed partial class ManaDevice : INicModel, IFrameReceiver
 {
     public const int DefaultVectors = 9;
 
@@ -31,6 +31,7 @@ public sealed partial class ManaDevice : IFrameReceiver
     private readonly object _sync = new();
     private readonly uint[] _shm = new uint[8];
     private WirePort? _port;
+    private IFrameTap? _tap;
     private bool _removed;
 
     public ManaDevice(PciAddress address, DmaMemory memory, byte[] mac, IDeviceEvents? events = null, int vectors = DefaultVectors, ushort mtu = 1500)
@@ -50,7 +51,14 @@ public sealed partial class ManaDevice : IFrameReceiver
         Msix.Attach(Function, ManaRegisters.Bar, ManaRegisters.MsixTableOffset, ManaRegisters.MsixPbaOffset);
     }
 
+    public string Kind => "mana-vf";
+
     public PciFunction Function { get; }
+
+    /// <summary>A VF has no INTx line: MSI-X only.</summary>
+    public IrqLine? Intx => null;
+
+    IDmaSpace? IDeviceModel.Dma => _dma;
 
     /// <summary>The VF's IOMMU domain: queue pages, SGEs and HWC buffers are reached through it only.</summary>
     public IommuDomain Dma => _dma;
@@ -97,6 +105,26 @@ public sealed partial class ManaDevice : IFrameReceiver
             ResetLocked();
         }
         _events.Fault(new DeviceFault(Function.Address.ToString(), "hot-removed", "queues stopped, driver memory released"));
+    }
+
+    /// <summary>Function-level reset (as the HWC's reset-VF request): every queue stops, the SHM mailbox clears.</summary>
+    public void Reset()
+    {
+        lock (_sync)
+        {
+            ResetLocked();
+            Array.Clear(_shm);
+        }
+    }
+
+    /// <summary>A protocol engine bound to this function (RoCEv2): it sees each arriving frame first and may take it.</summary>
+    public void SetTap(IFrameTap? tap) => Volatile.Write(ref _tap, tap);
+
+    /// <summary>Puts a frame a protocol engine built on the wire through this function's port.</summary>
+    public void TransmitRaw(ReadOnlySpan<byte> frame)
+    {
+        lock (_sync)
+            if (!_removed) _port?.Transmit(frame);
     }
 
     /// <summary>The function is back on the bus (SR-IOV re-enabled): a device fresh from reset.</summary>

@@ -16,7 +16,7 @@ namespace NicScript.Driver.Devices.VirtioNet;
 /// (as a doorbell starts hardware); frames from the wire fill posted RX buffers under the RX lock. A bad chain sets
 /// DEVICE_NEEDS_RESET; nothing throws into the host. Lock order: TX, then RX (loopback delivers into RX while TX runs).
 /// </remarks>
-public sealed partial class VirtioNetDevice : VirtioPciDevice, IFrameReceiver
+public sealed partial class VirtioNetDevice : VirtioPciDevice, INicModel, IFrameReceiver
 {
     public const ulong OfferedFeatures = 1UL << VirtioPci.FeatureMac | 1UL << VirtioPci.FeatureMtu | 1UL << VirtioPci.FeatureMrgRxbuf |
         1UL << VirtioPci.FeatureStatus | 1UL << VirtioPci.FeatureIndirectDesc | 1UL << VirtioPci.FeatureEventIdx | 1UL << VirtioPci.FeatureVersion1;
@@ -128,7 +128,7 @@ public sealed partial class VirtioNetDevice : VirtioPciDevice, IFrameReceiver
     /// <summary>Plugs the device into a wire.</summary>
     public void Connect(Link link) => _port = link.Attach(this);
 
-    public WirePort? Port => _port;
+    public override WirePort? Port => _port;
 
     private bool LinkUp => _port?.Carrier ?? false;
 

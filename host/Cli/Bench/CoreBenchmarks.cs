@@ -67,7 +67,7 @@ public static class CoreBenchmarks
     /// </summary>
     public static BenchResult NetDevice(int frameBytes, TimeSpan duration)
     {
-        using Machine machine = Machine.CreateDefault();
+        using Machine machine = DefaultMachine.Create();
         Driver.NetDevice.Device dev = machine.NetDevices.Get(new PciAddress(0, 0, 0x1f, 0));
         DmaOwner owner = machine.Dma.CreateOwner("bench", 64 << 20);
         const int Count = 256, Burst = 32, Slot = 2048;
@@ -131,9 +131,9 @@ public static class CoreBenchmarks
     /// </summary>
     public static BenchResult Mana(int frameBytes, TimeSpan duration)
     {
-        using var machine = Machine.CreateDefault();
+        using var machine = DefaultMachine.Create();
         DmaOwner owner = machine.Dma.CreateOwner("bench", 64 << 20);
-        ManaDevice vf = machine.Manas[0];
+        ManaDevice vf = machine.Devices.OfType<ManaDevice>().First();
         using var driver = new ManaDriver(vf.Function, machine.Dma, owner);
         driver.BringUp(ringBytes: 32768, frames: 512);
         ManaQueuePair q = driver.Queues!;

@@ -72,8 +72,8 @@ public sealed class RdmaFixture : IDisposable
         Machine = new Machine("rdma-test");
         Wire = Machine.AddLink(wire == "pair" ? Links.Pair("ab") : Links.Switch("ab", 4));
         Wire.Capture(new CaptureList(Captured));
-        VirtioNetDevice fa = Machine.AddVirtioNet(new PciAddress(0, 0, 0x1f, 0), 11, [0x52, 0x54, 0, 0, 0, 0xA], Wire);
-        VirtioNetDevice fb = Machine.AddVirtioNet(new PciAddress(0, 0, 0x1e, 0), 10, [0x52, 0x54, 0, 0, 0, 0xB], Wire);
+        VirtioNetDevice fa = Machine.Add(new VirtioNetDevice(new PciAddress(0, 0, 0x1f, 0), Machine.Dma, Machine.Line(11), [0x52, 0x54, 0, 0, 0, 0xA], Machine.Events), Wire);
+        VirtioNetDevice fb = Machine.Add(new VirtioNetDevice(new PciAddress(0, 0, 0x1e, 0), Machine.Dma, Machine.Line(10), [0x52, 0x54, 0, 0, 0, 0xB], Machine.Events), Wire);
         A = Machine.Rdma.Attach(fa, IpA);
         B = Machine.Rdma.Attach(fb, IpB);
         SA = NewSide(A, "SA");
