@@ -29,7 +29,7 @@ public static class DefaultMachine
     {
         var machine = new Machine("default", events);
         wire = machine.AddLink(wire ?? Links.Loopback("loopback"));
-        VirtioNetDevice nic = machine.Add(new VirtioNetDevice(VirtioNet, machine.Dma, machine.Line(11), [0x52, 0x54, 0x00, 0x12, 0x34, 0x56], machine.Events), wire);
+        VirtioNetDevice nic = machine.Add(new VirtioNetDevice(VirtioNet, machine.Domain(VirtioNet), machine.Line(11), [0x52, 0x54, 0x00, 0x12, 0x34, 0x56], machine.Events), wire);
         machine.Rdma.Attach(nic, RdmaAddress);
         Link manaWire = machine.AddLink(Links.Loopback("mana-loopback"));
         machine.Add(new ManaPhysicalFunction(machine, ManaPf, [0x00, 0x15, 0x5d, 0x00, 0x00, 0x01], manaWire)).EnableVfs(1);

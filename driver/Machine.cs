@@ -41,6 +41,8 @@ public sealed class Machine : IDeviceHost, IDisposable
 
     public DmaMemory Dma { get; }
 
+    public IommuDomain Domain(PciAddress address) => new(Dma, address.ToString(), Events);
+
     /// <summary>The RDMA devices of the machine's hosts and their virtual clock (reference/rdma.md).</summary>
     public Devices.Rdma.RdmaFabric Rdma { get; }
 

@@ -11,8 +11,11 @@ public interface IDeviceHost
 {
     string Name { get; }
 
-    /// <summary>The memory the machine's devices do DMA in (through their functions' IOMMU domains).</summary>
+    /// <summary>The memory the machine's drivers allocate in and its devices reach (through their functions' IOMMU domains).</summary>
     DmaMemory Dma { get; }
+
+    /// <summary>A new IOMMU domain for the function at <paramref name="address"/>: the DMA space its device model is made with.</summary>
+    IommuDomain Domain(PciAddress address);
 
     IDeviceEvents Events { get; }
 

@@ -50,7 +50,7 @@ public static class MachineFactory
                     Link? on = machine.Links.FirstOrDefault(l => l.Name == d.Wire) ?? throw new UserErrorException($"{d.At}: wire '{d.Wire}' is not defined in wires");
                     Refused(d.At, () =>
                     {
-                        var function = machine.Add(new VirtioNetDevice(d.Address, machine.Dma, machine.Line(d.Irq), d.Mac, machine.Events), on);
+                        var function = machine.Add(new VirtioNetDevice(d.Address, machine.Domain(d.Address), machine.Line(d.Irq), d.Mac, machine.Events), on);
                         if (d.NetDevice is { } nic) machine.NetDevices.Configure(d.Address, nic);
                         if (d.Rdma && d.Ipv4 is { } ip) machine.Rdma.Attach(function, ip);
                     });

@@ -35,6 +35,21 @@ public sealed class ArchitectureTests
         Assert.Empty(offenders);
     }
 
+    /// <summary>Device families and the netdevice layer know the machine only through the device contract (IDeviceHost,
+    /// IDeviceModel): a name of <c>Machine</c> outside comments in driver/Devices or driver/NetDevice is an arrow upwards.</summary>
+    [Fact]
+    public void FamiliesAndNetDevice_DoNotNameMachine()
+    {
+        string driverDir = Path.Combine(RepoRoot(), "driver");
+        var code = new Regex(@"^(?!\s*//).*\bMachine\b", RegexOptions.Multiline);
+        var offenders = new List<string>();
+        foreach (string layer in new[] { "Devices", "NetDevice" })
+            foreach (string file in Directory.EnumerateFiles(Path.Combine(driverDir, layer), "*.cs", SearchOption.AllDirectories))
+                foreach (Match m in code.Matches(File.ReadAllText(file)))
+                    offenders.Add($"{Path.GetRelativePath(driverDir, file)}: {m.Value.Trim()}");
+        Assert.Empty(offenders);
+    }
+
     internal static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

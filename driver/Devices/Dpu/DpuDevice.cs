@@ -64,7 +64,7 @@ public sealed class DpuDevice
     {
         PciAddress address = ElasticNicAddress(vport);
         if (_machine.Pci.TryGet(address, out _)) return false;
-        var nic = new VirtioNetDevice(address, _machine.Dma, _machine.Line(5), mac, _machine.Events, (ushort)Math.Min(mtu, ushort.MaxValue),
+        var nic = new VirtioNetDevice(address, _machine.Domain(address), _machine.Line(5), mac, _machine.Events, (ushort)Math.Min(mtu, ushort.MaxValue),
             VirtioPci.ModernNetDeviceId, (int)maxQpair, Math.Max(Config.MaxQpair, (int)maxQpair), features);
         if (!_machine.TryAdd(nic)) return false;
         Switch.AddHost(vport, nic);
@@ -111,7 +111,7 @@ public sealed class DpuDevice
         PciAddress address = VdiskAddress(pvfId);
         if (_machine.Pci.TryGet(address, out _)) return false;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(backingFile))!);
-        var disk = new VirtioBlkDevice(address, _machine.Dma, _machine.Line(6), name, backingFile, create, sectors, maxQueue,
+        var disk = new VirtioBlkDevice(address, _machine.Domain(address), _machine.Line(6), name, backingFile, create, sectors, maxQueue,
             (ushort)queueDepth, msix, _machine.Events);
         if (paused) disk.Pause(true);
         if (!_machine.TryAdd(disk))

@@ -34,11 +34,12 @@ public sealed partial class ManaDevice : INicModel, IFrameReceiver
     private IFrameTap? _tap;
     private bool _removed;
 
-    public ManaDevice(PciAddress address, DmaMemory memory, byte[] mac, IDeviceEvents? events = null, int vectors = DefaultVectors, ushort mtu = 1500)
+    /// <param name="dma">The VF's IOMMU domain: queue pages, SGEs and HWC buffers are reached through it only.</param>
+    public ManaDevice(PciAddress address, IommuDomain dma, byte[] mac, IDeviceEvents? events = null, int vectors = DefaultVectors, ushort mtu = 1500)
     {
         if (mac.Length != 6) throw new ArgumentException("a MAC address is 6 bytes", nameof(mac));
         _events = events ?? NoDeviceEvents.Instance;
-        _dma = new IommuDomain(memory, address.ToString(), _events);
+        _dma = dma;
         Stats.Domain = _dma;
         Mac = mac;
         Mtu = mtu;

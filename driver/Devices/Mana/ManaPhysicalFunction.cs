@@ -27,7 +27,7 @@ public sealed class ManaPhysicalFunction : IDeviceModel
                 host.Adopt(made, wire: null, numberVectors: false);
                 return made.Function;
             }
-            var vf = made = new ManaDevice(vfAddress, host.Dma, mac, host.Events);
+            var vf = made = new ManaDevice(vfAddress, host.Domain(vfAddress), mac, host.Events);
             host.Adopt(vf, wire, numberVectors: true);
             return vf.Function;
         });

@@ -48,12 +48,13 @@ public abstract class VirtioPciDevice : IDeviceModel
     private byte _status, _configGeneration;
     private int _isr;
 
-    protected VirtioPciDevice(string kind, PciAddress address, DmaMemory memory, IrqLine intx, IDeviceEvents? events, ushort deviceId,
+    /// <param name="dma">The function's IOMMU domain: every DMA the device does goes through it.</param>
+    protected VirtioPciDevice(string kind, PciAddress address, IommuDomain dma, IrqLine intx, IDeviceEvents? events, ushort deviceId,
         uint classCode, ushort subsystemId, string name, int queueCount, ushort maxQueueSize, int msixVectors, int deviceConfigLength,
         ulong offeredFeatures, VirtioTransportStats stats)
     {
         _kind = kind;
-        Dma = new IommuDomain(memory, address.ToString(), events);
+        Dma = dma;
         stats.Domain = Dma;
         Events = events ?? NoDeviceEvents.Instance;
         Intx = intx;

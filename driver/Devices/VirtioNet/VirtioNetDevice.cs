@@ -33,23 +33,23 @@ public sealed partial class VirtioNetDevice : VirtioPciDevice, INicModel, IFrame
     private int _maxPairs, _activePairs;
     private volatile int _txThread;
 
-    public VirtioNetDevice(PciAddress address, DmaMemory memory, IrqLine intx, byte[] mac, IDeviceEvents? events = null, ushort mtu = 1500,
+    public VirtioNetDevice(PciAddress address, IommuDomain dma, IrqLine intx, byte[] mac, IDeviceEvents? events = null, ushort mtu = 1500,
         ushort deviceId = VirtioPci.TransitionalNetDeviceId)
-        : this(address, memory, intx, mac, events, mtu, deviceId, 1, 1, null)
+        : this(address, dma, intx, mac, events, mtu, deviceId, 1, 1, null)
     {
     }
 
     /// <summary>A multiqueue device: up to <paramref name="pairCapacity"/> queue pairs, <paramref name="maxPairs"/> of them
     /// offered (max_virtqueue_pairs), with the control queue, offering <paramref name="features"/> (of those it implements).</summary>
-    public VirtioNetDevice(PciAddress address, DmaMemory memory, IrqLine intx, byte[] mac, IDeviceEvents? events, ushort mtu, ushort deviceId,
+    public VirtioNetDevice(PciAddress address, IommuDomain dma, IrqLine intx, byte[] mac, IDeviceEvents? events, ushort mtu, ushort deviceId,
         int maxPairs, int pairCapacity, ulong? features)
-        : this(address, memory, intx, mac, events, mtu, deviceId, maxPairs, pairCapacity, features, new VirtioNetStats())
+        : this(address, dma, intx, mac, events, mtu, deviceId, maxPairs, pairCapacity, features, new VirtioNetStats())
     {
     }
 
-    private VirtioNetDevice(PciAddress address, DmaMemory memory, IrqLine intx, byte[] mac, IDeviceEvents? events, ushort mtu, ushort deviceId,
+    private VirtioNetDevice(PciAddress address, IommuDomain dma, IrqLine intx, byte[] mac, IDeviceEvents? events, ushort mtu, ushort deviceId,
         int maxPairs, int pairCapacity, ulong? features, VirtioNetStats stats)
-        : base("virtio-net", address, memory, intx, events, deviceId, 0x020000, VirtioPci.SubsystemNet, "Red Hat, Inc. Virtio network device",
+        : base("virtio-net", address, dma, intx, events, deviceId, 0x020000, VirtioPci.SubsystemNet, "Red Hat, Inc. Virtio network device",
             QueuesFor(pairCapacity, Offer(features)), VirtioPci.MaxQueueSize, 2 * pairCapacity + 2 /* config, then rx and tx of each pair, ctrl */,
             VirtioPci.NetConfigLength, Offer(features), stats)
     {

@@ -23,7 +23,8 @@ public static class CoreBenchmarks
         using var memory = new DmaMemory();
         DmaOwner owner = memory.CreateOwner("bench", 64 << 20);
         using Link wire = Links.Loopback();
-        var device = new VirtioNetDevice(new PciAddress(0, 0, 0x1f, 0), memory, new IrqLine(11), [0x52, 0x54, 0, 0, 0, 1]);
+        var address = new PciAddress(0, 0, 0x1f, 0);
+        var device = new VirtioNetDevice(address, new IommuDomain(memory, address.ToString()), new IrqLine(11), [0x52, 0x54, 0, 0, 0, 1]);
         device.Connect(wire);
         VirtioNetDriver driver = VirtioNetDriver.BringUp(device.Function, memory, owner);
         // testpmd's io forwarding on a loopback port: what came back is sent again, zero copy, one burst object.

@@ -1,3 +1,5 @@
+using NicScript.Driver.Devices;
+using NicScript.Driver.Devices.Dpu;
 using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Memory;
 using NicScript.Driver.NetDevice;
@@ -40,6 +42,19 @@ public sealed class NetDeviceRegistryTests
         Assert.Equal("00:15:5d:00:00:01", mana.GetPort(0).GetMac().GetUnicastAddress());
         Assert.Equal(ZxStatus.ZX_ERR_NOT_FOUND, Assert.Throws<ZxException>(() => m.NetDevices.Get(DefaultMachine.ManaPf)).Status);
         Assert.Equal(ZxStatus.ZX_ERR_NOT_FOUND, Assert.Throws<ZxException>(() => m.NetDevices.Get(new PciAddress(0, 0, 3, 0))).Status);
+    }
+
+    [Fact]
+    public void Every_device_with_a_wire_port_is_offered_its_port_whoever_placed_it()
+    {
+        using Machine m = DefaultMachine.Create();
+        var dpu = new DpuDevice(m, new DpuConfig());
+        Assert.True(dpu.AddElasticNic(7, [0x02, 0, 0, 0, 0, 7], 1500)); // a DPU's elastic NIC: placed by the DPU, not the composer
+        IDeviceModel[] ported = m.Devices.Where(d => d.Port is not null).ToArray();
+        Assert.Equal(3, ported.Length); // virtio-net, the MANA VF, the elastic NIC
+        foreach (IDeviceModel d in ported)
+            Assert.Equal([(byte)0], m.NetDevices.Get(d.Function.Address).PortIds());
+        Assert.Equal("02:00:00:00:00:07", m.NetDevices.Get(DpuDevice.ElasticNicAddress(7)).GetPort(0).GetMac().GetUnicastAddress());
     }
 
     [Theory]
