@@ -1,7 +1,4 @@
-using NicScript.Driver.Devices.Virtio;
 using NicScript.Driver.Devices;
-using NicScript.Driver.Devices.Mana;
-using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Interrupts;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Pci;
@@ -9,20 +6,21 @@ using NicScript.Driver.Wire;
 
 namespace NicScript.Driver;
 
-/// <summary>The world a run sees: DMA memory, the PCI bus, the interrupt numbers, the wires and the devices on them.</summary>
+/// <summary>The world a run sees: DMA memory, the PCI bus, the interrupt numbers, the wires and the device models on them.</summary>
 /// <remarks>
-/// Composes the parts and numbers the interrupts; each part owns its own rules (DESIGN §1, STYLE §11). Interrupt
-/// numbers: INTx lines keep their line number (0–31); MSI-X vectors get machine numbers from 32 up, in the order
+/// Composes the parts and numbers the interrupts; each part owns its own rules (DESIGN §1, STYLE §11). The machine knows
+/// devices only through <see cref="IDeviceModel"/>: <see cref="Add{T}"/> places one, hot-removal goes through its
+/// <see cref="IDeviceModel.HotRemove"/>; which families make the default machine is <see cref="DefaultMachine"/>'s.
+/// Interrupt numbers: INTx lines keep their line number (0–31); MSI-X vectors get machine numbers from 32 up, in the order
 /// their functions are added — what <c>CAP_IRQ_REGISTER</c> grants and <c>nicscript machine show</c> lists.
 /// </remarks>
-public sealed class Machine : IDisposable
+public sealed class Machine : IDeviceHost, IDisposable
 {
     public const int FirstVectorNumber = 32;
 
     private readonly Dictionary<int, Interrupt> _interrupts = new();
     private readonly List<Link> _links = new();
-    private readonly List<VirtioNetDevice> _virtioNets = new();
-    private readonly List<ManaDevice> _manas = new();
+    private readonly List<IDeviceModel> _devices = new();
     private readonly List<(MsixTable Table, int First)> _numbered = new();
     private int _nextVector = FirstVectorNumber;
 
@@ -34,8 +32,7 @@ public sealed class Machine : IDisposable
         Pci = new PciBus();
         NetDevices = new NetDevice.NetDeviceRegistry(this);
         Rdma = new Devices.Rdma.RdmaFabric(Dma);
-        Pci.Removed += f => _manas.FirstOrDefault(m => m.Function == f)?.HotRemove();
-        Pci.Removed += ReleaseVectors;
+        Pci.Removed += OnRemoved;
     }
 
     public string Name { get; }
@@ -44,11 +41,10 @@ public sealed class Machine : IDisposable
 
     public DmaMemory Dma { get; }
 
+    public IommuDomain Domain(PciAddress address) => new(Dma, address.ToString(), Events);
+
     /// <summary>The RDMA devices of the machine's hosts and their virtual clock (reference/rdma.md).</summary>
     public Devices.Rdma.RdmaFabric Rdma { get; }
-
-    /// <summary>The default machine's RDMA device: on the virtio-net at 00:1f.0, GID ::ffff:192.0.2.1.</summary>
-    public static readonly System.Net.IPAddress DefaultRdmaAddress = System.Net.IPAddress.Parse("192.0.2.1");
 
     /// <summary>The Fuchsia-style netdevice of each network function (reference/netdevice.md), made on first use.</summary>
     public NetDevice.NetDeviceRegistry NetDevices { get; }
@@ -59,60 +55,42 @@ public sealed class Machine : IDisposable
 
     public IReadOnlyList<Link> Links => _links;
 
-    public IReadOnlyList<VirtioNetDevice> VirtioNets => _virtioNets;
-
-    /// <summary>MANA VFs on the bus now or before (a hot-removed VF stays listed, removed).</summary>
-    public IReadOnlyList<ManaDevice> Manas => _manas;
-
-    /// <summary>The MANA VF of the default machine: PF at 00:1e.0 with SR-IOV, VF 0 at 00:1e.1.</summary>
-    public static readonly PciAddress DefaultManaPf = new(0, 0, 0x1e, 0), DefaultManaVf = new(0, 0, 0x1e, 1);
-
-    /// <summary>
-    /// The default machine: virtio-net at 00:1f.0, INTx line 11, on a loopback wire (or <paramref name="wire"/>); a MANA
-    /// PF at 00:1e.0 whose SR-IOV VF 0 sits at 00:1e.1 (MSI-X vectors after virtio-net's) on its own loopback wire.
-    /// </summary>
-    public static Machine CreateDefault(IDeviceEvents? events = null, Link? wire = null)
+    /// <summary>The device models on the bus now, in the order they were added (a hot-removed one leaves the list).</summary>
+    public IReadOnlyList<IDeviceModel> Devices
     {
-        var machine = new Machine("default", events);
-        wire = machine.AddLink(wire ?? Wire.Links.Loopback("loopback"));
-        VirtioNetDevice nic = machine.AddVirtioNet(new PciAddress(0, 0, 0x1f, 0), 11, [0x52, 0x54, 0x00, 0x12, 0x34, 0x56], wire);
-        machine.Rdma.Attach(nic, DefaultRdmaAddress);
-        Link manaWire = machine.AddLink(Wire.Links.Loopback("mana-loopback"));
-        machine.AddManaPf(DefaultManaPf, [0x00, 0x15, 0x5d, 0x00, 0x00, 0x01], manaWire, enableVfs: 1);
-        return machine;
+        get { lock (_devices) return _devices.ToArray(); }
     }
 
-    /// <summary>
-    /// Places a MANA PF (1414:00b9, configuration space and SR-IOV only) whose VFs are emulated MANA VFs plugged into
-    /// <paramref name="wire"/>; enables <paramref name="enableVfs"/> of them now, as a hypervisor would. Clearing VF Enable
-    /// in the PF's SR-IOV control hot-removes them.
-    /// </summary>
-    public SriovCapability AddManaPf(PciAddress address, byte[] mac, Link wire, int enableVfs)
+    /// <summary>The device model of <paramref name="function"/>, or null (a bare function, or one not on this machine).</summary>
+    public IDeviceModel? DeviceOf(PciFunction function)
     {
-        var config = new ConfigSpace(ManaRegisters.VendorId, ManaRegisters.PfDeviceId, 0x020000);
-        var pf = new PciFunction(address, config, "Microsoft Corporation MANA Physical Function");
-        if (!Pci.TryAdd(pf)) throw new ArgumentException($"PCI address {address} is taken", nameof(address));
-        ManaDevice? made = null;
-        var sriov = new SriovCapability(pf, Pci, totalVfs: 1, firstOffset: 1, stride: 1, ManaRegisters.VfDeviceId, (vfAddress, index) =>
-        {
-            if (made is not null)
-            {
-                made.Revive(); // re-enabled: the same function comes back, reset, with the same vectors and wire port
-                return made.Function;
-            }
-            var vf = made = new ManaDevice(vfAddress, Dma, mac, Events);
-            NumberVectors(vf.Msix);
-            vf.Connect(wire);
-            _manas.Add(vf);
-            return vf.Function;
-        });
-        if (enableVfs > 0)
-        {
-            config.Write(SriovCapability.NumVfs, 2, (uint)enableVfs);
-            config.Write(SriovCapability.Control, 2, 0x0009);
-        }
-        return sriov;
+        lock (_devices) return _devices.Find(d => d.Function == function);
     }
+
+    /// <summary>Places <paramref name="device"/> on the bus, numbers its MSI-X vectors and plugs a NIC into <paramref name="wire"/>.</summary>
+    /// <exception cref="ArgumentException">Its PCI address is taken, or a wire was given for a device that is not a NIC.</exception>
+    public T Add<T>(T device, Link? wire = null) where T : IDeviceModel
+    {
+        if (!TryAdd(device, wire)) throw new ArgumentException($"PCI address {device.Function.Address} is taken", nameof(device));
+        return device;
+    }
+
+    public bool TryAdd(IDeviceModel device, Link? wire = null)
+    {
+        if (wire is not null && device is not INicModel) throw new ArgumentException($"{device.Kind} {device.Function.Address} has no wire port", nameof(wire));
+        if (!Pci.TryAdd(device.Function)) return false;
+        Adopt(device, wire, numberVectors: true);
+        return true;
+    }
+
+    public void Adopt(IDeviceModel device, Link? wire, bool numberVectors)
+    {
+        if (numberVectors && device.Msix is { } table) NumberVectors(table);
+        if (wire is not null) ((INicModel)device).Connect(wire);
+        lock (_devices) _devices.Add(device);
+    }
+
+    public bool TryRemove(PciAddress address) => Pci.TryRemove(address, out _);
 
     /// <summary>The INTx line <paramref name="number"/> (0–31), made on first use.</summary>
     public IrqLine Line(int number)
@@ -125,7 +103,7 @@ public sealed class Machine : IDisposable
     }
 
     /// <summary>Gives every vector of <paramref name="table"/> a machine interrupt number; returns the first.</summary>
-    public int NumberVectors(MsixTable table)
+    private int NumberVectors(MsixTable table)
     {
         lock (_interrupts)
         {
@@ -134,6 +112,20 @@ public sealed class Machine : IDisposable
             _numbered.Add((table, first));
             return first;
         }
+    }
+
+    /// <summary>A function left the bus: its device model is told and leaves the list, its vectors leave the machine's interrupts.</summary>
+    private void OnRemoved(PciFunction removed)
+    {
+        IDeviceModel? device;
+        lock (_devices)
+        {
+            int at = _devices.FindIndex(d => d.Function == removed);
+            device = at < 0 ? null : _devices[at];
+            if (at >= 0) _devices.RemoveAt(at);
+        }
+        device?.HotRemove();
+        ReleaseVectors(removed);
     }
 
     /// <summary>A hot-removed function's vectors leave the machine's interrupts: a vector holds its table and, through it, the
@@ -157,17 +149,6 @@ public sealed class Machine : IDisposable
         if (_links.Any(l => l.Name == link.Name)) throw new ArgumentException($"a wire named {link.Name} exists", nameof(link));
         _links.Add(link);
         return link;
-    }
-
-    /// <summary>Places a virtio-net function at <paramref name="address"/> on INTx <paramref name="line"/>, plugged into <paramref name="wire"/>.</summary>
-    public VirtioNetDevice AddVirtioNet(PciAddress address, int line, byte[] mac, Link wire)
-    {
-        var device = new VirtioNetDevice(address, Dma, Line(line), mac, Events);
-        if (!Pci.TryAdd(device.Function)) throw new ArgumentException($"PCI address {address} is taken", nameof(address));
-        NumberVectors(device.Msix);
-        device.Connect(wire);
-        _virtioNets.Add(device);
-        return device;
     }
 
     public void Dispose()

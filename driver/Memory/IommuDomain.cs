@@ -20,7 +20,7 @@ namespace NicScript.Driver.Memory;
 /// A span handed out stays valid memory (blocks are pooled, never returned to the OS while the memory lives), so an
 /// access racing a revocation at worst reads or writes scrubbed memory the machine still owns, as an IOTLB would.
 /// </remarks>
-public sealed class IommuDomain
+public sealed class IommuDomain : IDmaSpace
 {
     /// <summary>At most this many faults per second are reported per function; the rest are counted and summed into the next.</summary>
     public const int ReportsPerSecond = 16;
@@ -47,6 +47,9 @@ public sealed class IommuDomain
     }
 
     public string Function { get; }
+
+    /// <summary>Whether the domain is a view of <paramref name="memory"/>.</summary>
+    internal bool Over(DmaMemory memory) => ReferenceEquals(_memory, memory);
 
     /// <summary>DMA faults this function's device has made.</summary>
     public long Faults => Volatile.Read(ref _faults);

@@ -1,25 +1,25 @@
-using NicScript.Driver.Devices.Virtio;
-using NicScript.Driver.Devices.Mana;
-using NicScript.Driver.Devices.VirtioNet;
+using NicScript.Driver.Devices;
 using NicScript.Driver.Pci;
 
 namespace NicScript.Driver.NetDevice;
 
 /// <summary>The machine's netdevices: one per network function, made on first use, torn down when the function is hot-removed.</summary>
 /// <remarks>
+/// A network function is any device model with a wire port (<see cref="INicModel"/>); which native driver carries its frames
+/// is <see cref="NicUplinks"/>' to say.
 /// A function's netdevice binds the function only when a session first starts the NIC, so scripts that drive the
 /// function themselves (net-bridge) and scripts that use the netdevice layer can share a machine as long as they do
 /// not use the same function at the same time.
 /// </remarks>
 public sealed class NetDeviceRegistry
 {
-    private readonly Machine _machine;
+    private readonly IDeviceHost _machine;
     private readonly object _sync = new();
     private readonly Dictionary<PciAddress, Device> _live = new();
     private readonly Dictionary<PciAddress, NicConfig> _configs = new();
     private readonly HashSet<PciAddress> _unplugged = new();
 
-    internal NetDeviceRegistry(Machine machine)
+    internal NetDeviceRegistry(IDeviceHost machine)
     {
         _machine = machine;
         machine.Pci.Removed += OnRemoved;
@@ -73,9 +73,7 @@ public sealed class NetDeviceRegistry
                 throw new ZxException(ZxStatus.ZX_ERR_NOT_FOUND, $"no network function at {address} on machine {_machine.Name}");
             NicConfig config = _configs.GetValueOrDefault(address) ?? DefaultConfig(address)
                 ?? throw new ZxException(ZxStatus.ZX_ERR_NOT_FOUND, $"{address} is not a network function");
-            INicUplink? uplink = _machine.VirtioNets.FirstOrDefault(v => v.Function == function) is { } virtio ? new VirtioUplink(virtio, _machine.Dma)
-                : _machine.Manas.FirstOrDefault(m => m.Function == function) is { } mana ? new ManaUplink(mana, _machine.Dma)
-                : null;
+            INicUplink? uplink = NicOf(function) is { } nic ? NicUplinks.For(nic, _machine.Dma) : null;
             made = new Device(address.ToString(), config, uplink);
             made.TornDown += d =>
             {
@@ -95,9 +93,8 @@ public sealed class NetDeviceRegistry
     /// <summary>The default netdevice of a machine NIC: port 0 on the function's wire, its MAC, no offloads.</summary>
     private NicConfig? DefaultConfig(PciAddress address)
     {
-        byte[]? mac = _machine.VirtioNets.FirstOrDefault(v => v.Function.Address == address)?.Mac
-            ?? _machine.Manas.FirstOrDefault(m => m.Function.Address == address)?.Mac;
-        if (mac is null) return null;
+        if (!_machine.Pci.TryGet(address, out PciFunction function) || NicOf(function) is not { } nic) return null;
+        byte[] mac = nic.Mac;
         return new NicConfig
         {
             RxDepth = 128,
@@ -111,6 +108,14 @@ public sealed class NetDeviceRegistry
             TxAccel = [],
             Ports = [new PortConfig { Id = 0, Mac = mac, TxTypes = [new FrameTypeSupport(FrameType.ETHERNET, NetConstants.FRAME_FEATURES_RAW, 0)], Uplink = true }],
         };
+    }
+
+    /// <summary>The NIC model of <paramref name="function"/> when it has a wire port, or null.</summary>
+    private INicModel? NicOf(PciFunction function)
+    {
+        foreach (IDeviceModel d in _machine.Devices)
+            if (d.Function == function && d is INicModel { Port: not null } nic) return nic;
+        return null;
     }
 
     /// <summary>Hot-removal: the ports go first (watchers see <c>removed</c>, sessions detach), then the device is torn down.</summary>

@@ -43,7 +43,7 @@ public sealed class MachineCommand
             foreach (PciFunction f in machine.Pci.Functions)
             {
                 var (line, vectors) = Interrupts(machine, f);
-                string wire = (machine.VirtioNets.FirstOrDefault(d => d.Function == f)?.Port ?? machine.Manas.FirstOrDefault(d => d.Function == f)?.Port)?.Link.Name ?? "-";
+                string wire = machine.DeviceOf(f)?.Port?.Link.Name ?? "-";
                 if (!json)
                     _cli.OutputText.WriteLine($"{f.Address.Short} Ethernet controller [{f.ClassCode >> 8:x4}]: {f.Description} [{f.VendorId:x4}:{f.DeviceId:x4}] " +
                         $"(subsystem {f.Config.Read16(ConfigSpace.SubsystemVendorId):x4}:{f.Config.Read16(ConfigSpace.SubsystemId):x4}) irq {line}, msi-x {vectors}, wire {wire}");
@@ -66,7 +66,7 @@ public sealed class MachineCommand
     private static (int Line, string Vectors) Interrupts(Machine machine, PciFunction f)
     {
         int line = (int)f.Config.Read(ConfigSpace.InterruptLine, 1);
-        MsixTable? table = machine.VirtioNets.FirstOrDefault(d => d.Function == f)?.Msix ?? machine.Manas.FirstOrDefault(d => d.Function == f)?.Msix;
+        MsixTable? table = machine.DeviceOf(f)?.Msix;
         var numbers = machine.Interrupts.Where(kv => kv.Value is MsixVector v && table is not null && v.Number < table.Count && table.Vector(v.Number) == v)
             .Select(kv => kv.Key).Order().ToArray();
         return (line, numbers.Length == 0 ? "-" : $"{numbers[0]}-{numbers[^1]}");

@@ -1,5 +1,6 @@
 using System.Text;
 using NicScript.Driver;
+using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Wire;
 using NicScript.Host.Capabilities;
 using NicScript.Host.Manifests;
@@ -268,7 +269,7 @@ public sealed class ReplSession : IScriptDispatcher, IDisposable
     private string Stats()
     {
         var sb = new StringBuilder();
-        foreach (var d in _machine.VirtioNets)
+        foreach (var d in _machine.Devices.OfType<VirtioNetDevice>())
             sb.Append($"{d.Function.Address.Short} virtio-net: tx {d.Stats.TxPacketsCount} ({d.Stats.TxErrorsCount} errors), rx {d.Stats.RxPacketsCount} ({d.Stats.RxDroppedCount} dropped), interrupts {d.Stats.InterruptsCount}, status 0x{d.Status:x2}\n");
         foreach (Link l in _machine.Links)
             sb.Append($"wire {l.Name}: ").Append(string.Join(", ", l.Ports.Select(p => $"port {p.Index} tx {p.TxFrames} rx {p.RxFrames}"))).Append('\n');

@@ -1,5 +1,6 @@
 using NicScript.Driver;
 using NicScript.Driver.Devices;
+using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Wire;
 using NicScript.Host.Manifests;
 
@@ -24,7 +25,7 @@ public static class MachineFactory
         {
             if (spec is null)
             {
-                machine = Machine.CreateDefault(events, MakeWire("default", wire ?? "loopback"));
+                machine = DefaultMachine.Create(events, MakeWire("default", wire ?? "loopback"));
             }
             else
             {
@@ -49,7 +50,7 @@ public static class MachineFactory
                     Link? on = machine.Links.FirstOrDefault(l => l.Name == d.Wire) ?? throw new UserErrorException($"{d.At}: wire '{d.Wire}' is not defined in wires");
                     Refused(d.At, () =>
                     {
-                        var function = machine.AddVirtioNet(d.Address, d.Irq, d.Mac, on);
+                        var function = machine.Add(new VirtioNetDevice(d.Address, machine.Domain(d.Address), machine.Line(d.Irq), d.Mac, machine.Events), on);
                         if (d.NetDevice is { } nic) machine.NetDevices.Configure(d.Address, nic);
                         if (d.Rdma && d.Ipv4 is { } ip) machine.Rdma.Attach(function, ip);
                     });

@@ -44,16 +44,10 @@ public sealed class ArchitectureTests
     /// </summary>
     private static readonly string[] KnownViolationsBeingRemoved =
     [
-        // families naming each other: the DPU's elastic NICs and vdisks, RDMA bound to one NIC family
+        // families naming each other: the DPU builds its elastic NICs and vdisks as virtio functions
         "NicScript.Driver.Devices.Dpu.DpuDevice -> NicScript.Driver.Devices.VirtioBlk.VirtioBlkDevice (families)",
         "NicScript.Driver.Devices.Dpu.DpuDevice -> NicScript.Driver.Devices.VirtioNet.VirtioNetDevice (families)",
         "NicScript.Driver.Devices.Dpu.DpuSwitch -> NicScript.Driver.Devices.VirtioNet.VirtioNetDevice (families)",
-        "NicScript.Driver.Devices.Rdma.RdmaContext -> NicScript.Driver.Devices.VirtioNet.VirtioNetDevice (families)",
-        "NicScript.Driver.Devices.Rdma.RdmaDevice -> NicScript.Driver.Devices.VirtioNet.VirtioNetDevice (families)",
-        "NicScript.Driver.Devices.Rdma.RdmaFabric -> NicScript.Driver.Devices.VirtioNet.VirtioNetDevice (families)",
-        // the DPU and the netdevice layer reaching up to the whole machine (and Machine <-> NetDeviceRegistry)
-        "NicScript.Driver.Devices.Dpu.DpuDevice -> NicScript.Driver.Machine (machine)",
-        "NicScript.Driver.NetDevice.NetDeviceRegistry -> NicScript.Driver.Machine (machine)",
         // RdmaContext deciding capability denials (the broker's job)
         "NicScript.Driver.Devices.Rdma.RdmaContext -> \" has no CAP_RDMA\" (capability)",
         "NicScript.Driver.Devices.Rdma.RdmaContext -> \"capability-denied\" (capability)",
@@ -70,8 +64,6 @@ public sealed class ArchitectureTests
         "NicScript.Driver.NetDevice.PortConfigs -> System.Collections.Generic.IDictionary<System.String,System.Object> (javascript shape)",
         "NicScript.Driver.NetDevice.ScriptArgs -> System.Collections.Generic.IDictionary<System.String,System.Object> (javascript shape)",
         "NicScript.Driver.NetDevice.SessionInfo -> System.Collections.Generic.IDictionary<System.String,System.Object> (javascript shape)",
-        // the owner-bit ring checks its size with the virtio layout's power-of-two test (Queues is below Devices.Virtio)
-        "NicScript.Driver.Queues.OwnerBitRing -> NicScript.Driver.Devices.Virtio.VirtqLayout (layers)",
     ];
 
     private static IReadOnlyList<string> DriverViolations() =>

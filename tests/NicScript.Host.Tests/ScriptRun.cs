@@ -19,7 +19,7 @@ internal static class ScriptRun
         TempDir dir = inDir ?? owned!;
         dir.Write(fileName, script);
         string manifest = dir.Write("vnode.yml", TestVNode.Manifest("script-test", capabilities, fileName, memMb, share));
-        using var machine = Machine.CreateDefault();
+        using var machine = DefaultMachine.Create();
         var log = new LoggerConfiguration().CreateLogger();
         using var audit = new AuditLog(log);
         var runner = new VNodeRunner(log, new ScriptEngineFactory(cacheDir ?? Path.Combine(dir.Path, "cache")))

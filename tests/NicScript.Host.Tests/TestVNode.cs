@@ -49,7 +49,7 @@ internal sealed class TestVNode : IDisposable
         var dir = new TempDir();
         dir.Write("main.js", "");
         string path = dir.Write(name + ".yml", Manifest(name, capabilities, memMb: memMb));
-        var machine = Machine.CreateDefault();
+        var machine = DefaultMachine.Create();
         var audit = new AuditLog(new LoggerConfiguration().CreateLogger(), auditPath);
         var broker = new CapabilityBroker(machine, audit, new LoggerConfiguration().CreateLogger());
         return new TestVNode(dir, machine, audit, broker, broker.Admit(ManifestLoader.LoadVNode(path)));

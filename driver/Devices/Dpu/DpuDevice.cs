@@ -34,12 +34,13 @@ public sealed record DpuConfig
 /// </summary>
 public sealed class DpuDevice
 {
-    private readonly Machine _machine;
+    private readonly IDeviceHost _machine;
     private readonly Dictionary<uint, VirtioNetDevice> _nics = new();
     private readonly Dictionary<uint, VirtioBlkDevice> _disks = new();
 
     /// <param name="clock">The meters' and the bond monitor's clock: the monotonic one unless a test steps time.</param>
-    public DpuDevice(Machine machine, DpuConfig config, IClock? clock = null)
+    /// <param name="machine">Where the DPU's functions go: the machine's bus, interrupts, DMA memory and wires.</param>
+    public DpuDevice(IDeviceHost machine, DpuConfig config, IClock? clock = null)
     {
         _machine = machine;
         Config = config;
@@ -63,10 +64,9 @@ public sealed class DpuDevice
     {
         PciAddress address = ElasticNicAddress(vport);
         if (_machine.Pci.TryGet(address, out _)) return false;
-        var nic = new VirtioNetDevice(address, _machine.Dma, _machine.Line(5), mac, _machine.Events, (ushort)Math.Min(mtu, ushort.MaxValue),
+        var nic = new VirtioNetDevice(address, _machine.Domain(address), _machine.Line(5), mac, _machine.Events, (ushort)Math.Min(mtu, ushort.MaxValue),
             VirtioPci.ModernNetDeviceId, (int)maxQpair, Math.Max(Config.MaxQpair, (int)maxQpair), features);
-        if (!_machine.Pci.TryAdd(nic.Function)) return false;
-        _machine.NumberVectors(nic.Msix);
+        if (!_machine.TryAdd(nic)) return false;
         Switch.AddHost(vport, nic);
         lock (_nics) _nics[vport] = nic;
         return true;
@@ -74,7 +74,7 @@ public sealed class DpuDevice
 
     public bool RemoveElasticNic(uint vport)
     {
-        bool removed = _machine.Pci.TryRemove(ElasticNicAddress(vport), out _);
+        bool removed = _machine.TryRemove(ElasticNicAddress(vport));
         lock (_nics) _nics.Remove(vport);
         Switch.RemoveHost(vport);
         return removed;
@@ -111,15 +111,14 @@ public sealed class DpuDevice
         PciAddress address = VdiskAddress(pvfId);
         if (_machine.Pci.TryGet(address, out _)) return false;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(backingFile))!);
-        var disk = new VirtioBlkDevice(address, _machine.Dma, _machine.Line(6), name, backingFile, create, sectors, maxQueue,
+        var disk = new VirtioBlkDevice(address, _machine.Domain(address), _machine.Line(6), name, backingFile, create, sectors, maxQueue,
             (ushort)queueDepth, msix, _machine.Events);
         if (paused) disk.Pause(true);
-        if (!_machine.Pci.TryAdd(disk.Function))
+        if (!_machine.TryAdd(disk))
         {
             disk.Dispose();
             return false;
         }
-        _machine.NumberVectors(disk.Msix);
         lock (_disks) _disks[pvfId] = disk;
         return true;
     }
@@ -127,7 +126,7 @@ public sealed class DpuDevice
     /// <summary>Hot-removes disk <paramref name="pvfId"/>'s function; with <paramref name="deleteData"/> its backing file goes too.</summary>
     public bool RemoveVdisk(uint pvfId, bool deleteData)
     {
-        bool removed = _machine.Pci.TryRemove(VdiskAddress(pvfId), out _);
+        bool removed = _machine.TryRemove(VdiskAddress(pvfId));
         VirtioBlkDevice? disk;
         lock (_disks) _disks.Remove(pvfId, out disk);
         if (disk is null) return removed;

@@ -113,6 +113,7 @@ public sealed partial class ManaDevice
     /// <summary>A frame from the wire: fills the next posted WQE of the default RQ and completes it with a mana_rxcomp_oob CQE.</summary>
     public void Receive(ReadOnlySpan<byte> frame)
     {
+        if (Volatile.Read(ref _tap) is { } tap && tap.Take(frame)) return; // a protocol bound to this function (RoCEv2) took it
         lock (_gdma.Sync)
         {
             if (_gdma.Removed || !_rxEnabled || _defaultRq is not { } rq)

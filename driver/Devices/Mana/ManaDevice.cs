@@ -17,19 +17,21 @@ namespace NicScript.Driver.Devices.Mana;
 /// DMA fault (<see cref="ManaStats.DmaFaultsCount"/>). Fail closed: a malformed WQE completes with an error CQE; nothing
 /// throws into the host. The client holds the transport's lock (<see cref="GdmaDevice.Sync"/>) for all it does.
 /// </remarks>
-public sealed partial class ManaDevice : IFrameReceiver, IGdmaClient
+public sealed partial class ManaDevice : INicModel, IFrameReceiver, IGdmaClient
 {
     public const int DefaultVectors = 9;
 
     private readonly IommuDomain _dma;
     private readonly GdmaDevice _gdma;
     private WirePort? _port;
+    private IFrameTap? _tap;
 
-    public ManaDevice(PciAddress address, DmaMemory memory, byte[] mac, IDeviceEvents? events = null, int vectors = DefaultVectors, ushort mtu = 1500)
+    /// <param name="dma">The VF's IOMMU domain: queue pages, SGEs and HWC buffers are reached through it only.</param>
+    public ManaDevice(PciAddress address, IommuDomain dma, byte[] mac, IDeviceEvents? events = null, int vectors = DefaultVectors, ushort mtu = 1500)
     {
         if (mac.Length != 6) throw new ArgumentException("a MAC address is 6 bytes", nameof(mac));
         events ??= NoDeviceEvents.Instance;
-        _dma = new IommuDomain(memory, address.ToString(), events);
+        _dma = dma;
         Mac = mac;
         Mtu = mtu;
         var config = new ConfigSpace(ManaRegisters.VendorId, ManaRegisters.VfDeviceId, 0x020000);
@@ -41,7 +43,14 @@ public sealed partial class ManaDevice : IFrameReceiver, IGdmaClient
         Stats = new ManaStats(_gdma.Stats);
     }
 
+    public string Kind => "mana-vf";
+
     public PciFunction Function => _gdma.Function;
+
+    /// <summary>A VF has no INTx line: MSI-X only.</summary>
+    public IrqLine? Intx => null;
+
+    IDmaSpace? IDeviceModel.Dma => _dma;
 
     /// <summary>The VF's IOMMU domain: queue pages, SGEs and HWC buffers are reached through it only.</summary>
     public IommuDomain Dma => _dma;
@@ -72,6 +81,19 @@ public sealed partial class ManaDevice : IFrameReceiver, IGdmaClient
 
     /// <summary>The function left the bus (SR-IOV disable or hot-unplug): every queue stops and the device forgets the driver's memory.</summary>
     public void HotRemove() => _gdma.HotRemove();
+
+    /// <summary>Function-level reset (as the HWC's reset-VF request): every queue stops, the SHM mailbox clears.</summary>
+    public void Reset() => _gdma.Reset();
+
+    /// <summary>A protocol engine bound to this function (RoCEv2): it sees each arriving frame first and may take it.</summary>
+    public void SetTap(IFrameTap? tap) => Volatile.Write(ref _tap, tap);
+
+    /// <summary>Puts a frame a protocol engine built on the wire through this function's port.</summary>
+    public void TransmitRaw(ReadOnlySpan<byte> frame)
+    {
+        lock (_gdma.Sync)
+            if (!_gdma.Removed) _port?.Transmit(frame);
+    }
 
     /// <summary>The function is back on the bus (SR-IOV re-enabled): a device fresh from reset.</summary>
     internal void Revive() => _gdma.Revive();

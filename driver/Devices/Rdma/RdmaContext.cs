@@ -28,7 +28,7 @@ public sealed class RdmaContext
         _owner = owner;
         _granted = granted;
         Name = name;
-        if (granted) _dma = device.Function.Dma.Attach(owner);
+        if (granted) _dma = device.Domain.Attach(owner);
     }
 
     public string Name { get; }

@@ -1,7 +1,6 @@
 using NicScript.Driver.Devices.Virtio;
 using System.Buffers.Binary;
 using System.Net;
-using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Wire;
 
@@ -23,10 +22,11 @@ public sealed partial class RdmaDevice : IFrameTap
     private uint _nextQpn = 17;
     private ushort _ipId;
 
-    internal RdmaDevice(RdmaFabric fabric, VirtioNetDevice function, IPAddress ipv4)
+    internal RdmaDevice(RdmaFabric fabric, INicModel function, IommuDomain domain, IPAddress ipv4)
     {
         Fabric = fabric;
         Function = function;
+        Domain = domain;
         byte[] a = ipv4.MapToIPv4().GetAddressBytes();
         Ip = BinaryPrimitives.ReadUInt32BigEndian(a);
         Gid = "::ffff:" + ipv4.MapToIPv4();
@@ -34,7 +34,11 @@ public sealed partial class RdmaDevice : IFrameTap
     }
 
     public RdmaFabric Fabric { get; }
-    public VirtioNetDevice Function { get; }
+    /// <summary>The NIC function the device shares: its wire port carries the RoCEv2 frames.</summary>
+    public INicModel Function { get; }
+
+    /// <summary>The function's IOMMU domain over the fabric's memory: MRs are checked against it (sealed: no dispatch per access).</summary>
+    internal IommuDomain Domain { get; }
     internal uint Ip { get; }
 
     /// <summary>The device's only GID, IPv4-mapped: <c>::ffff:192.0.2.1</c>.</summary>
@@ -291,7 +295,7 @@ public sealed partial class RdmaDevice : IFrameTap
         span = default;
         if (!mr.Valid) return DmaError.Freed; // deregistered: a protection error of the caller's, not a DMA
         if (length < 0 || va < mr.Addr || va - mr.Addr > mr.Length || (ulong)length > mr.Length - (va - mr.Addr)) return DmaError.OutOfBounds;
-        IommuDomain dma = Function.Dma;
+        IommuDomain dma = Domain;
         DmaOwner pd = mr.Owner.DmaOwner;
         DmaError e = Fabric.Memory.TryLocate(va, length, out DmaRegion region, out int offset);
         if (e == DmaError.None) e = dma.Check(region, write);

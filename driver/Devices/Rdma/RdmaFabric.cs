@@ -1,6 +1,5 @@
 using NicScript.Driver.Devices.Virtio;
 using System.Net;
-using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Time;
 
@@ -44,13 +43,18 @@ public sealed class RdmaFabric
         get { lock (Sync) return _devices.ToArray(); }
     }
 
-    /// <summary>Binds an RDMA device to <paramref name="function"/>, taking <paramref name="ipv4"/> (its GID is <c>::ffff:a.b.c.d</c>).</summary>
-    public RdmaDevice Attach(VirtioNetDevice function, IPAddress ipv4)
+    /// <summary>Binds an RDMA device to the NIC <paramref name="function"/> (any family with a wire port), taking <paramref name="ipv4"/>
+    /// (its GID is <c>::ffff:a.b.c.d</c>).</summary>
+    /// <exception cref="ArgumentException">The function has an RDMA device already, or its DMA space is not an IOMMU domain over
+    /// this fabric's memory (MRs are regions of that memory).</exception>
+    public RdmaDevice Attach(INicModel function, IPAddress ipv4)
     {
         lock (Sync)
         {
             if (_devices.Any(d => d.Function == function)) throw new ArgumentException($"{function.Function.Address} already has an RDMA device", nameof(function));
-            var device = new RdmaDevice(this, function, ipv4);
+            if (function.Dma is not IommuDomain domain || !domain.Over(Memory))
+                throw new ArgumentException($"{function.Function.Address} does not do DMA in this machine's memory", nameof(function));
+            var device = new RdmaDevice(this, function, domain, ipv4);
             _devices.Add(device);
             function.SetTap(device);
             return device;

@@ -5,6 +5,7 @@ using NicScript.Driver.Interrupts;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Pci;
 using NicScript.Driver.Queues;
+using NicScript.Driver.Wire;
 
 namespace NicScript.Driver.Devices.Virtio;
 
@@ -33,7 +34,7 @@ public class VirtioTransportStats
 /// interrupt and a <see cref="DeviceFault"/>; nothing throws into the host. Register access is serialized by
 /// <see cref="RegLock"/>; a device installs and drops its live queues in <see cref="InstallQueues"/> under its own locks.
 /// </remarks>
-public abstract class VirtioPciDevice
+public abstract class VirtioPciDevice : IDeviceModel
 {
     private readonly QueueConfig[] _queues;
     private ulong _offered;
@@ -48,12 +49,13 @@ public abstract class VirtioPciDevice
     private byte _status, _configGeneration;
     private int _isr;
 
-    protected VirtioPciDevice(string kind, PciAddress address, DmaMemory memory, IrqLine intx, IDeviceEvents? events, ushort deviceId,
+    /// <param name="dma">The function's IOMMU domain: every DMA the device does goes through it.</param>
+    protected VirtioPciDevice(string kind, PciAddress address, IommuDomain dma, IrqLine intx, IDeviceEvents? events, ushort deviceId,
         uint classCode, ushort subsystemId, string name, int queueCount, ushort maxQueueSize, int msixVectors, int deviceConfigLength,
         ulong offeredFeatures, VirtioTransportStats stats)
     {
         _kind = kind;
-        Dma = new IommuDomain(memory, address.ToString(), events);
+        Dma = dma;
         stats.Domain = Dma;
         Events = events ?? NoDeviceEvents.Instance;
         Intx = intx;
@@ -85,6 +87,26 @@ public abstract class VirtioPciDevice
 
     /// <summary>The function's IOMMU domain: every DMA the device does goes through it.</summary>
     public IommuDomain Dma { get; }
+
+    IDmaSpace? IDeviceModel.Dma => Dma;
+
+    /// <summary>The device type, e.g. <c>virtio-net</c>.</summary>
+    public string Kind => _kind;
+
+    /// <summary>Where the device is plugged into a wire; null for a type without one.</summary>
+    public virtual WirePort? Port => null;
+
+    /// <summary>Function-level reset: as the driver writing 0 to the status.</summary>
+    void IDeviceModel.Reset()
+    {
+        lock (RegLock) Reset();
+    }
+
+    /// <summary>The function left the bus: the live queues stop, so the device reaches none of its driver's rings again.</summary>
+    public virtual void HotRemove()
+    {
+        lock (RegLock) InstallQueues(null);
+    }
 
     protected IDeviceEvents Events { get; }
 

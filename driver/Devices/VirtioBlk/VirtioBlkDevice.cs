@@ -48,15 +48,15 @@ public sealed class VirtioBlkDevice : VirtioPciDevice, IDisposable
     private bool _paused, _disposed;
 
     /// <param name="backingFile">The disk's file; <paramref name="create"/> makes it anew (empty), otherwise an existing one is kept.</param>
-    public VirtioBlkDevice(PciAddress address, DmaMemory memory, IrqLine intx, string name, string backingFile, bool create,
+    public VirtioBlkDevice(PciAddress address, IommuDomain dma, IrqLine intx, string name, string backingFile, bool create,
         ulong capacitySectors = 0, int numQueues = 1, ushort queueDepth = 128, int msixVectors = 2, IDeviceEvents? events = null)
-        : this(address, memory, intx, name, backingFile, create, capacitySectors, numQueues, queueDepth, msixVectors, events, new VirtioBlkStats())
+        : this(address, dma, intx, name, backingFile, create, capacitySectors, numQueues, queueDepth, msixVectors, events, new VirtioBlkStats())
     {
     }
 
-    private VirtioBlkDevice(PciAddress address, DmaMemory memory, IrqLine intx, string name, string backingFile, bool create,
+    private VirtioBlkDevice(PciAddress address, IommuDomain dma, IrqLine intx, string name, string backingFile, bool create,
         ulong capacitySectors, int numQueues, ushort queueDepth, int msixVectors, IDeviceEvents? events, VirtioBlkStats stats)
-        : base("virtio-blk", address, memory, intx, events, VirtioBlk.ModernDeviceId, VirtioBlk.ClassCode, VirtioBlk.SubsystemBlk,
+        : base("virtio-blk", address, dma, intx, events, VirtioBlk.ModernDeviceId, VirtioBlk.ClassCode, VirtioBlk.SubsystemBlk,
             "Red Hat, Inc. Virtio 1.0 block device", numQueues, queueDepth, msixVectors, VirtioBlk.ConfigLength, Features(numQueues), stats)
     {
         Name = name;

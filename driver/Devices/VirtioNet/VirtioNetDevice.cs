@@ -16,7 +16,7 @@ namespace NicScript.Driver.Devices.VirtioNet;
 /// (as a doorbell starts hardware); frames from the wire fill posted RX buffers under the RX lock. A bad chain sets
 /// DEVICE_NEEDS_RESET; nothing throws into the host. Lock order: TX, then RX (loopback delivers into RX while TX runs).
 /// </remarks>
-public sealed partial class VirtioNetDevice : VirtioPciDevice, IFrameReceiver
+public sealed partial class VirtioNetDevice : VirtioPciDevice, INicModel, IFrameReceiver
 {
     public const ulong OfferedFeatures = 1UL << VirtioPci.FeatureMac | 1UL << VirtioPci.FeatureMtu | 1UL << VirtioPci.FeatureMrgRxbuf |
         1UL << VirtioPci.FeatureStatus | 1UL << VirtioPci.FeatureIndirectDesc | 1UL << VirtioPci.FeatureEventIdx | 1UL << VirtioPci.FeatureVersion1;
@@ -33,23 +33,23 @@ public sealed partial class VirtioNetDevice : VirtioPciDevice, IFrameReceiver
     private int _maxPairs, _activePairs;
     private volatile int _txThread;
 
-    public VirtioNetDevice(PciAddress address, DmaMemory memory, IrqLine intx, byte[] mac, IDeviceEvents? events = null, ushort mtu = 1500,
+    public VirtioNetDevice(PciAddress address, IommuDomain dma, IrqLine intx, byte[] mac, IDeviceEvents? events = null, ushort mtu = 1500,
         ushort deviceId = VirtioPci.TransitionalNetDeviceId)
-        : this(address, memory, intx, mac, events, mtu, deviceId, 1, 1, null)
+        : this(address, dma, intx, mac, events, mtu, deviceId, 1, 1, null)
     {
     }
 
     /// <summary>A multiqueue device: up to <paramref name="pairCapacity"/> queue pairs, <paramref name="maxPairs"/> of them
     /// offered (max_virtqueue_pairs), with the control queue, offering <paramref name="features"/> (of those it implements).</summary>
-    public VirtioNetDevice(PciAddress address, DmaMemory memory, IrqLine intx, byte[] mac, IDeviceEvents? events, ushort mtu, ushort deviceId,
+    public VirtioNetDevice(PciAddress address, IommuDomain dma, IrqLine intx, byte[] mac, IDeviceEvents? events, ushort mtu, ushort deviceId,
         int maxPairs, int pairCapacity, ulong? features)
-        : this(address, memory, intx, mac, events, mtu, deviceId, maxPairs, pairCapacity, features, new VirtioNetStats())
+        : this(address, dma, intx, mac, events, mtu, deviceId, maxPairs, pairCapacity, features, new VirtioNetStats())
     {
     }
 
-    private VirtioNetDevice(PciAddress address, DmaMemory memory, IrqLine intx, byte[] mac, IDeviceEvents? events, ushort mtu, ushort deviceId,
+    private VirtioNetDevice(PciAddress address, IommuDomain dma, IrqLine intx, byte[] mac, IDeviceEvents? events, ushort mtu, ushort deviceId,
         int maxPairs, int pairCapacity, ulong? features, VirtioNetStats stats)
-        : base("virtio-net", address, memory, intx, events, deviceId, 0x020000, VirtioPci.SubsystemNet, "Red Hat, Inc. Virtio network device",
+        : base("virtio-net", address, dma, intx, events, deviceId, 0x020000, VirtioPci.SubsystemNet, "Red Hat, Inc. Virtio network device",
             QueuesFor(pairCapacity, Offer(features)), VirtioPci.MaxQueueSize, 2 * pairCapacity + 2 /* config, then rx and tx of each pair, ctrl */,
             VirtioPci.NetConfigLength, Offer(features), stats)
     {
@@ -128,7 +128,7 @@ public sealed partial class VirtioNetDevice : VirtioPciDevice, IFrameReceiver
     /// <summary>Plugs the device into a wire.</summary>
     public void Connect(Link link) => _port = link.Attach(this);
 
-    public WirePort? Port => _port;
+    public override WirePort? Port => _port;
 
     private bool LinkUp => _port?.Carrier ?? false;
 

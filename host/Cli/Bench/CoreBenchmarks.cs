@@ -23,7 +23,8 @@ public static class CoreBenchmarks
         using var memory = new DmaMemory();
         DmaOwner owner = memory.CreateOwner("bench", 64 << 20);
         using Link wire = Links.Loopback();
-        var device = new VirtioNetDevice(new PciAddress(0, 0, 0x1f, 0), memory, new IrqLine(11), [0x52, 0x54, 0, 0, 0, 1]);
+        var address = new PciAddress(0, 0, 0x1f, 0);
+        var device = new VirtioNetDevice(address, new IommuDomain(memory, address.ToString()), new IrqLine(11), [0x52, 0x54, 0, 0, 0, 1]);
         device.Connect(wire);
         VirtioNetDriver driver = VirtioNetDriver.BringUp(device.Function, memory, owner);
         // testpmd's io forwarding on a loopback port: what came back is sent again, zero copy, one burst object.
@@ -67,7 +68,7 @@ public static class CoreBenchmarks
     /// </summary>
     public static BenchResult NetDevice(int frameBytes, TimeSpan duration)
     {
-        using Machine machine = Machine.CreateDefault();
+        using Machine machine = DefaultMachine.Create();
         Driver.NetDevice.Device dev = machine.NetDevices.Get(new PciAddress(0, 0, 0x1f, 0));
         DmaOwner owner = machine.Dma.CreateOwner("bench", 64 << 20);
         const int Count = 256, Burst = 32, Slot = 2048;
@@ -131,9 +132,9 @@ public static class CoreBenchmarks
     /// </summary>
     public static BenchResult Mana(int frameBytes, TimeSpan duration)
     {
-        using var machine = Machine.CreateDefault();
+        using var machine = DefaultMachine.Create();
         DmaOwner owner = machine.Dma.CreateOwner("bench", 64 << 20);
-        ManaDevice vf = machine.Manas[0];
+        ManaDevice vf = machine.Devices.OfType<ManaDevice>().First();
         using var driver = new ManaDriver(vf.Function, machine.Dma, owner);
         driver.BringUp(ringBytes: 32768, frames: 512);
         ManaQueuePair q = driver.Queues!;

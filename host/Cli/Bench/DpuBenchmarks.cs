@@ -21,7 +21,7 @@ public static class DpuBenchmarks
         string dir = Path.Combine(Path.GetTempPath(), "nicscript-dpu-bench-" + Guid.NewGuid().ToString("n"));
         try
         {
-            using var machine = Machine.CreateDefault();
+            using var machine = DefaultMachine.Create();
             var agent = new DpuAgent(new DpuDevice(machine, new DpuConfig()), new DpuStore(dir), new LoggerConfiguration().CreateLogger());
             DpuServer server = Task.Run(() => DpuServer.StartAsync(agent, "127.0.0.1:0")).GetAwaiter().GetResult();
             try
@@ -66,7 +66,7 @@ public static class DpuBenchmarks
         string dir = Path.Combine(Path.GetTempPath(), "nicscript-dpu-switch-" + Guid.NewGuid().ToString("n"));
         try
         {
-            using var machine = Machine.CreateDefault();
+            using var machine = DefaultMachine.Create();
             using var agent = new DpuAgent(new DpuDevice(machine, new DpuConfig()), new DpuStore(dir), new LoggerConfiguration().CreateLogger());
             if (Task.Run(() => agent.NewPort(new NewPortRequest { Uuid = "bench" })).GetAwaiter().GetResult().Reply.Status != 0) throw new InvalidOperationException("bench: NewPort failed");
             static MaskRuleKey Dip(uint a) => new() { IpType = "ipv4", Dip = { a }, DipMask = { 0xFFFFFFFF } };

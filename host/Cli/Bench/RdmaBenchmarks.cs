@@ -18,8 +18,10 @@ public static class RdmaBenchmarks
     {
         using var machine = new Machine("rdma-bench");
         Link wire = machine.AddLink(Links.Pair("ab"));
-        VirtioNetDevice fa = machine.AddVirtioNet(new PciAddress(0, 0, 0x1f, 0), 11, [0x52, 0x54, 0, 0, 0, 0xA], wire);
-        VirtioNetDevice fb = machine.AddVirtioNet(new PciAddress(0, 0, 0x1e, 0), 10, [0x52, 0x54, 0, 0, 0, 0xB], wire);
+        var faAddress = new PciAddress(0, 0, 0x1f, 0);
+        VirtioNetDevice fa = machine.Add(new VirtioNetDevice(faAddress, machine.Domain(faAddress), machine.Line(11), [0x52, 0x54, 0, 0, 0, 0xA], machine.Events), wire);
+        var fbAddress = new PciAddress(0, 0, 0x1e, 0);
+        VirtioNetDevice fb = machine.Add(new VirtioNetDevice(fbAddress, machine.Domain(fbAddress), machine.Line(10), [0x52, 0x54, 0, 0, 0, 0xB], machine.Events), wire);
         RdmaDevice da = machine.Rdma.Attach(fa, IPAddress.Parse("192.0.2.1")), db = machine.Rdma.Attach(fb, IPAddress.Parse("192.0.2.2"));
         DmaOwner oa = machine.Dma.CreateOwner("a", 64 << 20), ob = machine.Dma.CreateOwner("b", 64 << 20);
         var a = new RdmaContext(da, oa, name: "a");

@@ -58,7 +58,7 @@ public static class ScriptBenchmarks
               - CAP_HARDWARE_IO_PCI: "00:1f.0"
               - CAP_DMA_ALLOC
             """);
-        using Machine machine = Machine.CreateDefault();
+        using Machine machine = DefaultMachine.Create();
         var log = new LoggerConfiguration().CreateLogger();
         using var audit = new AuditLog(log);
         var runner = new VNodeRunner(log, new ScriptEngineFactory(cacheDirectory));

@@ -43,8 +43,10 @@ public static class TapBenchmark
             }
             Must(Ip("-n", ns, "link", "set", "br0", "up"));
 
-            VirtioNetDevice a = machine.AddVirtioNet(new PciAddress(0, 0, 0x1e, 0), 10, [0x52, 0x54, 0, 0, 0xbe, 0x0a], linkA);
-            VirtioNetDevice b = machine.AddVirtioNet(new PciAddress(0, 0, 0x1f, 0), 11, [0x52, 0x54, 0, 0, 0xbe, 0x0b], linkB);
+            var aAddress = new PciAddress(0, 0, 0x1e, 0);
+            VirtioNetDevice a = machine.Add(new VirtioNetDevice(aAddress, machine.Domain(aAddress), machine.Line(10), [0x52, 0x54, 0, 0, 0xbe, 0x0a], machine.Events), linkA);
+            var bAddress = new PciAddress(0, 0, 0x1f, 0);
+            VirtioNetDevice b = machine.Add(new VirtioNetDevice(bAddress, machine.Domain(bAddress), machine.Line(11), [0x52, 0x54, 0, 0, 0xbe, 0x0b], machine.Events), linkB);
             DmaOwner owner = machine.Dma.CreateOwner("bench", 64 << 20);
             VirtioNetDriver da = VirtioNetDriver.BringUp(a.Function, machine.Dma, owner);
             VirtioNetDriver db = VirtioNetDriver.BringUp(b.Function, machine.Dma, owner, queueSize: VirtioPci.MaxQueueSize); // room while A writes

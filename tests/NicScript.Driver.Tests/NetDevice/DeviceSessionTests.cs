@@ -329,7 +329,7 @@ public sealed class DeviceSessionTests : IDisposable
     [Fact]
     public async Task ND_26_teardown_closes_channels_at_once_and_sessions_as_their_buffers_come_back()
     {
-        using Machine machine = Machine.CreateDefault();
+        using Machine machine = DefaultMachine.Create();
         var address = new Driver.Pci.PciAddress(0, 0, 0x1f, 0);
         machine.NetDevices.Configure(address, Config());
         Device dev = machine.NetDevices.Get(address);

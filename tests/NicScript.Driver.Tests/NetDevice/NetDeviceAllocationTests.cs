@@ -11,7 +11,7 @@ public sealed class NetDeviceAllocationTests
     [Fact]
     public void A_primary_session_on_virtio_loopback_allocates_nothing_per_frame()
     {
-        using Machine m = Machine.CreateDefault();
+        using Machine m = DefaultMachine.Create();
         Device dev = m.NetDevices.Get(new PciAddress(0, 0, 0x1f, 0));
         DmaOwner owner = m.Dma.CreateOwner("client", 1L << 28);
         Assert.Equal(DmaError.None, m.Dma.TryAllocate(owner, 256 * 40, out DmaRegion descs));

@@ -1,3 +1,6 @@
+using NicScript.Driver.Devices;
+using NicScript.Driver.Devices.Dpu;
+using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Memory;
 using NicScript.Driver.NetDevice;
 using NicScript.Driver.Pci;
@@ -31,14 +34,27 @@ public sealed class NetDeviceRegistryTests
     [Fact]
     public void Every_network_function_is_a_device_with_one_port_on_its_wire_and_a_non_nic_is_NOT_FOUND()
     {
-        using Machine m = Machine.CreateDefault();
+        using Machine m = DefaultMachine.Create();
         Device virtio = m.NetDevices.Get(Virtio);
         Assert.Same(virtio, m.NetDevices.Get(Virtio));
         Assert.Equal("52:54:00:12:34:56", virtio.GetPort(0).GetMac().GetUnicastAddress());
-        Device mana = m.NetDevices.Get(Machine.DefaultManaVf);
+        Device mana = m.NetDevices.Get(DefaultMachine.ManaVf);
         Assert.Equal("00:15:5d:00:00:01", mana.GetPort(0).GetMac().GetUnicastAddress());
-        Assert.Equal(ZxStatus.ZX_ERR_NOT_FOUND, Assert.Throws<ZxException>(() => m.NetDevices.Get(Machine.DefaultManaPf)).Status);
+        Assert.Equal(ZxStatus.ZX_ERR_NOT_FOUND, Assert.Throws<ZxException>(() => m.NetDevices.Get(DefaultMachine.ManaPf)).Status);
         Assert.Equal(ZxStatus.ZX_ERR_NOT_FOUND, Assert.Throws<ZxException>(() => m.NetDevices.Get(new PciAddress(0, 0, 3, 0))).Status);
+    }
+
+    [Fact]
+    public void Every_device_with_a_wire_port_is_offered_its_port_whoever_placed_it()
+    {
+        using Machine m = DefaultMachine.Create();
+        var dpu = new DpuDevice(m, new DpuConfig());
+        Assert.True(dpu.AddElasticNic(7, [0x02, 0, 0, 0, 0, 7], 1500)); // a DPU's elastic NIC: placed by the DPU, not the composer
+        IDeviceModel[] ported = m.Devices.Where(d => d.Port is not null).ToArray();
+        Assert.Equal(3, ported.Length); // virtio-net, the MANA VF, the elastic NIC
+        foreach (IDeviceModel d in ported)
+            Assert.Equal([(byte)0], m.NetDevices.Get(d.Function.Address).PortIds());
+        Assert.Equal("02:00:00:00:00:07", m.NetDevices.Get(DpuDevice.ElasticNicAddress(7)).GetPort(0).GetMac().GetUnicastAddress());
     }
 
     [Theory]
@@ -46,8 +62,8 @@ public sealed class NetDeviceRegistryTests
     [InlineData("mana")]
     public void Two_sessions_exchange_traffic_with_the_wire_while_a_third_listens_and_the_counters_agree(string nic)
     {
-        using Machine m = Machine.CreateDefault();
-        PciAddress address = nic == "virtio" ? Virtio : Machine.DefaultManaVf;
+        using Machine m = DefaultMachine.Create();
+        PciAddress address = nic == "virtio" ? Virtio : DefaultMachine.ManaVf;
         Device dev = m.NetDevices.Get(address);
         DmaOwner owner = m.Dma.CreateOwner("client", 1L << 28);
         Client a = Open(m, dev, owner, SessionFlags.PRIMARY), b = Open(m, dev, owner, 0), l = Open(m, dev, owner, SessionFlags.LISTEN_TX, 128);
@@ -104,7 +120,7 @@ public sealed class NetDeviceRegistryTests
     [Fact]
     public async Task The_port_status_follows_the_virtio_link_through_its_config_interrupt()
     {
-        using Machine m = Machine.CreateDefault();
+        using Machine m = DefaultMachine.Create();
         Device dev = m.NetDevices.Get(Virtio);
         DmaOwner owner = m.Dma.CreateOwner("client", 1L << 28);
         Client p = Open(m, dev, owner, SessionFlags.PRIMARY);
@@ -113,22 +129,22 @@ public sealed class NetDeviceRegistryTests
         Assert.Equal(StatusFlags.ONLINE, (await sw.WatchStatusAsync()).Flags);
         Task<PortStatus> next = sw.WatchStatusAsync();
         m.Links[0].SetCarrier(false);
-        m.VirtioNets[0].OnLinkChanged();
+        m.Devices.OfType<VirtioNetDevice>().First().OnLinkChanged();
         Assert.Same(next, await Task.WhenAny(next, Task.Delay(5000)));
         Assert.Equal((StatusFlags)0, (await next).Flags);
         p.Send(0, To([0x52, 0x54, 0x00, 0x12, 0x34, 0x56], 60, 1), port: 0);
         Assert.Equal(0x80000004u, p.Table.Get(p.Fifos.Tx.Read(1)[0]).ReturnFlags); // offline: not available
         m.Links[0].SetCarrier(true);
-        m.VirtioNets[0].OnLinkChanged();
+        m.Devices.OfType<VirtioNetDevice>().First().OnLinkChanged();
         Assert.Equal(StatusFlags.ONLINE, (await sw.WatchStatusAsync().WaitAsync(TimeSpan.FromSeconds(5))).Flags);
     }
 
     [Fact]
     public async Task Hot_removing_the_nic_during_traffic_detaches_then_closes_and_leaks_no_dma()
     {
-        using Machine m = Machine.CreateDefault();
+        using Machine m = DefaultMachine.Create();
         long before = m.Dma.AllocatedBytes;
-        Device dev = m.NetDevices.Get(Machine.DefaultManaVf);
+        Device dev = m.NetDevices.Get(DefaultMachine.ManaVf);
         DmaOwner owner = m.Dma.CreateOwner("client", 1L << 28);
         Client p = Open(m, dev, owner, SessionFlags.PRIMARY), n = Open(m, dev, owner, 0);
         p.Session.Attach(0, [FrameType.ETHERNET]);
@@ -167,7 +183,7 @@ public sealed class NetDeviceRegistryTests
             return -1;
         });
         await running.Task.WaitAsync(TimeSpan.FromSeconds(30)); // traffic is flowing (the pool may be slow to start it under load)
-        PciFunction pf = m.Pci.Functions.First(f => f.Address == Machine.DefaultManaPf);
+        PciFunction pf = m.Pci.Functions.First(f => f.Address == DefaultMachine.ManaPf);
         pf.Config.Write(SriovCapability.Control, 2, 0); // the hypervisor takes the VF away
         Assert.Equal("removed(0)", (await removed).ToString());
         Assert.Equal("ZX_ERR_PEER_CLOSED", await w.WaitClosedAsync(1000));
@@ -177,11 +193,11 @@ public sealed class NetDeviceRegistryTests
         Assert.True(stoppedAt > 0, $"traffic ran {stoppedAt} rounds before the removal");
         Assert.True(p.Fifos.Rx.Depth > 0);
         Assert.True(dev.Gone);
-        Assert.Equal(ZxStatus.ZX_ERR_NOT_FOUND, Assert.Throws<ZxException>(() => m.NetDevices.Get(Machine.DefaultManaVf)).Status);
+        Assert.Equal(ZxStatus.ZX_ERR_NOT_FOUND, Assert.Throws<ZxException>(() => m.NetDevices.Get(DefaultMachine.ManaVf)).Status);
         m.Dma.Reclaim(owner);
         Assert.Equal(before, m.Dma.AllocatedBytes); // the netdevice's own rings and pools went back too
 
         pf.Config.Write(SriovCapability.Control, 2, 0x0009); // re-enabled: a fresh device appears
-        Assert.Equal("existing(0)", (await m.NetDevices.Get(Machine.DefaultManaVf).GetPortWatcher().WatchAsync()).ToString());
+        Assert.Equal("existing(0)", (await m.NetDevices.Get(DefaultMachine.ManaVf).GetPortWatcher().WatchAsync()).ToString());
     }
 }

@@ -98,7 +98,7 @@ public sealed class DmaDomainTests
         using (v)
         {
             var nic = new ByHand(v.Handles);
-            VirtioNetDevice device = v.Machine.VirtioNets[0];
+            VirtioNetDevice device = v.Machine.Devices.OfType<VirtioNetDevice>().First();
             nic.Post(1, (ulong)secret.Iova, 12 + 60, writable: false);
 
             Assert.Equal(0, device.Stats.TxPacketsCount);              // nothing of the victim left on the wire
@@ -125,7 +125,7 @@ public sealed class DmaDomainTests
         using (v)
         {
             var nic = new ByHand(v.Handles);
-            VirtioNetDevice device = v.Machine.VirtioNets[0];
+            VirtioNetDevice device = v.Machine.Devices.OfType<VirtioNetDevice>().First();
             nic.Post(0, (ulong)secret.Iova, 2048, writable: true);     // the victim's buffer as a receive buffer
             DmaBuffer tx = v.Handles.Dma.Alloc(2048);
             tx.Write(0, Frame());
@@ -150,7 +150,7 @@ public sealed class DmaDomainTests
             Assert.NotEqual(0, nic.Status & VirtioPci.StatusDeviceNeedsReset);
             Assert.Equal(0, nic.Status & VirtioPci.StatusDriverOk);
             Assert.True(Intact(secret));
-            Assert.Contains("RingOutsideDma", v.Machine.VirtioNets[0].ResetReason);
+            Assert.Contains("RingOutsideDma", v.Machine.Devices.OfType<VirtioNetDevice>().First().ResetReason);
             Assert.NotEmpty(v.Audit.DmaFaults);
         }
     }
@@ -164,7 +164,7 @@ public sealed class DmaDomainTests
             secret.Write(0, Frame());                                  // the victim's own frame, lent read-only
             v.Broker.Handles(victim).Share.Lend(secret, "attacker");
             var nic = new ByHand(v.Handles);
-            VirtioNetDevice device = v.Machine.VirtioNets[0];
+            VirtioNetDevice device = v.Machine.Devices.OfType<VirtioNetDevice>().First();
             nic.Post(1, (ulong)secret.Iova, 72, writable: false);
             Assert.Equal(1, device.Stats.TxPacketsCount);              // reading a loan is allowed
             Assert.Equal(0, device.Stats.DmaFaultsCount);
@@ -188,7 +188,7 @@ public sealed class DmaDomainTests
             DmaBuffer tx = v.Handles.Dma.Alloc(2048);
             tx.Write(0, Frame());
             nic.Post(1, (ulong)tx.Iova, 72, writable: false, doorbell: false);
-            VirtioNetDevice device = v.Machine.VirtioNets[0];
+            VirtioNetDevice device = v.Machine.Devices.OfType<VirtioNetDevice>().First();
             Assert.Contains(v.Context.DmaOwner, device.Dma.Attached);
             v.Broker.Release(v.Context);
             Assert.Empty(device.Dma.Attached);
@@ -204,7 +204,7 @@ public sealed class DmaDomainTests
     {
         using var v = TestVNode.Create("drv", AttackerCaps);
         VirtioNetHandle nic = v.Handles.Net.Open("00:1f.0").Up();
-        VirtioNetDevice device = v.Machine.VirtioNets[0];
+        VirtioNetDevice device = v.Machine.Devices.OfType<VirtioNetDevice>().First();
         Assert.Single(device.Dma.Attached);
         nic.Down();
         Assert.Single(device.Dma.Attached); // the open itself keeps the V-Node attached until it stops

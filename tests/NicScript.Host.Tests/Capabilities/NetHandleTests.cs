@@ -62,7 +62,7 @@ public sealed class NetHandleTests
         foreach (string manifest in new[] { "manifests/virtio-bringup.yml", "manifests/virtio-bringup-cs.yml" })
         {
             var target = NicScript.Host.Manifests.RunTarget.Load(Path.Combine(Repo.Root, manifest));
-            using var machine = NicScript.Driver.Machine.CreateDefault();
+            using var machine = NicScript.Driver.DefaultMachine.Create();
             var log = new Serilog.LoggerConfiguration().CreateLogger();
             using var audit = new NicScript.Host.Capabilities.AuditLog(log);
             using var dir = new TempDir();

@@ -33,7 +33,7 @@ internal sealed class DpuAgentFixture : IAsyncDisposable
     public static async Task<DpuAgentFixture> StartAsync(DpuConfig? config = null, TempDir? stateDir = null, IClock? clock = null, ILogger? audit = null)
     {
         var dir = stateDir ?? new TempDir();
-        var machine = Machine.CreateDefault();
+        var machine = DefaultMachine.Create();
         var agent = new DpuAgent(new DpuDevice(machine, config ?? new DpuConfig(), clock), new DpuStore(Path.Combine(dir.Path, "state")), audit ?? new LoggerConfiguration().CreateLogger());
         DpuServer server = await DpuServer.StartAsync(agent, "127.0.0.1:0");
         return new DpuAgentFixture(dir, stateDir is null, machine, server, GrpcChannel.ForAddress(server.Address));

@@ -1,3 +1,4 @@
+using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Devices;
 using NicScript.Host.Manifests;
 using NicScript.Host.Runtime;
@@ -18,8 +19,8 @@ public sealed class MachineFileTests : IDisposable
         var (machine, owned) = MachineFactory.Build(spec, null, null, null, NoDeviceEvents.Instance);
         using (machine)
         {
-            Assert.Equal(2, machine.VirtioNets.Count);
-            Assert.Same(machine.VirtioNets[0].Port!.Link, machine.VirtioNets[1].Port!.Link);
+            Assert.Equal(2, machine.Devices.OfType<VirtioNetDevice>().Count());
+            Assert.Same(machine.Devices.OfType<VirtioNetDevice>().First().Port!.Link, machine.Devices.OfType<VirtioNetDevice>().ElementAt(1).Port!.Link);
             Assert.NotNull(machine.Links[0].Faults);
             Assert.True(machine.Interrupts.ContainsKey(10) && machine.Interrupts.ContainsKey(11));
         }

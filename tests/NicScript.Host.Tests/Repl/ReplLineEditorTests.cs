@@ -19,7 +19,7 @@ public sealed class ReplLineEditorTests : IDisposable
     private const string PasteEnd = Esc + "[201~";
 
     private readonly TempDir _dir = new();
-    private readonly Machine _machine = Machine.CreateDefault();
+    private readonly Machine _machine = DefaultMachine.Create();
 
     public void Dispose()
     {

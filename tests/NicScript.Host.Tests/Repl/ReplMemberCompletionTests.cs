@@ -14,7 +14,7 @@ public sealed class ReplMemberCompletionTests
     [Fact]
     public void JavaScript_Members_NeverCallAGetterOrAProxyTrap()
     {
-        using var machine = Machine.CreateDefault();
+        using var machine = DefaultMachine.Create();
         var output = new StringWriter();
         using var js = new ReplSession(machine, ReplSession.GrantEverything(machine), ScriptLanguage.JavaScript, output, new LoggerConfiguration().CreateLogger());
         js.Submit("var calls = 0; const o = { get lazy() { calls++; return { x: 1 }; }, data: { inner: 1, other: 2 } };");
@@ -33,7 +33,7 @@ public sealed class ReplMemberCompletionTests
     [Fact]
     public void CSharp_Members_OfAVariableFromAnEarlierSubmission()
     {
-        using var machine = Machine.CreateDefault();
+        using var machine = DefaultMachine.Create();
         using var cs = new ReplSession(machine, ReplSession.GrantEverything(machine), ScriptLanguage.CSharp, new StringWriter(), new LoggerConfiguration().CreateLogger());
         cs.Submit("var nic = Net.Open(\"00:1f.0\");");
         cs.Submit("var b = nic.Up().Burst();");

@@ -111,7 +111,7 @@ public sealed class ReplSessionTests : IDisposable
     [Fact]
     public void Completion_GlobalsMembersVariablesAndCommands_InBothLanguages()
     {
-        using var machine = Machine.CreateDefault();
+        using var machine = DefaultMachine.Create();
         var log = new LoggerConfiguration().CreateLogger();
         using var js = new ReplSession(machine, ReplSession.GrantEverything(machine), ScriptLanguage.JavaScript, new StringWriter(), log);
         js.Submit("const myBuffer = 1;");

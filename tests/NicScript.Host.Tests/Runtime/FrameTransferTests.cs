@@ -59,7 +59,7 @@ public sealed class FrameTransferTests : IDisposable
         const string caps = "  - NetworkAccess\n  - CAP_HARDWARE_IO_PCI: \"00:1f.0\"\n  - CAP_DMA_ALLOC\n  - CAP_MEM_SHARE";
         VNodeManifest stack = VNode("stack", "stack.csx", Stack, "  - CAP_MEM_SHARE");
         VNodeManifest bridge = VNode("bridge", "bridge.js", Bridge, caps);
-        using Machine machine = Machine.CreateDefault();
+        using Machine machine = DefaultMachine.Create();
         var log = new LoggerConfiguration().CreateLogger();
         using var audit = new AuditLog(log);
         var runner = new VNodeRunner(log, new ScriptEngineFactory(_dir.File("cache")));
@@ -84,7 +84,7 @@ public sealed class FrameTransferTests : IDisposable
             try { ipc.send("svc://stack", "RxPacket", null, f); } catch (e) { msg = e.message; }
             [msg, f.accessible].join("|");
             """, "  - NetworkAccess\n  - CAP_HARDWARE_IO_PCI: \"00:1f.0\"\n  - CAP_DMA_ALLOC");
-        using Machine machine = Machine.CreateDefault();
+        using Machine machine = DefaultMachine.Create();
         var log = new LoggerConfiguration().CreateLogger();
         using var audit = new AuditLog(log);
         var runner = new VNodeRunner(log, new ScriptEngineFactory(_dir.File("cache")));

@@ -35,7 +35,7 @@ public sealed class OwnershipAndBackPressureTests
         dir.Write("fast.js", "let refused = 0; for (let i = 0; i < 20000; i++) if (!ipc.send('svc://slow', 'x')) refused++; refused;");
         var slow = ManifestLoader.LoadVNode(dir.Write("slow.yml", TestVNode.Manifest("slow", "  - CAP_LOG_WRITE", "slow.js", share: 1)));
         var fast = ManifestLoader.LoadVNode(dir.Write("fast.yml", TestVNode.Manifest("fast", "  - CAP_LOG_WRITE", "fast.js", memMb: 64, share: 1)));
-        using var machine = Machine.CreateDefault();
+        using var machine = DefaultMachine.Create();
         var log = new LoggerConfiguration().CreateLogger();
         using var audit = new AuditLog(log);
         var runner = new VNodeRunner(log, new ScriptEngineFactory(dir.File("cache")));

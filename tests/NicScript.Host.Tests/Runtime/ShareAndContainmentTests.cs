@@ -31,7 +31,7 @@ public sealed class ShareAndContainmentTests(ITestOutputHelper output) : IDispos
     {
         foreach (VNodeManifest v in vnodes.Where(v => v.Runtime.Language == ScriptLanguage.CSharp))
             NicScript.Host.Scripting.CSharp.CSharpEngine.Create(v.Runtime.EntrypointPath, ScriptBudget.ForManifest(1, 16), Cache, CancellationToken.None).Dispose();
-        using var machine = Machine.CreateDefault();
+        using var machine = DefaultMachine.Create();
         var log = new LoggerConfiguration().CreateLogger();
         using var audit = new AuditLog(log);
         var runner = new VNodeRunner(log, new ScriptEngineFactory(Cache));

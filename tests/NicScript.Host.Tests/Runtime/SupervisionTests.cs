@@ -37,7 +37,7 @@ public sealed class SupervisionTests : IDisposable
             ipc.serve("svc://flaky", m => { if (m.type === "boom") throw new Error("boom"); });
             ipc.send("svc://client", "hello");
             """);
-        using var machine = Machine.CreateDefault();
+        using var machine = DefaultMachine.Create();
         var log = new LoggerConfiguration().CreateLogger();
         using var audit = new AuditLog(log);
         var runner = new VNodeRunner(log, new ScriptEngineFactory(_dir.File("cache"))) { RestartLimit = 3, RestartBackoff = TimeSpan.FromMilliseconds(10) };
@@ -54,7 +54,7 @@ public sealed class SupervisionTests : IDisposable
     public async Task TopLevelFailure_IsNotRestarted()
     {
         VNodeManifest bad = VNode("bad", "bad.js", "ipc.serve('svc://bad', m => {}); throw new Error('at start');");
-        using var machine = Machine.CreateDefault();
+        using var machine = DefaultMachine.Create();
         var log = new LoggerConfiguration().CreateLogger();
         using var audit = new AuditLog(log);
         var runner = new VNodeRunner(log, new ScriptEngineFactory(_dir.File("cache"))) { RestartLimit = 3 };

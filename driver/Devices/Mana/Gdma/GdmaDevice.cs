@@ -93,6 +93,16 @@ internal sealed partial class GdmaDevice
         _events.Fault(new DeviceFault(Function.Address.ToString(), "hot-removed", "queues stopped, driver memory released"));
     }
 
+    /// <summary>Function-level reset (as the HWC's reset-VF request): every queue stops, the SHM mailbox clears.</summary>
+    public void Reset()
+    {
+        lock (_sync)
+        {
+            ResetLocked();
+            Array.Clear(_shm);
+        }
+    }
+
     /// <summary>The function is back on the bus (SR-IOV re-enabled): a device fresh from reset.</summary>
     public void Revive()
     {

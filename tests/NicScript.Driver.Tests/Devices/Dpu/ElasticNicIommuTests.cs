@@ -17,7 +17,7 @@ namespace NicScript.Driver.Tests.Devices.Dpu;
 public sealed class ElasticNicIommuTests : IDisposable
 {
     private static readonly byte[] Mac = [2, 0x4e, 0x53, 0, 0, 0];
-    private readonly Machine _machine = Machine.CreateDefault();
+    private readonly Machine _machine = DefaultMachine.Create();
     private readonly DpuDevice _dpu;
     private readonly VirtioNetDevice _nic;
     private readonly VirtioCaps _caps;

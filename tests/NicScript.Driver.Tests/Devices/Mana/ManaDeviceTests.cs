@@ -18,9 +18,9 @@ public sealed class ManaDeviceTests : IDisposable
 
     public ManaDeviceTests()
     {
-        _machine = Machine.CreateDefault(_events);
+        _machine = DefaultMachine.Create(_events);
         _owner = _machine.Dma.CreateOwner("test", 64 << 20);
-        _vf = _machine.Manas.Single();
+        _vf = _machine.Devices.OfType<ManaDevice>().Single();
         _driver = new ManaDriver(_vf.Function, _machine.Dma, _owner);
     }
 
@@ -33,9 +33,9 @@ public sealed class ManaDeviceTests : IDisposable
     [Fact]
     public void DefaultMachine_HasVfAt1e1_WithBar0RegistersTheLinuxDriverAccepts()
     {
-        Assert.True(_machine.Pci.TryGet(Machine.DefaultManaVf, out PciFunction f));
+        Assert.True(_machine.Pci.TryGet(DefaultMachine.ManaVf, out PciFunction f));
         Assert.Equal((0x1414, 0x00BA), (f.VendorId, f.DeviceId));
-        Assert.True(_machine.Pci.TryGet(Machine.DefaultManaPf, out PciFunction pf));
+        Assert.True(_machine.Pci.TryGet(DefaultMachine.ManaPf, out PciFunction pf));
         Assert.Equal(0x00B9, pf.DeviceId);
         f.Config.Write(ConfigSpace.Command, 2, 0x0006);
         ulong db = f.ReadBar(0, ManaRegisters.DoorbellPageOffsetRegister, 8), shm = f.ReadBar(0, ManaRegisters.ShmOffsetRegister, 8);
@@ -175,7 +175,7 @@ public sealed class ManaDeviceTests : IDisposable
             q.Post(128);
         }
         q.Flush();
-        Assert.True(_machine.Pci.TryGet(Machine.DefaultManaPf, out PciFunction pf));
+        Assert.True(_machine.Pci.TryGet(DefaultMachine.ManaPf, out PciFunction pf));
         pf.Config.Write(SriovCapability.Control, 2, 0); // VF Enable off: the VF leaves the bus
         Assert.True(_vf.Function.Removed);
         Assert.Empty(_vf.Queues);

@@ -9,7 +9,7 @@ namespace NicScript.Driver.Tests.Devices.Mana;
 /// the loan is revoked.</summary>
 public sealed class ManaIommuTests : IDisposable
 {
-    private readonly Machine _machine = Machine.CreateDefault();
+    private readonly Machine _machine = DefaultMachine.Create();
     private readonly DmaOwner _owner, _victim;
     private readonly ManaDevice _vf;
     private readonly ManaDriver _driver;
@@ -19,7 +19,7 @@ public sealed class ManaIommuTests : IDisposable
     {
         _owner = _machine.Dma.CreateOwner("driver", 64 << 20);
         _victim = _machine.Dma.CreateOwner("victim", 1 << 20);
-        _vf = _machine.Manas.Single();
+        _vf = _machine.Devices.OfType<ManaDevice>().Single();
         _driver = new ManaDriver(_vf.Function, _machine.Dma, _owner);
         _driver.BringUp();
         Assert.Equal(DmaError.None, _machine.Dma.TryAllocate(_victim, 4096, out _secret));

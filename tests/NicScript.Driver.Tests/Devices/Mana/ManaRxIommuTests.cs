@@ -11,7 +11,7 @@ namespace NicScript.Driver.Tests.Devices.Mana;
 /// with an error CQE, writes nothing and is a counted DMA fault; a DMA region listing a page outside it is refused.</summary>
 public sealed class ManaRxIommuTests : IDisposable
 {
-    private readonly Machine _machine = Machine.CreateDefault();
+    private readonly Machine _machine = DefaultMachine.Create();
     private readonly DmaOwner _owner, _victim;
     private readonly ManaDevice _vf;
     private readonly ManaDriver _driver;
@@ -21,7 +21,7 @@ public sealed class ManaRxIommuTests : IDisposable
     {
         _owner = _machine.Dma.CreateOwner("driver", 64 << 20);
         _victim = _machine.Dma.CreateOwner("victim", 1 << 20);
-        _vf = _machine.Manas.Single();
+        _vf = _machine.Devices.OfType<ManaDevice>().Single();
         _driver = new ManaDriver(_vf.Function, _machine.Dma, _owner);
         _driver.BringUp();
         Assert.Equal(DmaError.None, _machine.Dma.TryAllocate(_victim, 4096, out _secret));

@@ -6,9 +6,9 @@ namespace NicScript.Driver.Tests.Devices.Rdma;
 /// <summary>F1's buffers and connected QPs.</summary>
 public sealed class F1 : IDisposable
 {
-    public F1(string wire = "switch", RdmaConnectOptions? options = null, bool connectB = true)
+    public F1(string wire = "switch", RdmaConnectOptions? options = null, bool connectB = true, string nic = "virtio")
     {
-        X = new RdmaFixture(wire);
+        X = new RdmaFixture(wire, nic);
         QA = X.SA.Ctx.CreateQp(8, 8);
         QB = X.SB.Ctx.CreateQp(8, 8);
         Assert.Equal(0, X.SA.Ctx.Connect(QA, RdmaFixture.GidB, QB, options));

@@ -1,6 +1,8 @@
 using NicScript.Driver.Devices.Virtio;
 using System.Buffers.Binary;
 using System.Net;
+using NicScript.Driver.Devices;
+using NicScript.Driver.Devices.Mana;
 using NicScript.Driver.Devices.Rdma;
 using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Memory;
@@ -23,17 +25,25 @@ public sealed class RdmaFixture : IDisposable
     public Side SA { get; }
     public Side SB { get; }
 
-    public RdmaFixture(string wire = "switch")
+    /// <param name="nic"><c>virtio</c>: hosts A and B are virtio-net functions; <c>mana</c>: MANA VFs (of PFs at 00:1f.0 and 00:1e.0).</param>
+    public RdmaFixture(string wire = "switch", string nic = "virtio")
     {
         Machine = new Machine("rdma-test");
         Wire = Machine.AddLink(wire == "pair" ? Links.Pair("ab") : Links.Switch("ab", 4));
         Wire.Capture(new CaptureList(Captured));
-        VirtioNetDevice fa = Machine.AddVirtioNet(new PciAddress(0, 0, 0x1f, 0), 11, [0x52, 0x54, 0, 0, 0, 0xA], Wire);
-        VirtioNetDevice fb = Machine.AddVirtioNet(new PciAddress(0, 0, 0x1e, 0), 10, [0x52, 0x54, 0, 0, 0, 0xB], Wire);
+        INicModel fa = Nic(nic, new PciAddress(0, 0, 0x1f, 0), 11, [0x52, 0x54, 0, 0, 0, 0xA]);
+        INicModel fb = Nic(nic, new PciAddress(0, 0, 0x1e, 0), 10, [0x52, 0x54, 0, 0, 0, 0xB]);
         A = Machine.Rdma.Attach(fa, IpA);
         B = Machine.Rdma.Attach(fb, IpB);
         SA = NewSide(A, "SA");
         SB = NewSide(B, "SB");
+    }
+
+    private INicModel Nic(string kind, PciAddress address, int line, byte[] mac)
+    {
+        if (kind == "virtio") return Machine.Add(new VirtioNetDevice(address, Machine.Domain(address), Machine.Line(line), mac, Machine.Events), Wire);
+        Machine.Add(new ManaPhysicalFunction(Machine, address, mac, Wire)).EnableVfs(1);
+        return Machine.Devices.OfType<ManaDevice>().Single(d => d.Mac == mac);
     }
 
     public Side NewSide(RdmaDevice device, string name, bool granted = true)

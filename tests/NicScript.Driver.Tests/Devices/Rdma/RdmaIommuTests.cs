@@ -18,8 +18,8 @@ public sealed class RdmaIommuTests : IDisposable
 
     private Side SA => _f.X.SA;
     private Side SB => _f.X.SB;
-    private IommuDomain DomainA => _f.X.A.Function.Dma;
-    private IommuDomain DomainB => _f.X.B.Function.Dma;
+    private IommuDomain DomainA => _f.X.A.Domain;
+    private IommuDomain DomainB => _f.X.B.Domain;
 
     /// <summary>Nothing that crossed the wire carried the victim's bytes.</summary>
     private bool SecretNeverOnTheWire => _f.X.Captured.All(frame => frame.AsSpan().IndexOf(Secret) < 0);
@@ -80,7 +80,7 @@ public sealed class RdmaIommuTests : IDisposable
         Assert.True(g.X.SA.Ctx.PostWrite(g.QA, mr2, 0, g.DstInfo.Addr, g.DstInfo.Rkey, 32) >= 0);
         Assert.Equal(RdmaWcStatus.LOC_PROT_ERR, g.X.SA.One(g.QA).Status);
         Assert.True(g.Unchanged(g.Dst));
-        Assert.Equal(1, g.X.A.Function.Dma.Faults);
+        Assert.Equal(1, g.X.A.Domain.Faults);
     }
 
     private static int RegLentAndRevoke(F1 g)

@@ -26,7 +26,7 @@ public sealed class VirtioBlkIommuTests : IDisposable
     {
         _driver = _memory.CreateOwner("driver", 16 << 20);
         _victim = _memory.CreateOwner("victim", 16 << 20);
-        _disk = new VirtioBlkDevice(new PciAddress(0, 2, 5, 0), _memory, new IrqLine(6), "disk", Path.Combine(_dir, "d.img"), true, 64);
+        _disk = new VirtioBlkDevice(new PciAddress(0, 2, 5, 0), new IommuDomain(_memory, "0000:02:05.0"), new IrqLine(6), "disk", Path.Combine(_dir, "d.img"), true, 64);
         _caps = VirtioCaps.Open(_disk.Function, Blk.SubsystemBlk, "virtio-blk");
         _caps.AttachDma(_driver);
         _caps.Negotiate(VirtioBlkDriver.WantedFeatures);

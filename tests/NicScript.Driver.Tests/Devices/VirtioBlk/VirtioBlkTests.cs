@@ -38,7 +38,8 @@ public sealed class VirtioBlkTests : IDisposable
 
     private VirtioBlkDevice Disk(string name = "root", ulong sectors = 0, int queues = 1, bool create = true, string file = "disk.img")
     {
-        var d = new VirtioBlkDevice(new PciAddress(0, 2, (byte)_devices.Count, 0), _memory, _line, name, File(file), create, sectors, queues, 128,
+        var address = new PciAddress(0, 2, (byte)_devices.Count, 0);
+        var d = new VirtioBlkDevice(address, new IommuDomain(_memory, address.ToString(), _faults), _line, name, File(file), create, sectors, queues, 128,
             queues + 1, _faults);
         _devices.Add(d);
         return d;

@@ -15,7 +15,7 @@ public sealed class VirtioNetMultiqueueTests : IDisposable
     public VirtioNetMultiqueueTests()
     {
         _owner = _memory.CreateOwner("driver", 64 << 20);
-        _device = new VirtioNetDevice(new PciAddress(0, 1, 0, 0), _memory, new IrqLine(5), [2, 0, 0, 0, 0, 1], null, 1500, VirtioPci.ModernNetDeviceId,
+        _device = new VirtioNetDevice(new PciAddress(0, 1, 0, 0), new IommuDomain(_memory, "0000:01:00.0"), new IrqLine(5), [2, 0, 0, 0, 0, 1], null, 1500, VirtioPci.ModernNetDeviceId,
             maxPairs: 4, pairCapacity: 8, features: VirtioNetDevice.Implemented);
     }
 

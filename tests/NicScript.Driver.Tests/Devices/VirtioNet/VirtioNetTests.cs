@@ -33,7 +33,7 @@ public sealed class VirtioNetTests : IDisposable
     public VirtioNetTests()
     {
         _owner = _memory.CreateOwner("net-bridge", 16 << 20);
-        _device = new VirtioNetDevice(new PciAddress(0, 0, 0x1f, 0), _memory, _line, [0x52, 0x54, 0, 0x12, 0x34, 0x56], _faults);
+        _device = new VirtioNetDevice(new PciAddress(0, 0, 0x1f, 0), new IommuDomain(_memory, "0000:00:1f.0", _faults), _line, [0x52, 0x54, 0, 0x12, 0x34, 0x56], _faults);
         _device.Connect(_wire);
     }
 
