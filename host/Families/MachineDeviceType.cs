@@ -1,0 +1,13 @@
+using NicScript.Driver;
+using NicScript.Driver.Wire;
+using NicScript.Host.Manifests;
+
+namespace NicScript.Host.Families;
+
+/// <summary>One <c>type:</c> of a machine file's device: the keys it takes and how it is placed on a machine.</summary>
+/// <param name="Name">The machine file's spelling (<c>virtio-net</c>).</param>
+/// <param name="Keys">The device keys the type accepts; <see cref="MachineFileParser"/> checks each one it knows the same way for every type.</param>
+/// <param name="Required">The keys the type cannot do without.</param>
+/// <param name="Place">Puts the validated device on the machine, plugged into its wire; a refusal throws
+/// <see cref="ArgumentException"/> or <see cref="InvalidOperationException"/> (reported at the device's line).</param>
+public sealed record MachineDeviceType(string Name, string[] Keys, string[] Required, Action<Machine, DeviceSpec, Link> Place);
