@@ -40,8 +40,19 @@ public static class DeviceFamilies
     /// <summary>Every family's REPL formats.</summary>
     public static readonly ImmutableArray<ReplFormat> Formats = [.. All.SelectMany(f => f.Formats)];
 
+    /// <summary>Every family's script error fields.</summary>
+    public static readonly ImmutableArray<ScriptErrorFields> ScriptErrors = [.. All.SelectMany(f => f.ScriptErrors)];
+
     /// <summary>Every family's CLI verbs.</summary>
     public static readonly ImmutableArray<CliVerb> Verbs = [.. All.SelectMany(f => f.Verbs)];
+
+    /// <summary>The JavaScript error fields a family gives <paramref name="e"/>, or null.</summary>
+    public static (string Name, object Value)[]? ErrorFields(Exception e)
+    {
+        foreach (ScriptErrorFields f in ScriptErrors)
+            if (f.Type.IsInstanceOfType(e)) return f.Fields(e);
+        return null;
+    }
 
     /// <summary>The device type named <paramref name="name"/>, or null.</summary>
     public static MachineDeviceType? DeviceType(string name)

@@ -30,6 +30,9 @@ public abstract class DeviceFamily
     /// <summary>How the REPL shows the family's result types.</summary>
     public virtual IReadOnlyList<ReplFormat> Formats => [];
 
+    /// <summary>The fields of the JavaScript errors the family's exceptions become.</summary>
+    public virtual IReadOnlyList<ScriptErrorFields> ScriptErrors => [];
+
     /// <summary>The family's <c>nicscript</c> verbs, in the order <c>--help</c> lists them.</summary>
     public virtual IReadOnlyList<CliVerb> Verbs => [];
 

@@ -10,4 +10,5 @@ namespace NicScript.Host.Families;
 /// <param name="Required">The keys the type cannot do without.</param>
 /// <param name="Place">Puts the validated device on the machine, plugged into its wire; a refusal throws
 /// <see cref="ArgumentException"/> or <see cref="InvalidOperationException"/> (reported at the device's line).</param>
-public sealed record MachineDeviceType(string Name, string[] Keys, string[] Required, Action<Machine, DeviceSpec, Link> Place);
+/// <param name="Functions">How many PCI functions the device takes, at consecutive routing IDs from its address (a MANA PF and its VF 0: 2).</param>
+public sealed record MachineDeviceType(string Name, string[] Keys, string[] Required, Action<Machine, DeviceSpec, Link> Place, int Functions = 1);

@@ -80,6 +80,7 @@ public static class MachineFileParser
         var macs = new Dictionary<ulong, YamlNode>();
         var ips = new HashSet<System.Net.IPAddress>();
         var plugged = new Dictionary<string, int>(StringComparer.Ordinal);
+        var taken = new HashSet<PciAddress>();
         YamlSequence? deviceList = r.Sequence(top["devices"], "devices");
         if (deviceList is { Items.Count: > MaxDevices }) r.Error(deviceList, $"a machine has at most {MaxDevices} devices, got {deviceList.Items.Count}");
         foreach (YamlNode item in deviceList?.Items.Take(MaxDevices) ?? [])
@@ -125,7 +126,7 @@ public static class MachineFileParser
                 int room = Room(ws);
                 if (used > room) { r.Error(d["wire"]!, $"wire '{wire}' ({ws.Type}) has no free port: {Describe(ws, room)}"); ok = false; }
             }
-            if (address is { } ad && devices.Any(x => x.Address == ad)) { r.Error(d["address"]!, $"PCI address {ad} is taken"); ok = false; }
+            if (address is { } ad && Clash(ad, kind.Functions, taken) is { } clash) { r.Error(d["address"]!, $"PCI address {clash} is taken"); ok = false; }
             NicConfig? netdevice = null;
             if (Key("netdevice") is { } nd && (netdevice = ParseNetDevice(nd, r, mac)) is null) ok = false;
             System.Net.IPAddress? ipv4 = null;
@@ -141,11 +142,31 @@ public static class MachineFileParser
             bool rdma = Bool(Key("rdma"), r, "device rdma") ?? false;
             if (rdma && ipv4 is null && d["ipv4"] is null) r.Error(d, "an RDMA device takes its function's address: give the device an ipv4");
             if (ok && type is not null && address is not null && (irq is not null || !kind.Required.Contains("irq")) && wire is not null)
+            {
+                taken.UnionWith(Functions(address.Value, kind.Functions));
                 devices.Add(new DeviceSpec(type, address.Value, (int?)irq, mac, wire, r.At(d)) { NetDevice = netdevice, Ipv4 = ipv4, Rdma = rdma });
+            }
         }
         var config = top["dpu"] is { } dpu ? ParseDpu(dpu, r) : null;
         CheckDpuWires(config ?? new NicScript.Driver.Devices.Dpu.DpuConfig(), wires, plugged, wireNodes, r);
         return new MachineSpec(full, name, wires.ToImmutable(), devices.ToImmutable()) { Dpu = config };
+    }
+
+    /// <summary>The <paramref name="count"/> functions a device takes from <paramref name="first"/>: consecutive routing IDs, as
+    /// SR-IOV places VFs (PF + First VF Offset 1, stride 1).</summary>
+    private static IEnumerable<PciAddress> Functions(PciAddress first, int count)
+    {
+        int rid = first.Bus << 8 | first.Device << 3 | first.Function;
+        for (int i = 0; i < count; i++, rid++)
+            yield return new PciAddress(first.Segment, (byte)(rid >> 8 & 0xFF), (byte)(rid >> 3 & 0x1F), (byte)(rid & 7));
+    }
+
+    /// <summary>The first of a device's functions another device already takes, or null.</summary>
+    private static PciAddress? Clash(PciAddress first, int count, HashSet<PciAddress> taken)
+    {
+        foreach (PciAddress a in Functions(first, count))
+            if (taken.Contains(a)) return a;
+        return null;
     }
 
     /// <summary>The most ports a switch wire may have.</summary>

@@ -17,6 +17,10 @@ internal sealed class DpuFamily : DeviceFamily
     public override IReadOnlyList<ScriptHandle> Handles { get; } =
         [ScriptHandle.Of<DpuHandle>("Dpu", CapabilityKind.DpuAdmin, (ctx, _, broker) => new DpuHandle(ctx, () => broker.DpuAgent?.Value))];
 
+    /// <summary>An rpc's refusal in JavaScript: <c>status</c> is its name, <c>code</c> its number, <c>detail</c> the reason.</summary>
+    public override IReadOnlyList<ScriptErrorFields> ScriptErrors { get; } =
+        [ScriptErrorFields.Of<DpuException>(dpu => [("status", dpu.Status), ("code", dpu.Code), ("detail", dpu.Detail)])];
+
     public override IReadOnlyList<CliVerb> Verbs { get; } =
     [
         new("serve", ServeCommand.Build),

@@ -16,7 +16,7 @@ internal sealed class ManaFamily : DeviceFamily
 
     public override IReadOnlyList<MachineDeviceType> DeviceTypes { get; } =
     [
-        new("mana", ["type", "address", "mac", "wire"], ["type", "address", "wire"], Place),
+        new("mana", ["type", "address", "mac", "wire"], ["type", "address", "wire"], Place, Functions: 2),
     ];
 
     /// <summary>The GDMA codec needs no grant: it only touches the V-Node's own buffers.</summary>

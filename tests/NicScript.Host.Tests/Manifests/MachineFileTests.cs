@@ -134,4 +134,14 @@ public sealed class MachineFileTests : IDisposable
         var e = Assert.Throws<ManifestException>(() => MachineFileParser.Load(path));
         Assert.Contains("unknown key 'irq' in a device (expected one of: type, address, mac, wire)", Assert.Single(e.Problems).Message);
     }
+
+    [Fact]
+    public void ManaDevice_WhoseVfAddressIsAnotherDevices_IsRefusedAtItsAddress()
+    {
+        string path = _dir.Write("m.yml", "machine: { name: m }\nwires:\n  - { name: w, type: pair }\ndevices:\n  - { type: virtio-net, address: \"00:1e.1\", irq: 11, wire: w }\n  - { type: mana, address: \"00:1e.0\", wire: w }\n");
+        var e = Assert.Throws<ManifestException>(() => MachineFileParser.Load(path));
+        ManifestProblem p = Assert.Single(e.Problems);
+        Assert.Equal(6, p.At.Line);
+        Assert.Equal("PCI address 0000:00:1e.1 is taken", p.Message);
+    }
 }
