@@ -1,5 +1,6 @@
 using NicScript.Driver;
 using NicScript.Driver.Pci;
+using NicScript.Host.Families;
 using NicScript.Host.Manifests;
 using Serilog;
 
@@ -47,7 +48,7 @@ public sealed class CapabilityBroker
         new IpcHandle(ctx, Ipc),
         new LogHandle(ctx),
         new MetricsHandle(ctx),
-        new NetHandle(ctx, _machine)) { Rdma = new RdmaHandle(ctx, _machine), Dpu = new DpuHandle(ctx, () => DpuAgent?.Value), Blk = new BlkHandle(ctx, _machine) };
+        new NetHandle(ctx, _machine)) { Families = [.. DeviceFamilies.Handles.Select(h => h.Make(ctx, _machine, this))] };
 
     /// <summary>The run's DPU agent, made on first use (the <c>dpu</c> handle and <c>--dpu-listen</c> share it).</summary>
     public Lazy<NicScript.Host.Dpu.DpuAgent>? DpuAgent { get; set; }

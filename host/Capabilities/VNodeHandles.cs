@@ -1,18 +1,21 @@
+using System.Collections.Immutable;
+
 namespace NicScript.Host.Capabilities;
 
-/// <summary>One V-Node's handles, as the broker made them.</summary>
+/// <summary>One V-Node's handles, as the broker made them: the core ones by name, the device families' in <see cref="Families"/>.</summary>
 public sealed record VNodeHandles(VNodeInfo VNode, PciHandle Pci, IrqHandle Irq, DmaHandle Dma, ShareHandle Share,
     IpcHandle Ipc, LogHandle Log, MetricsHandle Metrics, NetHandle Net)
 {
-    /// <summary>The GDMA codec; it needs no grant (it only touches the V-Node's own buffers).</summary>
-    public GdmaHandle Gdma { get; } = new();
+    /// <summary>The device families' handles (<c>gdma</c>, <c>rdma</c>, <c>dpu</c>, <c>blk</c>…), in
+    /// <see cref="NicScript.Host.Families.DeviceFamilies.Handles"/> order; each checks its own grant on every call.</summary>
+    public required ImmutableArray<object> Families { get; init; }
 
-    /// <summary>RDMA verbs on the host's RDMA device (every call checks <c>CAP_RDMA</c> itself and returns −1 without it).</summary>
-    public required RdmaHandle Rdma { get; init; }
-
-    /// <summary>The DPU agent's rpcs in-process (<c>CAP_DPU_ADMIN</c>).</summary>
-    public required DpuHandle Dpu { get; init; }
-
-    /// <summary>virtio-blk drivers for the disk functions the V-Node's PCI grants reach.</summary>
-    public required BlkHandle Blk { get; init; }
+    /// <summary>The family handle of type <typeparamref name="T"/>.</summary>
+    /// <exception cref="InvalidOperationException">No family makes one (its module does not list it).</exception>
+    public T Family<T>() where T : class
+    {
+        foreach (object handle in Families)
+            if (handle is T found) return found;
+        throw new InvalidOperationException($"no device family makes a {typeof(T).Name}");
+    }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using NicScript.Host.Families;
 using Serilog.Events;
 
 namespace NicScript.Host.Cli;
@@ -31,12 +32,7 @@ public static class CommandLine
         root.Subcommands.Add(MachineCommand.Build(cli));
         root.Subcommands.Add(BenchCommand.Build(cli));
         root.Subcommands.Add(ReplCommand.Build(cli));
-        root.Subcommands.Add(GdmaCommand.Build(cli));
-        root.Subcommands.Add(RdmaCommand.Build(cli));
-        root.Subcommands.Add(ServeCommand.Build(cli));
-        root.Subcommands.Add(DpuStateCommands.Plan(cli));
-        root.Subcommands.Add(DpuStateCommands.Apply(cli));
-        root.Subcommands.Add(Call.CallCommand.Build(cli));
+        foreach (CliVerb verb in DeviceFamilies.Verbs) root.Subcommands.Add(verb.Build(cli)); // gdma, rdma, serve, plan, apply, call
         root.Subcommands.Add(CompletionCommand.Build(cli));
         CompletionCommand.AddYamlPaths(root); // nicscript [suggest:N] "LINE" (the shell glue's question) completes manifest paths
         return root;

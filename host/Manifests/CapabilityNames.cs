@@ -1,8 +1,9 @@
 using System.Collections.Frozen;
+using NicScript.Host.Families;
 
 namespace NicScript.Host.Manifests;
 
-/// <summary>Manifest spellings of <see cref="CapabilityKind"/> and what value each takes. Adding a capability is one row here.</summary>
+/// <summary>Manifest spellings of <see cref="CapabilityKind"/> and what value each takes: the core rows here, a device family's in its module.</summary>
 public static class CapabilityNames
 {
     /// <summary>What follows a capability's name in the manifest.</summary>
@@ -16,28 +17,40 @@ public static class CapabilityNames
         Irq,
     }
 
-    private static readonly (CapabilityKind Kind, string Name, ValueKind Value)[] Table =
+    /// <summary>The core capabilities; a device family's come from its module (<see cref="DeviceFamilies.Capabilities"/>), after these.</summary>
+    private static readonly CapabilitySpelling[] Core =
     [
-        (CapabilityKind.NetworkAccess, "NetworkAccess", ValueKind.None),
-        (CapabilityKind.HardwareIoPci, "CAP_HARDWARE_IO_PCI", ValueKind.PciAddress),
-        (CapabilityKind.IrqRegister, "CAP_IRQ_REGISTER", ValueKind.Irq),
-        (CapabilityKind.DmaAlloc, "CAP_DMA_ALLOC", ValueKind.None),
-        (CapabilityKind.MemShare, "CAP_MEM_SHARE", ValueKind.None),
-        (CapabilityKind.SyscallRaw, "CAP_SYSCALL_RAW", ValueKind.None),
-        (CapabilityKind.LogWrite, "CAP_LOG_WRITE", ValueKind.None),
-        (CapabilityKind.Rdma, "CAP_RDMA", ValueKind.None),
-        (CapabilityKind.DpuAdmin, "CAP_DPU_ADMIN", ValueKind.None),
+        new(CapabilityKind.NetworkAccess, "NetworkAccess", ValueKind.None),
+        new(CapabilityKind.HardwareIoPci, "CAP_HARDWARE_IO_PCI", ValueKind.PciAddress),
+        new(CapabilityKind.IrqRegister, "CAP_IRQ_REGISTER", ValueKind.Irq),
+        new(CapabilityKind.DmaAlloc, "CAP_DMA_ALLOC", ValueKind.None),
+        new(CapabilityKind.MemShare, "CAP_MEM_SHARE", ValueKind.None),
+        new(CapabilityKind.SyscallRaw, "CAP_SYSCALL_RAW", ValueKind.None),
+        new(CapabilityKind.LogWrite, "CAP_LOG_WRITE", ValueKind.None),
     ];
+
+    private static readonly CapabilitySpelling[] Table = Complete([.. Core, .. DeviceFamilies.Capabilities]);
 
     private static readonly FrozenDictionary<string, CapabilityKind> ByName =
         Table.ToFrozenDictionary(r => r.Name, r => r.Kind, StringComparer.Ordinal);
 
-    /// <summary>Every capability's manifest name, in table order.</summary>
+    private static readonly FrozenDictionary<CapabilityKind, CapabilitySpelling> ByKind = Table.ToFrozenDictionary(r => r.Kind);
+
+    /// <summary>Every capability's manifest name: the core ones, then the families' in registry order.</summary>
     public static IEnumerable<string> All => Table.Select(r => r.Name);
 
     public static bool TryParse(string name, out CapabilityKind kind) => ByName.TryGetValue(name, out kind);
 
-    public static string ToName(CapabilityKind kind) => Table[(int)kind].Name;
+    public static string ToName(CapabilityKind kind) => ByKind[kind].Name;
 
-    public static ValueKind ValueOf(CapabilityKind kind) => Table[(int)kind].Value;
+    public static ValueKind ValueOf(CapabilityKind kind) => ByKind[kind].Value;
+
+    /// <summary>Every <see cref="CapabilityKind"/> has exactly one spelling: a family that adds a kind but not its row fails at start.</summary>
+    private static CapabilitySpelling[] Complete(CapabilitySpelling[] table)
+    {
+        foreach (CapabilityKind kind in Enum.GetValues<CapabilityKind>())
+            if (table.Count(r => r.Kind == kind) != 1)
+                throw new InvalidOperationException($"capability {kind} needs exactly one manifest spelling (core or a device family's)");
+        return table;
+    }
 }

@@ -3,10 +3,12 @@ using System.Globalization;
 using NicScript.Driver.NetDevice;
 using NicScript.Driver.Pci;
 using NicScript.Driver.Wire;
+using NicScript.Host.Families;
 
 namespace NicScript.Host.Manifests;
 
 /// <summary>Reads a machine file (<c>machine</c>, <c>wires</c>, <c>devices</c>); every problem with file:line:col.</summary>
+/// <remarks>A device's <c>type</c> is any device families declare (<see cref="DeviceFamilies.DeviceTypes"/>), with the keys it declares.</remarks>
 public static class MachineFileParser
 {
     private static readonly string[] WireTypes = ["loopback", "pair", "switch", "tap"];
@@ -78,26 +80,34 @@ public static class MachineFileParser
         var macs = new Dictionary<ulong, YamlNode>();
         var ips = new HashSet<System.Net.IPAddress>();
         var plugged = new Dictionary<string, int>(StringComparer.Ordinal);
+        var taken = new HashSet<PciAddress>();
         YamlSequence? deviceList = r.Sequence(top["devices"], "devices");
         if (deviceList is { Items.Count: > MaxDevices }) r.Error(deviceList, $"a machine has at most {MaxDevices} devices, got {deviceList.Items.Count}");
         foreach (YamlNode item in deviceList?.Items.Take(MaxDevices) ?? [])
         {
             if (r.Mapping(item, "a device") is not { } d) continue;
-            r.Keys(d, "a device", ["type", "address", "irq", "mac", "wire", "netdevice", "ipv4", "rdma"], ["type", "address", "irq", "wire"]);
+            // the keys are the device type's; a device of no known type is checked against the first type's
+            MachineDeviceType kind = d["type"] is YamlScalar { IsNull: false } named && DeviceFamilies.DeviceType(named.Value) is { } known ? known : DeviceFamilies.DeviceTypes[0];
+            YamlNode? Key(string key) => kind.Keys.Contains(key) ? d[key] : null;
+            r.Keys(d, "a device", kind.Keys, kind.Required);
             string? type = r.String(d["type"], "device type");
             bool ok = true;
-            if (type is not null && type != "virtio-net") { r.Error(d["type"]!, $"device type '{type}' is not known (expected virtio-net)"); ok = false; }
+            if (type is not null && DeviceFamilies.DeviceType(type) is null)
+            {
+                r.Error(d["type"]!, $"device type '{type}' is not known (expected {string.Join(", ", DeviceFamilies.DeviceTypes.Select(t => t.Name))})");
+                ok = false;
+            }
             PciAddress? address = null;
             if (r.String(d["address"], "device address") is { } a)
             {
                 if (PciAddress.TryParse(a, out PciAddress parsed, out string? error)) address = parsed;
                 else r.Error(d["address"]!, error!);
             }
-            long? irq = r.Integer(d["irq"], "device irq");
+            long? irq = r.Integer(Key("irq"), "device irq");
             if (irq is < 0 or > 31) { r.Error(d["irq"]!, $"device irq {irq}: INTx lines are 0-31"); ok = false; }
             byte[] mac = [0x52, 0x54, 0x00, 0x12, 0x34, (byte)(0x56 + devices.Count)];
             YamlNode macAt = d;
-            if (r.String(d["mac"], "device mac") is { } macText)
+            if (r.String(Key("mac"), "device mac") is { } macText)
             {
                 macAt = d["mac"]!;
                 if (ParseMac(macText, macAt, r, "52:54:00:12:34:56") is { } parsedMac) mac = parsedMac;
@@ -116,11 +126,11 @@ public static class MachineFileParser
                 int room = Room(ws);
                 if (used > room) { r.Error(d["wire"]!, $"wire '{wire}' ({ws.Type}) has no free port: {Describe(ws, room)}"); ok = false; }
             }
-            if (address is { } ad && devices.Any(x => x.Address == ad)) { r.Error(d["address"]!, $"PCI address {ad} is taken"); ok = false; }
+            if (address is { } ad && Clash(ad, kind.Functions, taken) is { } clash) { r.Error(d["address"]!, $"PCI address {clash} is taken"); ok = false; }
             NicConfig? netdevice = null;
-            if (d["netdevice"] is { } nd && (netdevice = ParseNetDevice(nd, r, mac)) is null) ok = false;
+            if (Key("netdevice") is { } nd && (netdevice = ParseNetDevice(nd, r, mac)) is null) ok = false;
             System.Net.IPAddress? ipv4 = null;
-            if (r.String(d["ipv4"], "device ipv4") is { } ipText)
+            if (r.String(Key("ipv4"), "device ipv4") is { } ipText)
             {
                 if (System.Net.IPAddress.TryParse(ipText, out System.Net.IPAddress? ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && IsDottedQuad(ipText))
                 {
@@ -129,14 +139,34 @@ public static class MachineFileParser
                 }
                 else { r.Error(d["ipv4"]!, $"'{ipText}' is not an IPv4 address (a.b.c.d)"); ok = false; }
             }
-            bool rdma = Bool(d["rdma"], r, "device rdma") ?? false;
+            bool rdma = Bool(Key("rdma"), r, "device rdma") ?? false;
             if (rdma && ipv4 is null && d["ipv4"] is null) r.Error(d, "an RDMA device takes its function's address: give the device an ipv4");
-            if (ok && type is not null && address is not null && irq is not null && wire is not null)
-                devices.Add(new DeviceSpec(type, address.Value, (int)irq, mac, wire, r.At(d)) { NetDevice = netdevice, Ipv4 = ipv4, Rdma = rdma });
+            if (ok && type is not null && address is not null && (irq is not null || !kind.Required.Contains("irq")) && wire is not null)
+            {
+                taken.UnionWith(Functions(address.Value, kind.Functions));
+                devices.Add(new DeviceSpec(type, address.Value, (int?)irq, mac, wire, r.At(d)) { NetDevice = netdevice, Ipv4 = ipv4, Rdma = rdma });
+            }
         }
         var config = top["dpu"] is { } dpu ? ParseDpu(dpu, r) : null;
         CheckDpuWires(config ?? new NicScript.Driver.Devices.Dpu.DpuConfig(), wires, plugged, wireNodes, r);
         return new MachineSpec(full, name, wires.ToImmutable(), devices.ToImmutable()) { Dpu = config };
+    }
+
+    /// <summary>The <paramref name="count"/> functions a device takes from <paramref name="first"/>: consecutive routing IDs, as
+    /// SR-IOV places VFs (PF + First VF Offset 1, stride 1).</summary>
+    private static IEnumerable<PciAddress> Functions(PciAddress first, int count)
+    {
+        int rid = first.Bus << 8 | first.Device << 3 | first.Function;
+        for (int i = 0; i < count; i++, rid++)
+            yield return new PciAddress(first.Segment, (byte)(rid >> 8 & 0xFF), (byte)(rid >> 3 & 0x1F), (byte)(rid & 7));
+    }
+
+    /// <summary>The first of a device's functions another device already takes, or null.</summary>
+    private static PciAddress? Clash(PciAddress first, int count, HashSet<PciAddress> taken)
+    {
+        foreach (PciAddress a in Functions(first, count))
+            if (taken.Contains(a)) return a;
+        return null;
     }
 
     /// <summary>The most ports a switch wire may have.</summary>

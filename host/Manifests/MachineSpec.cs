@@ -14,8 +14,9 @@ public sealed record MachineSpec(string Path, string Name, ImmutableArray<WireSp
 /// <summary>One wire: <c>loopback</c>, <c>pair</c>, <c>switch</c> (with <c>ports</c>) or <c>tap</c> (with <c>ifname</c>), optional capture and faults.</summary>
 public sealed record WireSpec(string Name, string Type, string? IfName, int Ports, string? PcapPath, FaultSettings? Faults, SourceSpan At);
 
-/// <summary>One device: for now <c>virtio-net</c> at a PCI address, on an INTx line, with a MAC, plugged into a wire.</summary>
-public sealed record DeviceSpec(string Type, PciAddress Address, int Irq, byte[] Mac, string Wire, SourceSpan At)
+/// <summary>One device: a family's device type (<c>virtio-net</c>, <c>mana</c>) at a PCI address, with a MAC, plugged into a wire.</summary>
+/// <param name="Irq">The INTx line, for a type that takes one (<c>virtio-net</c>); null for one that has MSI-X only (<c>mana</c>).</param>
+public sealed record DeviceSpec(string Type, PciAddress Address, int? Irq, byte[] Mac, string Wire, SourceSpan At)
 {
     /// <summary>The emulated NIC behind the function's netdevice (a <c>netdevice</c> block), or null for the default.</summary>
     public NicScript.Driver.NetDevice.NicConfig? NetDevice { get; init; }

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text;
 using NicScript.Host.Capabilities;
+using NicScript.Host.Families;
 
 namespace NicScript.Host.Repl;
 
@@ -16,7 +17,7 @@ public static class ReplFormatter
         string s => s,
         byte[] bytes => HexDump(bytes),
         FrameBuffer frame => FrameView.Describe(frame.Read()),
-        GdmaFields fields => GdmaTable(fields),
+        _ when FamilyFormat(value) is { } format => format(value), // a family's result type (MANA: a decoded GDMA structure)
         double d => d.ToString("R", CultureInfo.InvariantCulture),
         IFormattable f when value.GetType().IsPrimitive => f.ToString(null, CultureInfo.InvariantCulture),
         bool b => b ? "true" : "false",
@@ -28,15 +29,12 @@ public static class ReplFormatter
         _ => value.ToString() ?? "",
     };
 
-    /// <summary>A decoded GDMA structure (a CQE, an EQE, a request) as a field table: Linux name, decimal, hex.</summary>
-    public static string GdmaTable(GdmaFields fields)
+    /// <summary>The format a device family gives <paramref name="value"/>'s type, or null.</summary>
+    private static Func<object, string>? FamilyFormat(object value)
     {
-        var pairs = fields.Pairs.ToArray();
-        int width = Math.Max(5, pairs.Max(p => p.Key.Length));
-        var sb = new StringBuilder().Append(fields.Type).Append('\n');
-        foreach (var (key, value) in pairs)
-            sb.Append("  ").Append(key.PadRight(width)).Append("  ").Append(value.ToString(CultureInfo.InvariantCulture).PadLeft(20)).Append("  0x").Append(value.ToString("x")).Append('\n');
-        return sb.ToString().TrimEnd('\n');
+        foreach (ReplFormat f in DeviceFamilies.Formats)
+            if (f.Type.IsInstanceOfType(value)) return f.Format;
+        return null;
     }
 
     private static string Inline(object? v) => v switch

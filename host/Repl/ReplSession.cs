@@ -3,6 +3,7 @@ using NicScript.Driver;
 using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Wire;
 using NicScript.Host.Capabilities;
+using NicScript.Host.Families;
 using NicScript.Host.Manifests;
 using NicScript.Host.Runtime;
 using NicScript.Host.Scripting;
@@ -269,8 +270,7 @@ public sealed class ReplSession : IScriptDispatcher, IDisposable
     private string Stats()
     {
         var sb = new StringBuilder();
-        foreach (var d in _machine.Devices.OfType<VirtioNetDevice>())
-            sb.Append($"{d.Function.Address.Short} virtio-net: tx {d.Stats.TxPacketsCount} ({d.Stats.TxErrorsCount} errors), rx {d.Stats.RxPacketsCount} ({d.Stats.RxDroppedCount} dropped), interrupts {d.Stats.InterruptsCount}, status 0x{d.Status:x2}\n");
+        foreach (DeviceFamily family in DeviceFamilies.All) family.AppendStats(_machine, sb);
         foreach (Link l in _machine.Links)
             sb.Append($"wire {l.Name}: ").Append(string.Join(", ", l.Ports.Select(p => $"port {p.Index} tx {p.TxFrames} rx {p.RxFrames}"))).Append('\n');
         sb.Append($"repl: dma {_ctx.DmaOwner.UsedBytes} bytes; ");

@@ -2,6 +2,7 @@ using NicScript.Driver;
 using NicScript.Driver.Devices;
 using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Wire;
+using NicScript.Host.Families;
 using NicScript.Host.Manifests;
 
 namespace NicScript.Host.Runtime;
@@ -16,6 +17,7 @@ public static class MachineFactory
     /// Design: a machine file is validated so that everything it accepts can be built (<see cref="MachineFileParser"/>).
     /// Should the driver still refuse a part (a rule the file check does not know yet), that refusal is the file's problem,
     /// reported at the wire or device it came from as one line; what was built so far is disposed, nothing leaks.
+    /// Each device is placed by its family's device type (<see cref="DeviceFamilies"/>); the default machine is the driver's.
     /// </remarks>
     public static (Machine Machine, IReadOnlyList<IDisposable> Owned) Build(MachineSpec? spec, string? wire, string? pcap, FaultSettings? faults, IDeviceEvents events)
     {
@@ -48,12 +50,8 @@ public static class MachineFactory
                 foreach (DeviceSpec d in spec.Devices)
                 {
                     Link? on = machine.Links.FirstOrDefault(l => l.Name == d.Wire) ?? throw new UserErrorException($"{d.At}: wire '{d.Wire}' is not defined in wires");
-                    Refused(d.At, () =>
-                    {
-                        var function = machine.Add(new VirtioNetDevice(d.Address, machine.Domain(d.Address), machine.Line(d.Irq), d.Mac, machine.Events), on);
-                        if (d.NetDevice is { } nic) machine.NetDevices.Configure(d.Address, nic);
-                        if (d.Rdma && d.Ipv4 is { } ip) machine.Rdma.Attach(function, ip);
-                    });
+                    MachineDeviceType type = DeviceFamilies.DeviceType(d.Type) ?? throw new UserErrorException($"{d.At}: device type '{d.Type}' is not known");
+                    Refused(d.At, () => type.Place(machine, d, on));
                 }
             }
             Link first = machine.Links[0];

@@ -6,11 +6,16 @@ namespace NicScript.Host.Scripting;
 /// <remarks>
 /// Must be public so Roslyn scripts can bind to it. The same instance feeds Jint, whose member-name creator turns
 /// <c>Pci</c> into <c>pci</c>; there is no second, hand-written JavaScript API.
+/// Design: this part holds the core handles; each device family adds its globals in its own partial part beside its
+/// module (<c>host/Families/Rdma/VNodeGlobals.Rdma.cs</c>), because Roslyn binds a script to real members of this type.
 /// </remarks>
-public sealed class VNodeGlobals
+public sealed partial class VNodeGlobals
 {
+    private readonly VNodeHandles _handles;
+
     public VNodeGlobals(VNodeHandles handles)
     {
+        _handles = handles;
         VNode = handles.VNode;
         Pci = handles.Pci;
         Irq = handles.Irq;
@@ -20,10 +25,6 @@ public sealed class VNodeGlobals
         Log = handles.Log;
         Metrics = handles.Metrics;
         Net = handles.Net;
-        Gdma = handles.Gdma;
-        Rdma = handles.Rdma;
-        Dpu = handles.Dpu;
-        Blk = handles.Blk;
     }
 
     [ScriptApi] public VNodeInfo VNode { get; }
@@ -35,8 +36,4 @@ public sealed class VNodeGlobals
     [ScriptApi] public LogHandle Log { get; }
     [ScriptApi] public MetricsHandle Metrics { get; }
     [ScriptApi] public NetHandle Net { get; }
-    [ScriptApi] public GdmaHandle Gdma { get; }
-    [ScriptApi] public RdmaHandle Rdma { get; }
-    [ScriptApi] public DpuHandle Dpu { get; }
-    [ScriptApi] public BlkHandle Blk { get; }
 }

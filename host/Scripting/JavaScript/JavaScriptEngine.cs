@@ -9,6 +9,7 @@ using Jint.Native.Promise;
 using Jint.Runtime.Interop;
 using NicScript.Driver.NetDevice;
 using NicScript.Host.Capabilities;
+using NicScript.Host.Families;
 using NicScript.Host.Manifests;
 
 namespace NicScript.Host.Scripting.JavaScript;
@@ -62,7 +63,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
             options.Interop.ExceptionHandler = e => e switch // catchable JS Errors (ClrErrors); status errors carry their fields
             {
                 ZxException zx => throw ZxError(zx),
-                DpuException dpu => throw StatusError(dpu.Message, ("status", dpu.Status), ("code", dpu.Code), ("detail", dpu.Detail)),
+                _ when DeviceFamilies.ErrorFields(e) is { } fields => throw StatusError(e.Message, fields), // a family's status error (the DPU's)
                 _ when ClrErrors.EndsTheInvocation(e) => false,
                 UserErrorException => throw ClrErrors.ToJavaScript(_engine!, e),   // its message is already the user's
                 _ => throw ClrErrors.ToJavaScript(_engine!, e, _hostCalls.Current), // a bare CLR message: say which call

@@ -1,5 +1,6 @@
 using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Devices;
+using NicScript.Driver.Devices.Mana;
 using NicScript.Host.Manifests;
 using NicScript.Host.Runtime;
 
@@ -97,5 +98,52 @@ public sealed class MachineFileTests : IDisposable
             Assert.Equal("02:00:00:00:00:0d", dev.GetPort(13).GetMac().GetUnicastAddress());
             Assert.Equal("ZX_ERR_NOT_FOUND", dev.GetPort(0).Epitaph);
         }
+    }
+
+    [Fact]
+    public void ManaDevice_IsAcceptedAndPlacesAPfWithItsVf()
+    {
+        string path = _dir.Write("m.yml", "machine: { name: m }\nwires:\n  - { name: w, type: loopback }\ndevices:\n  - { type: mana, address: \"00:1d.0\", mac: \"00:15:5d:00:00:07\", wire: w }\n");
+        MachineSpec spec = MachineFileParser.Load(path);
+        DeviceSpec d = Assert.Single(spec.Devices);
+        Assert.Equal(("mana", (int?)null), (d.Type, d.Irq));
+        var (machine, owned) = MachineFactory.Build(spec, null, null, null, NoDeviceEvents.Instance);
+        using (machine)
+        {
+            Assert.Empty(machine.Devices.OfType<VirtioNetDevice>()); // a file's machine holds what the file places, no more
+            var vf = Assert.Single(machine.Devices.OfType<ManaDevice>());
+            Assert.Equal("00:1d.1", vf.Function.Address.Short);
+            Assert.Same(machine.Links[0], vf.Port!.Link);
+            Assert.Equal([0x00, 0x15, 0x5d, 0x00, 0x00, 0x07], vf.Mac);
+        }
+        Assert.Empty(owned);
+    }
+
+    [Fact]
+    public void UnknownDeviceType_IsOneErrorAtItsPlaceListingTheKnownTypes()
+    {
+        string path = _dir.Write("m.yml", "machine: { name: m }\nwires:\n  - { name: w, type: loopback }\ndevices:\n  - { type: e1000, address: \"00:1f.0\", irq: 11, wire: w }\n");
+        var e = Assert.Throws<ManifestException>(() => MachineFileParser.Load(path));
+        ManifestProblem p = Assert.Single(e.Problems);
+        Assert.Equal((5, 13), (p.At.Line, p.At.Column));
+        Assert.Equal("device type 'e1000' is not known (expected virtio-net, mana)", p.Message);
+    }
+
+    [Fact]
+    public void ManaDevice_WithAnIrq_IsRefusedAsAKeyItDoesNotTake()
+    {
+        string path = _dir.Write("m.yml", "machine: { name: m }\nwires:\n  - { name: w, type: loopback }\ndevices:\n  - { type: mana, address: \"00:1d.0\", irq: 11, wire: w }\n");
+        var e = Assert.Throws<ManifestException>(() => MachineFileParser.Load(path));
+        Assert.Contains("unknown key 'irq' in a device (expected one of: type, address, mac, wire)", Assert.Single(e.Problems).Message);
+    }
+
+    [Fact]
+    public void ManaDevice_WhoseVfAddressIsAnotherDevices_IsRefusedAtItsAddress()
+    {
+        string path = _dir.Write("m.yml", "machine: { name: m }\nwires:\n  - { name: w, type: pair }\ndevices:\n  - { type: virtio-net, address: \"00:1e.1\", irq: 11, wire: w }\n  - { type: mana, address: \"00:1e.0\", wire: w }\n");
+        var e = Assert.Throws<ManifestException>(() => MachineFileParser.Load(path));
+        ManifestProblem p = Assert.Single(e.Problems);
+        Assert.Equal(6, p.At.Line);
+        Assert.Equal("PCI address 0000:00:1e.1 is taken", p.Message);
     }
 }

@@ -14,7 +14,7 @@ public sealed class RdmaDmaFaultTests
     {
         using var v = TestVNode.Create("attacker", "  - CAP_RDMA\n  - CAP_DMA_ALLOC");
         VNodeContext victim = v.AdmitPeer("victim", "  - CAP_RDMA\n  - CAP_DMA_ALLOC");
-        RdmaHandle rdma = v.Handles.Rdma;
+        RdmaHandle rdma = v.Handles.Family<RdmaHandle>();
         DmaBuffer src = v.Handles.Dma.Alloc(4096), dst = v.Handles.Dma.Alloc(4096);
         long srcMr = rdma.RegMr(src, 4096, 0), dstMr = rdma.RegMr(dst, 4096, RdmaAccess.LOCAL_WRITE | RdmaAccess.REMOTE_WRITE);
         long qp = rdma.CreateQp(4, 4); // connected to itself
@@ -23,7 +23,7 @@ public sealed class RdmaDmaFaultTests
         src.Free();
 
         VNodeHandles theirs = v.Broker.Handles(victim);
-        Assert.NotNull(theirs.Rdma.rdma_query_gid()); // the victim opens RDMA on the same device: both are in its domain
+        Assert.NotNull(theirs.Family<RdmaHandle>().rdma_query_gid()); // the victim opens RDMA on the same device: both are in its domain
         DmaBuffer secret = theirs.Dma.Alloc(4096);
         secret.Fill(0x5E);
         Assert.Equal(iova, secret.Iova);

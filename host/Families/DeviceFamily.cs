@@ -1,0 +1,43 @@
+using System.Text;
+using NicScript.Driver;
+using NicScript.Host.Manifests;
+
+namespace NicScript.Host.Families;
+
+/// <summary>What one device family adds to the host: machine-file device types, capabilities, script handles, REPL formats
+/// and CLI verbs, all declared here so that the host's generic code reads them from <see cref="DeviceFamilies"/>.</summary>
+/// <remarks>
+/// Design: a family is one folder (<c>host/Families/Mana/</c>: its module, handles, verbs and the part of
+/// <c>VNodeGlobals</c> that names its globals) plus one line in <see cref="DeviceFamilies.All"/>. The generic code —
+/// <see cref="MachineFileParser"/>, <see cref="CapabilityNames"/>, the capability broker, the script globals, the REPL
+/// formatter and stats, the command line — iterates the registry and names no family. Every member defaults to "nothing",
+/// so a family overrides only what it has. Members are read once, when the registry is built.
+/// </remarks>
+public abstract class DeviceFamily
+{
+    /// <summary>The family's name (its folder's).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>The device types a machine file may place (<c>devices: - type: …</c>).</summary>
+    public virtual IReadOnlyList<MachineDeviceType> DeviceTypes => [];
+
+    /// <summary>The capabilities the family adds to the manifest's vocabulary, with their manifest spellings.</summary>
+    public virtual IReadOnlyList<CapabilitySpelling> Capabilities => [];
+
+    /// <summary>The script globals the family adds, each with the capability its calls check.</summary>
+    public virtual IReadOnlyList<ScriptHandle> Handles => [];
+
+    /// <summary>How the REPL shows the family's result types.</summary>
+    public virtual IReadOnlyList<ReplFormat> Formats => [];
+
+    /// <summary>The fields of the JavaScript errors the family's exceptions become.</summary>
+    public virtual IReadOnlyList<ScriptErrorFields> ScriptErrors => [];
+
+    /// <summary>The family's <c>nicscript</c> verbs, in the order <c>--help</c> lists them.</summary>
+    public virtual IReadOnlyList<CliVerb> Verbs => [];
+
+    /// <summary>Appends the family's devices' counters to the REPL's <c>.stats</c> (one line per device).</summary>
+    public virtual void AppendStats(Machine machine, StringBuilder text)
+    {
+    }
+}

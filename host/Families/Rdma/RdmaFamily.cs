@@ -1,0 +1,20 @@
+using NicScript.Host.Capabilities;
+using NicScript.Host.Cli;
+using NicScript.Host.Manifests;
+
+namespace NicScript.Host.Families.Rdma;
+
+/// <summary>RDMA (rxe-style RoCEv2): <c>CAP_RDMA</c>, the <c>rdma</c> verbs global and <c>nicscript rdma</c>.</summary>
+/// <remarks>A machine file binds an RDMA device with <c>rdma: true</c> on a NIC device (see the VirtioNet family's type).</remarks>
+internal sealed class RdmaFamily : DeviceFamily
+{
+    public override string Name => "Rdma";
+
+    public override IReadOnlyList<CapabilitySpelling> Capabilities { get; } = [new(CapabilityKind.Rdma, "CAP_RDMA", CapabilityNames.ValueKind.None)];
+
+    /// <summary>Every verb checks <c>CAP_RDMA</c> itself and returns −1 without it.</summary>
+    public override IReadOnlyList<ScriptHandle> Handles { get; } =
+        [ScriptHandle.Of<RdmaHandle>("Rdma", CapabilityKind.Rdma, (ctx, machine, _) => new RdmaHandle(ctx, machine))];
+
+    public override IReadOnlyList<CliVerb> Verbs { get; } = [new("rdma", RdmaCommand.Build)];
+}

@@ -1,0 +1,11 @@
+using NicScript.Host.Capabilities;
+
+namespace NicScript.Host.Scripting;
+
+// The VirtioBlk family's script global (DeviceFamilies): a real property, so C# scripts bind to it as to the core ones.
+public sealed partial class VNodeGlobals
+{
+    private BlkHandle? _blk;
+
+    [ScriptApi] public BlkHandle Blk => _blk ??= _handles.Family<BlkHandle>();
+}

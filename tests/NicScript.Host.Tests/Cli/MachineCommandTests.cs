@@ -1,0 +1,50 @@
+using NicScript.Host.Cli;
+using Spectre.Console;
+
+namespace NicScript.Host.Tests.Cli;
+
+/// <summary><c>nicscript machine show</c> over machine files whose devices come from the device families.</summary>
+public sealed class MachineCommandTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static (int Exit, string Out, string Err) Nicscript(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Out = new AnsiConsoleOutput(output) });
+        int exit = Program.RunAsync(new CliContext(console, output, error), args).GetAwaiter().GetResult();
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void Show_ManaBesideVirtioNet_ListsThePfItsVfAndTheWires()
+    {
+        string path = _dir.Write("m.yml", """
+            machine: { name: mixed }
+            wires:
+              - { name: cable, type: pair }
+            devices:
+              - { type: virtio-net, address: "00:1f.0", irq: 11, wire: cable }
+              - { type: mana, address: "00:1e.0", mac: "00:15:5d:00:00:01", wire: cable }
+            """);
+        var (exit, output, err) = Nicscript("machine", "show", "--machine", path);
+        Assert.True(exit == 0, err);
+        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.StartsWith("00:1f.0 ", StringComparison.Ordinal) && l.Contains("[1af4:1000]") && l.EndsWith("wire cable", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("00:1e.0 ", StringComparison.Ordinal) && l.Contains("MANA Physical Function") && l.EndsWith("wire -", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("00:1e.1 ", StringComparison.Ordinal) && l.Contains("MANA Virtual Function") && l.EndsWith("wire cable", StringComparison.Ordinal));
+        Assert.Contains("wire cable: 2 port(s)", lines);
+    }
+
+    [Fact]
+    public void Show_UnknownDeviceType_IsOneLineAtItsPlaceListingTheKnownTypes()
+    {
+        string path = _dir.Write("m.yml", "machine: {name: m}\nwires:\n  - {name: w, type: loopback}\ndevices:\n  - {type: e1000, address: \"00:03.0\", irq: 5, wire: w}\n");
+        var (exit, _, err) = Nicscript("machine", "show", "--machine", path);
+        Assert.Equal(1, exit);
+        Assert.Equal($"{path}:5:12: error: device type 'e1000' is not known (expected virtio-net, mana)", err.Trim());
+    }
+}
