@@ -2,9 +2,11 @@ using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Completion;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Host.Mef;
 using Microsoft.CodeAnalysis.Text;
 using NicScript.Host.Scripting;
+using NicScript.Host.Scripting.CSharp;
 
 namespace NicScript.Host.Repl;
 
@@ -16,6 +18,9 @@ namespace NicScript.Host.Repl;
 /// referencing the project before it, so Roslyn chains their compilations as the scripting API does: <c>nic</c> from
 /// <c>var nic = Net.Open(…)</c> three inputs back has its type. The line being completed is one more such project in a
 /// copy of the solution (solutions are immutable), dropped after the question. Nothing is compiled to IL or run.
+/// On a NicScript value Roslyn would offer every public member; only those the sandbox lets a script name are kept
+/// (<see cref="CSharpSandbox.MayName"/>: the <see cref="ScriptSurface"/>, and <c>ToString</c>, <c>Equals</c>,
+/// <c>GetHashCode</c>), so Tab never offers what JavaScript hides and the check would refuse.
 /// </remarks>
 internal sealed class CSharpCompletion
 {
@@ -49,9 +54,21 @@ internal sealed class CSharpCompletion
         if (service is null) return [];
         CompletionList list = service.GetCompletionsAsync(document, line.Length).GetAwaiter().GetResult();
         string typed = line[Math.Min(list.Span.Start, line.Length)..];
+        int at = Math.Min(list.Span.Start, line.Length);
+        var (model, receiver) = Receiver(document, at);
         return list.ItemsList.Select(i => i.DisplayText)
             .Where(n => n.StartsWith(typed, StringComparison.Ordinal) && n.All(c => char.IsLetterOrDigit(c) || c == '_'))
+            .Where(n => receiver is null || CSharpSandbox.MayName(receiver, model!.LookupSymbols(at, receiver, n, includeReducedExtensionMethods: true)))
             .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>The type of what is before the dot that ends at <paramref name="position"/> (<c>Dma</c> in <c>Dma.Al</c>), or null.</summary>
+    private static (SemanticModel? Model, ITypeSymbol? Receiver) Receiver(Document document, int position)
+    {
+        if (position == 0 || document.GetSyntaxRootAsync().GetAwaiter().GetResult() is not { } root) return (null, null);
+        if (root.FindToken(position - 1) is not { RawKind: (int)SyntaxKind.DotToken, Parent: MemberAccessExpressionSyntax access }) return (null, null);
+        SemanticModel? model = document.GetSemanticModelAsync().GetAwaiter().GetResult();
+        return (model, model?.GetTypeInfo(access.Expression).Type ?? model?.GetSymbolInfo(access.Expression).Symbol as ITypeSymbol);
     }
 
     private (Solution, ProjectId) WithSubmission(Solution solution, string code)

@@ -5,6 +5,7 @@ using System.Reflection;
 using System.Text;
 using NicScript.Host.Capabilities;
 using NicScript.Host.Families;
+using NicScript.Host.Scripting;
 
 namespace NicScript.Host.Repl;
 
@@ -71,19 +72,22 @@ public static class ReplFormatter
 
     private static bool IsByte(double d) => d is >= 0 and <= 255 && d % 1 == 0;
 
-    private static bool HasScriptApi(Type t) => t.GetProperties().Any(p => p.IsDefined(typeof(ScriptApiAttribute)));
+    private static bool HasScriptApi(Type t) => ScriptSurface.Properties(t).Any();
+
+    /// <summary>A column's name: the property's JavaScript name, in both languages' sessions.</summary>
+    private static string Column(PropertyInfo p) => ScriptSurface.Name(p, ScriptLanguage.JavaScript);
 
     /// <summary>A handle's [ScriptApi] properties as a table (a property that throws shows its error).</summary>
     private static string Properties(object value)
     {
         var table = new Spectre.Console.Table().Border(Spectre.Console.TableBorder.Rounded).Title(value.GetType().Name);
         table.AddColumns("property", "value");
-        foreach (PropertyInfo p in value.GetType().GetProperties().Where(p => p.IsDefined(typeof(ScriptApiAttribute)) && p.GetIndexParameters().Length == 0))
+        foreach (PropertyInfo p in ScriptSurface.Properties(value.GetType()))
         {
             string shown;
             try { shown = Inline(p.GetValue(value)); }
             catch (TargetInvocationException e) { shown = "(" + e.InnerException?.Message + ")"; }
-            table.AddRow(Spectre.Console.Markup.Escape(char.ToLowerInvariant(p.Name[0]) + p.Name[1..]), Spectre.Console.Markup.Escape(shown));
+            table.AddRow(Spectre.Console.Markup.Escape(Column(p)), Spectre.Console.Markup.Escape(shown));
         }
         return Render(table);
     }
@@ -91,9 +95,9 @@ public static class ReplFormatter
     /// <summary>A list of handles as one table, a column per property.</summary>
     private static string Rows(object[] items)
     {
-        PropertyInfo[] props = items[0].GetType().GetProperties().Where(p => p.IsDefined(typeof(ScriptApiAttribute)) && p.GetIndexParameters().Length == 0).ToArray();
+        PropertyInfo[] props = ScriptSurface.Properties(items[0].GetType()).ToArray();
         var table = new Spectre.Console.Table().Border(Spectre.Console.TableBorder.Rounded);
-        foreach (PropertyInfo p in props) table.AddColumn(char.ToLowerInvariant(p.Name[0]) + p.Name[1..]);
+        foreach (PropertyInfo p in props) table.AddColumn(Column(p));
         foreach (object item in items)
             table.AddRow(props.Select(p => { try { return Spectre.Console.Markup.Escape(Inline(p.GetValue(item))); } catch (TargetInvocationException) { return "?"; } }).ToArray());
         return Render(table);

@@ -163,19 +163,17 @@ public sealed class ReplSession : IScriptDispatcher, IDisposable
 
     /// <summary>Completion candidates for the word before the cursor at the end of <paramref name="line"/>: dot-commands,
     /// globals and variables, or the members of what the word before the last dot is — a global or a variable, from its
-    /// value in JavaScript (no getter is called) and from Roslyn's completion in C# (camelCase in JavaScript, PascalCase
-    /// in C#, from the same objects). Each candidate is the whole dotted word (<c>nic.mac</c>).</summary>
+    /// value in JavaScript (no getter is called) and from Roslyn's completion in C# (the same <see cref="ScriptSurface"/>
+    /// in both, camelCase in JavaScript, PascalCase in C#). Each candidate is the whole dotted word (<c>nic.mac</c>).</summary>
     public IReadOnlyList<string> Complete(string line)
     {
         string word = WordBefore(line);
         if (line.TrimStart().StartsWith('.') && !line.Contains(' '))
             return Commands.Where(c => c.StartsWith(line.TrimStart(), StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
-        bool js = Language == ScriptLanguage.JavaScript;
         int dot = word.LastIndexOf('.');
         if (dot < 0)
         {
-            IEnumerable<string> globals = typeof(VNodeGlobals).GetProperties().Where(p => p.IsDefined(typeof(ScriptApiAttribute), inherit: true))
-                .Select(p => js ? p.Name.ToLowerInvariant() : p.Name);
+            IEnumerable<string> globals = ScriptSurface.Globals.Select(p => ScriptSurface.GlobalName(p, Language));
             IEnumerable<string> variables = _loop.InvokeAsync(() => _evaluator.Variables.ToArray()).GetAwaiter().GetResult();
             return globals.Concat(variables).Where(n => n.StartsWith(word, StringComparison.Ordinal)).Distinct().Order(StringComparer.Ordinal).ToArray();
         }

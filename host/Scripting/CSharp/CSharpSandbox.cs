@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -13,6 +14,8 @@ namespace NicScript.Host.Scripting.CSharp;
 /// guarantee. Entries marked il-only (what the compiler or the budget injector emits) are refused here. Both the symbol
 /// an expression binds to and the expression's type are checked (with generic arguments and array elements), so
 /// <c>typeof(x).Assembly</c> is refused twice over: as a member of <c>System.Type</c> and as a <c>System.Reflection</c> value.
+/// Which members of a NicScript type a script may name is the <see cref="ScriptSurface"/>'s answer, asked of the CLR
+/// member a symbol is, so this check, the IL check and JavaScript can never disagree on a handle.
 /// </remarks>
 internal sealed class CSharpSandbox
 {
@@ -162,7 +165,7 @@ internal sealed class CSharpSandbox
         ISymbol original = symbol.OriginalDefinition;
         foreach (string member in MetadataNames(at, original))
         {
-            if (ScriptAllowList.AllowsMember(entry, member, () => HasScriptApi(original))) continue;
+            if (ScriptAllowList.AllowsMember(entry, member, () => OnSurface(container, member, original))) continue;
             Refuse(at, entry.ScriptApi && IsNicScript(container) ? $"{Name(symbol)} is not part of the NicScript script API" : $"{Name(symbol)} is not allowed in a V-Node script");
             return;
         }
@@ -205,18 +208,59 @@ internal sealed class CSharpSandbox
         return node.Parent switch
         {
             AssignmentExpressionSyntax a when a.Left == node => (!a.IsKind(SyntaxKind.SimpleAssignmentExpression), true),
-            PostfixUnaryExpressionSyntax or PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PreIncrementExpression or (int)SyntaxKind.PreDecrementExpression } => (true, true),
+            PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PostIncrementExpression or (int)SyntaxKind.PostDecrementExpression } or
+            PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PreIncrementExpression or (int)SyntaxKind.PreDecrementExpression } => (true, true), // not x! (a read)
             ArgumentSyntax { RefKindKeyword.RawKind: not (int)SyntaxKind.None } => (true, true),
             _ => (true, false),
         };
     }
 
-    /// <summary>Whether a NicScript member is marked for scripts (an accessor through its property).</summary>
-    private static bool HasScriptApi(ISymbol symbol)
+    /// <summary>Whether naming a member of a value or type of <paramref name="receiver"/> passes this check, for completion
+    /// (which offers only what would run); <paramref name="named"/> are what the name binds to there (extension methods
+    /// included). Only a NicScript receiver is filtered: one of them must pass the allow-list and the script surface, as
+    /// a use would; a name that binds to nothing (the indexer Roslyn lists as <c>this</c>) is not offered. Any other
+    /// receiver passes: the check still runs before the code.</summary>
+    internal static bool MayName(ITypeSymbol receiver, IEnumerable<ISymbol> named) =>
+        receiver is not INamedTypeSymbol type || !IsNicScript(type) || IsScriptDeclared(type) || named.Any(MayUse);
+
+    /// <summary>Whether a read or call of <paramref name="symbol"/> passes the allow-list and the script surface.</summary>
+    private static bool MayUse(ISymbol symbol)
     {
-        ISymbol marked = symbol is IMethodSymbol { AssociatedSymbol: { } owner } ? owner : symbol;
-        return marked.GetAttributes().Any(a => a.AttributeClass?.Name == nameof(ScriptApiAttribute));
+        if (symbol.ContainingType is not { } container || IsScriptDeclared(container)) return true;
+        if (ScriptAllowList.Default.Type(Metadata(container.OriginalDefinition), fromSource: true) is not { } entry) return false;
+        ISymbol original = symbol.OriginalDefinition;
+        string member = original switch
+        {
+            IPropertySymbol p => p.GetMethod?.MetadataName ?? "get_" + p.MetadataName,
+            IEventSymbol e => "add_" + e.MetadataName,
+            _ => original.MetadataName,
+        };
+        return ScriptAllowList.AllowsMember(entry, member, () => OnSurface(container, member, original));
     }
+
+    /// <summary>Whether the use of <paramref name="symbol"/> as <paramref name="member"/> (a metadata name) reaches the
+    /// script surface: <see cref="ScriptSurface"/> decides, on the CLR member the symbol is (by its parameters' shapes),
+    /// exactly as the IL check asks it of the reference the compiler emits (an accessor through its property).</summary>
+    private static bool OnSurface(INamedTypeSymbol container, string member, ISymbol symbol)
+    {
+        if (ScriptSurface.ClrType(Metadata(container.OriginalDefinition)) is not { } type) return false;
+        ImmutableArray<IParameterSymbol> parameters = symbol is IMethodSymbol m ? (m.ReducedFrom ?? m).Parameters : [];
+        string[]? shapes = symbol is IMethodSymbol ? [.. parameters.Select(Shape)] : null;
+        return ScriptSurface.IsVisible(type, member, parameters.Length, shapes);
+    }
+
+    /// <summary>A parameter's type as <see cref="ScriptSurface.Shape(Type)"/> spells the same type from reflection.</summary>
+    private static string Shape(IParameterSymbol p) => Shape(p.Type) + (p.RefKind == RefKind.None ? "" : "&");
+
+    private static string Shape(ITypeSymbol t) => t switch
+    {
+        IArrayTypeSymbol a => Shape(a.ElementType) + "[]",
+        ITypeParameterSymbol => "!",
+        IPointerTypeSymbol p => Shape(p.PointedAtType) + "*",
+        IDynamicTypeSymbol => "System.Object",
+        INamedTypeSymbol n => Metadata(n.OriginalDefinition),
+        _ => "?",
+    };
 
     private void CheckType(SyntaxNode at, ITypeSymbol type)
     {

@@ -1,6 +1,4 @@
 using System.Collections.Frozen;
-using System.Reflection;
-using NicScript.Driver;
 
 namespace NicScript.Host.Scripting.CSharp;
 
@@ -48,7 +46,7 @@ internal sealed class ScriptAllowList
 
     /// <summary>
     /// Whether <paramref name="member"/> (a metadata name) of a type with <paramref name="entry"/> is allowed.
-    /// <paramref name="isScriptApi"/> answers whether the member carries [ScriptApi] (asked only for such entries).
+    /// <paramref name="isScriptApi"/> answers whether the member is on the script surface (<see cref="ScriptSurface"/>; asked only for [ScriptApi] entries).
     /// </summary>
     public static bool AllowsMember(Entry entry, string member, Func<bool> isScriptApi)
     {
@@ -62,54 +60,6 @@ internal sealed class ScriptAllowList
 
     private static string Property(string member) =>
         member.StartsWith("get_", StringComparison.Ordinal) || member.StartsWith("set_", StringComparison.Ordinal) ? member[4..] : member;
-
-    /// <summary>Whether a member of a NicScript type (resolved by reflection) is marked for scripts: every overload of the name with that many parameters.</summary>
-    /// <remarks>Design: all same-name, same-arity overloads must be marked, so an unmarked overload can never be picked by accident (fail closed).</remarks>
-    public static bool IsScriptApi(Type type, string member, int parameters) => IsScriptApi(type, member, parameters, null);
-
-    /// <summary>As above, but when <paramref name="shapes"/> (each parameter's type as <see cref="Shape(Type)"/> spells it)
-    /// names exactly one overload, that overload alone decides: <c>Write(ushort[])</c> is marked even though the unmarked
-    /// <c>Write(ReadOnlySpan&lt;ushort&gt;)</c> beside it is not.</summary>
-    public static bool IsScriptApi(Type type, string member, int parameters, IReadOnlyList<string>? shapes)
-    {
-        if (shapes is not null && shapes.Count == parameters && Property(member) == member) // accessors: the property decides
-        {
-            MethodBase[] exact = type.GetMember(member, BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)
-                .OfType<MethodBase>()
-                .Where(b => b.GetParameters() is var ps && ps.Length == parameters && ps.Select(x => Shape(x.ParameterType)).SequenceEqual(shapes, StringComparer.Ordinal))
-                .ToArray();
-            if (exact.Length == 1) return exact[0].IsDefined(typeof(ScriptApiAttribute), inherit: true);
-        }
-        return IsScriptApiByArity(type, member, parameters);
-    }
-
-    /// <summary>A parameter type as metadata spells it: <c>System.UInt16[]</c>, <c>System.ReadOnlySpan`1</c>, <c>!</c> for a type parameter.</summary>
-    public static string Shape(Type t) =>
-        t.IsByRef ? Shape(t.GetElementType()!) + "&"
-        : t.IsArray ? Shape(t.GetElementType()!) + "[]"
-        : t.IsGenericParameter ? "!"
-        : t.IsGenericType ? t.GetGenericTypeDefinition().FullName ?? t.Name
-        : t.FullName ?? t.Name;
-
-    private static bool IsScriptApiByArity(Type type, string member, int parameters)
-    {
-        const BindingFlags all = BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static;
-        string name = Property(member);
-        bool accessor = name != member;
-        var found = new List<bool>();
-        if (accessor && type.GetProperty(name, all) is { } p)
-        {
-            MethodInfo? m = member.StartsWith("get_", StringComparison.Ordinal) ? p.GetGetMethod() : p.GetSetMethod();
-            return m is not null && p.IsDefined(typeof(ScriptApiAttribute), inherit: true);
-        }
-        foreach (MemberInfo m in type.GetMember(member, all))
-        {
-            int count = m switch { MethodBase b => b.GetParameters().Length, _ => 0 };
-            if (m is MethodBase && count != parameters) continue;
-            found.Add(m.IsDefined(typeof(ScriptApiAttribute), inherit: true));
-        }
-        return found.Count > 0 && found.All(x => x);
-    }
 
     /// <summary>Parses the list's text; a malformed line is a NicScript bug (the list ships with the build).</summary>
     public static ScriptAllowList Parse(string text)

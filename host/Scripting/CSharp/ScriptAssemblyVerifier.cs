@@ -598,11 +598,11 @@ internal sealed class ScriptAssemblyVerifier
     {
         var key = (typeName, member, shapes is null ? parameters.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Join(',', shapes));
         if (_scriptApi.TryGetValue(key, out bool known)) return known;
-        Type? t = typeof(VNodeGlobals).Assembly.GetType(typeName) ?? typeof(NicScript.Driver.Machine).Assembly.GetType(typeName);
-        return _scriptApi[key] = t is not null && ScriptAllowList.IsScriptApi(t, member, parameters, shapes);
+        Type? t = ScriptSurface.ClrType(typeName);
+        return _scriptApi[key] = t is not null && ScriptSurface.IsVisible(t, member, parameters, shapes);
     }
 
-    /// <summary>A parameter's type as <see cref="ScriptAllowList.Shape(Type)"/> spells the same type from reflection.</summary>
+    /// <summary>A parameter's type as <see cref="ScriptSurface.Shape(Type)"/> spells the same type from reflection.</summary>
     private static string Shape(Sig sig) => sig switch
     {
         Prim p => "System." + p.Code,

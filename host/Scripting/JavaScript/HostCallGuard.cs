@@ -42,7 +42,7 @@ internal sealed class HostCallGuard(ScriptBudget budget)
     /// <summary>The member accessor: a guarded function for a <c>[ScriptApi]</c> method, null (Jint's own lookup) for anything else.</summary>
     public JsValue? Access(Engine engine, object target, string member)
     {
-        if (_resolving || member.Length == 0 || !ScriptMethods(target.GetType()).TryGetValue(JavaScriptEngine.CamelCase(member), out bool[][]? overloads)) return null;
+        if (_resolving || member.Length == 0 || !ScriptMethods(target.GetType()).TryGetValue(ScriptSurface.JavaScriptName(member), out bool[][]? overloads)) return null;
         Dictionary<string, JsValue> guards = _guards.GetOrCreateValue(target);
         if (guards.TryGetValue(member, out JsValue? known)) return known;
 
@@ -109,9 +109,8 @@ internal sealed class HostCallGuard(ScriptBudget budget)
     private static Dictionary<string, bool[][]> ScriptMethods(Type type) => MethodsByType.GetOrAdd(type, static t =>
     {
         var nullability = new NullabilityInfoContext();
-        return t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)
-            .Where(m => !m.IsSpecialName && m.IsDefined(typeof(ScriptApiAttribute), inherit: true))
-            .GroupBy(m => JavaScriptEngine.CamelCase(m.Name), StringComparer.Ordinal)
+        return ScriptSurface.Methods(t)
+            .GroupBy(m => ScriptSurface.Name(m, ScriptLanguage.JavaScript), StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Select(m => m.GetParameters().Select(p => RefusesNull(nullability, p)).ToArray()).ToArray(), StringComparer.Ordinal);
     });
 

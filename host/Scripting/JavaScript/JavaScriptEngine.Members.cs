@@ -5,6 +5,7 @@ using Jint.Native.Object;
 using Jint.Runtime;
 using Jint.Runtime.Descriptors;
 using Jint.Runtime.Interop;
+using NicScript.Host.Manifests;
 
 namespace NicScript.Host.Scripting.JavaScript;
 
@@ -16,7 +17,7 @@ public sealed partial class JavaScriptEngine
     /// Design: completion must not change what it looks at, so nothing here calls into the script: a path goes only
     /// through data properties (an accessor stops it: its getter could do anything), a proxy stops it (its traps are
     /// code), keys are listed with <c>GetOwnPropertyKeys</c> (which calls no getter). A handle (a CLR object) is looked
-    /// at through its type — the <see cref="ScriptApiAttribute"/> members under their camelCase names, and a property's
+    /// at through its type — the <see cref="ScriptSurface"/>'s members under their JavaScript names, and a property's
     /// declared type for the next step — so a handle's getter is not called either. A top-level <c>let</c>/<c>const</c>
     /// (not a property of the global object) is read as its binding, and only when <paramref name="declared"/> names it.
     /// </remarks>
@@ -105,18 +106,14 @@ public sealed partial class JavaScriptEngine
     // Jint keeps its proxy type internal; a test proves a proxy's traps are not run by completion.
     private static bool IsProxy(ObjectInstance o) => o.GetType().Name == "JsProxy";
 
-    private static IEnumerable<MemberInfo> ApiMembers(Type type) =>
-        type.GetMembers(BindingFlags.Public | BindingFlags.Instance).Where(m => m.IsDefined(typeof(ScriptApiAttribute), inherit: true));
+    private static IEnumerable<string> ApiNames(Type type) => ScriptSurface.Members(type).Select(m => ScriptSurface.Name(m, ScriptLanguage.JavaScript));
 
-    private static IEnumerable<string> ApiNames(Type type) => ApiMembers(type).Select(m => CamelCase(m.Name));
-
-    private static Type? MemberType(Type type, string name) =>
-        ApiMembers(type).Where(m => CamelCase(m.Name) == name).Select(m => m switch
-        {
-            PropertyInfo p => p.PropertyType,
-            FieldInfo f => f.FieldType,
-            _ => null, // a method: its result needs a call
-        }).FirstOrDefault();
+    private static Type? MemberType(Type type, string name) => ScriptSurface.Member(type, name, ScriptLanguage.JavaScript) switch
+    {
+        PropertyInfo p => p.PropertyType,
+        FieldInfo f => f.FieldType,
+        _ => null, // a method: its result needs a call
+    };
 
     private static bool IsIdentifier(string name) =>
         name.Length > 0 && !char.IsAsciiDigit(name[0]) && name.All(c => char.IsLetterOrDigit(c) || c is '_' or '$');

@@ -107,18 +107,16 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         return f with { Reason = "unhandled promise rejection: " + f.Reason };
     }
 
-    /// <summary>The one object model: only <see cref="ScriptApiAttribute"/> members, named in camelCase.</summary>
+    /// <summary>The one object model: only the <see cref="ScriptSurface"/>'s members, under their JavaScript names.</summary>
     internal static readonly TypeResolver ObjectModel = new()
     {
-        MemberFilter = m => m.IsDefined(typeof(ScriptApiAttribute), inherit: true),
-        MemberNameCreator = m => [CamelCase(m.Name)],
+        MemberFilter = ScriptSurface.IsVisible,
+        MemberNameCreator = m => [ScriptSurface.JavaScriptName(m.Name)],
     };
 
     public ScriptLanguage Language => ScriptLanguage.JavaScript;
 
     public string ScriptPath { get; }
-
-    internal static string CamelCase(string name) => char.ToLowerInvariant(name[0]) + name[1..];
 
     /// <summary>Parses the script without running it: a syntax error or a nesting limit passed is a problem with its line and column.</summary>
     public static ScriptProblem? Check(string scriptPath, string source) => JavaScriptSource.Check(scriptPath, source);
@@ -129,12 +127,11 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         return Guard(static s => s._engine.Evaluate(s._source, s._fileName), this, topLevel: true);
     }
 
-    /// <summary>Makes the handles the engine's globals (camelCase): <c>VNode</c> → <c>vnode</c>, <c>Pci</c> → <c>pci</c>.</summary>
+    /// <summary>Makes the handles the engine's globals, under their JavaScript names: <c>VNode</c> → <c>vnode</c>, <c>Pci</c> → <c>pci</c>.</summary>
     public void Bind(VNodeGlobals globals)
     {
         _ctx = globals.VNode.Context;
-        foreach (PropertyInfo p in typeof(VNodeGlobals).GetProperties())
-            if (p.IsDefined(typeof(ScriptApiAttribute))) _engine.SetValue(p.Name.ToLowerInvariant(), p.GetValue(globals));
+        foreach (PropertyInfo p in ScriptSurface.Globals) _engine.SetValue(ScriptSurface.GlobalName(p, ScriptLanguage.JavaScript), p.GetValue(globals));
     }
 
     /// <summary>Runs more code in the same engine (the REPL): state persists; the input gets the top level's allowance.</summary>

@@ -54,6 +54,9 @@ public sealed class CSharpSandboxTests : IDisposable
     public void Check_HostMemberWithoutScriptApi_IsRefused() =>
         AssertRefused("var d = Dma.Alloc(8);\nvar a = new NicScript.Host.Capabilities.AuditLog(null!);", 2, "not part of the NicScript script API");
 
+    [Fact] // x! reads x: the surface is asked for the getter only, as the IL check sees it (a get-only property has no setter to ask about)
+    public void Check_NullForgivingReadOfAHandleProperty_HasNoProblems() => Assert.Empty(Check("var n = VNode.Name!.Length;"));
+
     [Fact] // the IL check allows the injected call; the source must never name it
     public void Check_NamingTheBudgetItself_IsRefused() =>
         AssertRefused("NicScript.Host.Scripting.ScriptBudget.Check();", 1, "NicScript.Host.Scripting.ScriptBudget.Check");

@@ -1,0 +1,87 @@
+using NicScript.Driver;
+using NicScript.Host.Capabilities;
+using NicScript.Host.Manifests;
+using NicScript.Host.Repl;
+using NicScript.Host.Scripting;
+using Serilog;
+
+namespace NicScript.Host.Tests.Scripting;
+
+/// <summary>One surface, named once: what a script sees of a handle and what each member is called, the same for the
+/// JavaScript engine, the REPL's completion in both languages and the C# checks.</summary>
+public sealed class ScriptSurfaceTests : IDisposable
+{
+    private readonly Machine _machine = Machine.CreateDefault();
+    private readonly StringWriter _output = new();
+    private readonly ReplSession _session;
+
+    public ScriptSurfaceTests() =>
+        _session = new ReplSession(_machine, ReplSession.GrantEverything(_machine), ScriptLanguage.JavaScript, _output, new LoggerConfiguration().CreateLogger());
+
+    public void Dispose()
+    {
+        _session.Dispose();
+        _machine.Dispose();
+    }
+
+    private string Last(string input)
+    {
+        _output.GetStringBuilder().Clear();
+        _session.Submit(input);
+        return _output.ToString().Trim();
+    }
+
+    [Theory]
+    [InlineData(typeof(DmaHandle), nameof(DmaHandle.Alloc), "alloc")]
+    [InlineData(typeof(DmaBuffer), nameof(DmaBuffer.ReadU8), "readU8")]
+    [InlineData(typeof(RdmaHandle), nameof(RdmaHandle.rdma_reg_mr), "rdma_reg_mr")]
+    [InlineData(typeof(RdmaHandle), nameof(RdmaHandle.RDMA_ACCESS_LOCAL_WRITE), "rDMA_ACCESS_LOCAL_WRITE")] // Jint's comparer still finds RDMA_…
+    public void Name_JavaScriptLowersTheFirstLetter_CSharpKeepsTheDeclaredName(Type type, string member, string js)
+    {
+        System.Reflection.MemberInfo m = Assert.Single(type.GetMember(member));
+        Assert.Equal(js, ScriptSurface.Name(m, ScriptLanguage.JavaScript));
+        Assert.Equal(member, ScriptSurface.Name(m, ScriptLanguage.CSharp));
+    }
+
+    [Fact]
+    public void GlobalName_JavaScriptLowersTheWholeName()
+    {
+        System.Reflection.PropertyInfo vnode = Assert.Single(ScriptSurface.Globals, p => p.Name == nameof(VNodeGlobals.VNode));
+        Assert.Equal("vnode", ScriptSurface.GlobalName(vnode, ScriptLanguage.JavaScript));
+        Assert.Equal("VNode", ScriptSurface.GlobalName(vnode, ScriptLanguage.CSharp));
+        Assert.Equal("object|undefined", Last("typeof vnode + '|' + typeof vNode"));
+    }
+
+    [Fact] // GdmaFields.Pairs is public but not [ScriptApi]; its indexer is [ScriptApi] but has no name
+    public void UnmarkedMember_HiddenFromJavaScript_IsHiddenFromBothCompletions_AndRefusedInCSharp()
+    {
+        _session.Submit("const f = gdma.decode(dma.alloc(64), 0, 'gdma_cqe');");
+        Assert.Equal(["f.get", "f.keys", "f.type"], _session.Complete("f."));
+        string keys = Last("Reflect.ownKeys(f).join()"); // Jint lists the CLR names of what it exposes
+        Assert.Contains("Keys", keys);
+        Assert.DoesNotContain("Pairs", keys);
+
+        _session.Submit(".lang cs");
+        _session.Submit("var f = Gdma.Decode(Dma.Alloc(64), 0, \"gdma_cqe\");");
+        Assert.Equal(["f.Equals", "f.Get", "f.GetHashCode", "f.Keys", "f.ToString", "f.Type"], _session.Complete("f."));
+        Assert.Contains("NicScript.Host.Capabilities.GdmaFields.Pairs is not part of the NicScript script API", Last("var p = f.Pairs;"));
+        Assert.Empty(_session.Complete("f.GetT"));
+        Assert.Contains("is not allowed in a V-Node script", Last("f.GetType();"));
+    }
+
+    [Fact]
+    public void EveryGlobal_OffersTheSameMembers_InBothLanguages_UnderEachLanguagesName()
+    {
+        var js = ScriptSurface.Globals.ToDictionary(g => g.Name, g => Members(ScriptSurface.GlobalName(g, ScriptLanguage.JavaScript)));
+        _session.Submit(".lang cs");
+        foreach (System.Reflection.PropertyInfo g in ScriptSurface.Globals)
+        {
+            string[] cs = Members(g.Name).Except(["Equals", "GetHashCode", "ToString"]).ToArray(); // C#'s own, allowed on every NicScript type
+            Assert.NotEmpty(cs);
+            Assert.Equal(js[g.Name], cs.Select(ScriptSurface.JavaScriptName).Order(StringComparer.Ordinal));
+        }
+    }
+
+    private string[] Members(string global) =>
+        _session.Complete(global + ".").Select(n => n[(global.Length + 1)..]).Order(StringComparer.Ordinal).ToArray();
+}
