@@ -6,8 +6,8 @@ namespace NicScript.Host.Capabilities;
 
 /// <summary>
 /// The <c>dpu</c> global: every rpc of the six DPU services (reference/dpu.md §3), in-process on the same agent objects the
-/// gRPC server uses. C# passes and gets the generated messages; JavaScript passes plain objects with the seed's field names
-/// (<c>{uuid: "a", max_qpair: 4}</c>) and gets plain objects back. A non-zero <c>status</c> throws a <see cref="DpuException"/>
+/// gRPC server uses, one method per rpc taking and returning the generated messages; JavaScript passes plain objects with
+/// the seed's field names (<c>{uuid: "a", max_qpair: 4}</c>) and gets plain objects back (the script marshaller converts). A non-zero <c>status</c> throws a <see cref="DpuException"/>
 /// (status name, number and detail); <c>dpu.noThrow = true</c> returns such replies instead. Needs <c>CAP_DPU_ADMIN</c>.
 /// </summary>
 public sealed class DpuHandle
