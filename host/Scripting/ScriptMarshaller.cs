@@ -29,7 +29,7 @@ namespace NicScript.Host.Scripting;
 /// the field and what was expected, thrown the way the call it feeds reports bad arguments (<see cref="Site"/>).
 /// Protobuf messages go through protobuf's own JSON mapping (proto field names), both ways.
 /// </remarks>
-public static class ScriptMarshaller
+internal static class ScriptMarshaller
 {
     /// <summary>Where a script's value lands: the words errors start with, whether field lists use the seed's
     /// snake_case, and the exception the call throws for a bad argument.</summary>
