@@ -9,9 +9,6 @@ public sealed class BufferDescriptor
     public const int FrameTypeAt = 0, ChainLengthAt = 1, NxtAt = 2, InfoTypeAt = 4, PortIdAt = 8, OffsetAt = 16, HeadLengthAt = 24,
         TailLengthAt = 26, DataLengthAt = 28, InboundFlagsAt = 32, ReturnFlagsAt = 36;
 
-    internal static readonly string[] FieldNames =
-        ["frameType", "chainLength", "nxt", "infoType", "portId", "offset", "headLength", "tailLength", "dataLength", "inboundFlags", "returnFlags"];
-
     /// <summary>All fields 0; C# scripts fill it with an object initializer.</summary>
     [ScriptApi]
     public BufferDescriptor()
@@ -62,27 +59,6 @@ public sealed class BufferDescriptor
         BinaryPrimitives.WriteUInt32LittleEndian(s[ReturnFlagsAt..], ReturnFlags);
     }
 
-    /// <summary>From a script's object: every field optional (written as 0), unknown names refused.</summary>
-    public static BufferDescriptor From(IDictionary<string, object?> d)
-    {
-        const string where = "DescriptorTable.set";
-        ScriptArgs.RejectUnknown(d, FieldNames, where);
-        return new BufferDescriptor
-        {
-            FrameType = (byte)(ScriptArgs.Integer(d, "frameType", 0, byte.MaxValue, where) ?? 0),
-            ChainLength = (byte)(ScriptArgs.Integer(d, "chainLength", 0, byte.MaxValue, where) ?? 0),
-            Nxt = (ushort)(ScriptArgs.Integer(d, "nxt", 0, ushort.MaxValue, where) ?? 0),
-            InfoType = (uint)(ScriptArgs.Integer(d, "infoType", 0, uint.MaxValue, where) ?? 0),
-            PortId = (byte)(ScriptArgs.Integer(d, "portId", 0, byte.MaxValue, where) ?? 0),
-            Offset = (ulong)(ScriptArgs.Integer(d, "offset", 0, 1L << 53, where) ?? 0),
-            HeadLength = (ushort)(ScriptArgs.Integer(d, "headLength", 0, ushort.MaxValue, where) ?? 0),
-            TailLength = (ushort)(ScriptArgs.Integer(d, "tailLength", 0, ushort.MaxValue, where) ?? 0),
-            DataLength = (uint)(ScriptArgs.Integer(d, "dataLength", 0, uint.MaxValue, where) ?? 0),
-            InboundFlags = (uint)(ScriptArgs.Integer(d, "inboundFlags", 0, uint.MaxValue, where) ?? 0),
-            ReturnFlags = (uint)(ScriptArgs.Integer(d, "returnFlags", 0, uint.MaxValue, where) ?? 0),
-        };
-    }
-
     public override string ToString() =>
         $"type {FrameType} chain {ChainLength} nxt {Nxt} info {InfoType} port {PortId} offset {Offset} head {HeadLength} data {DataLength} tail {TailLength} in 0x{InboundFlags:x} ret 0x{ReturnFlags:x}";
 }
@@ -110,8 +86,6 @@ public sealed class DescriptorTable
     [ScriptApi] public BufferDescriptor Get(int index) => BufferDescriptor.Read(Slot(index));
 
     [ScriptApi] public void Set(int index, BufferDescriptor d) => d.Write(Slot(index));
-
-    [ScriptApi] public void Set(int index, IDictionary<string, object?> d) => BufferDescriptor.From(d).Write(Slot(index));
 
     /// <summary>The slot's bytes (all <see cref="Stride"/> of them), for allocation-free clients.</summary>
     public Span<byte> Slot(int index)

@@ -83,9 +83,6 @@ public sealed class Device : NetProxy
         }
     }
 
-    [ScriptApi]
-    public OpenSessionResult OpenSession(string name, IDictionary<string, object?> info) => OpenSession(name, SessionInfo.From(info));
-
     /// <summary>Opens a session (checks of reference §4.1, in order); throws <see cref="ZxException"/>.</summary>
     [ScriptApi]
     public OpenSessionResult OpenSession(string name, SessionInfo info)

@@ -86,9 +86,9 @@ public sealed record DeviceInfo(
     [property: ScriptApi] TxAcceleration[] TxAccel);
 
 public sealed record FrameTypeSupport(
-    [property: ScriptApi] FrameType Type,
-    [property: ScriptApi] uint Features,
-    [property: ScriptApi] uint SupportedFlags);
+    [property: ScriptApi] FrameType Type = FrameType.ETHERNET,
+    [property: ScriptApi] uint Features = NetConstants.FRAME_FEATURES_RAW,
+    [property: ScriptApi] uint SupportedFlags = 0);
 
 public sealed record PortInfo(
     [property: ScriptApi] byte Id,

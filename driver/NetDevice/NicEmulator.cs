@@ -110,7 +110,7 @@ public sealed class NicEmulator
 
     /// <summary>Adds port <paramref name="id"/> (fields as in a machine file's port: class, rxTypes, txTypes, mac, macModes, multicastFilterCount, online, mtu).</summary>
     [ScriptApi]
-    public void AddPort(byte id, IDictionary<string, object?> config) => AddPort(PortConfigs.From(id, config));
+    public void AddPort(byte id, PortOptions options) => AddPort(options.ToConfig(id));
 
     [ScriptApi]
     public void RemovePort(byte id)
@@ -129,13 +129,11 @@ public sealed class NicEmulator
 
     /// <summary><c>{ online, mtu }</c>; a missing field keeps its value.</summary>
     [ScriptApi]
-    public void SetStatus(byte id, IDictionary<string, object?> status)
+    public void SetStatus(byte id, PortStatusUpdate status)
     {
         PortStatus now;
         lock (Sync) now = (_device.PortOf(id) ?? throw new ZxException(ZxStatus.ZX_ERR_NOT_FOUND, $"SetStatus: no port {id}")).Status;
-        bool online = status.TryGetValue("online", out object? o) && o is bool b ? b : (now.Flags & StatusFlags.ONLINE) != 0;
-        uint mtu = (uint)(ScriptArgs.Integer(status, "mtu", 0, uint.MaxValue, "SetStatus") ?? now.Mtu);
-        SetStatus(id, online, mtu);
+        SetStatus(id, status.Online ?? (now.Flags & StatusFlags.ONLINE) != 0, status.Mtu ?? now.Mtu);
     }
 
     // ---- receive ----
@@ -153,12 +151,8 @@ public sealed class NicEmulator
 
     /// <summary><c>emu.injectRx(port, bytes, { frameType, flags })</c>.</summary>
     [ScriptApi]
-    public bool InjectRx(byte port, byte[] frame, IDictionary<string, object?>? options = null)
-    {
-        var type = (FrameType)(options is null ? 1 : ScriptArgs.Integer(options, "frameType", 0, 255, "InjectRx") ?? 1);
-        var flags = (RxFlags)(options is null ? 0 : ScriptArgs.Integer(options, "flags", 0, uint.MaxValue, "InjectRx") ?? 0);
-        return InjectRx(port, frame, type, flags);
-    }
+    public bool InjectRx(byte port, byte[] frame, RxInjectOptions? options = null) =>
+        InjectRx(port, frame, options?.FrameType ?? FrameType.ETHERNET, options?.Flags ?? 0);
 
     /// <summary>A frame arrives from the wire on <paramref name="port"/>: it passes the effective MAC filter first.</summary>
     [ScriptApi]

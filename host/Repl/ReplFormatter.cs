@@ -5,6 +5,7 @@ using System.Reflection;
 using System.Text;
 using NicScript.Host.Capabilities;
 using NicScript.Host.Families;
+using NicScript.Host.Manifests;
 using NicScript.Host.Scripting;
 
 namespace NicScript.Host.Repl;

@@ -48,22 +48,6 @@ public sealed class ArchitectureTests
         "NicScript.Driver.Devices.Dpu.DpuDevice -> NicScript.Driver.Devices.VirtioBlk.VirtioBlkDevice (families)",
         "NicScript.Driver.Devices.Dpu.DpuDevice -> NicScript.Driver.Devices.VirtioNet.VirtioNetDevice (families)",
         "NicScript.Driver.Devices.Dpu.DpuSwitch -> NicScript.Driver.Devices.VirtioNet.VirtioNetDevice (families)",
-        // RdmaContext deciding capability denials (the broker's job)
-        "NicScript.Driver.Devices.Rdma.RdmaContext -> \" has no CAP_RDMA\" (capability)",
-        "NicScript.Driver.Devices.Rdma.RdmaContext -> \"capability-denied\" (capability)",
-        "NicScript.Driver.Devices.Rdma.RdmaContext -> RdmaContext..ctor(granted) (capability)",
-        "NicScript.Driver.Devices.Rdma.RdmaContext -> RdmaContext.Denied (capability)",
-        "NicScript.Driver.Devices.Rdma.RdmaContext -> RdmaContext.Denied(call) (capability)",
-        "NicScript.Driver.Devices.Rdma.RdmaContext -> RdmaContext.Denied(result) (capability)",
-        "NicScript.Driver.Devices.Rdma.RdmaContext -> RdmaContext._granted (capability)",
-        // ScriptArgs and the dictionary overloads for JavaScript objects
-        "NicScript.Driver.NetDevice.BufferDescriptor -> System.Collections.Generic.IDictionary<System.String,System.Object> (javascript shape)",
-        "NicScript.Driver.NetDevice.DescriptorTable -> System.Collections.Generic.IDictionary<System.String,System.Object> (javascript shape)",
-        "NicScript.Driver.NetDevice.Device -> System.Collections.Generic.IDictionary<System.String,System.Object> (javascript shape)",
-        "NicScript.Driver.NetDevice.NicEmulator -> System.Collections.Generic.IDictionary<System.String,System.Object> (javascript shape)",
-        "NicScript.Driver.NetDevice.PortConfigs -> System.Collections.Generic.IDictionary<System.String,System.Object> (javascript shape)",
-        "NicScript.Driver.NetDevice.ScriptArgs -> System.Collections.Generic.IDictionary<System.String,System.Object> (javascript shape)",
-        "NicScript.Driver.NetDevice.SessionInfo -> System.Collections.Generic.IDictionary<System.String,System.Object> (javascript shape)",
     ];
 
     private static IReadOnlyList<string> DriverViolations() =>

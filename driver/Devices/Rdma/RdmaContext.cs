@@ -14,21 +14,18 @@ public sealed class RdmaContext
 
     private readonly RdmaDevice _device;
     private readonly DmaOwner _owner;
-    private readonly bool _granted;
     private readonly List<Mr?> _handles = [null];
     private readonly HashSet<uint> _qps = new();
     private readonly DmaAttachment? _dma;
 
-    /// <param name="granted">False: the script lacks the RDMA capability; every call fails with <c>capability-denied</c>.</param>
-    /// <remarks>A granted context attaches <paramref name="owner"/> to the function's IOMMU domain (the engine DMAs its MRs
-    /// through it) until <see cref="ReleaseAll"/>.</remarks>
-    public RdmaContext(RdmaDevice device, DmaOwner owner, bool granted = true, string name = "script")
+    /// <remarks>The context attaches <paramref name="owner"/> to the function's IOMMU domain (the engine DMAs its MRs
+    /// through it) until <see cref="ReleaseAll"/>. Whether a script may have one at all is the host's decision.</remarks>
+    public RdmaContext(RdmaDevice device, DmaOwner owner, string name = "script")
     {
         _device = device;
         _owner = owner;
-        _granted = granted;
         Name = name;
-        if (granted) _dma = device.Domain.Attach(owner);
+        _dma = device.Domain.Attach(owner);
     }
 
     public string Name { get; }
@@ -53,16 +50,10 @@ public sealed class RdmaContext
         return -1;
     }
 
-    private bool Denied(string call, out int result)
-    {
-        result = _granted ? 0 : Fail("EACCES", "capability-denied", $"{call}: {Name} has no CAP_RDMA");
-        return !_granted;
-    }
-
     internal Mr? MrOf(int handle) => handle > 0 && handle < _handles.Count ? _handles[handle] : null;
 
-    /// <summary><c>rdma_query_gid</c>: the device's GID, or null (see <see cref="LastError"/>) without CAP_RDMA, as every call checks.</summary>
-    public string? QueryGid() => Denied("rdma_query_gid", out _) ? null : _device.Gid;
+    /// <summary><c>rdma_query_gid</c>: the device's GID.</summary>
+    public string QueryGid() => _device.Gid;
 
     /// <summary>The script stopped: its QPs are destroyed and its MRs deregistered (its DMA memory is reclaimed by the host).</summary>
     public void ReleaseAll()
@@ -80,7 +71,6 @@ public sealed class RdmaContext
 
     public int RegMr(ulong addr, ulong length, int access)
     {
-        if (Denied("rdma_reg_mr", out int denied)) return denied;
         lock (Sync)
         {
             if ((access & ~RdmaAccess.All) != 0) return Fail("EINVAL", "invalid-access-flags", $"rdma_reg_mr: access 0x{access:x} has bits outside 0xF");
@@ -99,7 +89,6 @@ public sealed class RdmaContext
 
     public int DeregMr(int handle)
     {
-        if (Denied("rdma_dereg_mr", out int denied)) return denied;
         lock (Sync)
         {
             if (handle <= 0 || handle >= _handles.Count) return Fail("EINVAL", "invalid-mr-handle", $"rdma_dereg_mr: {handle} was never issued");
@@ -111,7 +100,6 @@ public sealed class RdmaContext
 
     public RdmaMrInfo? QueryMr(int handle)
     {
-        if (Denied("rdma_query_mr", out _)) return null;
         lock (Sync)
         {
             if (handle <= 0 || handle >= _handles.Count) { Fail("EINVAL", "invalid-mr-handle", $"rdma_query_mr: {handle} was never issued"); return null; }
@@ -122,7 +110,6 @@ public sealed class RdmaContext
 
     public int CreateQp(int sendCqSize, int recvCqSize)
     {
-        if (Denied("rdma_create_qp", out int denied)) return denied;
         lock (Sync)
         {
             if (sendCqSize is < 1 or > MaxQueue || recvCqSize is < 1 or > MaxQueue)
@@ -143,7 +130,6 @@ public sealed class RdmaContext
 
     public int DestroyQp(int qpn)
     {
-        if (Denied("rdma_destroy_qp", out int denied)) return denied;
         lock (Sync)
         {
             if (QpOf(qpn, "rdma_destroy_qp") is not { } qp) return -1;
@@ -160,7 +146,6 @@ public sealed class RdmaContext
 
     public long PostRecv(int qpn, int mr, ulong length)
     {
-        if (Denied("rdma_post_recv", out int denied)) return denied;
         lock (Sync)
         {
             if (QpOf(qpn, "rdma_post_recv") is not { } qp) return -1;
@@ -181,7 +166,6 @@ public sealed class RdmaContext
 
     private long Post(string call, int kind, int qpn, int mr, ulong offset, ulong remoteAddr, uint rkey, ulong length)
     {
-        if (Denied(call, out int denied)) return denied;
         lock (Sync)
         {
             if (QpOf(qpn, call) is not { } qp) return -1;
@@ -197,7 +181,6 @@ public sealed class RdmaContext
     /// <summary>Drives the engine, then copies up to <paramref name="max"/> completions (oldest first across both CQs).</summary>
     public int PollCq(int qpn, Span<RdmaCompletion> wc, int max)
     {
-        if (Denied("rdma_poll_cq", out int denied)) return denied;
         lock (Sync)
         {
             if (QpOf(qpn, "rdma_poll_cq") is not { } qp) return -1;
@@ -211,7 +194,6 @@ public sealed class RdmaContext
 
     public int Connect(int qpn, string remoteGid, long remoteQpn, RdmaConnectOptions? options = null)
     {
-        if (Denied("rdma_connect", out int denied)) return denied;
         lock (Sync)
         {
             if (QpOf(qpn, "rdma_connect") is not { } qp) return -1;
@@ -245,7 +227,6 @@ public sealed class RdmaContext
 
     public int QpState(int qpn)
     {
-        if (Denied("rdma_qp_state", out int denied)) return denied;
         lock (Sync) return QpOf(qpn, "rdma_qp_state") is { } qp ? qp.State : -1;
     }
 
@@ -263,7 +244,6 @@ public sealed class RdmaContext
 
     public int ModifyQp(int qpn, int state)
     {
-        if (Denied("rdma_modify_qp", out int denied)) return denied;
         lock (Sync)
         {
             if (QpOf(qpn, "rdma_modify_qp") is not { } qp) return -1;

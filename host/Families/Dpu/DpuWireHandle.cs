@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using NicScript.Driver.Wire;
 
 namespace NicScript.Host.Capabilities;
@@ -58,34 +57,6 @@ public sealed class DpuWireHandle
 
     /// <summary>The frames to send: <c>{size, dmac, smac, vlan, source, destination, protocol, source_port, destination_port,
     /// flows}</c>, every field optional (64-byte UDP/IPv4 by default); returns the wire.</summary>
-    [ScriptApi]
-    public DpuWireHandle Configure(IDictionary<string, object?> spec)
-    {
-        var s = new TrafficSpec();
-        foreach (var (key, value) in spec)
-        {
-            string text = Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
-            int Int() => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n
-                : throw new ScriptCallException($"dpu wire configure: {key} '{text}' is not a whole number");
-            s = key switch
-            {
-                "size" => s with { Size = Int() },
-                "dmac" => s with { Dmac = text },
-                "smac" => s with { Smac = text },
-                "vlan" => s with { Vlan = Int() },
-                "source" => s with { Source = text },
-                "destination" => s with { Destination = text },
-                "protocol" => s with { Protocol = Int() },
-                "source_port" => s with { SourcePort = Int() },
-                "destination_port" => s with { DestinationPort = Int() },
-                "flows" => s with { Flows = Int() },
-                _ => throw new ScriptCallException($"dpu wire configure: unknown field {key} (size, dmac, smac, vlan, source, destination, protocol, source_port, destination_port, flows)"),
-            };
-        }
-        return Configure(s);
-    }
-
-    /// <summary>The C# form: a <see cref="TrafficSpec"/>.</summary>
     [ScriptApi]
     public DpuWireHandle Configure(TrafficSpec spec)
     {

@@ -7,9 +7,9 @@ using NicScript.Host.Manifests;
 namespace NicScript.Host.Capabilities;
 
 /// <summary>
-/// The <c>rdma</c> global: the seed's calls with their names (<c>rdma_reg_mr</c> …), the calls it leaves out (§3), and
-/// idiomatic aliases (<c>RegMr</c> / <c>regMr</c>) that call the same code. Errors are return values (−1) with
-/// <c>rdma_last_error()</c>, never exceptions; a V-Node without <c>CAP_RDMA</c> gets −1 <c>capability-denied</c>, audited.
+/// The <c>rdma</c> global: the seed's calls with their names (<c>rdma_reg_mr</c> …) and the calls it leaves out (§3).
+/// Errors are return values (−1) with <c>rdma_last_error()</c>, never exceptions; a V-Node without <c>CAP_RDMA</c> gets
+/// −1 <c>capability-denied</c>, audited here (the device knows nothing of capabilities).
 /// </summary>
 public sealed class RdmaHandle
 {
@@ -24,34 +24,33 @@ public sealed class RdmaHandle
         ctx.OnRelease(() => _rdma?.ReleaseAll());
     }
 
-    /// <summary>This V-Node's RDMA context: on the RDMA device of a function it was granted, else the machine's first.</summary>
-    private RdmaContext? Rdma
+    /// <summary>This V-Node's RDMA context for <paramref name="call"/>: on the RDMA device of a function it was granted, else
+    /// the machine's first; null (with <c>rdma_last_error()</c> saying why) without a device, or without CAP_RDMA (audited).</summary>
+    private RdmaContext? Rdma(string call)
     {
-        get
+        if (_rdma is not null) return _rdma;
+        RdmaDevice? device = _machine.Rdma.Devices.FirstOrDefault(d => _ctx.Manifest.GrantsPci(d.Function.Function.Address))
+            ?? _machine.Rdma.Devices.FirstOrDefault();
+        if (device is null)
         {
-            if (_rdma is not null) return _rdma;
-            RdmaDevice? device = _machine.Rdma.Devices.FirstOrDefault(d => _ctx.Manifest.GrantsPci(d.Function.Function.Address))
-                ?? _machine.Rdma.Devices.FirstOrDefault();
-            if (device is null) return null;
-            _rdma = new RdmaContext(device, _ctx.DmaOwner, _ctx.Manifest.Grants(CapabilityKind.Rdma), _ctx.Name)
-            {
-                OnFailure = e =>
-                {
-                    if (e.Reason == "capability-denied") _ctx.Deny("CAP_RDMA", "", e.Message);
-                    _ctx.Log.Debug("rdma: {Reason} ({Errno}): {Message}", e.Reason, e.Errno, e.Message);
-                },
-            };
-            return _rdma;
+            _hostError = new RdmaError("ENODEV", "no-device", $"{call}: machine {_machine.Name} has no RDMA device");
+            return null;
         }
+        if (!_ctx.Manifest.Grants(CapabilityKind.Rdma))
+        {
+            _hostError = new RdmaError("EACCES", "capability-denied", $"{call}: {_ctx.Name} has no CAP_RDMA");
+            _ctx.Deny("CAP_RDMA", "", _hostError.Message);
+            _ctx.Log.Debug("rdma: {Reason} ({Errno}): {Message}", _hostError.Reason, _hostError.Errno, _hostError.Message);
+            return null;
+        }
+        return _rdma = new RdmaContext(device, _ctx.DmaOwner, _ctx.Name)
+        {
+            OnFailure = e => _ctx.Log.Debug("rdma: {Reason} ({Errno}): {Message}", e.Reason, e.Errno, e.Message),
+        };
     }
 
-    private RdmaError? _noDevice;
-
-    private long NoDevice(string call)
-    {
-        _noDevice = new RdmaError("ENODEV", "no-device", $"{call}: machine {_machine.Name} has no RDMA device");
-        return -1;
-    }
+    /// <summary>The failure the host answered itself (no device, no grant): the device was never reached.</summary>
+    private RdmaError? _hostError;
 
     // ---- constants (§2.1) ----
     [ScriptApi] public int RDMA_ACCESS_LOCAL_WRITE => RdmaAccess.LOCAL_WRITE;
@@ -85,7 +84,7 @@ public sealed class RdmaHandle
     [ScriptApi]
     public long rdma_reg_mr(object addr, double length, int access_flags)
     {
-        if (Rdma is not { } r) return NoDevice("rdma_reg_mr");
+        if (Rdma("rdma_reg_mr") is not { } r) return -1;
         ulong iova = addr switch
         {
             DmaBuffer b => ((IDmaRegionSource)b).Region.Iova,
@@ -94,24 +93,24 @@ public sealed class RdmaHandle
         return r.RegMr(iova, ToUlong(length), access_flags);
     }
 
-    [ScriptApi] public long rdma_dereg_mr(int mr_handle) => Rdma?.DeregMr(mr_handle) ?? NoDevice("rdma_dereg_mr");
+    [ScriptApi] public long rdma_dereg_mr(int mr_handle) => Rdma("rdma_dereg_mr")?.DeregMr(mr_handle) ?? -1;
 
-    [ScriptApi] public long rdma_create_qp(int send_cq_size, int recv_cq_size) => Rdma?.CreateQp(send_cq_size, recv_cq_size) ?? NoDevice("rdma_create_qp");
+    [ScriptApi] public long rdma_create_qp(int send_cq_size, int recv_cq_size) => Rdma("rdma_create_qp")?.CreateQp(send_cq_size, recv_cq_size) ?? -1;
 
-    [ScriptApi] public long rdma_destroy_qp(int qp_num) => Rdma?.DestroyQp(qp_num) ?? NoDevice("rdma_destroy_qp");
+    [ScriptApi] public long rdma_destroy_qp(int qp_num) => Rdma("rdma_destroy_qp")?.DestroyQp(qp_num) ?? -1;
 
     [ScriptApi]
     public long rdma_post_write(int qp_num, int local_mr, double local_offset, double remote_addr, double rkey, double length) =>
-        Rdma?.PostWrite(qp_num, local_mr, ToUlong(local_offset), ToUlong(remote_addr), (uint)ToUlong(rkey), ToUlong(length)) ?? NoDevice("rdma_post_write");
+        Rdma("rdma_post_write")?.PostWrite(qp_num, local_mr, ToUlong(local_offset), ToUlong(remote_addr), (uint)ToUlong(rkey), ToUlong(length)) ?? -1;
 
     [ScriptApi]
-    public long rdma_post_send(int qp_num, int local_mr, double length) => Rdma?.PostSend(qp_num, local_mr, ToUlong(length)) ?? NoDevice("rdma_post_send");
+    public long rdma_post_send(int qp_num, int local_mr, double length) => Rdma("rdma_post_send")?.PostSend(qp_num, local_mr, ToUlong(length)) ?? -1;
 
     /// <summary>Fills <paramref name="wc"/>[0..n−1] in place with the oldest completions of the QP; returns n or −1.</summary>
     [ScriptApi]
     public long rdma_poll_cq(int qp_num, RdmaWc[] wc, int max_entries)
     {
-        if (Rdma is not { } r) return NoDevice("rdma_poll_cq");
+        if (Rdma("rdma_poll_cq") is not { } r) return -1;
         if (wc is null || max_entries < 0 || max_entries > wc.Length)
             return r.PollCq(qp_num, Span<RdmaCompletion>.Empty, -1); // invalid-argument (after the QP check), nothing removed
         Span<RdmaCompletion> into = max_entries <= 64 ? stackalloc RdmaCompletion[max_entries] : new RdmaCompletion[max_entries];
@@ -122,60 +121,34 @@ public sealed class RdmaHandle
 
     // ---- the calls the seed leaves out (§3) ----
 
-    [ScriptApi] public long rdma_post_recv(int qp_num, int local_mr, double length) => Rdma?.PostRecv(qp_num, local_mr, ToUlong(length)) ?? NoDevice("rdma_post_recv");
+    [ScriptApi] public long rdma_post_recv(int qp_num, int local_mr, double length) => Rdma("rdma_post_recv")?.PostRecv(qp_num, local_mr, ToUlong(length)) ?? -1;
 
-    [ScriptApi] public long rdma_connect(int qp_num, string remote_gid, double remote_qpn) => Rdma?.Connect(qp_num, remote_gid, (long)remote_qpn) ?? NoDevice("rdma_connect");
+    [ScriptApi] public long rdma_connect(int qp_num, string remote_gid, double remote_qpn) => Rdma("rdma_connect")?.Connect(qp_num, remote_gid, (long)remote_qpn) ?? -1;
 
     [ScriptApi]
     public long rdma_connect_ex(int qp_num, string remote_gid, double remote_qpn, RdmaConnectOptions opts) =>
-        Rdma?.Connect(qp_num, remote_gid, (long)remote_qpn, opts) ?? NoDevice("rdma_connect_ex");
-
-    [ScriptApi]
-    public long rdma_connect_ex(int qp_num, string remote_gid, double remote_qpn, IDictionary<string, object?> opts) =>
-        rdma_connect_ex(qp_num, remote_gid, remote_qpn, Options(opts));
+        Rdma("rdma_connect_ex")?.Connect(qp_num, remote_gid, (long)remote_qpn, opts) ?? -1;
 
     /// <summary><c>{addr, length, lkey, rkey, access}</c> of an MR, or null (see <c>rdma_last_error</c>).</summary>
-    [ScriptApi] public RdmaMrInfo? rdma_query_mr(int mr_handle) => Rdma?.QueryMr(mr_handle);
+    [ScriptApi] public RdmaMrInfo? rdma_query_mr(int mr_handle) => Rdma("rdma_query_mr")?.QueryMr(mr_handle);
 
     /// <summary>This host's GID (<c>::ffff:a.b.c.d</c>), or null with <c>rdma_last_error()</c> saying why (no CAP_RDMA:
     /// <c>capability-denied</c>, audited; no device: <c>no-device</c>), as <c>rdma_query_mr</c> answers a failure.</summary>
     [ScriptApi]
     public string? rdma_query_gid()
     {
-        if (Rdma is not { } r)
-        {
-            NoDevice("rdma_query_gid");
-            return null;
-        }
-        return r.QueryGid();
+        return Rdma("rdma_query_gid")?.QueryGid();
     }
 
-    [ScriptApi] public long rdma_qp_state(int qp_num) => Rdma?.QpState(qp_num) ?? NoDevice("rdma_qp_state");
+    [ScriptApi] public long rdma_qp_state(int qp_num) => Rdma("rdma_qp_state")?.QpState(qp_num) ?? -1;
 
-    [ScriptApi] public long rdma_modify_qp(int qp_num, int new_state) => Rdma?.ModifyQp(qp_num, new_state) ?? NoDevice("rdma_modify_qp");
+    [ScriptApi] public long rdma_modify_qp(int qp_num, int new_state) => Rdma("rdma_modify_qp")?.ModifyQp(qp_num, new_state) ?? -1;
 
     /// <summary>The reason of the last −1: <c>{errno, reason, message}</c>, or null.</summary>
-    [ScriptApi] public RdmaError? rdma_last_error() => _rdma?.LastError ?? _noDevice;
+    [ScriptApi] public RdmaError? rdma_last_error() => _hostError ?? _rdma?.LastError;
 
     /// <summary><paramref name="count"/> fresh <c>struct rdma_wc</c> objects for <c>rdma_poll_cq</c>.</summary>
     [ScriptApi] public RdmaWc[] rdma_wc_array(int count) => Enumerable.Range(0, Math.Clamp(count, 0, 4096)).Select(_ => new RdmaWc()).ToArray();
-
-    // ---- idiomatic aliases: the same code ----
-    [ScriptApi] public long RegMr(object addr, double length, int access) => rdma_reg_mr(addr, length, access);
-    [ScriptApi] public long DeregMr(int mr) => rdma_dereg_mr(mr);
-    [ScriptApi] public long CreateQp(int sendCqSize, int recvCqSize) => rdma_create_qp(sendCqSize, recvCqSize);
-    [ScriptApi] public long DestroyQp(int qp) => rdma_destroy_qp(qp);
-    [ScriptApi] public long PostWrite(int qp, int mr, double offset, double remoteAddr, double rkey, double length) => rdma_post_write(qp, mr, offset, remoteAddr, rkey, length);
-    [ScriptApi] public long PostSend(int qp, int mr, double length) => rdma_post_send(qp, mr, length);
-    [ScriptApi] public long PostRecv(int qp, int mr, double length) => rdma_post_recv(qp, mr, length);
-    [ScriptApi] public long PollCq(int qp, RdmaWc[] wc, int max) => rdma_poll_cq(qp, wc, max);
-    [ScriptApi] public long Connect(int qp, string remoteGid, double remoteQpn) => rdma_connect(qp, remoteGid, remoteQpn);
-    [ScriptApi] public RdmaMrInfo? QueryMr(int mr) => rdma_query_mr(mr);
-    [ScriptApi] public string? Gid => rdma_query_gid();
-    [ScriptApi] public long QpState(int qp) => rdma_qp_state(qp);
-    [ScriptApi] public long ModifyQp(int qp, int state) => rdma_modify_qp(qp, state);
-    [ScriptApi] public RdmaError? LastError => rdma_last_error();
-    [ScriptApi] public RdmaWc[] Wc(int count) => rdma_wc_array(count);
 
     private static ulong ToUlong(object value) => value switch
     {
@@ -186,18 +159,6 @@ public sealed class RdmaHandle
         ulong u => u,
         _ => throw new ScriptCallException($"rdma: {value} is not an address or length (a whole number ≥ 0)"),
     };
-
-    private static RdmaConnectOptions Options(IDictionary<string, object?> d)
-    {
-        int? Int(string name) => d.TryGetValue(name, out object? v) && v is not null ? Convert.ToInt32(v, System.Globalization.CultureInfo.InvariantCulture) : null;
-        long? Long(string name) => d.TryGetValue(name, out object? v) && v is not null ? Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture) : null;
-        return new RdmaConnectOptions
-        {
-            PathMtu = Int("path_mtu") ?? Int("pathMtu"), SqPsn = Long("sq_psn") ?? Long("sqPsn"), RqPsn = Long("rq_psn") ?? Long("rqPsn"),
-            RetryCnt = Int("retry_cnt") ?? Int("retryCnt"), RnrRetry = Int("rnr_retry") ?? Int("rnrRetry"),
-            MinRnrTimer = Int("min_rnr_timer") ?? Int("minRnrTimer"), Timeout = Int("timeout"),
-        };
-    }
 }
 
 /// <summary><c>struct rdma_wc</c>: filled in place by <c>rdma_poll_cq</c>; the seed's field names and idiomatic ones.</summary>

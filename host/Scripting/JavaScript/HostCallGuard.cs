@@ -8,6 +8,7 @@ using Jint.Native.Object;
 using Jint.Runtime;
 using Jint.Runtime.Descriptors;
 using Jint.Runtime.Interop;
+using Google.Protobuf;
 using NicScript.Host.Manifests;
 
 namespace NicScript.Host.Scripting.JavaScript;
@@ -31,10 +32,17 @@ namespace NicScript.Host.Scripting.JavaScript;
 /// </remarks>
 internal sealed class HostCallGuard(ScriptBudget budget)
 {
-    private static readonly ConcurrentDictionary<Type, Dictionary<string, bool[][]>> MethodsByType = new();
+    private static readonly ConcurrentDictionary<Type, Dictionary<string, ScriptMethod>> MethodsByType = new();
+
+    /// <summary>A method group's overloads: per overload which parameters refuse null; per position the type the
+    /// <see cref="ScriptMarshaller"/> makes from plain data (null where the overloads differ or Jint's binding suffices).</summary>
+    private sealed record ScriptMethod(bool[][] NotNull, Type?[] Marshalled);
 
     private readonly ConditionalWeakTable<object, Dictionary<string, JsValue>> _guards = new();
     private bool _resolving;
+
+    /// <summary>The engine's interop exception handler (a handle's exception as the script's error), for the marshaller's errors too.</summary>
+    public Options.ExceptionHandlerDelegate? Errors { get; set; }
 
     /// <summary>The host method running now (its JavaScript name), for the message of an exception it throws.</summary>
     public string? Current { get; private set; }
@@ -42,7 +50,7 @@ internal sealed class HostCallGuard(ScriptBudget budget)
     /// <summary>The member accessor: a guarded function for a <c>[ScriptApi]</c> method, null (Jint's own lookup) for anything else.</summary>
     public JsValue? Access(Engine engine, object target, string member)
     {
-        if (_resolving || member.Length == 0 || !ScriptMethods(target.GetType()).TryGetValue(ScriptSurface.JavaScriptName(member), out bool[][]? overloads)) return null;
+        if (_resolving || member.Length == 0 || !ScriptMethods(target.GetType()).TryGetValue(ScriptSurface.JavaScriptName(member), out ScriptMethod? overloads)) return null;
         Dictionary<string, JsValue> guards = _guards.GetOrCreateValue(target);
         if (guards.TryGetValue(member, out JsValue? known)) return known;
 
@@ -57,10 +65,10 @@ internal sealed class HostCallGuard(ScriptBudget budget)
         return guard;
     }
 
-    private JsValue Call(Engine engine, string member, bool[][] overloads, Function method, JsValue self, JsValue[] arguments)
+    private JsValue Call(Engine engine, string member, ScriptMethod overloads, Function method, JsValue self, JsValue[] arguments)
     {
         ScriptBudget.AtHostCall();
-        RefuseNulls(engine, member, overloads, arguments);
+        RefuseNulls(engine, member, overloads.NotNull, arguments);
         JsValue[] args = arguments;
         long cells = 0;
         for (int i = 0; i < arguments.Length; i++)
@@ -75,6 +83,15 @@ internal sealed class HostCallGuard(ScriptBudget budget)
         Current = member;
         try
         {
+            try
+            {
+                args = Marshal(engine, overloads.Marshalled, args, arguments);
+            }
+            catch (Exception e) when (!ClrErrors.EndsTheInvocation(e)) // the call's own bad-argument error, as if the handle threw it
+            {
+                if (Errors?.Invoke(e) ?? true) throw ClrErrors.ToJavaScript(engine, e, member);
+                throw;
+            }
             result = engine.Call(method, self, args);
         }
         catch (Exception e) when (!ClrErrors.EndsTheInvocation(e)) // what Jint's binding let through (a conversion that overflowed)
@@ -86,7 +103,21 @@ internal sealed class HostCallGuard(ScriptBudget budget)
             Current = outer;
         }
         ScriptBudget.AtHostCall();
-        return result;
+        return result is IObjectWrapper { Target: IMessage reply } ? JsValue.FromObject(engine, ScriptMarshaller.ToScript(reply)) : result;
+    }
+
+    /// <summary>Each plain object (or enum name) at a position the marshaller fills becomes the typed value the handle takes.</summary>
+    private static JsValue[] Marshal(Engine engine, Type?[] marshalled, JsValue[] args, JsValue[] arguments)
+    {
+        for (int i = 0; i < args.Length && i < marshalled.Length; i++)
+        {
+            if (marshalled[i] is not { } type) continue;
+            bool plain = args[i] is ObjectInstance o ? o is not Function && o is not IObjectWrapper : args[i] is JsString;
+            if (!plain) continue;
+            if (ReferenceEquals(args, arguments)) args = (JsValue[])arguments.Clone();
+            args[i] = JsValue.FromObject(engine, ScriptMarshaller.FromScript(type, args[i].ToObject()));
+        }
+        return args;
     }
 
     /// <summary>
@@ -105,14 +136,28 @@ internal sealed class HostCallGuard(ScriptBudget budget)
         }
     }
 
-    /// <summary>A type's <c>[ScriptApi]</c> methods by camelCase name: per overload, which parameters refuse null.</summary>
-    private static Dictionary<string, bool[][]> ScriptMethods(Type type) => MethodsByType.GetOrAdd(type, static t =>
+    /// <summary>A type's <c>[ScriptApi]</c> methods by camelCase name.</summary>
+    private static Dictionary<string, ScriptMethod> ScriptMethods(Type type) => MethodsByType.GetOrAdd(type, static t =>
     {
         var nullability = new NullabilityInfoContext();
         return ScriptSurface.Methods(t)
             .GroupBy(m => ScriptSurface.Name(m, ScriptLanguage.JavaScript), StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Select(m => m.GetParameters().Select(p => RefusesNull(nullability, p)).ToArray()).ToArray(), StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g => new ScriptMethod(
+                g.Select(m => m.GetParameters().Select(p => RefusesNull(nullability, p)).ToArray()).ToArray(),
+                Marshalled([.. g.Select(m => m.GetParameters())])), StringComparer.Ordinal);
     });
+
+    /// <summary>Per position, the one parameter type every overload that has the position agrees on, when the marshaller makes it.</summary>
+    private static Type?[] Marshalled(ParameterInfo[][] overloads)
+    {
+        var types = new Type?[overloads.Max(ps => (int?)ps.Length) ?? 0];
+        for (int i = 0; i < types.Length; i++)
+        {
+            Type[] at = [.. overloads.Where(ps => i < ps.Length).Select(ps => ps[i].ParameterType).Distinct()];
+            types[i] = at is [var only] && ScriptMarshaller.Converts(only) ? only : null;
+        }
+        return types;
+    }
 
     private static bool RefusesNull(NullabilityInfoContext nullability, ParameterInfo p) =>
         !p.ParameterType.IsValueType && !(p.HasDefaultValue && p.DefaultValue is null) && nullability.Create(p).WriteState == NullabilityState.NotNull;

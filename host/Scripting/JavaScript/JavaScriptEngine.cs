@@ -60,7 +60,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
             options.Interop.AllowWrite = false;
             options.Interop.ArrayConversion = ArrayConversionMode.Copy;        // CLR arrays become real JS arrays
             options.Interop.TypeResolver = ObjectModel;
-            options.Interop.ExceptionHandler = e => e switch // catchable JS Errors (ClrErrors); status errors carry their fields
+            options.Interop.ExceptionHandler = _hostCalls.Errors = e => e switch // catchable JS Errors (ClrErrors); status errors carry their fields
             {
                 ZxException zx => throw ZxError(zx),
                 _ when DeviceFamilies.ErrorFields(e) is { } fields => throw StatusError(e.Message, fields), // a family's status error (the DPU's)

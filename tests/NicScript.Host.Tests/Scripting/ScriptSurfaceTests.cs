@@ -11,7 +11,7 @@ namespace NicScript.Host.Tests.Scripting;
 /// JavaScript engine, the REPL's completion in both languages and the C# checks.</summary>
 public sealed class ScriptSurfaceTests : IDisposable
 {
-    private readonly Machine _machine = Machine.CreateDefault();
+    private readonly Machine _machine = DefaultMachine.Create();
     private readonly StringWriter _output = new();
     private readonly ReplSession _session;
 

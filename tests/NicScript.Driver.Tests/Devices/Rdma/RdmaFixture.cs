@@ -46,10 +46,10 @@ public sealed class RdmaFixture : IDisposable
         return Machine.Devices.OfType<ManaDevice>().Single(d => d.Mac == mac);
     }
 
-    public Side NewSide(RdmaDevice device, string name, bool granted = true)
+    public Side NewSide(RdmaDevice device, string name)
     {
         DmaOwner owner = Machine.Dma.CreateOwner(name, 1L << 26);
-        return new Side(new RdmaContext(device, owner, granted, name), Machine.Dma, owner);
+        return new Side(new RdmaContext(device, owner, name), Machine.Dma, owner);
     }
 
     /// <summary>RoCE frames seen on the wire (what a pcap would hold).</summary>

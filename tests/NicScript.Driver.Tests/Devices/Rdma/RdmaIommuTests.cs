@@ -194,7 +194,7 @@ public sealed class RdmaIommuTests : IDisposable
     private Side Sided(string name, IDmaFaultSink sink)
     {
         DmaOwner owner = _f.X.Machine.Dma.CreateOwner(name, 1L << 26, sink);
-        return new Side(new RdmaContext(_f.X.A, owner, true, name), _f.X.Machine.Dma, owner);
+        return new Side(new RdmaContext(_f.X.A, owner, name), _f.X.Machine.Dma, owner);
     }
 
     private sealed class Recorder : IDmaFaultSink

@@ -108,22 +108,4 @@ public sealed class RdmaRegistrationTests : IDisposable
         Assert.Equal("invalid-mr-handle", S.Reason);
         Assert.Equal(1, S.Ctx.PostWrite(q, h, 0, i.Addr, i.Rkey, 8));
     }
-
-    [Fact]
-    public void RD_08_without_the_capability_every_call_is_capability_denied()
-    {
-        Side denied = _x.NewSide(_x.A, "nocap", granted: false);
-        DmaRegion buf = denied.Buffer(64);
-        var wc = new RdmaCompletion[1];
-        long[] results =
-        [
-            denied.Reg(buf, 0), denied.Ctx.DeregMr(1), denied.Ctx.CreateQp(1, 1), denied.Ctx.DestroyQp(17), denied.Ctx.PostWrite(17, 1, 0, 0, 0, 0),
-            denied.Ctx.PostSend(17, 1, 0), denied.Ctx.PostRecv(17, 1, 0), denied.Ctx.PollCq(17, wc, 1), denied.Ctx.Connect(17, RdmaFixture.GidB, 18),
-            denied.Ctx.QpState(17), denied.Ctx.ModifyQp(17, 6),
-        ];
-        Assert.All(results, r => Assert.Equal(-1, r));
-        Assert.Equal("capability-denied", denied.Reason);
-        Assert.Null(denied.Ctx.QueryMr(1));
-        Assert.Equal("EACCES", denied.Ctx.LastError!.Errno);
-    }
 }

@@ -16,8 +16,8 @@ public sealed class RdmaDmaFaultTests
         VNodeContext victim = v.AdmitPeer("victim", "  - CAP_RDMA\n  - CAP_DMA_ALLOC");
         RdmaHandle rdma = v.Handles.Family<RdmaHandle>();
         DmaBuffer src = v.Handles.Dma.Alloc(4096), dst = v.Handles.Dma.Alloc(4096);
-        long srcMr = rdma.RegMr(src, 4096, 0), dstMr = rdma.RegMr(dst, 4096, RdmaAccess.LOCAL_WRITE | RdmaAccess.REMOTE_WRITE);
-        long qp = rdma.CreateQp(4, 4); // connected to itself
+        long srcMr = rdma.rdma_reg_mr(src, 4096, 0), dstMr = rdma.rdma_reg_mr(dst, 4096, RdmaAccess.LOCAL_WRITE | RdmaAccess.REMOTE_WRITE);
+        long qp = rdma.rdma_create_qp(4, 4); // connected to itself
         Assert.True(srcMr > 0 && dstMr > 0 && qp > 0);
         double iova = src.Iova;
         src.Free();
@@ -28,11 +28,11 @@ public sealed class RdmaDmaFaultTests
         secret.Fill(0x5E);
         Assert.Equal(iova, secret.Iova);
 
-        RdmaMrInfo d = rdma.QueryMr((int)dstMr)!;
-        Assert.True(rdma.PostWrite((int)qp, (int)srcMr, 0, d.Addr, d.Rkey, 64) >= 0);
-        RdmaWc[] wc = rdma.Wc(1);
+        RdmaMrInfo d = rdma.rdma_query_mr((int)dstMr)!;
+        Assert.True(rdma.rdma_post_write((int)qp, (int)srcMr, 0, d.Addr, d.Rkey, 64) >= 0);
+        RdmaWc[] wc = rdma.rdma_wc_array(1);
         int n = 0;
-        for (int i = 0; i < 50 && n == 0; i++) n = (int)rdma.PollCq((int)qp, wc, 1);
+        for (int i = 0; i < 50 && n == 0; i++) n = (int)rdma.rdma_poll_cq((int)qp, wc, 1);
         Assert.Equal(1, n);
         Assert.Equal(RdmaWcStatus.LOC_PROT_ERR, wc[0].status);
         Assert.All(dst.Span(0, 4096, write: false).ToArray(), b => Assert.Equal(0, b));
