@@ -44,10 +44,6 @@ public sealed class ArchitectureTests
     /// </summary>
     private static readonly string[] KnownViolationsBeingRemoved =
     [
-        // families naming each other: the DPU builds its elastic NICs and vdisks as virtio functions
-        "NicScript.Driver.Devices.Dpu.DpuDevice -> NicScript.Driver.Devices.VirtioBlk.VirtioBlkDevice (families)",
-        "NicScript.Driver.Devices.Dpu.DpuDevice -> NicScript.Driver.Devices.VirtioNet.VirtioNetDevice (families)",
-        "NicScript.Driver.Devices.Dpu.DpuSwitch -> NicScript.Driver.Devices.VirtioNet.VirtioNetDevice (families)",
         // RdmaContext deciding capability denials (the broker's job)
         "NicScript.Driver.Devices.Rdma.RdmaContext -> \" has no CAP_RDMA\" (capability)",
         "NicScript.Driver.Devices.Rdma.RdmaContext -> \"capability-denied\" (capability)",
