@@ -10,7 +10,7 @@ public interface IVdisk : IDisposable
     /// <summary>The file the disk's data lives in.</summary>
     string BackingFile { get; }
 
-    /// <summary>A new capacity in sectors; false when it did not change.</summary>
+    /// <summary>Grows the disk to <paramref name="sectors"/> (a disk never shrinks); false when it already has that size.</summary>
     bool Resize(ulong sectors);
 
     /// <summary>Holds (or resumes) the disk's requests; false when it already was.</summary>
