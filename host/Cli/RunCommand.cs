@@ -37,7 +37,7 @@ public sealed class RunCommand
         using var audit = new AuditLog(log, options.AuditFile);
         var runner = new VNodeRunner(log, new ScriptEngineFactory(options.CacheDirectory)) { RestartLimit = options.Restarts };
         string? throwawayState = options.DpuState is null ? Path.Combine(Path.GetTempPath(), "nicscript-dpu-" + Guid.NewGuid().ToString("n")) : null;
-        var dpu = new Lazy<NicScript.Host.Dpu.DpuAgent>(() => new NicScript.Host.Dpu.DpuAgent(new NicScript.Driver.Devices.Dpu.DpuDevice(machine, spec?.Dpu ?? new NicScript.Driver.Devices.Dpu.DpuConfig()),
+        var dpu = new Lazy<NicScript.Host.Dpu.DpuAgent>(() => new NicScript.Host.Dpu.DpuAgent(new NicScript.Driver.Devices.Dpu.DpuDevice(machine, spec?.Dpu ?? new NicScript.Driver.Devices.Dpu.DpuConfig(), VirtioDpuFunctions.Instance),
             new NicScript.Host.Dpu.DpuStore(options.DpuState ?? throwawayState!), log));
         runner.DpuAgent = dpu;
         using var dpuScope = new DpuScope(dpu, throwawayState); // disposed after the server below

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using NicScript.Driver.Devices.Dpu;
-using NicScript.Driver.Devices.VirtioBlk;
 using NicScript.Dpu.V1;
 
 namespace NicScript.Host.Dpu;
@@ -87,7 +86,7 @@ internal sealed class DpuProgrammer(DpuDevice device, string vdiskDirectory)
             throw new InvalidOperationException($"PCI address {DpuDevice.VdiskAddress(d.Pvfid)} is taken");
     }
 
-    private VirtioBlkDevice DiskOf(uint pvfId) => _device.Vdisk(pvfId) ?? throw new InvalidOperationException($"vdisk {pvfId} has no function on the bus");
+    private IVdisk DiskOf(uint pvfId) => _device.Vdisk(pvfId) ?? throw new InvalidOperationException($"vdisk {pvfId} has no function on the bus");
 
     /// <summary>Swaps the switch's tables for the ones of <paramref name="s"/>. A stored rule object that did not change
     /// keeps its compiled rule, and so its hit counters.</summary>

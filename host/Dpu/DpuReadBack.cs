@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using NicScript.Driver.Devices.Dpu;
 using NicScript.Driver.Devices.VirtioBlk;
+using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Dpu.V1;
 
 namespace NicScript.Host.Dpu;
@@ -17,14 +18,14 @@ internal sealed class DpuReadBack(DpuDevice device, DpuProgrammer programmer)
     /// <summary>The agent's record with the run-time fields the device knows: queues the driver enabled and the transfer state.</summary>
     public NicScript.Dpu.V1.VdiskGetPvfCfg WithRunTime(NicScript.Dpu.V1.VdiskGetPvfCfg d)
     {
-        if (_device.Vdisk(d.Pvfid) is not { } disk) return new NicScript.Dpu.V1.VdiskGetPvfCfg(d);
+        if (_device.Vdisk(d.Pvfid)?.Model is not VirtioBlkDevice disk) return new NicScript.Dpu.V1.VdiskGetPvfCfg(d);
         return new NicScript.Dpu.V1.VdiskGetPvfCfg(d) { NrActiveQueue = (uint)disk.EnabledQueues, TransStatus = (uint)disk.State };
     }
 
     /// <summary>Every field read back from the device model: config space, queue registers, MSI-X table, the name it keeps.</summary>
     public NicScript.Dpu.V1.VdiskGetPvfCfg FromHardware(uint pvfId)
     {
-        VirtioBlkDevice? disk = _device.Vdisk(pvfId);
+        var disk = _device.Vdisk(pvfId)?.Model as VirtioBlkDevice;
         bool present = disk is not null && !disk.Function.Removed;
         return new NicScript.Dpu.V1.VdiskGetPvfCfg
         {
@@ -85,7 +86,7 @@ internal sealed class DpuReadBack(DpuDevice device, DpuProgrammer programmer)
             reply.TxBytes = (ulong)c.TxBytesCount;
             reply.TxDrop = (ulong)c.TxDropCount;
             // a bad transmit descriptor is completed by the NIC without reaching the switch: it counts it
-            reply.TxError = (ulong)c.TxErrorCount + (ulong)(vid <= 0xFFFF ? _device.ElasticNic(vid)?.Stats.TxErrorsCount ?? 0 : 0);
+            reply.TxError = (ulong)c.TxErrorCount + (ulong)(vid <= 0xFFFF ? (_device.ElasticNic(vid)?.Model as VirtioNetDevice)?.Stats.TxErrorsCount ?? 0 : 0);
         }
     }
 

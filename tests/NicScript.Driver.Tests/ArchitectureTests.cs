@@ -37,35 +37,15 @@ public sealed class ArchitectureTests
         Assert.Empty(offenders);
     }
 
-    /// <summary>
-    /// Violations other work on issue 19 is removing while this test lands; each exactly as <see cref="DriverRules.Check"/>
-    /// prints it. Empty this list as they go: an entry that no longer occurs fails
-    /// <see cref="KnownViolationsBeingRemoved_EachStillOccurs"/>, so the list cannot outlive the violations.
-    /// </summary>
-    private static readonly string[] KnownViolationsBeingRemoved =
-    [
-        // families naming each other: the DPU builds its elastic NICs and vdisks as virtio functions
-        "NicScript.Driver.Devices.Dpu.DpuDevice -> NicScript.Driver.Devices.VirtioBlk.VirtioBlkDevice (families)",
-        "NicScript.Driver.Devices.Dpu.DpuDevice -> NicScript.Driver.Devices.VirtioNet.VirtioNetDevice (families)",
-        "NicScript.Driver.Devices.Dpu.DpuSwitch -> NicScript.Driver.Devices.VirtioNet.VirtioNetDevice (families)",
-    ];
-
     private static IReadOnlyList<string> DriverViolations() =>
         DriverRules.Check(AssemblyDependencies.Read(typeof(DmaMemory).Assembly.Location, DriverRules.Root));
 
     [Fact]
     public void DriverTypes_NameOnlyLowerLayersAndNoScriptEngineShapeOrCapability()
     {
-        string[] unexpected = DriverViolations().Except(KnownViolationsBeingRemoved, StringComparer.Ordinal).ToArray();
-        Assert.True(unexpected.Length == 0,
-            $"{unexpected.Length} driver dependencies break the architecture (Type -> Type (rule)):\n" + string.Join("\n", unexpected));
-    }
-
-    [Fact]
-    public void KnownViolationsBeingRemoved_EachStillOccurs()
-    {
-        string[] stale = KnownViolationsBeingRemoved.Except(DriverViolations(), StringComparer.Ordinal).ToArray();
-        Assert.True(stale.Length == 0, "fixed, remove from KnownViolationsBeingRemoved:\n" + string.Join("\n", stale));
+        IReadOnlyList<string> violations = DriverViolations();
+        Assert.True(violations.Count == 0,
+            $"{violations.Count} driver dependencies break the architecture (Type -> Type (rule)):\n" + string.Join("\n", violations));
     }
 
     internal static string RepoRoot()

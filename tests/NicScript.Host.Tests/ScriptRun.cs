@@ -25,7 +25,7 @@ internal static class ScriptRun
         var runner = new VNodeRunner(log, new ScriptEngineFactory(cacheDir ?? Path.Combine(dir.Path, "cache")))
         {
             DpuAgent = new Lazy<NicScript.Host.Dpu.DpuAgent>(() => new NicScript.Host.Dpu.DpuAgent(
-                new NicScript.Driver.Devices.Dpu.DpuDevice(machine, new NicScript.Driver.Devices.Dpu.DpuConfig()), new NicScript.Host.Dpu.DpuStore(Path.Combine(dir.Path, "dpu")), log)),
+                new NicScript.Driver.Devices.Dpu.DpuDevice(machine, new NicScript.Driver.Devices.Dpu.DpuConfig(), VirtioDpuFunctions.Instance), new NicScript.Host.Dpu.DpuStore(Path.Combine(dir.Path, "dpu")), log)),
         };
         return runner.RunAsync("test", [ManifestLoader.LoadVNode(manifest)], machine, audit, duration ?? TimeSpan.FromSeconds(20), CancellationToken.None)
             .GetAwaiter().GetResult();

@@ -1,7 +1,4 @@
 using NicScript.Driver.Time;
-using NicScript.Driver.Devices.Virtio;
-using NicScript.Driver.Devices.VirtioBlk;
-using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Pci;
 using NicScript.Driver.Wire;
 
@@ -28,21 +25,27 @@ public sealed record DpuConfig
 }
 
 /// <summary>
-/// The DPU's host-facing side: elastic NICs appear on the machine's PCI bus as modern virtio-net functions (1af4:1041) on
-/// bus 1, device = vport, each on its own cable to the DPU's <see cref="DpuSwitch"/>; virtual disks as virtio-blk functions (1af4:1042) on
-/// bus 2, device = pvf_id, each over its own sparse backing file. Deleting either hot-removes the function.
+/// The DPU's host-facing side: elastic NICs appear on the machine's PCI bus (modern virtio-net functions, 1af4:1041, with
+/// <c>VirtioDpuFunctions</c>) on bus 1, device = vport, each on its own cable to the DPU's <see cref="DpuSwitch"/>; virtual
+/// disks (virtio-blk functions, 1af4:1042) on bus 2, device = pvf_id, each over its own sparse backing file. Deleting either
+/// hot-removes the function.
 /// </summary>
+/// <remarks>Design: the functions come from the <see cref="IDpuFunctionFactory"/> the DPU is given, so this family names
+/// no NIC or disk family (they are families beside it, not layers below).</remarks>
 public sealed class DpuDevice
 {
     private readonly IDeviceHost _machine;
-    private readonly Dictionary<uint, VirtioNetDevice> _nics = new();
-    private readonly Dictionary<uint, VirtioBlkDevice> _disks = new();
+    private readonly IDpuFunctionFactory _functions;
+    private readonly Dictionary<uint, IElasticNic> _nics = new();
+    private readonly Dictionary<uint, IVdisk> _disks = new();
 
     /// <param name="clock">The meters' and the bond monitor's clock: the monotonic one unless a test steps time.</param>
     /// <param name="machine">Where the DPU's functions go: the machine's bus, interrupts, DMA memory and wires.</param>
-    public DpuDevice(IDeviceHost machine, DpuConfig config, IClock? clock = null)
+    /// <param name="functions">What makes the elastic NICs' and the disks' functions.</param>
+    public DpuDevice(IDeviceHost machine, DpuConfig config, IDpuFunctionFactory functions, IClock? clock = null)
     {
         _machine = machine;
+        _functions = functions;
         Config = config;
         // SoC ports and optical ports are cables of the machine (a machine file may make one a TAP); the switch holds one end
         Link Wire(string name) => machine.Links.FirstOrDefault(l => l.Name == name) ?? machine.AddLink(Links.Pair(name));
@@ -64,9 +67,9 @@ public sealed class DpuDevice
     {
         PciAddress address = ElasticNicAddress(vport);
         if (_machine.Pci.TryGet(address, out _)) return false;
-        var nic = new VirtioNetDevice(address, _machine.Domain(address), _machine.Line(5), mac, _machine.Events, (ushort)Math.Min(mtu, ushort.MaxValue),
-            VirtioPci.ModernNetDeviceId, (int)maxQpair, Math.Max(Config.MaxQpair, (int)maxQpair), features);
-        if (!_machine.TryAdd(nic)) return false;
+        IElasticNic nic = _functions.CreateElasticNic(address, _machine.Domain(address), _machine.Line(5), _machine.Events, mac,
+            (ushort)Math.Min(mtu, ushort.MaxValue), (int)maxQpair, Math.Max(Config.MaxQpair, (int)maxQpair), features);
+        if (!_machine.TryAdd(nic.Model)) return false;
         Switch.AddHost(vport, nic);
         lock (_nics) _nics[vport] = nic;
         return true;
@@ -84,7 +87,7 @@ public sealed class DpuDevice
     /// new pair limit or feature set is offered from the next negotiation (DEVICE_NEEDS_RESET for a live driver).</summary>
     public bool ReconfigureElasticNic(uint vport, byte[] mac, uint mtu, uint? maxQpair = null, ulong? features = null)
     {
-        VirtioNetDevice? nic;
+        IElasticNic? nic;
         lock (_nics) nic = _nics.GetValueOrDefault(vport);
         if (nic is null) return false;
         bool changed = nic.Reconfigure((ushort)Math.Min(mtu, ushort.MaxValue), mac);
@@ -94,7 +97,7 @@ public sealed class DpuDevice
     }
 
     /// <summary>The function behind <paramref name="vport"/> (tests and the data path).</summary>
-    public VirtioNetDevice? ElasticNic(uint vport)
+    public IElasticNic? ElasticNic(uint vport)
     {
         lock (_nics) return _nics.GetValueOrDefault(vport);
     }
@@ -111,10 +114,10 @@ public sealed class DpuDevice
         PciAddress address = VdiskAddress(pvfId);
         if (_machine.Pci.TryGet(address, out _)) return false;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(backingFile))!);
-        var disk = new VirtioBlkDevice(address, _machine.Domain(address), _machine.Line(6), name, backingFile, create, sectors, maxQueue,
-            (ushort)queueDepth, msix, _machine.Events);
+        IVdisk disk = _functions.CreateVdisk(address, _machine.Domain(address), _machine.Line(6), _machine.Events, name, backingFile, create,
+            sectors, maxQueue, (ushort)queueDepth, msix);
         if (paused) disk.Pause(true);
-        if (!_machine.TryAdd(disk))
+        if (!_machine.TryAdd(disk.Model))
         {
             disk.Dispose();
             return false;
@@ -127,7 +130,7 @@ public sealed class DpuDevice
     public bool RemoveVdisk(uint pvfId, bool deleteData)
     {
         bool removed = _machine.TryRemove(VdiskAddress(pvfId));
-        VirtioBlkDevice? disk;
+        IVdisk? disk;
         lock (_disks) _disks.Remove(pvfId, out disk);
         if (disk is null) return removed;
         disk.Dispose();
@@ -135,8 +138,8 @@ public sealed class DpuDevice
         return removed;
     }
 
-    /// <summary>The virtio-blk device behind disk <paramref name="pvfId"/>, or null.</summary>
-    public VirtioBlkDevice? Vdisk(uint pvfId)
+    /// <summary>The function behind disk <paramref name="pvfId"/>, or null.</summary>
+    public IVdisk? Vdisk(uint pvfId)
     {
         lock (_disks) return _disks.GetValueOrDefault(pvfId);
     }

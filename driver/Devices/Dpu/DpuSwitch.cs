@@ -1,6 +1,4 @@
 using NicScript.Driver.Time;
-using NicScript.Driver.Devices.Virtio;
-using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Wire;
 
 namespace NicScript.Driver.Devices.Dpu;
@@ -22,7 +20,7 @@ public sealed record DpuBond(bool Enabled, int Mode, int[] Members, int MiimonMs
 /// </summary>
 /// <remarks>
 /// Design: one lock for the data path; it is taken before any device's own lock (an elastic NIC's TX doorbell is served
-/// here, <see cref="VirtioNetDevice.TxDoorbell"/>, so the switch locks first and then pulls the NIC's ring), which makes
+/// here, <see cref="IElasticNic.TxDoorbell"/>, so the switch locks first and then pulls the NIC's ring), which makes
 /// NIC → switch → NIC deliveries deadlock-free. The classifier, meters and redirects are read from an immutable
 /// <see cref="Tables"/> snapshot the agent swaps in after each change (<see cref="Program"/>), so a frame classified
 /// after a reply sees the change and nothing sees half of one. Per frame: one parse into a struct, a lookup of the rules
@@ -52,14 +50,15 @@ public sealed class DpuSwitch
         public readonly DpuBond Bond = bond;
     }
 
-    private sealed class HostPort(uint vport, VirtioNetDevice nic, Link wire, WirePort switchSide)
+    private sealed class HostPort(uint vport, IElasticNic nic, Link wire, WirePort switchSide)
     {
         public readonly uint Vport = vport;
-        public readonly VirtioNetDevice Nic = nic;
+        public readonly IElasticNic Nic = nic;
         public readonly Link Wire = wire;
         public readonly WirePort SwitchSide = switchSide;
         public readonly DpuPortCounters Counters = new();
-        public ulong Mac = MacAddress.ToUInt64(nic.Mac);
+        public ulong Mac = MacAddress.ToUInt64(nic.Model.Mac);
+        public uint Mtu = nic.Model.Mtu; // the function's, copied: read per frame without a call (HostMacChanged refreshes it)
     }
 
     private sealed class SocPort(Link wire)
@@ -127,10 +126,10 @@ public sealed class DpuSwitch
     // ---------------------------------------------------------------- ports
 
     /// <summary>Plugs an elastic NIC in: its own cable to the switch, its TX doorbell served by the switch. Counters start at 0.</summary>
-    public void AddHost(uint vport, VirtioNetDevice nic)
+    public void AddHost(uint vport, IElasticNic nic)
     {
         Link wire = Links.Pair($"dpu-vport{vport}");
-        nic.Connect(wire);
+        nic.Model.Connect(wire);
         WirePort side = wire.Attach(new Ingress(this, (int)vport));
         lock (_sync)
         {
@@ -153,14 +152,18 @@ public sealed class DpuSwitch
         h.Wire.Dispose();
     }
 
-    /// <summary>A vport's MAC changed (SetPortCfg): default forwarding follows it.</summary>
+    /// <summary>A vport's MAC or MTU changed (SetPortCfg): default forwarding and the frame-size checks follow it.</summary>
     public void HostMacChanged(uint vport)
     {
         lock (_sync)
-            if (_hosts[vport] is { } h) h.Mac = MacAddress.ToUInt64(h.Nic.Mac);
+            if (_hosts[vport] is { } h)
+            {
+                h.Mac = MacAddress.ToUInt64(h.Nic.Model.Mac);
+                h.Mtu = h.Nic.Model.Mtu;
+            }
     }
 
-    private void Doorbell(VirtioNetDevice nic)
+    private void Doorbell(IElasticNic nic)
     {
         lock (_sync) nic.ProcessTx(); // switch lock first, then the NIC's: its frames come back through FromPort
     }
@@ -217,7 +220,7 @@ public sealed class DpuSwitch
     private void FromHost(Tables t, uint vport, ReadOnlySpan<byte> frame)
     {
         if (_hosts[vport] is not { } h) return;
-        if (!FrameFields.TryParse(frame, out FrameFields f) || frame.Length > MaxFrame(h.Nic.Mtu, f.Tags))
+        if (!FrameFields.TryParse(frame, out FrameFields f) || frame.Length > MaxFrame(h.Mtu, f.Tags))
         {
             h.Counters.TxError++;
             return;
@@ -321,7 +324,7 @@ public sealed class DpuSwitch
         // the rule's queue, or a per-flow hash over the pairs the driver enabled; a queue it did not enable drops the frame
         int pairs = h.Nic.ActivePairs;
         int queue = qid >= 0 ? qid : pairs > 1 ? (int)(f.FlowHash() % (uint)pairs) : 0;
-        if (frame.Length > MaxFrame(h.Nic.Mtu, f.Tags) || !h.Nic.Deliver(frame, queue))
+        if (frame.Length > MaxFrame(h.Mtu, f.Tags) || !h.Nic.Deliver(frame, queue))
         {
             h.Counters.RxDrop++;
             return;

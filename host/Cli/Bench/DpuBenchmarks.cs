@@ -22,7 +22,7 @@ public static class DpuBenchmarks
         try
         {
             using var machine = DefaultMachine.Create();
-            var agent = new DpuAgent(new DpuDevice(machine, new DpuConfig()), new DpuStore(dir), new LoggerConfiguration().CreateLogger());
+            var agent = new DpuAgent(new DpuDevice(machine, new DpuConfig(), VirtioDpuFunctions.Instance), new DpuStore(dir), new LoggerConfiguration().CreateLogger());
             DpuServer server = Task.Run(() => DpuServer.StartAsync(agent, "127.0.0.1:0")).GetAwaiter().GetResult();
             try
             {
@@ -67,7 +67,7 @@ public static class DpuBenchmarks
         try
         {
             using var machine = DefaultMachine.Create();
-            using var agent = new DpuAgent(new DpuDevice(machine, new DpuConfig()), new DpuStore(dir), new LoggerConfiguration().CreateLogger());
+            using var agent = new DpuAgent(new DpuDevice(machine, new DpuConfig(), VirtioDpuFunctions.Instance), new DpuStore(dir), new LoggerConfiguration().CreateLogger());
             if (Task.Run(() => agent.NewPort(new NewPortRequest { Uuid = "bench" })).GetAwaiter().GetResult().Reply.Status != 0) throw new InvalidOperationException("bench: NewPort failed");
             static MaskRuleKey Dip(uint a) => new() { IpType = "ipv4", Dip = { a }, DipMask = { 0xFFFFFFFF } };
             void Rule(int key, MaskRuleKey k, uint? meter = null)

@@ -48,7 +48,7 @@ public sealed class NetDeviceRegistryTests
     public void Every_device_with_a_wire_port_is_offered_its_port_whoever_placed_it()
     {
         using Machine m = DefaultMachine.Create();
-        var dpu = new DpuDevice(m, new DpuConfig());
+        var dpu = new DpuDevice(m, new DpuConfig(), VirtioDpuFunctions.Instance);
         Assert.True(dpu.AddElasticNic(7, [0x02, 0, 0, 0, 0, 7], 1500)); // a DPU's elastic NIC: placed by the DPU, not the composer
         IDeviceModel[] ported = m.Devices.Where(d => d.Port is not null).ToArray();
         Assert.Equal(3, ported.Length); // virtio-net, the MANA VF, the elastic NIC

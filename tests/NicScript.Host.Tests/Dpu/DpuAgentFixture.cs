@@ -34,7 +34,7 @@ internal sealed class DpuAgentFixture : IAsyncDisposable
     {
         var dir = stateDir ?? new TempDir();
         var machine = DefaultMachine.Create();
-        var agent = new DpuAgent(new DpuDevice(machine, config ?? new DpuConfig(), clock), new DpuStore(Path.Combine(dir.Path, "state")), audit ?? new LoggerConfiguration().CreateLogger());
+        var agent = new DpuAgent(new DpuDevice(machine, config ?? new DpuConfig(), VirtioDpuFunctions.Instance, clock), new DpuStore(Path.Combine(dir.Path, "state")), audit ?? new LoggerConfiguration().CreateLogger());
         DpuServer server = await DpuServer.StartAsync(agent, "127.0.0.1:0");
         return new DpuAgentFixture(dir, stateDir is null, machine, server, GrpcChannel.ForAddress(server.Address));
     }

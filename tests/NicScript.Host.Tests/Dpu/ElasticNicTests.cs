@@ -132,7 +132,7 @@ public sealed class ElasticNicTests : IAsyncLifetime
         Assert.Equal((1500u, 4u, 1024u, "b"), (c.Mtu, c.MaxQpair, c.QueueDepth, c.Uuid));
         Assert.Equal(1500, DeviceMtu(7)); // the function's config space has the new MTU at once
         Assert.Equal(Ok, (await _f.Nic.SetPortCfgAsync(new SetPortCfgRequest { Vport = 7, Mac = Mac(6, 0, 0, 0, 0, 0x77) })).Status);
-        Assert.Equal(new byte[] { 6, 0, 0, 0, 0, 0x77 }, DpuDeviceOf().ElasticNic(7)!.Mac);
+        Assert.Equal(new byte[] { 6, 0, 0, 0, 0, 0x77 }, DpuDeviceOf().ElasticNic(7)!.Model.Mac);
         c = await _f.Nic.GetPortCfgAsync(new GetPortCfgRequest { Vport = 7 });
         Assert.Equal(Ok, (await _f.Nic.SetPortCfgAsync(new SetPortCfgRequest { Vport = 7 })).Status);
         Assert.Equal(c, await _f.Nic.GetPortCfgAsync(new GetPortCfgRequest { Vport = 7 }));
@@ -140,7 +140,7 @@ public sealed class ElasticNicTests : IAsyncLifetime
 
     private DpuDevice DpuDeviceOf() => _f.Agent.Device;
 
-    private int DeviceMtu(uint vport) => DpuDeviceOf().ElasticNic(vport)!.Mtu;
+    private int DeviceMtu(uint vport) => DpuDeviceOf().ElasticNic(vport)!.Model.Mtu;
 
     [Fact]
     public async Task DPU_11_set_port_cfg_errors_change_nothing()

@@ -15,7 +15,7 @@ public sealed class DpuSwitchTests
     public void The_frame_path_allocates_nothing_per_frame()
     {
         using Machine machine = DefaultMachine.Create();
-        var dpu = new DpuDevice(machine, new DpuConfig(), new ManualClock());
+        var dpu = new DpuDevice(machine, new DpuConfig(), VirtioDpuFunctions.Instance, new ManualClock());
         Assert.True(dpu.AddElasticNic(0, [2, 0x4e, 0x53, 0, 0, 0], 1500));
         var key = new DpuKey(0, 0, 0, 0, 4, [0x0A000002], [0xFFFFFFFF], [], [], 0, 0, 0, 0, 0, 0, 0, 0, 0x20000, 0x30000);
         dpu.Switch.Program([new DpuRule(1, key, 0, -1, 7)], [(7, uint.MaxValue, false)], [-1, -1], [1500, 1500], DpuBond.Off);

@@ -29,9 +29,9 @@ public sealed class ElasticNicIommuTests : IDisposable
 
     public ElasticNicIommuTests()
     {
-        _dpu = new DpuDevice(_machine, new DpuConfig(), new ManualClock());
+        _dpu = new DpuDevice(_machine, new DpuConfig(), VirtioDpuFunctions.Instance, new ManualClock());
         Assert.True(_dpu.AddElasticNic(0, Mac, 1500));
-        _nic = _dpu.ElasticNic(0)!;
+        _nic = (VirtioNetDevice)_dpu.ElasticNic(0)!.Model;
         Assert.True(_machine.Pci.TryGet(DpuDevice.ElasticNicAddress(0), out PciFunction f));
         _host = _machine.Dma.CreateOwner("host", 16 << 20);
         _victim = _machine.Dma.CreateOwner("victim", 1 << 20);
