@@ -7,7 +7,7 @@ namespace NicScript.Driver.Memory;
 /// Allocation is rare (rings and pools are made once), so a list is enough; lookups never come here.
 /// Not thread-safe: <see cref="DmaMemory"/> calls it under its lock.
 /// </remarks>
-public sealed class IovaAllocator
+internal sealed class IovaAllocator
 {
     public const ulong PageSize = 4096;
 

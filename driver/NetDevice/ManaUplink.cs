@@ -9,7 +9,7 @@ namespace NicScript.Driver.NetDevice;
 /// doorbell for the burst. The VF's wire answers a doorbell at once, so the NIC looks at the RQ after every burst; events
 /// (EQEs) are handled on each poll as <c>mana_gd_process_eq_events</c> would.
 /// </remarks>
-public sealed class ManaUplink : INicUplink
+internal sealed class ManaUplink : INicUplink
 {
     private readonly ManaDevice _device;
     private readonly DmaMemory _memory;

@@ -67,7 +67,7 @@ public enum TxFlags : uint
 public enum TxReturnFlags : uint { TX_RET_NOT_SUPPORTED = 0x1, TX_RET_OUT_OF_RESOURCES = 0x2, TX_RET_NOT_AVAILABLE = 0x4, TX_RET_ERROR = 0x80000000 }
 
 [Flags]
-public enum EthernetFeatures : uint { RAW = 1, ETHERNET_II = 2, E_802_1_Q = 4, E_802_1_Q_IN_Q = 8, E_802_3_LLC_SNAP = 16 }
+internal enum EthernetFeatures : uint { RAW = 1, ETHERNET_II = 2, E_802_1_Q = 4, E_802_1_Q_IN_Q = 8, E_802_3_LLC_SNAP = 16 }
 
 /// <summary><c>DeviceInfo</c>: what a client needs to build a session (FIFO depths already derived, §3.3).</summary>
 public sealed record DeviceInfo(

@@ -11,7 +11,7 @@ namespace NicScript.Driver.NetDevice;
 /// a script's own driver). Frames are copied once each way: session buffer → virtio TX buffer, virtio RX buffer → session
 /// buffer (the primary's, in place). The interrupt handler only records the signal and queues the pump.
 /// </remarks>
-public sealed class VirtioUplink : INicUplink, IInterruptSink
+internal sealed class VirtioUplink : INicUplink, IInterruptSink
 {
     private readonly VirtioNetDevice _device;
     private readonly DmaMemory _memory;

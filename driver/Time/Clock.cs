@@ -11,7 +11,7 @@ public interface IClock
 }
 
 /// <summary>The process's monotonic clock.</summary>
-public sealed class MonotonicClock : IClock
+internal sealed class MonotonicClock : IClock
 {
     public static readonly MonotonicClock Instance = new();
 

@@ -48,6 +48,23 @@ public sealed class ArchitectureTests
             $"{violations.Count} driver dependencies break the architecture (Type -> Type (rule)):\n" + string.Join("\n", violations));
     }
 
+    /// <summary>Every public driver type is named by the host, is script surface, or is shown by one that is
+    /// (<see cref="PublicSurface"/>); the rest are internal (issue 19 item 5). The host is built before these tests
+    /// (a build-only ProjectReference); its sources count only for the constants compiled into it.</summary>
+    [Fact]
+    public void PublicDriverTypes_AreNamedByTheHostOrScriptSurface()
+    {
+        string driver = typeof(DmaMemory).Assembly.Location;
+        string config = typeof(ArchitectureTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
+        string framework = Path.GetFileName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory));
+        string host = Path.Combine(RepoRoot(), "host", "bin", config, framework, "nicscript.dll");
+        string sources = string.Join("\n", Directory.EnumerateFiles(Path.Combine(RepoRoot(), "host"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains("/obj/") && !f.Contains("/bin/")).Select(File.ReadAllText));
+        IReadOnlyList<string> unneeded = PublicSurface.Unneeded(driver, DriverRules.Root, PublicSurface.NamedBy(host, "NicScript.Driver"), sources);
+        Assert.True(unneeded.Count == 0,
+            $"{unneeded.Count} public driver types are named by neither the host nor a script: make them internal\n" + string.Join("\n", unneeded));
+    }
+
     internal static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

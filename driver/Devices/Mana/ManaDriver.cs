@@ -340,7 +340,7 @@ public sealed class ManaDriver : IDisposable
 }
 
 /// <summary>A request the device answered with a non-zero status (or not at all).</summary>
-public sealed class ManaRequestException(string request, uint status, string detail)
+internal sealed class ManaRequestException(string request, uint status, string detail)
     : Exception($"{request}: {detail} (status 0x{status:x8})")
 {
     public ManaRequestException(uint code, uint status, string detail) : this($"request 0x{code:x}", status, detail)

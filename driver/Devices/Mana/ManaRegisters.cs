@@ -1,7 +1,7 @@
 namespace NicScript.Driver.Devices.Mana;
 
 /// <summary>Constants of the MANA VF as NicScript emulates it (gdma.md §1–§3); the offsets a driver reads from BAR0.</summary>
-public static class ManaRegisters
+internal static class ManaRegisters
 {
     public const ushort VendorId = 0x1414;
     public const ushort VfDeviceId = 0x00BA;

@@ -16,7 +16,7 @@ public enum GdmaRule : byte
 }
 
 /// <summary><c>enum gdma_request_type</c> (include/net/mana/gdma.h).</summary>
-public enum GdmaRequestType : uint
+internal enum GdmaRequestType : uint
 {
     VerifyVfDriverVersion = 1,
     QueryMaxResources = 2,
@@ -41,7 +41,7 @@ public enum GdmaRequestType : uint
 }
 
 /// <summary><c>enum mana_command_code</c> (include/net/mana/mana.h).</summary>
-public enum ManaCommandCode : uint
+internal enum ManaCommandCode : uint
 {
     QueryDevConfig = 0x20001,
     QueryGfStat = 0x20002,
@@ -61,7 +61,7 @@ public enum ManaCommandCode : uint
 }
 
 /// <summary>The device types of <c>gdma_dev_id.type</c>.</summary>
-public enum GdmaDeviceType : ushort
+internal enum GdmaDeviceType : ushort
 {
     None = 0,
     Hwc = 1,
@@ -70,7 +70,7 @@ public enum GdmaDeviceType : ushort
 }
 
 /// <summary><c>enum gdma_eqe_type</c>.</summary>
-public enum GdmaEqeType : byte
+internal enum GdmaEqeType : byte
 {
     Completion = 3,
     TestEvent = 64,
@@ -85,7 +85,7 @@ public enum GdmaEqeType : byte
 }
 
 /// <summary><c>enum mana_cqe_type</c>.</summary>
-public enum ManaCqeType : byte
+internal enum ManaCqeType : byte
 {
     Invalid = 0,
     RxOkay = 1,
@@ -115,14 +115,14 @@ public enum GdmaQueueType : uint
 }
 
 /// <summary><c>enum mana_tx_pkt_format</c>.</summary>
-public enum ManaTxPktFormat : byte
+internal enum ManaTxPktFormat : byte
 {
     Short = 0,
     Long = 1,
 }
 
 /// <summary>Membership tests of the closed sets, allocation-free.</summary>
-public static class GdmaSets
+internal static class GdmaSets
 {
     public static bool Contains(GdmaRule rule, ulong v) => rule switch
     {

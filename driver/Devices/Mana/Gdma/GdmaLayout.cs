@@ -142,7 +142,7 @@ public sealed class GdmaLayout
 }
 
 /// <summary>Bit access to little-endian storage units; shared by the table and the generated views.</summary>
-public static class GdmaBits
+internal static class GdmaBits
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Read(ReadOnlySpan<byte> b, int offset, int unit, int bit, int width)

@@ -6,7 +6,7 @@ namespace NicScript.Driver.Devices.Mana.Gdma;
 
 /// <summary>Read-only view of a 8-byte <c>gdma_doorbell_entry.cq</c>: 64-bit value written to the CQ doorbell (page offset 0x800): CQ id, consumer head incl. lap bits, re-arm flag.</summary>
 /// <remarks>HW DATA: layout of <c>gdma_doorbell_entry.cq</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaDoorbellEntryCqView
+internal readonly ref struct GdmaDoorbellEntryCqView
 {
     public const int WireSize = 8;
     private readonly ReadOnlySpan<byte> _b;
@@ -31,7 +31,7 @@ public readonly ref struct GdmaDoorbellEntryCqView
 }
 
 /// <summary>Writes a <c>gdma_doorbell_entry.cq</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaDoorbellEntryCqWriter
+internal readonly ref struct GdmaDoorbellEntryCqWriter
 {
     public const int WireSize = 8;
     private readonly Span<byte> _b;
@@ -51,7 +51,7 @@ public readonly ref struct GdmaDoorbellEntryCqWriter
 
 /// <summary>Read-only view of a 8-byte <c>gdma_doorbell_entry.rq</c>: 64-bit value written to the RQ doorbell (page offset 0x400): RQ id, WQE count (driver writes 0), producer offset in bytes.</summary>
 /// <remarks>HW DATA: layout of <c>gdma_doorbell_entry.rq</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaDoorbellEntryRqView
+internal readonly ref struct GdmaDoorbellEntryRqView
 {
     public const int WireSize = 8;
     private readonly ReadOnlySpan<byte> _b;
@@ -76,7 +76,7 @@ public readonly ref struct GdmaDoorbellEntryRqView
 }
 
 /// <summary>Writes a <c>gdma_doorbell_entry.rq</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaDoorbellEntryRqWriter
+internal readonly ref struct GdmaDoorbellEntryRqWriter
 {
     public const int WireSize = 8;
     private readonly Span<byte> _b;
@@ -96,7 +96,7 @@ public readonly ref struct GdmaDoorbellEntryRqWriter
 
 /// <summary>Read-only view of a 8-byte <c>gdma_doorbell_entry.sq</c>: 64-bit value written to the SQ doorbell (page offset 0x000): SQ id, producer offset in bytes.</summary>
 /// <remarks>HW DATA: layout of <c>gdma_doorbell_entry.sq</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaDoorbellEntrySqView
+internal readonly ref struct GdmaDoorbellEntrySqView
 {
     public const int WireSize = 8;
     private readonly ReadOnlySpan<byte> _b;
@@ -119,7 +119,7 @@ public readonly ref struct GdmaDoorbellEntrySqView
 }
 
 /// <summary>Writes a <c>gdma_doorbell_entry.sq</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaDoorbellEntrySqWriter
+internal readonly ref struct GdmaDoorbellEntrySqWriter
 {
     public const int WireSize = 8;
     private readonly Span<byte> _b;
@@ -138,7 +138,7 @@ public readonly ref struct GdmaDoorbellEntrySqWriter
 
 /// <summary>Read-only view of a 8-byte <c>gdma_doorbell_entry.eq</c>: 64-bit value written to the EQ doorbell (page offset 0xFF8): 16-bit EQ id, consumer head incl. lap bits, re-arm flag.</summary>
 /// <remarks>HW DATA: layout of <c>gdma_doorbell_entry.eq</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaDoorbellEntryEqView
+internal readonly ref struct GdmaDoorbellEntryEqView
 {
     public const int WireSize = 8;
     private readonly ReadOnlySpan<byte> _b;
@@ -163,7 +163,7 @@ public readonly ref struct GdmaDoorbellEntryEqView
 }
 
 /// <summary>Writes a <c>gdma_doorbell_entry.eq</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaDoorbellEntryEqWriter
+internal readonly ref struct GdmaDoorbellEntryEqWriter
 {
     public const int WireSize = 8;
     private readonly Span<byte> _b;
@@ -183,7 +183,7 @@ public readonly ref struct GdmaDoorbellEntryEqWriter
 
 /// <summary>Read-only view of a 16-byte <c>gdma_msg_hdr</c>: Generic HWC message header (16 bytes). Standalone, it is checked as a request header (msg_type in REQ).</summary>
 /// <remarks>HW DATA: layout of <c>gdma_msg_hdr</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaMsgHdrView
+internal readonly ref struct GdmaMsgHdrView
 {
     public const int WireSize = 16;
     private readonly ReadOnlySpan<byte> _b;
@@ -212,7 +212,7 @@ public readonly ref struct GdmaMsgHdrView
 }
 
 /// <summary>Writes a <c>gdma_msg_hdr</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaMsgHdrWriter
+internal readonly ref struct GdmaMsgHdrWriter
 {
     public const int WireSize = 16;
     private readonly Span<byte> _b;
@@ -234,7 +234,7 @@ public readonly ref struct GdmaMsgHdrWriter
 
 /// <summary>Read-only view of a 4-byte <c>gdma_dev_id</c>: Device id: type (DEV) and instance.</summary>
 /// <remarks>HW DATA: layout of <c>gdma_dev_id</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaDevIdView
+internal readonly ref struct GdmaDevIdView
 {
     public const int WireSize = 4;
     private readonly ReadOnlySpan<byte> _b;
@@ -257,7 +257,7 @@ public readonly ref struct GdmaDevIdView
 }
 
 /// <summary>Writes a <c>gdma_dev_id</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaDevIdWriter
+internal readonly ref struct GdmaDevIdWriter
 {
     public const int WireSize = 4;
     private readonly Span<byte> _b;
@@ -276,7 +276,7 @@ public readonly ref struct GdmaDevIdWriter
 
 /// <summary>Read-only view of a 40-byte <c>gdma_req_hdr</c>: Request header (40 bytes): request msg header, expected-response msg header, device id, activity id.</summary>
 /// <remarks>HW DATA: layout of <c>gdma_req_hdr</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaReqHdrView
+internal readonly ref struct GdmaReqHdrView
 {
     public const int WireSize = 40;
     private readonly ReadOnlySpan<byte> _b;
@@ -321,7 +321,7 @@ public readonly ref struct GdmaReqHdrView
 }
 
 /// <summary>Writes a <c>gdma_req_hdr</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaReqHdrWriter
+internal readonly ref struct GdmaReqHdrWriter
 {
     public const int WireSize = 40;
     private readonly Span<byte> _b;
@@ -351,7 +351,7 @@ public readonly ref struct GdmaReqHdrWriter
 
 /// <summary>Read-only view of a 32-byte <c>gdma_resp_hdr</c>: Response header (32 bytes): response msg header, device id, activity id, GDMA status (open space), reserved word.</summary>
 /// <remarks>HW DATA: layout of <c>gdma_resp_hdr</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaRespHdrView
+internal readonly ref struct GdmaRespHdrView
 {
     public const int WireSize = 32;
     private readonly ReadOnlySpan<byte> _b;
@@ -388,7 +388,7 @@ public readonly ref struct GdmaRespHdrView
 }
 
 /// <summary>Writes a <c>gdma_resp_hdr</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaRespHdrWriter
+internal readonly ref struct GdmaRespHdrWriter
 {
     public const int WireSize = 32;
     private readonly Span<byte> _b;
@@ -414,7 +414,7 @@ public readonly ref struct GdmaRespHdrWriter
 
 /// <summary>Read-only view of a 40-byte <c>gdma_general_req</c>: Body-less request (list devices, query max resources, register/deregister device).</summary>
 /// <remarks>HW DATA: layout of <c>gdma_general_req</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaGeneralReqView
+internal readonly ref struct GdmaGeneralReqView
 {
     public const int WireSize = 40;
     private readonly ReadOnlySpan<byte> _b;
@@ -459,7 +459,7 @@ public readonly ref struct GdmaGeneralReqView
 }
 
 /// <summary>Writes a <c>gdma_general_req</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaGeneralReqWriter
+internal readonly ref struct GdmaGeneralReqWriter
 {
     public const int WireSize = 40;
     private readonly Span<byte> _b;
@@ -489,7 +489,7 @@ public readonly ref struct GdmaGeneralReqWriter
 
 /// <summary>Read-only view of a 32-byte <c>gdma_general_resp</c>: Body-less response (disable queue, destroy DMA region, generate test EQE, deregister device, ...).</summary>
 /// <remarks>HW DATA: layout of <c>gdma_general_resp</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaGeneralRespView
+internal readonly ref struct GdmaGeneralRespView
 {
     public const int WireSize = 32;
     private readonly ReadOnlySpan<byte> _b;
@@ -526,7 +526,7 @@ public readonly ref struct GdmaGeneralRespView
 }
 
 /// <summary>Writes a <c>gdma_general_resp</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaGeneralRespWriter
+internal readonly ref struct GdmaGeneralRespWriter
 {
     public const int WireSize = 32;
     private readonly Span<byte> _b;
@@ -552,7 +552,7 @@ public readonly ref struct GdmaGeneralRespWriter
 
 /// <summary>Read-only view of a 16-byte <c>gdma_sge</c>: Scatter-gather element inside a WQE: 64-bit DMA address, memory key, byte count.</summary>
 /// <remarks>HW DATA: layout of <c>gdma_sge</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaSgeView
+internal readonly ref struct GdmaSgeView
 {
     public const int WireSize = 16;
     private readonly ReadOnlySpan<byte> _b;
@@ -577,7 +577,7 @@ public readonly ref struct GdmaSgeView
 }
 
 /// <summary>Writes a <c>gdma_sge</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaSgeWriter
+internal readonly ref struct GdmaSgeWriter
 {
     public const int WireSize = 16;
     private readonly Span<byte> _b;
@@ -597,7 +597,7 @@ public readonly ref struct GdmaSgeWriter
 
 /// <summary>Read-only view of a 8-byte <c>gdma_wqe</c>: First 8 bytes of every SQ/RQ work queue entry.</summary>
 /// <remarks>HW DATA: layout of <c>gdma_wqe</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaWqeView
+internal readonly ref struct GdmaWqeView
 {
     public const int WireSize = 8;
     private readonly ReadOnlySpan<byte> _b;
@@ -626,7 +626,7 @@ public readonly ref struct GdmaWqeView
 }
 
 /// <summary>Writes a <c>gdma_wqe</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaWqeWriter
+internal readonly ref struct GdmaWqeWriter
 {
     public const int WireSize = 8;
     private readonly Span<byte> _b;
@@ -648,7 +648,7 @@ public readonly ref struct GdmaWqeWriter
 
 /// <summary>Read-only view of a 8-byte <c>mana_tx_short_oob</c>: 8-byte TX inline OOB (short packet format).</summary>
 /// <remarks>HW DATA: layout of <c>mana_tx_short_oob</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaTxShortOobView
+internal readonly ref struct ManaTxShortOobView
 {
     public const int WireSize = 8;
     private readonly ReadOnlySpan<byte> _b;
@@ -689,7 +689,7 @@ public readonly ref struct ManaTxShortOobView
 }
 
 /// <summary>Writes a <c>mana_tx_short_oob</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaTxShortOobWriter
+internal readonly ref struct ManaTxShortOobWriter
 {
     public const int WireSize = 8;
     private readonly Span<byte> _b;
@@ -717,7 +717,7 @@ public readonly ref struct ManaTxShortOobWriter
 
 /// <summary>Read-only view of a 16-byte <c>mana_tx_long_oob</c>: 16-byte extension that follows the short OOB in the long packet format.</summary>
 /// <remarks>HW DATA: layout of <c>mana_tx_long_oob</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaTxLongOobView
+internal readonly ref struct ManaTxLongOobView
 {
     public const int WireSize = 16;
     private readonly ReadOnlySpan<byte> _b;
@@ -756,7 +756,7 @@ public readonly ref struct ManaTxLongOobView
 }
 
 /// <summary>Writes a <c>mana_tx_long_oob</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaTxLongOobWriter
+internal readonly ref struct ManaTxLongOobWriter
 {
     public const int WireSize = 16;
     private readonly Span<byte> _b;
@@ -783,7 +783,7 @@ public readonly ref struct ManaTxLongOobWriter
 
 /// <summary>Read-only view of a 24-byte <c>mana_tx_oob</c>: 24-byte long-format TX inline OOB = short OOB followed by long OOB.</summary>
 /// <remarks>HW DATA: layout of <c>mana_tx_oob</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaTxOobView
+internal readonly ref struct ManaTxOobView
 {
     public const int WireSize = 24;
     private readonly ReadOnlySpan<byte> _b;
@@ -844,7 +844,7 @@ public readonly ref struct ManaTxOobView
 }
 
 /// <summary>Writes a <c>mana_tx_oob</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaTxOobWriter
+internal readonly ref struct ManaTxOobWriter
 {
     public const int WireSize = 24;
     private readonly Span<byte> _b;
@@ -882,7 +882,7 @@ public readonly ref struct ManaTxOobWriter
 
 /// <summary>Read-only view of a 64-byte <c>gdma_cqe</c>: 64-byte completion queue entry: 60 bytes of client completion data + info word.</summary>
 /// <remarks>HW DATA: layout of <c>gdma_cqe</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaCqeView
+internal readonly ref struct GdmaCqeView
 {
     public const int WireSize = 64;
     private readonly ReadOnlySpan<byte> _b;
@@ -909,7 +909,7 @@ public readonly ref struct GdmaCqeView
 }
 
 /// <summary>Writes a <c>gdma_cqe</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaCqeWriter
+internal readonly ref struct GdmaCqeWriter
 {
     public const int WireSize = 64;
     private readonly Span<byte> _b;
@@ -930,7 +930,7 @@ public readonly ref struct GdmaCqeWriter
 
 /// <summary>Read-only view of a 16-byte <c>gdma_eqe</c>: 16-byte event queue entry: 12 bytes of event details + info word (carried raw here; decode it with gdma_eqe_info).</summary>
 /// <remarks>HW DATA: layout of <c>gdma_eqe</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaEqeView
+internal readonly ref struct GdmaEqeView
 {
     public const int WireSize = 16;
     private readonly ReadOnlySpan<byte> _b;
@@ -953,7 +953,7 @@ public readonly ref struct GdmaEqeView
 }
 
 /// <summary>Writes a <c>gdma_eqe</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaEqeWriter
+internal readonly ref struct GdmaEqeWriter
 {
     public const int WireSize = 16;
     private readonly Span<byte> _b;
@@ -972,7 +972,7 @@ public readonly ref struct GdmaEqeWriter
 
 /// <summary>Read-only view of a 4-byte <c>gdma_eqe_info</c>: EQE info word: event type (EQE), client id, owner bits.</summary>
 /// <remarks>HW DATA: layout of <c>gdma_eqe_info</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaEqeInfoView
+internal readonly ref struct GdmaEqeInfoView
 {
     public const int WireSize = 4;
     private readonly ReadOnlySpan<byte> _b;
@@ -997,7 +997,7 @@ public readonly ref struct GdmaEqeInfoView
 }
 
 /// <summary>Writes a <c>gdma_eqe_info</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaEqeInfoWriter
+internal readonly ref struct GdmaEqeInfoWriter
 {
     public const int WireSize = 4;
     private readonly Span<byte> _b;
@@ -1017,7 +1017,7 @@ public readonly ref struct GdmaEqeInfoWriter
 
 /// <summary>Read-only view of a 4-byte <c>mana_cqe_header</c>: First word of every MANA completion OOB.</summary>
 /// <remarks>HW DATA: layout of <c>mana_cqe_header</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaCqeHeaderView
+internal readonly ref struct ManaCqeHeaderView
 {
     public const int WireSize = 4;
     private readonly ReadOnlySpan<byte> _b;
@@ -1042,7 +1042,7 @@ public readonly ref struct ManaCqeHeaderView
 }
 
 /// <summary>Writes a <c>mana_cqe_header</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaCqeHeaderWriter
+internal readonly ref struct ManaCqeHeaderWriter
 {
     public const int WireSize = 4;
     private readonly Span<byte> _b;
@@ -1062,7 +1062,7 @@ public readonly ref struct ManaCqeHeaderWriter
 
 /// <summary>Read-only view of a 12-byte <c>mana_rxcomp_perpkt_info</c>: Per-packet info (12 bytes) inside the RX completion OOB.</summary>
 /// <remarks>HW DATA: layout of <c>mana_rxcomp_perpkt_info</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaRxcompPerpktInfoView
+internal readonly ref struct ManaRxcompPerpktInfoView
 {
     public const int WireSize = 12;
     private readonly ReadOnlySpan<byte> _b;
@@ -1085,7 +1085,7 @@ public readonly ref struct ManaRxcompPerpktInfoView
 }
 
 /// <summary>Writes a <c>mana_rxcomp_perpkt_info</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaRxcompPerpktInfoWriter
+internal readonly ref struct ManaRxcompPerpktInfoWriter
 {
     public const int WireSize = 12;
     private readonly Span<byte> _b;
@@ -1104,7 +1104,7 @@ public readonly ref struct ManaRxcompPerpktInfoWriter
 
 /// <summary>Read-only view of a 60-byte <c>mana_rxcomp_oob</c>: RX completion OOB (fills the 60-byte CQE data area).</summary>
 /// <remarks>HW DATA: layout of <c>mana_rxcomp_oob</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaRxcompOobView
+internal readonly ref struct ManaRxcompOobView
 {
     public const int WireSize = 60;
     private readonly ReadOnlySpan<byte> _b;
@@ -1157,7 +1157,7 @@ public readonly ref struct ManaRxcompOobView
 }
 
 /// <summary>Writes a <c>mana_rxcomp_oob</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaRxcompOobWriter
+internal readonly ref struct ManaRxcompOobWriter
 {
     public const int WireSize = 60;
     private readonly Span<byte> _b;
@@ -1191,7 +1191,7 @@ public readonly ref struct ManaRxcompOobWriter
 
 /// <summary>Read-only view of a 60-byte <c>mana_tx_comp_oob</c>: TX completion OOB (fills the 60-byte CQE data area).</summary>
 /// <remarks>HW DATA: layout of <c>mana_tx_comp_oob</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaTxCompOobView
+internal readonly ref struct ManaTxCompOobView
 {
     public const int WireSize = 60;
     private readonly ReadOnlySpan<byte> _b;
@@ -1222,7 +1222,7 @@ public readonly ref struct ManaTxCompOobView
 }
 
 /// <summary>Writes a <c>mana_tx_comp_oob</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaTxCompOobWriter
+internal readonly ref struct ManaTxCompOobWriter
 {
     public const int WireSize = 60;
     private readonly Span<byte> _b;
@@ -1245,7 +1245,7 @@ public readonly ref struct ManaTxCompOobWriter
 
 /// <summary>Read-only view of a 4-byte <c>smc_proto_hdr</c>: Last dword of the 32-byte shared-memory (SMC) aperture: protocol control word.</summary>
 /// <remarks>HW DATA: layout of <c>smc_proto_hdr</c> (drivers/net/ethernet/microsoft/mana/shm_channel.c). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct SmcProtoHdrView
+internal readonly ref struct SmcProtoHdrView
 {
     public const int WireSize = 4;
     private readonly ReadOnlySpan<byte> _b;
@@ -1276,7 +1276,7 @@ public readonly ref struct SmcProtoHdrView
 }
 
 /// <summary>Writes a <c>smc_proto_hdr</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct SmcProtoHdrWriter
+internal readonly ref struct SmcProtoHdrWriter
 {
     public const int WireSize = 4;
     private readonly Span<byte> _b;
@@ -1299,7 +1299,7 @@ public readonly ref struct SmcProtoHdrWriter
 
 /// <summary>Read-only view of a 4-byte <c>hwc_init_eq_id_db</c>: details[0] of a GDMA_EQE_HWC_INIT_EQ_ID_DB event: HWC EQ id and doorbell page index.</summary>
 /// <remarks>HW DATA: layout of <c>hwc_init_eq_id_db</c> (include/net/mana/hw_channel.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct HwcInitEqIdDbView
+internal readonly ref struct HwcInitEqIdDbView
 {
     public const int WireSize = 4;
     private readonly ReadOnlySpan<byte> _b;
@@ -1322,7 +1322,7 @@ public readonly ref struct HwcInitEqIdDbView
 }
 
 /// <summary>Writes a <c>hwc_init_eq_id_db</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct HwcInitEqIdDbWriter
+internal readonly ref struct HwcInitEqIdDbWriter
 {
     public const int WireSize = 4;
     private readonly Span<byte> _b;
@@ -1341,7 +1341,7 @@ public readonly ref struct HwcInitEqIdDbWriter
 
 /// <summary>Read-only view of a 4-byte <c>hwc_init_type_data</c>: details[0] of GDMA_EQE_HWC_INIT_DATA and GDMA_EQE_HWC_SOC_RECONFIG_DATA events: 24-bit value + 8-bit item type.</summary>
 /// <remarks>HW DATA: layout of <c>hwc_init_type_data</c> (include/net/mana/hw_channel.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct HwcInitTypeDataView
+internal readonly ref struct HwcInitTypeDataView
 {
     public const int WireSize = 4;
     private readonly ReadOnlySpan<byte> _b;
@@ -1364,7 +1364,7 @@ public readonly ref struct HwcInitTypeDataView
 }
 
 /// <summary>Writes a <c>hwc_init_type_data</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct HwcInitTypeDataWriter
+internal readonly ref struct HwcInitTypeDataWriter
 {
     public const int WireSize = 4;
     private readonly Span<byte> _b;
@@ -1383,7 +1383,7 @@ public readonly ref struct HwcInitTypeDataWriter
 
 /// <summary>Read-only view of a 32-byte <c>hwc_rx_oob</c>: HWC completion data (first 32 bytes of cqe_data of an HWC CQE).</summary>
 /// <remarks>HW DATA: layout of <c>hwc_rx_oob</c> (include/net/mana/hw_channel.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct HwcRxOobView
+internal readonly ref struct HwcRxOobView
 {
     public const int WireSize = 32;
     private readonly ReadOnlySpan<byte> _b;
@@ -1424,7 +1424,7 @@ public readonly ref struct HwcRxOobView
 }
 
 /// <summary>Writes a <c>hwc_rx_oob</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct HwcRxOobWriter
+internal readonly ref struct HwcRxOobWriter
 {
     public const int WireSize = 32;
     private readonly Span<byte> _b;
@@ -1452,7 +1452,7 @@ public readonly ref struct HwcRxOobWriter
 
 /// <summary>Read-only view of a 24-byte <c>hwc_tx_oob</c>: 24-byte inline OOB of an HWC SQ WQE (routing of the request message).</summary>
 /// <remarks>HW DATA: layout of <c>hwc_tx_oob</c> (include/net/mana/hw_channel.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct HwcTxOobView
+internal readonly ref struct HwcTxOobView
 {
     public const int WireSize = 24;
     private readonly ReadOnlySpan<byte> _b;
@@ -1487,7 +1487,7 @@ public readonly ref struct HwcTxOobView
 }
 
 /// <summary>Writes a <c>hwc_tx_oob</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct HwcTxOobWriter
+internal readonly ref struct HwcTxOobWriter
 {
     public const int WireSize = 24;
     private readonly Span<byte> _b;
@@ -1512,7 +1512,7 @@ public readonly ref struct HwcTxOobWriter
 
 /// <summary>Read-only view of a 640-byte <c>gdma_verify_ver_req</c>: GDMA_VERIFY_VF_DRIVER_VERSION request.</summary>
 /// <remarks>HW DATA: layout of <c>gdma_verify_ver_req</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaVerifyVerReqView
+internal readonly ref struct GdmaVerifyVerReqView
 {
     public const int WireSize = 640;
     private readonly ReadOnlySpan<byte> _b;
@@ -1589,7 +1589,7 @@ public readonly ref struct GdmaVerifyVerReqView
 }
 
 /// <summary>Writes a <c>gdma_verify_ver_req</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaVerifyVerReqWriter
+internal readonly ref struct GdmaVerifyVerReqWriter
 {
     public const int WireSize = 640;
     private readonly Span<byte> _b;
@@ -1635,7 +1635,7 @@ public readonly ref struct GdmaVerifyVerReqWriter
 
 /// <summary>Read-only view of a 72-byte <c>gdma_verify_ver_resp</c>: GDMA_VERIFY_VF_DRIVER_VERSION response.</summary>
 /// <remarks>HW DATA: layout of <c>gdma_verify_ver_resp</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaVerifyVerRespView
+internal readonly ref struct GdmaVerifyVerRespView
 {
     public const int WireSize = 72;
     private readonly ReadOnlySpan<byte> _b;
@@ -1682,7 +1682,7 @@ public readonly ref struct GdmaVerifyVerRespView
 }
 
 /// <summary>Writes a <c>gdma_verify_ver_resp</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaVerifyVerRespWriter
+internal readonly ref struct GdmaVerifyVerRespWriter
 {
     public const int WireSize = 72;
     private readonly Span<byte> _b;
@@ -1713,7 +1713,7 @@ public readonly ref struct GdmaVerifyVerRespWriter
 
 /// <summary>Read-only view of a 72-byte <c>gdma_query_max_resources_resp</c>: GDMA_QUERY_MAX_RESOURCES response (request: gdma_general_req).</summary>
 /// <remarks>HW DATA: layout of <c>gdma_query_max_resources_resp</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaQueryMaxResourcesRespView
+internal readonly ref struct GdmaQueryMaxResourcesRespView
 {
     public const int WireSize = 72;
     private readonly ReadOnlySpan<byte> _b;
@@ -1770,7 +1770,7 @@ public readonly ref struct GdmaQueryMaxResourcesRespView
 }
 
 /// <summary>Writes a <c>gdma_query_max_resources_resp</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaQueryMaxResourcesRespWriter
+internal readonly ref struct GdmaQueryMaxResourcesRespWriter
 {
     public const int WireSize = 72;
     private readonly Span<byte> _b;
@@ -1806,7 +1806,7 @@ public readonly ref struct GdmaQueryMaxResourcesRespWriter
 
 /// <summary>Read-only view of a 296-byte <c>gdma_list_devices_resp</c>: GDMA_LIST_DEVICES response (request: gdma_general_req).</summary>
 /// <remarks>HW DATA: layout of <c>gdma_list_devices_resp</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaListDevicesRespView
+internal readonly ref struct GdmaListDevicesRespView
 {
     public const int WireSize = 296;
     private readonly ReadOnlySpan<byte> _b;
@@ -1849,7 +1849,7 @@ public readonly ref struct GdmaListDevicesRespView
 }
 
 /// <summary>Writes a <c>gdma_list_devices_resp</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaListDevicesRespWriter
+internal readonly ref struct GdmaListDevicesRespWriter
 {
     public const int WireSize = 296;
     private readonly Span<byte> _b;
@@ -1878,7 +1878,7 @@ public readonly ref struct GdmaListDevicesRespWriter
 
 /// <summary>Read-only view of a 44-byte <c>gdma_register_device_resp</c>: GDMA_REGISTER_DEVICE response (request: gdma_general_req with hdr.dev_id = the device).</summary>
 /// <remarks>HW DATA: layout of <c>gdma_register_device_resp</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaRegisterDeviceRespView
+internal readonly ref struct GdmaRegisterDeviceRespView
 {
     public const int WireSize = 44;
     private readonly ReadOnlySpan<byte> _b;
@@ -1921,7 +1921,7 @@ public readonly ref struct GdmaRegisterDeviceRespView
 }
 
 /// <summary>Writes a <c>gdma_register_device_resp</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaRegisterDeviceRespWriter
+internal readonly ref struct GdmaRegisterDeviceRespWriter
 {
     public const int WireSize = 44;
     private readonly Span<byte> _b;
@@ -1950,7 +1950,7 @@ public readonly ref struct GdmaRegisterDeviceRespWriter
 
 /// <summary>Read-only view of a 44-byte <c>gdma_generate_test_event_req</c>: GDMA_GENERATE_TEST_EQE request (response: gdma_general_resp).</summary>
 /// <remarks>HW DATA: layout of <c>gdma_generate_test_event_req</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaGenerateTestEventReqView
+internal readonly ref struct GdmaGenerateTestEventReqView
 {
     public const int WireSize = 44;
     private readonly ReadOnlySpan<byte> _b;
@@ -1997,7 +1997,7 @@ public readonly ref struct GdmaGenerateTestEventReqView
 }
 
 /// <summary>Writes a <c>gdma_generate_test_event_req</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaGenerateTestEventReqWriter
+internal readonly ref struct GdmaGenerateTestEventReqWriter
 {
     public const int WireSize = 44;
     private readonly Span<byte> _b;
@@ -2028,7 +2028,7 @@ public readonly ref struct GdmaGenerateTestEventReqWriter
 
 /// <summary>Read-only view of a 48-byte <c>gdma_query_hwc_timeout_req</c>: GDMA_QUERY_HWC_TIMEOUT request.</summary>
 /// <remarks>HW DATA: layout of <c>gdma_query_hwc_timeout_req</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaQueryHwcTimeoutReqView
+internal readonly ref struct GdmaQueryHwcTimeoutReqView
 {
     public const int WireSize = 48;
     private readonly ReadOnlySpan<byte> _b;
@@ -2075,7 +2075,7 @@ public readonly ref struct GdmaQueryHwcTimeoutReqView
 }
 
 /// <summary>Writes a <c>gdma_query_hwc_timeout_req</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaQueryHwcTimeoutReqWriter
+internal readonly ref struct GdmaQueryHwcTimeoutReqWriter
 {
     public const int WireSize = 48;
     private readonly Span<byte> _b;
@@ -2106,7 +2106,7 @@ public readonly ref struct GdmaQueryHwcTimeoutReqWriter
 
 /// <summary>Read-only view of a 40-byte <c>gdma_query_hwc_timeout_resp</c>: GDMA_QUERY_HWC_TIMEOUT response.</summary>
 /// <remarks>HW DATA: layout of <c>gdma_query_hwc_timeout_resp</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaQueryHwcTimeoutRespView
+internal readonly ref struct GdmaQueryHwcTimeoutRespView
 {
     public const int WireSize = 40;
     private readonly ReadOnlySpan<byte> _b;
@@ -2145,7 +2145,7 @@ public readonly ref struct GdmaQueryHwcTimeoutRespView
 }
 
 /// <summary>Writes a <c>gdma_query_hwc_timeout_resp</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaQueryHwcTimeoutRespWriter
+internal readonly ref struct GdmaQueryHwcTimeoutRespWriter
 {
     public const int WireSize = 40;
     private readonly Span<byte> _b;
@@ -2172,7 +2172,7 @@ public readonly ref struct GdmaQueryHwcTimeoutRespWriter
 
 /// <summary>Read-only view of a 96-byte <c>gdma_create_queue_req</c>: GDMA_CREATE_QUEUE request (Linux uses it for EQs). Note the kernel's spelling `doolbell_id`.</summary>
 /// <remarks>HW DATA: layout of <c>gdma_create_queue_req</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaCreateQueueReqView
+internal readonly ref struct GdmaCreateQueueReqView
 {
     public const int WireSize = 96;
     private readonly ReadOnlySpan<byte> _b;
@@ -2243,7 +2243,7 @@ public readonly ref struct GdmaCreateQueueReqView
 }
 
 /// <summary>Writes a <c>gdma_create_queue_req</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaCreateQueueReqWriter
+internal readonly ref struct GdmaCreateQueueReqWriter
 {
     public const int WireSize = 96;
     private readonly Span<byte> _b;
@@ -2286,7 +2286,7 @@ public readonly ref struct GdmaCreateQueueReqWriter
 
 /// <summary>Read-only view of a 36-byte <c>gdma_create_queue_resp</c>: GDMA_CREATE_QUEUE response.</summary>
 /// <remarks>HW DATA: layout of <c>gdma_create_queue_resp</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaCreateQueueRespView
+internal readonly ref struct GdmaCreateQueueRespView
 {
     public const int WireSize = 36;
     private readonly ReadOnlySpan<byte> _b;
@@ -2325,7 +2325,7 @@ public readonly ref struct GdmaCreateQueueRespView
 }
 
 /// <summary>Writes a <c>gdma_create_queue_resp</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaCreateQueueRespWriter
+internal readonly ref struct GdmaCreateQueueRespWriter
 {
     public const int WireSize = 36;
     private readonly Span<byte> _b;
@@ -2352,7 +2352,7 @@ public readonly ref struct GdmaCreateQueueRespWriter
 
 /// <summary>Read-only view of a 52-byte <c>gdma_disable_queue_req</c>: GDMA_DISABLE_QUEUE request (destroys an EQ; response: gdma_general_resp).</summary>
 /// <remarks>HW DATA: layout of <c>gdma_disable_queue_req</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaDisableQueueReqView
+internal readonly ref struct GdmaDisableQueueReqView
 {
     public const int WireSize = 52;
     private readonly ReadOnlySpan<byte> _b;
@@ -2403,7 +2403,7 @@ public readonly ref struct GdmaDisableQueueReqView
 }
 
 /// <summary>Writes a <c>gdma_disable_queue_req</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaDisableQueueReqWriter
+internal readonly ref struct GdmaDisableQueueReqWriter
 {
     public const int WireSize = 52;
     private readonly Span<byte> _b;
@@ -2436,7 +2436,7 @@ public readonly ref struct GdmaDisableQueueReqWriter
 
 /// <summary>Read-only view of a 64-byte <c>gdma_create_dma_region_req</c>: GDMA_CREATE_DMA_REGION request, fixed part (a list of page_addr_list_len u64 page addresses follows on the wire).</summary>
 /// <remarks>HW DATA: layout of <c>gdma_create_dma_region_req</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaCreateDmaRegionReqView
+internal readonly ref struct GdmaCreateDmaRegionReqView
 {
     public const int WireSize = 64;
     private readonly ReadOnlySpan<byte> _b;
@@ -2491,7 +2491,7 @@ public readonly ref struct GdmaCreateDmaRegionReqView
 }
 
 /// <summary>Writes a <c>gdma_create_dma_region_req</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaCreateDmaRegionReqWriter
+internal readonly ref struct GdmaCreateDmaRegionReqWriter
 {
     public const int WireSize = 64;
     private readonly Span<byte> _b;
@@ -2526,7 +2526,7 @@ public readonly ref struct GdmaCreateDmaRegionReqWriter
 
 /// <summary>Read-only view of a 40-byte <c>gdma_create_dma_region_resp</c>: GDMA_CREATE_DMA_REGION response.</summary>
 /// <remarks>HW DATA: layout of <c>gdma_create_dma_region_resp</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaCreateDmaRegionRespView
+internal readonly ref struct GdmaCreateDmaRegionRespView
 {
     public const int WireSize = 40;
     private readonly ReadOnlySpan<byte> _b;
@@ -2565,7 +2565,7 @@ public readonly ref struct GdmaCreateDmaRegionRespView
 }
 
 /// <summary>Writes a <c>gdma_create_dma_region_resp</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaCreateDmaRegionRespWriter
+internal readonly ref struct GdmaCreateDmaRegionRespWriter
 {
     public const int WireSize = 40;
     private readonly Span<byte> _b;
@@ -2592,7 +2592,7 @@ public readonly ref struct GdmaCreateDmaRegionRespWriter
 
 /// <summary>Read-only view of a 48-byte <c>gdma_destroy_dma_region_req</c>: GDMA_DESTROY_DMA_REGION request (response: gdma_general_resp).</summary>
 /// <remarks>HW DATA: layout of <c>gdma_destroy_dma_region_req</c> (include/net/mana/gdma.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct GdmaDestroyDmaRegionReqView
+internal readonly ref struct GdmaDestroyDmaRegionReqView
 {
     public const int WireSize = 48;
     private readonly ReadOnlySpan<byte> _b;
@@ -2639,7 +2639,7 @@ public readonly ref struct GdmaDestroyDmaRegionReqView
 }
 
 /// <summary>Writes a <c>gdma_destroy_dma_region_req</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct GdmaDestroyDmaRegionReqWriter
+internal readonly ref struct GdmaDestroyDmaRegionReqWriter
 {
     public const int WireSize = 48;
     private readonly Span<byte> _b;
@@ -2670,7 +2670,7 @@ public readonly ref struct GdmaDestroyDmaRegionReqWriter
 
 /// <summary>Read-only view of a 88-byte <c>mana_query_device_cfg_req</c>: MANA_QUERY_DEV_CONFIG request.</summary>
 /// <remarks>HW DATA: layout of <c>mana_query_device_cfg_req</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaQueryDeviceCfgReqView
+internal readonly ref struct ManaQueryDeviceCfgReqView
 {
     public const int WireSize = 88;
     private readonly ReadOnlySpan<byte> _b;
@@ -2729,7 +2729,7 @@ public readonly ref struct ManaQueryDeviceCfgReqView
 }
 
 /// <summary>Writes a <c>mana_query_device_cfg_req</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaQueryDeviceCfgReqWriter
+internal readonly ref struct ManaQueryDeviceCfgReqWriter
 {
     public const int WireSize = 88;
     private readonly Span<byte> _b;
@@ -2766,7 +2766,7 @@ public readonly ref struct ManaQueryDeviceCfgReqWriter
 
 /// <summary>Read-only view of a 80-byte <c>mana_query_device_cfg_resp</c>: MANA_QUERY_DEV_CONFIG response (v2 adds adapter_mtu, v3 adds bm_hostmode).</summary>
 /// <remarks>HW DATA: layout of <c>mana_query_device_cfg_resp</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaQueryDeviceCfgRespView
+internal readonly ref struct ManaQueryDeviceCfgRespView
 {
     public const int WireSize = 80;
     private readonly ReadOnlySpan<byte> _b;
@@ -2819,7 +2819,7 @@ public readonly ref struct ManaQueryDeviceCfgRespView
 }
 
 /// <summary>Writes a <c>mana_query_device_cfg_resp</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaQueryDeviceCfgRespWriter
+internal readonly ref struct ManaQueryDeviceCfgRespWriter
 {
     public const int WireSize = 80;
     private readonly Span<byte> _b;
@@ -2853,7 +2853,7 @@ public readonly ref struct ManaQueryDeviceCfgRespWriter
 
 /// <summary>Read-only view of a 44-byte <c>mana_query_vport_cfg_req</c>: MANA_QUERY_VPORT_CONFIG request.</summary>
 /// <remarks>HW DATA: layout of <c>mana_query_vport_cfg_req</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaQueryVportCfgReqView
+internal readonly ref struct ManaQueryVportCfgReqView
 {
     public const int WireSize = 44;
     private readonly ReadOnlySpan<byte> _b;
@@ -2900,7 +2900,7 @@ public readonly ref struct ManaQueryVportCfgReqView
 }
 
 /// <summary>Writes a <c>mana_query_vport_cfg_req</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaQueryVportCfgReqWriter
+internal readonly ref struct ManaQueryVportCfgReqWriter
 {
     public const int WireSize = 44;
     private readonly Span<byte> _b;
@@ -2931,7 +2931,7 @@ public readonly ref struct ManaQueryVportCfgReqWriter
 
 /// <summary>Read-only view of a 64-byte <c>mana_query_vport_cfg_resp</c>: MANA_QUERY_VPORT_CONFIG response.</summary>
 /// <remarks>HW DATA: layout of <c>mana_query_vport_cfg_resp</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaQueryVportCfgRespView
+internal readonly ref struct ManaQueryVportCfgRespView
 {
     public const int WireSize = 64;
     private readonly ReadOnlySpan<byte> _b;
@@ -2978,7 +2978,7 @@ public readonly ref struct ManaQueryVportCfgRespView
 }
 
 /// <summary>Writes a <c>mana_query_vport_cfg_resp</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaQueryVportCfgRespWriter
+internal readonly ref struct ManaQueryVportCfgRespWriter
 {
     public const int WireSize = 64;
     private readonly Span<byte> _b;
@@ -3009,7 +3009,7 @@ public readonly ref struct ManaQueryVportCfgRespWriter
 
 /// <summary>Read-only view of a 56-byte <c>mana_config_vport_req</c>: MANA_CONFIG_VPORT_TX request.</summary>
 /// <remarks>HW DATA: layout of <c>mana_config_vport_req</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaConfigVportReqView
+internal readonly ref struct ManaConfigVportReqView
 {
     public const int WireSize = 56;
     private readonly ReadOnlySpan<byte> _b;
@@ -3060,7 +3060,7 @@ public readonly ref struct ManaConfigVportReqView
 }
 
 /// <summary>Writes a <c>mana_config_vport_req</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaConfigVportReqWriter
+internal readonly ref struct ManaConfigVportReqWriter
 {
     public const int WireSize = 56;
     private readonly Span<byte> _b;
@@ -3093,7 +3093,7 @@ public readonly ref struct ManaConfigVportReqWriter
 
 /// <summary>Read-only view of a 36-byte <c>mana_config_vport_resp</c>: MANA_CONFIG_VPORT_TX response.</summary>
 /// <remarks>HW DATA: layout of <c>mana_config_vport_resp</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaConfigVportRespView
+internal readonly ref struct ManaConfigVportRespView
 {
     public const int WireSize = 36;
     private readonly ReadOnlySpan<byte> _b;
@@ -3134,7 +3134,7 @@ public readonly ref struct ManaConfigVportRespView
 }
 
 /// <summary>Writes a <c>mana_config_vport_resp</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaConfigVportRespWriter
+internal readonly ref struct ManaConfigVportRespWriter
 {
     public const int WireSize = 36;
     private readonly Span<byte> _b;
@@ -3162,7 +3162,7 @@ public readonly ref struct ManaConfigVportRespWriter
 
 /// <summary>Read-only view of a 120-byte <c>mana_cfg_rx_steer_req_v2</c>: MANA_CONFIG_VPORT_RX request, fixed part (num_indir_entries u64 RX-object handles follow on the wire).</summary>
 /// <remarks>HW DATA: layout of <c>mana_cfg_rx_steer_req_v2</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaCfgRxSteerReqV2View
+internal readonly ref struct ManaCfgRxSteerReqV2View
 {
     public const int WireSize = 120;
     private readonly ReadOnlySpan<byte> _b;
@@ -3229,7 +3229,7 @@ public readonly ref struct ManaCfgRxSteerReqV2View
 }
 
 /// <summary>Writes a <c>mana_cfg_rx_steer_req_v2</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaCfgRxSteerReqV2Writer
+internal readonly ref struct ManaCfgRxSteerReqV2Writer
 {
     public const int WireSize = 120;
     private readonly Span<byte> _b;
@@ -3270,7 +3270,7 @@ public readonly ref struct ManaCfgRxSteerReqV2Writer
 
 /// <summary>Read-only view of a 40-byte <c>mana_cfg_rx_steer_resp</c>: MANA_CONFIG_VPORT_RX response (v2 adds cqe_coalescing_timeout_ns).</summary>
 /// <remarks>HW DATA: layout of <c>mana_cfg_rx_steer_resp</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaCfgRxSteerRespView
+internal readonly ref struct ManaCfgRxSteerRespView
 {
     public const int WireSize = 40;
     private readonly ReadOnlySpan<byte> _b;
@@ -3309,7 +3309,7 @@ public readonly ref struct ManaCfgRxSteerRespView
 }
 
 /// <summary>Writes a <c>mana_cfg_rx_steer_resp</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaCfgRxSteerRespWriter
+internal readonly ref struct ManaCfgRxSteerRespWriter
 {
     public const int WireSize = 40;
     private readonly Span<byte> _b;
@@ -3336,7 +3336,7 @@ public readonly ref struct ManaCfgRxSteerRespWriter
 
 /// <summary>Read-only view of a 88-byte <c>mana_create_wqobj_req</c>: MANA_CREATE_WQ_OBJ request (creates an SQ or RQ together with its CQ).</summary>
 /// <remarks>HW DATA: layout of <c>mana_create_wqobj_req</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaCreateWqobjReqView
+internal readonly ref struct ManaCreateWqobjReqView
 {
     public const int WireSize = 88;
     private readonly ReadOnlySpan<byte> _b;
@@ -3397,7 +3397,7 @@ public readonly ref struct ManaCreateWqobjReqView
 }
 
 /// <summary>Writes a <c>mana_create_wqobj_req</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaCreateWqobjReqWriter
+internal readonly ref struct ManaCreateWqobjReqWriter
 {
     public const int WireSize = 88;
     private readonly Span<byte> _b;
@@ -3435,7 +3435,7 @@ public readonly ref struct ManaCreateWqobjReqWriter
 
 /// <summary>Read-only view of a 48-byte <c>mana_create_wqobj_resp</c>: MANA_CREATE_WQ_OBJ response.</summary>
 /// <remarks>HW DATA: layout of <c>mana_create_wqobj_resp</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaCreateWqobjRespView
+internal readonly ref struct ManaCreateWqobjRespView
 {
     public const int WireSize = 48;
     private readonly ReadOnlySpan<byte> _b;
@@ -3478,7 +3478,7 @@ public readonly ref struct ManaCreateWqobjRespView
 }
 
 /// <summary>Writes a <c>mana_create_wqobj_resp</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaCreateWqobjRespWriter
+internal readonly ref struct ManaCreateWqobjRespWriter
 {
     public const int WireSize = 48;
     private readonly Span<byte> _b;
@@ -3507,7 +3507,7 @@ public readonly ref struct ManaCreateWqobjRespWriter
 
 /// <summary>Read-only view of a 56-byte <c>mana_destroy_wqobj_req</c>: MANA_DESTROY_WQ_OBJ request.</summary>
 /// <remarks>HW DATA: layout of <c>mana_destroy_wqobj_req</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaDestroyWqobjReqView
+internal readonly ref struct ManaDestroyWqobjReqView
 {
     public const int WireSize = 56;
     private readonly ReadOnlySpan<byte> _b;
@@ -3556,7 +3556,7 @@ public readonly ref struct ManaDestroyWqobjReqView
 }
 
 /// <summary>Writes a <c>mana_destroy_wqobj_req</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaDestroyWqobjReqWriter
+internal readonly ref struct ManaDestroyWqobjReqWriter
 {
     public const int WireSize = 56;
     private readonly Span<byte> _b;
@@ -3588,7 +3588,7 @@ public readonly ref struct ManaDestroyWqobjReqWriter
 
 /// <summary>Read-only view of a 32-byte <c>mana_destroy_wqobj_resp</c>: MANA_DESTROY_WQ_OBJ response.</summary>
 /// <remarks>HW DATA: layout of <c>mana_destroy_wqobj_resp</c> (include/net/mana/mana.h). <see cref="TryRead"/> checks length, reserved bits and enum members (gdma.md §8.3); other fields accept every value of their width.</remarks>
-public readonly ref struct ManaDestroyWqobjRespView
+internal readonly ref struct ManaDestroyWqobjRespView
 {
     public const int WireSize = 32;
     private readonly ReadOnlySpan<byte> _b;
@@ -3625,7 +3625,7 @@ public readonly ref struct ManaDestroyWqobjRespView
 }
 
 /// <summary>Writes a <c>mana_destroy_wqobj_resp</c> in place; every setter range-checks its field (and enum membership) before writing.</summary>
-public readonly ref struct ManaDestroyWqobjRespWriter
+internal readonly ref struct ManaDestroyWqobjRespWriter
 {
     public const int WireSize = 32;
     private readonly Span<byte> _b;
