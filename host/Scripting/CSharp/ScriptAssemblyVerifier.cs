@@ -5,6 +5,11 @@ using System.Reflection.Emit;
 using System.Reflection.Metadata;
 using System.Reflection.Metadata.Ecma335;
 using System.Reflection.PortableExecutable;
+using static NicScript.Host.Scripting.CSharp.IlCode;
+using static NicScript.Host.Scripting.CSharp.ScriptSignatures;
+using static NicScript.Host.Scripting.CSharp.ScriptSourcePositions;
+using Array = NicScript.Host.Scripting.CSharp.ScriptSignatures.Array;
+using Pointer = NicScript.Host.Scripting.CSharp.ScriptSignatures.Pointer;
 
 namespace NicScript.Host.Scripting.CSharp;
 
@@ -26,6 +31,9 @@ namespace NicScript.Host.Scripting.CSharp;
 /// script's own type for <c>Type.GetTypeFromHandle</c> (a record's <c>EqualityContract</c>; the Type can only be compared).
 /// Limit: the evaluation stack is not typed, so <c>ldind</c>/<c>stind</c> are allowed; with no pointer anywhere in a
 /// signature and no pointer-producing API, the compiler has nothing to emit them on but managed references.
+/// The layers below the checks: <see cref="IlCode"/> decodes bodies and answers control-flow questions,
+/// <see cref="ScriptSignatureProvider"/> decodes signatures into <see cref="ScriptSignatures"/>, and
+/// <see cref="ScriptSourcePositions"/> turns a <see cref="ScriptSourcePositions.Where"/> into file:line:col; this class only decides.
 /// </remarks>
 internal sealed class ScriptAssemblyVerifier
 {
@@ -50,30 +58,24 @@ internal sealed class ScriptAssemblyVerifier
         "System.Type.GetTypeFromHandle",
     }.ToFrozenSet(StringComparer.Ordinal);
 
-    private static readonly FrozenDictionary<ushort, OperandType> Operands = typeof(OpCodes)
-        .GetFields(BindingFlags.Public | BindingFlags.Static).Select(f => (OpCode)f.GetValue(null)!)
-        .ToFrozenDictionary(o => (ushort)o.Value, o => o.OperandType);
-
     private readonly MetadataReader _md;
-    private readonly MetadataReader? _pdb;
     private readonly string _fallbackFile;
     private readonly IReadOnlySet<string> _scriptAssemblies;
-    private readonly Func<string, string> _display;
     private readonly ScriptAllowList _list = ScriptAllowList.Default;
     private readonly List<ScriptProblem> _problems = new();
     private readonly HashSet<(string, int, string)> _seen = new();
     private readonly HashSet<EntityHandle> _checkedRows = new();
-    private readonly SigProvider _provider;
+    private readonly ScriptSignatureProvider _provider;
+    private readonly ScriptSourcePositions _positions;
     private bool _inInlineArrayHelper; // checking the body of one of the compiler's InlineArray* helpers
 
     private ScriptAssemblyVerifier(MetadataReader md, MetadataReader? pdb, string fallbackFile, IReadOnlySet<string> scriptAssemblies, Func<string, string> display)
     {
         _md = md;
-        _pdb = pdb;
         _fallbackFile = fallbackFile;
         _scriptAssemblies = scriptAssemblies;
-        _display = display;
-        _provider = new SigProvider(this);
+        _provider = new ScriptSignatureProvider(md, scriptAssemblies);
+        _positions = new ScriptSourcePositions(md, pdb, display);
     }
 
     /// <summary>Every refusal in the assembly <paramref name="image"/> (its PDB embedded); empty when it may be loaded.</summary>
@@ -152,7 +154,7 @@ internal sealed class ScriptAssemblyVerifier
     {
         TypeDefinition type = _md.GetTypeDefinition(handle);
         Where at = TypeLocation(handle);
-        string name = TypeDefName(handle);
+        string name = _provider.TypeDefName(handle);
         if (type.GetDeclaringType().IsNil && name != "<Module>")
         {
             string ns = _md.GetString(type.Namespace);
@@ -181,7 +183,7 @@ internal sealed class ScriptAssemblyVerifier
             if (MemberName(impl.MethodDeclaration) == "System.Object.Finalize") Report(at, "finalizers are not allowed in a V-Node script");
             CheckMethodToken(impl.MethodDeclaration, at, approved: false);
         }
-        bool isDelegate = type.BaseType.Kind == HandleKind.TypeReference && TypeRefName((TypeReferenceHandle)type.BaseType) == "System.MulticastDelegate";
+        bool isDelegate = type.BaseType.Kind == HandleKind.TypeReference && _provider.TypeRefName((TypeReferenceHandle)type.BaseType) == "System.MulticastDelegate";
         foreach (MethodDefinitionHandle m in type.GetMethods()) CheckMethodDefinition(m, isDelegate, pe);
     }
 
@@ -227,8 +229,6 @@ internal sealed class ScriptAssemblyVerifier
     }
 
     // Bodies ------------------------------------------------------------------------------------------------------------
-
-    private readonly record struct Instruction(int Offset, ushort OpCode, long Operand, int Next);
 
     private void CheckBody(MethodDefinitionHandle method, MethodBodyBlock body)
     {
@@ -276,42 +276,6 @@ internal sealed class ScriptAssemblyVerifier
         }
     }
 
-    private static List<Instruction> Decode(BlobReader il)
-    {
-        var list = new List<Instruction>();
-        while (il.RemainingBytes > 0)
-        {
-            int offset = il.Offset;
-            ushort op = il.ReadByte();
-            if (op == 0xFE) op = (ushort)(0xFE00 | il.ReadByte());
-            if (!Operands.TryGetValue(op, out OperandType operand)) throw new BadImageFormatException($"unknown IL opcode 0x{op:x} at IL_{offset:x4}");
-            long value = operand switch
-            {
-                OperandType.InlineNone => 0,
-                OperandType.ShortInlineBrTarget => il.ReadSByte() + (il.Offset),
-                OperandType.ShortInlineI => il.ReadSByte(),
-                OperandType.ShortInlineVar => il.ReadByte(),
-                OperandType.InlineBrTarget => il.ReadInt32() + (il.Offset),
-                OperandType.InlineI => il.ReadInt32(),
-                OperandType.InlineI8 => il.ReadInt64(),
-                OperandType.ShortInlineR => (long)il.ReadSingle(),
-                OperandType.InlineR => (long)il.ReadDouble(),
-                OperandType.InlineVar => il.ReadUInt16(),
-                OperandType.InlineSwitch => SkipSwitch(ref il),
-                _ => il.ReadInt32(), // tokens and strings
-            };
-            list.Add(new Instruction(offset, op, value, il.Offset));
-        }
-        return list;
-    }
-
-    private static long SkipSwitch(ref BlobReader il)
-    {
-        int n = il.ReadInt32();
-        for (int i = 0; i < n; i++) il.ReadInt32();
-        return n;
-    }
-
     /// <summary>The one stackalloc shape allowed: constant bytes, <c>conv.u</c>, <c>localloc</c>, a constant count, a Span of a primitive.</summary>
     private void CheckStackAlloc(List<Instruction> code, int i, MethodBodyBlock body, Where at)
     {
@@ -336,9 +300,6 @@ internal sealed class ScriptAssemblyVerifier
         if (SpanOverPointer(MetadataTokens.EntityHandle((int)code[i + 2].Operand), "System.ReadOnlySpan`1") is not { } element) return false;
         return count >= 0 && count * element <= FieldDataSize(f);
     }
-
-    /// <summary><c>newobj</c>, or <c>call .ctor</c> on a local's address (how Roslyn initialises a span local in place).</summary>
-    private static bool IsConstruct(Instruction ins) => ins.OpCode is (ushort)ILOpCode.Newobj or (ushort)ILOpCode.Call;
 
     /// <summary>The element size when <paramref name="ctor"/> is <c>new <paramref name="span"/>&lt;primitive&gt;(void*, int)</c>.</summary>
     private int? SpanOverPointer(EntityHandle ctor, string span)
@@ -369,57 +330,6 @@ internal sealed class ScriptAssemblyVerifier
         Named { Definition: { } def } => _md.GetTypeDefinition(def).GetLayout().Size,
         _ => 0,
     };
-
-    private static long? Constant(Instruction ins) => (ILOpCode)ins.OpCode switch
-    {
-        >= ILOpCode.Ldc_i4_m1 and <= ILOpCode.Ldc_i4_8 => ins.OpCode - (int)ILOpCode.Ldc_i4_0,
-        ILOpCode.Ldc_i4_s or ILOpCode.Ldc_i4 => ins.Operand,
-        _ => null,
-    };
-
-    /// <summary>Whether instruction <paramref name="at"/> can run again before its method returns (a loop, a goto back, a handler).</summary>
-    private static bool InLoop(List<Instruction> code, MethodBodyBlock body, int at)
-    {
-        var index = new Dictionary<int, int>();
-        for (int i = 0; i < code.Count; i++) index[code[i].Offset] = i;
-        var seen = new HashSet<int>();
-        var work = new Stack<int>(Successors(code, body, at, index));
-        while (work.Count > 0)
-        {
-            int i = work.Pop();
-            if (i == at) return true;
-            if (!seen.Add(i)) continue;
-            foreach (int s in Successors(code, body, i, index)) work.Push(s);
-        }
-        return false;
-    }
-
-    private static IEnumerable<int> Successors(List<Instruction> code, MethodBodyBlock body, int i, Dictionary<int, int> index)
-    {
-        Instruction ins = code[i];
-        var op = (ILOpCode)ins.OpCode;
-        OperandType kind = Operands[ins.OpCode];
-        if (kind is OperandType.ShortInlineBrTarget or OperandType.InlineBrTarget && index.TryGetValue((int)ins.Operand, out int target)) yield return target;
-        foreach (ExceptionRegion r in body.ExceptionRegions) // conservatively: anything in a protected block may reach its handlers
-        {
-            if (ins.Offset >= r.TryOffset && ins.Offset < r.TryOffset + r.TryLength && index.TryGetValue(r.HandlerOffset, out int h)) yield return h;
-            if (r.Kind == ExceptionRegionKind.Filter && ins.Offset >= r.TryOffset && ins.Offset < r.TryOffset + r.TryLength && index.TryGetValue(r.FilterOffset, out int fl)) yield return fl;
-        }
-        if (op is ILOpCode.Switch) // targets follow the opcode: re-read them
-            foreach (int t in SwitchTargets(code, i, body)) if (index.TryGetValue(t, out int st)) yield return st;
-        if (op is ILOpCode.Br or ILOpCode.Br_s or ILOpCode.Leave or ILOpCode.Leave_s or ILOpCode.Ret or ILOpCode.Throw or ILOpCode.Rethrow or ILOpCode.Endfinally or ILOpCode.Endfilter) yield break;
-        if (i + 1 < code.Count) yield return i + 1;
-    }
-
-    private static IEnumerable<int> SwitchTargets(List<Instruction> code, int i, MethodBodyBlock body)
-    {
-        BlobReader il = body.GetILReader();
-        il.Offset = code[i].Offset + 1;
-        int n = il.ReadInt32();
-        int[] rel = new int[n];
-        for (int k = 0; k < n; k++) rel[k] = il.ReadInt32();
-        return rel.Select(r => code[i].Next + r);
-    }
 
     /// <summary>A call of the compiler's <c>&lt;PrivateImplementationDetails&gt;.InlineArray*</c> helpers: its name and the buffer's length.</summary>
     private (string Name, int Length)? InlineArrayHelper(EntityHandle token)
@@ -532,7 +442,7 @@ internal sealed class ScriptAssemblyVerifier
         Sig? sig = token.Kind switch
         {
             HandleKind.TypeDefinition => null,
-            HandleKind.TypeReference => ReferenceSig((TypeReferenceHandle)token),
+            HandleKind.TypeReference => _provider.ReferenceSig((TypeReferenceHandle)token),
             HandleKind.TypeSpecification => _md.GetTypeSpecification((TypeSpecificationHandle)token).DecodeSignature(_provider, null),
             _ => new Refused("an unexpected type reference"),
         };
@@ -547,9 +457,9 @@ internal sealed class ScriptAssemblyVerifier
         string name = _md.GetString(m.Name);
         Sig parent = m.Parent.Kind switch
         {
-            HandleKind.TypeReference => ReferenceSig((TypeReferenceHandle)m.Parent),
+            HandleKind.TypeReference => _provider.ReferenceSig((TypeReferenceHandle)m.Parent),
             HandleKind.TypeSpecification => _md.GetTypeSpecification((TypeSpecificationHandle)m.Parent).DecodeSignature(_provider, null),
-            HandleKind.TypeDefinition => new Named(TypeDefName((TypeDefinitionHandle)m.Parent), Origin.Script, [], (TypeDefinitionHandle)m.Parent),
+            HandleKind.TypeDefinition => new Named(_provider.TypeDefName((TypeDefinitionHandle)m.Parent), Origin.Script, [], (TypeDefinitionHandle)m.Parent),
             _ => new Refused("a member of a module or a vararg call site"),
         };
         if (CheckType(parent) is { } refusedParent) { Report(at, refusedParent, DisplayMember(parent is Named pn ? pn.Name : Display(parent), name)); return; }
@@ -601,18 +511,6 @@ internal sealed class ScriptAssemblyVerifier
         Type? t = ScriptSurface.ClrType(typeName);
         return _scriptApi[key] = t is not null && ScriptSurface.IsVisible(t, member, parameters, shapes);
     }
-
-    /// <summary>A parameter's type as <see cref="ScriptSurface.Shape(Type)"/> spells the same type from reflection.</summary>
-    private static string Shape(Sig sig) => sig switch
-    {
-        Prim p => "System." + p.Code,
-        Named n => n.Name,
-        Array a => Shape(a.Element) + "[]",
-        ByRef r => Shape(r.Element) + "&",
-        GenericParam => "!",
-        Modified m => Shape(m.Type),
-        _ => "?",
-    };
 
     // Types ---------------------------------------------------------------------------------------------------------------
 
@@ -703,44 +601,6 @@ internal sealed class ScriptAssemblyVerifier
 
     // Names and places ------------------------------------------------------------------------------------------------
 
-    private enum Origin { Script, Framework, NicScript, Protobuf, Other }
-
-    private Sig ReferenceSig(TypeReferenceHandle handle)
-    {
-        TypeReference r = _md.GetTypeReference(handle);
-        EntityHandle scope = r.ResolutionScope;
-        while (scope.Kind == HandleKind.TypeReference) scope = _md.GetTypeReference((TypeReferenceHandle)scope).ResolutionScope;
-        Origin origin = Origin.Other;
-        if (scope.Kind == HandleKind.AssemblyReference)
-        {
-            string asm = _md.GetString(_md.GetAssemblyReference((AssemblyReferenceHandle)scope).Name);
-            origin = _scriptAssemblies.Contains(asm) ? Origin.Script
-                : asm is "nicscript" or "NicScript.Driver" ? Origin.NicScript
-                : asm == "Google.Protobuf" ? Origin.Protobuf
-                : CSharpScriptCompiler.FrameworkAssemblies.Contains(asm) ? Origin.Framework : Origin.Other;
-        }
-        else if (scope.Kind == HandleKind.ModuleDefinition || scope.IsNil) return new Refused("a type reference into the script's own module");
-        return new Named(TypeRefName(handle), origin, [], null);
-    }
-
-    private string TypeRefName(TypeReferenceHandle handle)
-    {
-        TypeReference r = _md.GetTypeReference(handle);
-        string name = _md.GetString(r.Name);
-        if (r.ResolutionScope.Kind == HandleKind.TypeReference) return TypeRefName((TypeReferenceHandle)r.ResolutionScope) + "+" + name;
-        string ns = _md.GetString(r.Namespace);
-        return ns.Length == 0 ? name : ns + "." + name;
-    }
-
-    private string TypeDefName(TypeDefinitionHandle handle)
-    {
-        TypeDefinition t = _md.GetTypeDefinition(handle);
-        string name = _md.GetString(t.Name);
-        if (!t.GetDeclaringType().IsNil) return TypeDefName(t.GetDeclaringType()) + "+" + name;
-        string ns = _md.GetString(t.Namespace);
-        return ns.Length == 0 ? name : ns + "." + name;
-    }
-
     private bool IsPrivateImplementationDetails(TypeDefinitionHandle t) =>
         !t.IsNil && _md.GetTypeDefinition(t).GetDeclaringType().IsNil && _md.GetString(_md.GetTypeDefinition(t).Name).StartsWith("<PrivateImplementationDetails>", StringComparison.Ordinal);
 
@@ -752,127 +612,22 @@ internal sealed class ScriptAssemblyVerifier
         MemberReference m = _md.GetMemberReference((MemberReferenceHandle)token);
         string? parent = m.Parent.Kind switch
         {
-            HandleKind.TypeReference => TypeRefName((TypeReferenceHandle)m.Parent),
+            HandleKind.TypeReference => _provider.TypeRefName((TypeReferenceHandle)m.Parent),
             HandleKind.TypeSpecification => (_md.GetTypeSpecification((TypeSpecificationHandle)m.Parent).DecodeSignature(_provider, null) as Named)?.Name,
             _ => null,
         };
         return parent is null ? null : parent + "." + _md.GetString(m.Name);
     }
 
-    private static string Display(Sig sig) => sig switch
-    {
-        Named n => DisplayType(n.Name),
-        Array a => Display(a.Element) + "[]",
-        _ => sig.ToString() ?? "",
-    };
-
-    /// <summary><c>System.Buffers.ArrayPool`1</c> as <c>System.Buffers.ArrayPool</c>: how the source check names it, without arity.</summary>
-    private static string DisplayType(string name)
-    {
-        var sb = new System.Text.StringBuilder();
-        foreach (string part in name.Split('+'))
-        {
-            if (sb.Length > 0) sb.Append('.');
-            int tick = part.IndexOf('`');
-            sb.Append(tick < 0 ? part : part[..tick]);
-        }
-        return sb.ToString();
-    }
-
-    private static string DisplayMember(string type, string member) =>
-        DisplayType(type) + "." + (member.StartsWith("get_", StringComparison.Ordinal) ? member[4..]
-            : member.StartsWith("set_", StringComparison.Ordinal) ? member[4..] + " (set)" : member);
-
-    /// <summary>Where a check is: a method and IL offset, or a type; resolved to a source position only when something is reported.</summary>
-    private readonly record struct Where(MethodDefinitionHandle Method, int Offset, TypeDefinitionHandle Type);
-
-    private readonly record struct Position(string File, int Line, int Column);
-
-    private static readonly Where None = default;
-
-    private static Where TypeLocation(TypeDefinitionHandle type) => new(default, 0, type);
-
-    private static Where MethodLocation(MethodDefinitionHandle method, int offset) => new(method, offset, default);
-
-    private Position? Resolve(Where at) =>
-        !at.Method.IsNil ? ResolveMethod(at.Method, at.Offset, typeFallback: true) : !at.Type.IsNil ? ResolveType(at.Type) : null;
-
-    private Position? ResolveType(TypeDefinitionHandle type)
-    {
-        TypeDefinition t = _md.GetTypeDefinition(type);
-        foreach (MethodDefinitionHandle m in t.GetMethods())
-            if (ResolveMethod(m, 0, typeFallback: false) is { } p) return p;
-        foreach (TypeDefinitionHandle nested in t.GetNestedTypes())
-            if (ResolveType(nested) is { } p) return p;
-        return null;
-    }
-
-    /// <summary>The source position of IL offset <paramref name="offset"/>: the last visible sequence point at or before it.</summary>
-    /// <remarks>Without points of its own: its state machine's (async, iterators), else its type's first (a compiler-generated helper).</remarks>
-    private Position? ResolveMethod(MethodDefinitionHandle method, int offset, bool typeFallback)
-    {
-        if (_pdb is null) return null;
-        SequencePoint? best = null, first = null;
-        foreach (SequencePoint sp in _pdb.GetMethodDebugInformation(method.ToDebugInformationHandle()).GetSequencePoints())
-        {
-            if (sp.IsHidden) continue;
-            first ??= sp;
-            if (sp.Offset <= offset) best = sp;
-        }
-        if ((best ?? first) is not { } p)
-        {
-            foreach (MethodDefinitionHandle m in _md.MethodDefinitions)
-                if (m != method && _pdb.GetMethodDebugInformation(m.ToDebugInformationHandle()).GetStateMachineKickoffMethod() == method)
-                    return ResolveMethod(m, 0, typeFallback: false);
-            return typeFallback ? ResolveType(_md.GetMethodDefinition(method).GetDeclaringType()) : null;
-        }
-        string file = _pdb.GetString(_pdb.GetDocument(p.Document).Name);
-        return new Position(_display(file), p.StartLine, p.StartColumn);
-    }
-
     private void Report(Where at, string? message, string? member = null)
     {
         if (message is null) return;
-        Position? pos = Resolve(at);
+        Position? pos = _positions.Resolve(at);
         SourceSpan span = pos is { } p ? new SourceSpan(p.File, p.Line, p.Column) : SourceSpan.None(_fallbackFile);
         if (!_seen.Add((span.File, span.Line, message))) return; // one line per reason and line, however many members of a refused type it uses
         // A row the walk of definitions and bodies did not place: worth a line only if no placed problem said the same.
         if (pos is null && _problems.Any(q => q.Message.Contains(message, StringComparison.Ordinal))) return;
         if (member is not null) message = $"{member}: {message}";
         _problems.Add(new ScriptProblem(span, message));
-    }
-
-    // Signatures --------------------------------------------------------------------------------------------------------
-
-    private abstract record Sig;
-    private sealed record Prim(PrimitiveTypeCode Code) : Sig;
-    private sealed record Named(string Name, Origin Origin, ImmutableArray<Sig> Args, TypeDefinitionHandle? Definition) : Sig;
-    private sealed record Array(Sig Element) : Sig;
-    private sealed record ByRef(Sig Element) : Sig;
-    private sealed record Pointer(Sig Element) : Sig;
-    private sealed record FunctionPointer : Sig;
-    private sealed record Pinned(Sig Element) : Sig;
-    private sealed record GenericParam(int Index) : Sig;
-    private sealed record Modified(Sig Modifier, Sig Type) : Sig;
-    private sealed record Refused(string Why) : Sig;
-
-    private sealed class SigProvider(ScriptAssemblyVerifier v) : ISignatureTypeProvider<Sig, object?>
-    {
-        public Sig GetPrimitiveType(PrimitiveTypeCode typeCode) => new Prim(typeCode);
-        public Sig GetTypeFromDefinition(MetadataReader reader, TypeDefinitionHandle handle, byte rawTypeKind) => new Named(v.TypeDefName(handle), Origin.Script, [], handle);
-        public Sig GetTypeFromReference(MetadataReader reader, TypeReferenceHandle handle, byte rawTypeKind) => v.ReferenceSig(handle);
-        public Sig GetTypeFromSpecification(MetadataReader reader, object? context, TypeSpecificationHandle handle, byte rawTypeKind) =>
-            reader.GetTypeSpecification(handle).DecodeSignature(this, context);
-        public Sig GetSZArrayType(Sig elementType) => new Array(elementType);
-        public Sig GetArrayType(Sig elementType, ArrayShape shape) => new Array(elementType);
-        public Sig GetByReferenceType(Sig elementType) => new ByRef(elementType);
-        public Sig GetPointerType(Sig elementType) => new Pointer(elementType);
-        public Sig GetFunctionPointerType(MethodSignature<Sig> signature) => new FunctionPointer();
-        public Sig GetPinnedType(Sig elementType) => new Pinned(elementType);
-        public Sig GetGenericInstantiation(Sig genericType, ImmutableArray<Sig> typeArguments) =>
-            genericType is Named n ? n with { Args = typeArguments } : new Refused("a generic instantiation of a non-type");
-        public Sig GetGenericMethodParameter(object? genericContext, int index) => new GenericParam(index);
-        public Sig GetGenericTypeParameter(object? genericContext, int index) => new GenericParam(index);
-        public Sig GetModifiedType(Sig modifier, Sig unmodifiedType, bool isRequired) => new Modified(modifier, unmodifiedType);
     }
 }
