@@ -20,8 +20,7 @@ namespace NicScript.Driver.Tests.Architecture;
 /// type in a public or protected signature (field, method, property and event accessors, generic constraints) —
 /// closed until nothing changes.</item>
 /// </list>
-/// Nested public types count on their own (<c>Outer+Inner</c>). tools/internalize-candidates.sh applies the same
-/// rules to more users (the host tests, scripts/*.csx) to list what could be internal.
+/// Nested public types count on their own (<c>Outer+Inner</c>).
 /// </remarks>
 public static class PublicSurface
 {
