@@ -8,7 +8,8 @@ namespace NicScript.Driver.Wire;
 /// Design: every frame draws the same five numbers from one seeded generator, in a fixed order, whatever happens to
 /// it, so a run with the same seed and the same traffic makes the same decisions. Held frames (delayed, reordered)
 /// are copied into pooled buffers — the only copy the fault path adds — and released by later traffic or
-/// <see cref="Link.Poll"/>. One lock: decisions must be made in one order to be reproducible. Delays run on the injected
+/// <see cref="Link.Poll"/>. One lock: decisions must be made in one order to be reproducible. It is a leaf lock: frames
+/// are handed to receivers after it is released, never under it. Delays run on the injected
 /// <see cref="IClock"/>, read only when a frame is delayed or one is held, so a test steps them exactly.
 /// </remarks>
 public sealed class FaultInjector
@@ -16,7 +17,6 @@ public sealed class FaultInjector
     private readonly object _sync = new();
     private readonly Random _rng;
     private readonly List<Held> _held = new();
-    private readonly byte[] _scratch = new byte[16 * 1024];
     private readonly IClock _clock;
     private readonly long _delayNs;
     private Held? _reordered;
@@ -42,79 +42,128 @@ public sealed class FaultInjector
 
     internal void Apply(WirePort from, ReadOnlySpan<byte> frame, Link link)
     {
+        Held[]? released = null;
+        int count = 0, bit = -1;
+        bool send = false, duplicate = false;
+        Held? after = null;
         lock (_sync)
         {
             Seen++;
-            ReleaseLocked(link, force: false);
+            TakeDueLocked(ref released, ref count);
             double drop = _rng.NextDouble(), corrupt = _rng.NextDouble(), dup = _rng.NextDouble(), delay = _rng.NextDouble(), reorder = _rng.NextDouble();
-            int bit = _rng.Next(Math.Max(1, frame.Length * 8));
-            bool corrupted = false;
-            if (drop < Settings.Drop)
+            int draw = _rng.Next(Math.Max(1, frame.Length * 8));
+            if (drop < Settings.Drop) Dropped++;
+            else
             {
-                Dropped++;
-                return;
+                if (corrupt < Settings.Corrupt && frame.Length > 0 && frame.Length <= MaxCorruptBytes)
+                {
+                    bit = draw;
+                    Corrupted++;
+                }
+                if (delay < Settings.Delay)
+                {
+                    Delayed++;
+                    _held.Add(Hold(from, frame, bit, _clock.NowNs + _delayNs));
+                }
+                else if (reorder < Settings.Reorder && _reordered is null)
+                {
+                    Reordered++;
+                    _reordered = Hold(from, frame, bit, 0); // goes out right after the next frame
+                }
+                else
+                {
+                    send = true;
+                    duplicate = dup < Settings.Duplicate;
+                    if (duplicate) Duplicated++;
+                    after = _reordered;
+                    _reordered = null;
+                }
             }
-            if (corrupt < Settings.Corrupt && frame.Length > 0 && frame.Length <= _scratch.Length)
-            {
-                frame.CopyTo(_scratch);
-                _scratch[bit / 8] ^= (byte)(1 << (bit % 8));
-                frame = _scratch.AsSpan(0, frame.Length);
-                Corrupted++;
-                corrupted = true;
-            }
-            if (delay < Settings.Delay)
-            {
-                Delayed++;
-                _held.Add(Hold(from, frame, _clock.NowNs + _delayNs, corrupted));
-                return;
-            }
-            if (reorder < Settings.Reorder && _reordered is null)
-            {
-                Reordered++;
-                _reordered = Hold(from, frame, 0, corrupted); // goes out right after the next frame
-                return;
-            }
-            Route(link, from, frame, corrupted);
-            if (dup < Settings.Duplicate)
-            {
-                Duplicated++;
-                Route(link, from, frame, corrupted);
-            }
+        }
+        // Delivery happens outside the lock: a receiver takes its own device's locks, and a device transmits while it
+        // holds them, so routing under this lock would order it against every device on the wire (a deadlock).
+        EmitAll(link, released, count);
+        if (!send) return;
+        byte[]? flipped = null; // a pooled copy, not a shared buffer: a receiver may transmit (and corrupt) on this thread
+        if (bit >= 0)
+        {
+            flipped = ArrayPool<byte>.Shared.Rent(frame.Length);
+            frame.CopyTo(flipped);
+            flipped[bit / 8] ^= (byte)(1 << (bit % 8));
+            frame = flipped.AsSpan(0, frame.Length);
+        }
+        Route(link, from, frame, bit >= 0);
+        if (duplicate) Route(link, from, frame, bit >= 0);
+        if (flipped is not null) ArrayPool<byte>.Shared.Return(flipped);
+        if (after is not null) Emit(link, after);
+    }
+
+    internal void Release(Link link)
+    {
+        Held[]? released = null;
+        int count = 0;
+        lock (_sync) TakeDueLocked(ref released, ref count);
+        EmitAll(link, released, count);
+    }
+
+    /// <summary>The link is going away: frames still held are dropped, not delivered — their receivers are being torn down
+    /// with the machine, and a frame handed to a device whose driver has gone is only a DMA fault.</summary>
+    internal void Discard()
+    {
+        lock (_sync)
+        {
+            foreach (Held h in _held) ArrayPool<byte>.Shared.Return(h.Buffer);
+            Dropped += _held.Count;
+            _held.Clear();
             if (_reordered is { } r)
             {
+                ArrayPool<byte>.Shared.Return(r.Buffer);
+                Dropped++;
                 _reordered = null;
-                Emit(link, r);
             }
         }
     }
 
-    internal void Release(Link link, bool force)
+    /// <summary>Moves the held frames whose time has come to <paramref name="released"/>, in the order they were held; the
+    /// clock is read only when something is held.</summary>
+    private void TakeDueLocked(ref Held[]? released, ref int count)
     {
-        lock (_sync) ReleaseLocked(link, force);
-    }
-
-    private void ReleaseLocked(Link link, bool force)
-    {
-        long now = _held.Count == 0 ? 0 : _clock.NowNs; // nothing held: no clock read on the way
+        if (_held.Count == 0) return;
+        long now = _clock.NowNs;
         for (int i = 0; i < _held.Count;)
         {
-            if (!force && _held[i].Due > now) { i++; continue; }
-            Held h = _held[i];
+            if (_held[i].Due > now) { i++; continue; }
+            Append(ref released, ref count, _held[i]);
             _held.RemoveAt(i);
-            Emit(link, h);
-        }
-        if (force && _reordered is { } r)
-        {
-            _reordered = null;
-            Emit(link, r);
         }
     }
 
-    private static Held Hold(WirePort from, ReadOnlySpan<byte> frame, long due, bool corrupted)
+    private static void Append(ref Held[]? list, ref int count, Held h)
+    {
+        if (list is null || count == list.Length)
+        {
+            Held[] bigger = ArrayPool<Held>.Shared.Rent(Math.Max(8, 2 * count));
+            list?.AsSpan(0, count).CopyTo(bigger);
+            if (list is not null) ArrayPool<Held>.Shared.Return(list, clearArray: true);
+            list = bigger;
+        }
+        list[count++] = h;
+    }
+
+    private static void EmitAll(Link link, Held[]? released, int count)
+    {
+        if (released is null) return;
+        for (int i = 0; i < count; i++) Emit(link, released[i]);
+        ArrayPool<Held>.Shared.Return(released, clearArray: true);
+    }
+
+    /// <summary>Copies a frame to hold it, flipping bit <paramref name="bit"/> of the copy when it is corrupted (&gt;= 0).</summary>
+    private static Held Hold(WirePort from, ReadOnlySpan<byte> frame, int bit, long due)
     {
         byte[] copy = ArrayPool<byte>.Shared.Rent(frame.Length);
         frame.CopyTo(copy);
-        return new Held(from, copy, frame.Length, due, corrupted);
+        if (bit >= 0) copy[bit / 8] ^= (byte)(1 << (bit % 8));
+        return new Held(from, copy, frame.Length, due, bit >= 0);
     }
 
     private static void Emit(Link link, Held h)
@@ -122,6 +171,8 @@ public sealed class FaultInjector
         Route(link, h.From, h.Buffer.AsSpan(0, h.Length), h.Corrupted);
         ArrayPool<byte>.Shared.Return(h.Buffer);
     }
+
+    private const int MaxCorruptBytes = 16 * 1024;
 
     [ThreadStatic] private static bool t_corrupted;
 

@@ -22,6 +22,10 @@ public abstract class Link : IDisposable
 
     public IReadOnlyList<WirePort> Ports => Volatile.Read(ref _ports);
 
+    /// <summary>True when a frame a port sends comes back to that same port (loopback): its device may keep its receive
+    /// path locked while it transmits. On any other link a transmitting device must hold no lock its receive path takes.</summary>
+    public virtual bool ReturnsToSender => false;
+
     /// <summary>How many ports the link takes (1 for loopback and TAP, 2 for a pair, many for a switch).</summary>
     public abstract int MaxPorts { get; }
 
@@ -118,11 +122,11 @@ public abstract class Link : IDisposable
     protected internal abstract void Route(WirePort from, ReadOnlySpan<byte> frame);
 
     /// <summary>Releases frames the fault injector holds (delay, reorder) whose time has come.</summary>
-    public void Poll() => _faults?.Release(this, force: false);
+    public void Poll() => _faults?.Release(this);
 
     public virtual void Dispose()
     {
-        _faults?.Release(this, force: true);
+        _faults?.Discard();
         (_capture as PcapWriter)?.Flush();
     }
 }

@@ -7,5 +7,7 @@ internal sealed class LoopbackLink : Link
 
     public override int MaxPorts => 1;
 
+    public override bool ReturnsToSender => true;
+
     protected internal override void Route(WirePort from, ReadOnlySpan<byte> frame) => from.Deliver(frame);
 }

@@ -24,6 +24,9 @@ public sealed class WirePort
     /// <summary>False while the link is down (carrier lost): transmits are dropped and counted by the link.</summary>
     public bool Carrier => Link.Carrier;
 
+    /// <summary>True when what this port sends is delivered back to it (see <see cref="Wire.Link.ReturnsToSender"/>).</summary>
+    public bool ReturnsToSender => Link.ReturnsToSender;
+
     public long TxFrames => Volatile.Read(ref _txFrames);
     public long TxBytes => Volatile.Read(ref _txBytes);
     public long RxFrames => Volatile.Read(ref _rxFrames);

@@ -12,6 +12,8 @@ public sealed partial class ManaDevice
     private readonly byte[] _wqe = new byte[MaxSqeSize];
     private readonly byte[] _frame = new byte[MaxFrame];
     private readonly byte[] _comp = new byte[60];
+    private readonly List<GdmaQueue> _txPending = new(4);
+    private bool _txRunning, _letGo;
 
     /// <summary>Runs an SQ from the device's head to the driver's tail: each WQE's frame goes on the wire, each gets a CQE.</summary>
     /// <remarks>
@@ -22,6 +24,32 @@ public sealed partial class ManaDevice
     /// ends the batch (head jumps to the tail). One EQE per batch, if the CQ is armed.
     /// </remarks>
     private void TransmitLocked(GdmaQueue sq)
+    {
+        // The wire is called with the transport's lock let go (see SendLocked); meanwhile another doorbell may arrive.
+        // One thread runs TX at a time: a doorbell that finds it running leaves its queue for that thread to take next.
+        if (_txRunning)
+        {
+            if (!_txPending.Contains(sq)) _txPending.Add(sq);
+            return;
+        }
+        _txRunning = true;
+        try
+        {
+            DrainSqLocked(sq);
+            while (_txPending.Count > 0)
+            {
+                GdmaQueue next = _txPending[^1];
+                _txPending.RemoveAt(_txPending.Count - 1);
+                if (Live(next) && next.Parent is { } cq && Live(cq)) DrainSqLocked(next);
+            }
+        }
+        finally
+        {
+            _txRunning = false;
+        }
+    }
+
+    private void DrainSqLocked(GdmaQueue sq)
     {
         GdmaQueue cq = sq.Parent!;
         while (sq.Head != sq.Tail)
@@ -51,10 +79,42 @@ public sealed partial class ManaDevice
                 continue;
             }
             ManaCqeType result = SendWqe(sq, cq, wqe, oob, hdr.NumSge, out uint vendorErr);
+            if (_letGo)
+            {
+                _letGo = false;
+                if (!Live(sq) || !Live(cq)) return; // destroyed, reset or removed meanwhile: nothing left to complete into
+            }
             if (result == ManaCqeType.TxOkay && ManaTxShortOobView.TryRead(wqe[8..], out var s) == WireError.None && s.SupressTxcqeGen) continue;
             CompleteTx(cq, sq, ringOffset, result, vendorErr);
         }
         _gdma.NotifyLocked(cq);
+    }
+
+    /// <summary>Still this function's queue: not destroyed, reset away or hot-removed while the lock was let go.</summary>
+    private bool Live(GdmaQueue q) => !_gdma.Removed && !q.Failed && _gdma.TryFindQueue(q.Type, q.Id, out GdmaQueue? found) && found == q;
+
+    /// <summary>Puts a frame on the wire from under the transport's lock. On a loopback wire the frame comes straight back
+    /// to this function, so the lock stays held. On any other wire it is let go for the call: the receiver takes its own
+    /// device's locks, and that device may be sending to this function at this moment; holding ours would order the
+    /// two locks both ways (a deadlock). True when the lock was let go: the caller re-checks its queues (<see cref="Live"/>).</summary>
+    private bool SendLocked(ReadOnlySpan<byte> frame)
+    {
+        if (_port is not { } port) return false;
+        if (port.ReturnsToSender)
+        {
+            port.Transmit(frame);
+            return false;
+        }
+        Monitor.Exit(_gdma.Sync);
+        try
+        {
+            port.Transmit(frame);
+        }
+        finally
+        {
+            Monitor.Enter(_gdma.Sync);
+        }
+        return true;
     }
 
     private ManaCqeType SendWqe(GdmaQueue sq, GdmaQueue cq, ReadOnlySpan<byte> wqe, int oob, int sges, out uint vendorErr)
@@ -84,7 +144,7 @@ public sealed partial class ManaDevice
         if (total > Mtu + 18) return ManaCqeType.TxMtuDrop;
         Interlocked.Increment(ref Stats.TxFrames);
         Interlocked.Add(ref Stats.TxBytes, total);
-        _port?.Transmit(sges == 1 ? single : frame[..total]);
+        _letGo = SendLocked(sges == 1 ? single : frame[..total]); // only the TX runner gets here (TransmitLocked)
         return ManaCqeType.TxOkay;
     }
 

@@ -92,7 +92,10 @@ public sealed partial class ManaDevice : INicModel, IFrameReceiver, IGdmaClient
     public void TransmitRaw(ReadOnlySpan<byte> frame)
     {
         lock (_gdma.Sync)
-            if (!_gdma.Removed) _port?.Transmit(frame);
+        {
+            if (_gdma.Removed) return;
+            SendLocked(frame); // the frame is the caller's: nothing of ours to re-check
+        }
     }
 
     /// <summary>The function is back on the bus (SR-IOV re-enabled): a device fresh from reset.</summary>

@@ -34,16 +34,31 @@ public sealed partial class VirtioNetDevice
     public void ProcessTx()
     {
         lock (_txLock)
-        lock (_rxLock) // loopback delivers into our own RX while we transmit: take it once, here
+        {
+            // A loopback wire hands our frames straight back: take the RX lock once for the burst and publish the RX ring
+            // once at its end. On any other wire the RX lock is not held while frames leave: the receiver takes its own
+            // device's locks, and that device may be transmitting to us at this moment (two locks, two orders: a deadlock).
+            if (_port?.ReturnsToSender == true)
+                lock (_rxLock) TxBurst(loopback: true);
+            else TxBurst(loopback: false);
+        }
+    }
+
+    private void TxBurst(bool loopback)
+    {
+        if (loopback)
         {
             _inTxBurst = true;
             _txThread = Environment.CurrentManagedThreadId;
-            try
-            {
-                for (int q = 0; q < _tx.Length; q++)
-                    if (_tx[q] is { } txq && !DrainTx(q, txq)) return;
-            }
-            finally
+        }
+        try
+        {
+            for (int q = 0; q < _tx.Length; q++)
+                if (_tx[q] is { } txq && !DrainTx(q, txq)) return;
+        }
+        finally
+        {
+            if (loopback)
             {
                 _txThread = 0;
                 _inTxBurst = false;

@@ -60,4 +60,40 @@ public sealed class FaultInjectorTests
         Assert.Equal(1000, faults.Seen);
         Assert.Equal(0, clock.Reads);
     }
+
+    /// <summary>A receiver that, while it is handed a frame, has another thread send one on the same link and waits for it:
+    /// what a device does when its receive path is entered while another device's transmit holds that device's locks.</summary>
+    private sealed class SendsFromAnotherThread(Func<WirePort> other) : IFrameReceiver
+    {
+        public bool? OtherFinished;
+        public int Received;
+
+        public void Receive(ReadOnlySpan<byte> frame)
+        {
+            if (Interlocked.Increment(ref Received) > 1) return;
+            var t = new Thread(() => other().Transmit(LinkTests.Ether(1, 3)));
+            t.Start();
+            OtherFinished = t.Join(TimeSpan.FromSeconds(20)); // a deadlock, not slowness: the send takes microseconds
+        }
+    }
+
+    [Theory]
+    [InlineData(0.0, 0.0)]
+    [InlineData(0.5, 0.0)]
+    [InlineData(0.0, 0.5)]
+    public void A_receiver_is_handed_frames_outside_the_injectors_lock(double corrupt, double reorder)
+    {
+        // The built-in peer sends through the injector while a V-Node's device transmits back under its own locks:
+        // delivering under the injector's lock ordered the two and hung `run --faults` (CI, stop 25).
+        using Link link = Links.Switch();
+        WirePort? third = null;
+        var probe = new SendsFromAnotherThread(() => third!);
+        WirePort sender = link.Attach(new Collector());
+        link.Attach(probe);
+        third = link.Attach(new Collector());
+        link.InjectFaults(new FaultInjector(new FaultSettings(Corrupt: corrupt, Reorder: reorder, Seed: 3)));
+        for (int i = 0; i < 4 && probe.Received == 0; i++) sender.Transmit(LinkTests.Ether(2, 1));
+        Assert.True(probe.Received > 0);
+        Assert.True(probe.OtherFinished, "a second sender was blocked while a receiver was being handed a frame");
+    }
 }
