@@ -74,6 +74,14 @@ internal static class ScriptMarshaller
         return Convert(type, value, site, "argument");
     }
 
+    /// <summary>
+    /// <paramref name="value"/> (plain data, or already a CLR value) as a <paramref name="type"/> for the property a script
+    /// assigns as <paramref name="name"/>; a wrong type throws an <see cref="ArgumentException"/> naming the property
+    /// (<c>noThrow: value must be true or false, got 1</c>), which the script catches as a <c>TypeError</c>.
+    /// </summary>
+    public static object? ToProperty(Type type, object? value, string name) =>
+        Convert(type, value, new Site(name, false, m => new ArgumentException(m)), "value");
+
     /// <summary>A protobuf reply as a plain object: every field by its proto name, zeros included; bytes as hex, 64-bit numbers as numbers.</summary>
     public static ExpandoObject ToScript(IMessage reply)
     {

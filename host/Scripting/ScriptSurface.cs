@@ -31,6 +31,13 @@ internal static class ScriptSurface
     public static IEnumerable<PropertyInfo> Properties(Type type) =>
         type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0 && IsVisible(p));
 
+    /// <summary>The named properties a script may assign on a value of <paramref name="type"/>: exactly those a C# script
+    /// may assign — a public setter that is not <c>init</c>, on a class (a struct's property would change a copy).</summary>
+    /// <remarks>A record's positional properties are <c>init</c>: a returned record stays read-only in both languages.</remarks>
+    public static IEnumerable<PropertyInfo> Settable(Type type) =>
+        type.IsValueType ? [] : Properties(type).Where(p => p.SetMethod is { IsPublic: true } set &&
+            !set.ReturnParameter.GetRequiredCustomModifiers().Contains(typeof(System.Runtime.CompilerServices.IsExternalInit)));
+
     /// <summary>The methods a script calls on a value of <paramref name="type"/> (instance or static, never an accessor).</summary>
     public static IEnumerable<MethodInfo> Methods(Type type) =>
         type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static).Where(m => !m.IsSpecialName && IsVisible(m));

@@ -26,11 +26,8 @@ public sealed class DpuHandle
         });
     }
 
-    /// <summary>True: replies with a non-zero status are returned, not thrown.</summary>
+    /// <summary>True: replies with a non-zero status are returned, not thrown (<c>Dpu.NoThrow = true</c>, <c>dpu.noThrow = true</c>).</summary>
     [ScriptApi] public bool NoThrow { get; set; }
-
-    /// <summary>The same switch for JavaScript, which cannot assign CLR properties: <c>dpu.setNoThrow(true)</c>.</summary>
-    [ScriptApi] public void SetNoThrow(bool on) => NoThrow = on;
 
     private readonly Dictionary<string, DpuWireHandle> _wires = new(StringComparer.Ordinal);
 

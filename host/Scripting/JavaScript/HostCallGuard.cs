@@ -14,8 +14,8 @@ using NicScript.Host.Manifests;
 namespace NicScript.Host.Scripting.JavaScript;
 
 /// <summary>
-/// The one door from JavaScript into a handle's <see cref="ScriptApiAttribute"/> methods: the budget is checked before
-/// and after each call, and the arguments reach Jint's binding as a bounded copy of plain data.
+/// The one door from JavaScript into a handle's <see cref="ScriptApiAttribute"/> methods and property setters: the
+/// budget is checked before and after each call, and the arguments reach Jint's binding as a bounded copy of plain data.
 /// </summary>
 /// <remarks>
 /// Design: Jint binds a CLR method's arguments with <c>JsValue.ToObject()</c>, which copies a JS array into a CLR array
@@ -28,9 +28,9 @@ namespace NicScript.Host.Scripting.JavaScript;
 /// copy, and checks again. Jint then converts data nobody can change under it. Numbers, strings and handles pass as
 /// they are, so the data path pays one function call and two budget readings per host call.
 /// The guard for a method is made once per target object (a <see cref="ConditionalWeakTable{TKey,TValue}"/>): the
-/// function Jint resolved is bound to that target, so two targets never share one.
+/// function Jint resolved is bound to that target, so two targets never share one. Assignments: HostCallGuard.Properties.cs.
 /// </remarks>
-internal sealed class HostCallGuard(ScriptBudget budget)
+internal sealed partial class HostCallGuard(ScriptBudget budget)
 {
     private static readonly ConcurrentDictionary<Type, Dictionary<string, ScriptMethod>> MethodsByType = new();
 

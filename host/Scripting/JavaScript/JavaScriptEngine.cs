@@ -19,7 +19,8 @@ namespace NicScript.Host.Scripting.JavaScript;
 /// Closed by default (STYLE §3.2): <c>Interop.Enabled</c> stays false, so there is no <c>importNamespace</c> or
 /// <c>System</c>; <c>GetType</c> and reflection stay off; only members marked <see cref="ScriptApiAttribute"/> are
 /// visible, under the names the member-name creator gives them (<c>RxPoll</c> → <c>rxPoll</c>). Every such method is
-/// called through <see cref="HostCallGuard"/> (bounded arguments, the budget before and after); a CLR exception from a
+/// called, and every settable such property assigned (<c>dpu.noThrow = true</c>; <c>AllowWrite</c> stays off for the
+/// rest), through <see cref="HostCallGuard"/> (bounded arguments, the budget before and after); a CLR exception from a
 /// host call becomes the JS error the script catches (<see cref="ClrErrors"/>). Nothing a script builds can overflow
 /// the stack: Jint's stack guard covers interpreted calls and its recursive built-ins, <see cref="StackProbes"/> the
 /// iterators that resume one another, and conversions go through bounded copies (<see cref="ScriptValues"/>).
@@ -57,7 +58,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
             options.Interop.Enabled = false;
             options.Interop.AllowGetType = false;
             options.Interop.AllowSystemReflection = false;
-            options.Interop.AllowWrite = false;
+            options.Interop.AllowWrite = false;                                  // it opens every CLR setter: Wrap opens the settable [ScriptApi] ones
             options.Interop.ArrayConversion = ArrayConversionMode.Copy;        // CLR arrays become real JS arrays
             options.Interop.TypeResolver = ObjectModel;
             options.Interop.ExceptionHandler = _hostCalls.Errors = e => e switch // catchable JS Errors (ClrErrors); status errors carry their fields
@@ -71,7 +72,7 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
             options.Interop.MemberAccessor = _hostCalls.Access;                  // every [ScriptApi] method behind one guard
             options.EnableModules(new NoModuleLoader(() => _engine!));          // import() is a catchable TypeError
             options.Constraints.StackOverflowGuard = true;                       // Jint's built-ins: a RangeError, not a dead process
-            options.Interop.WrapObjectHandler = (engine, target, type) => target is Task task ? Promise(task) : ObjectWrapper.Create(engine, target, type);
+            options.Interop.WrapObjectHandler = (engine, target, type) => target is Task task ? Promise(task) : _hostCalls.Wrap(engine, target, type); // settable [ScriptApi] properties through the guard
             options.Host.StringCompilationAllowed = false;                          // no eval / new Function
             options.Constraints.Constraints.Add(new BudgetConstraint(this)); // CPU, memory (bytes allocated in the call) and stack, on every statement
             options.Constraints.MaxRecursionDepth = MaxRecursionDepth;

@@ -55,4 +55,44 @@ public sealed class DpuHandleTests : IDisposable
         var denied = ScriptRun.Single("dpu.js", "dpu.getPortCapability({});", "  - CAP_LOG_WRITE");
         Assert.Contains("CAP_DPU_ADMIN not granted", denied.Error);
     }
+
+    private const string Grants = "  - CAP_DPU_ADMIN\n  - CAP_LOG_WRITE";
+
+    [Fact]
+    public void JavaScript_turns_NoThrow_on_by_assignment()
+    {
+        var r = ScriptRun.Single("nothrow.js", """
+            const before = dpu.noThrow;
+            dpu.noThrow = true;
+            `${before} ${dpu.noThrow} ${dpu.newPort({ uuid: "a b" }).status} ${typeof dpu.setNoThrow}`;
+            """, Grants);
+        Assert.True(r.Status == NicScript.Host.Runtime.VNodeStatus.Completed, r.Error);
+        Assert.Equal("false true 4 undefined", r.Result); // INVALID_ARGUMENT returned, not thrown
+    }
+
+    [Fact]
+    public void JavaScript_NoThrow_of_the_wrong_type_is_a_TypeError_and_keeps_its_value()
+    {
+        var r = ScriptRun.Single("nothrow.js", """
+            let seen = "assigned";
+            try { dpu.noThrow = 1; } catch (e) { seen = `${e.name}: ${e.message}`; }
+            `${seen}; ${dpu.noThrow}`;
+            """, Grants);
+        Assert.Equal("TypeError: noThrow: value must be true or false, got 1; false", r.Result);
+    }
+
+    [Theory]
+    [InlineData("")]              // sloppy: the assignment is ignored
+    [InlineData("'use strict';")] // strict: a TypeError, as for any read-only property
+    public void JavaScript_cannot_change_a_reply(string mode)
+    {
+        var r = ScriptRun.Single("reply.js", mode + """
+            dpu.noThrow = true;
+            const reply = dpu.newPort({ uuid: "a b" });
+            let seen = "ignored";
+            try { reply.status = 0; } catch (e) { seen = e.name; }
+            `${seen} ${reply.status}`;
+            """, Grants);
+        Assert.Equal((mode.Length == 0 ? "ignored" : "TypeError") + " 4", r.Result);
+    }
 }

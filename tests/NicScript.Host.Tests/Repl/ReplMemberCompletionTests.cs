@@ -31,6 +31,20 @@ public sealed class ReplMemberCompletionTests
     }
 
     [Fact]
+    public void JavaScript_Members_OfAHandle_OfferAnAssignedPropertyAndPrintIt()
+    {
+        using var machine = DefaultMachine.Create();
+        var output = new StringWriter();
+        using var js = new ReplSession(machine, ReplSession.GrantEverything(machine), ScriptLanguage.JavaScript, output, new LoggerConfiguration().CreateLogger());
+        Assert.True(js.Submit("dpu.noThrow = true;"), output.ToString());
+        Assert.Equal(["dpu.noThrow"], js.Complete("dpu.no"));
+        Assert.Empty(js.Complete("dpu.setNo"));
+        output.GetStringBuilder().Clear();
+        Assert.True(js.Submit("dpu.noThrow"), output.ToString());
+        Assert.Equal("true", output.ToString().Trim());
+    }
+
+    [Fact]
     public void CSharp_Members_OfAVariableFromAnEarlierSubmission()
     {
         using var machine = DefaultMachine.Create();

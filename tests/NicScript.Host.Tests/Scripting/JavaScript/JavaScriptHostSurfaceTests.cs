@@ -65,6 +65,45 @@ public sealed class JavaScriptHostSurfaceTests
     public void Attack_FailsClosed(string code, string expected) => Assert.Equal(expected, Eval(code));
 
     [Theory]
+    [InlineData("", "ignored")]                // sloppy code: the assignment does nothing
+    [InlineData("'use strict';", "TypeError")] // strict code: Jint's read-only TypeError
+    public void Assignment_OfAnythingButASettableScriptApiProperty_ChangesNothing(string mode, string outcome)
+    {
+        string tries = string.Join(" + ' ' + ", new[]
+        {
+            "attempt(() => { e.reason = 'fine'; })",            // a record a call returns (init-only properties)
+            "attempt(() => { rdma.RDMA_WC_SUCCESS = 7; })",     // a handle's get-only property
+            "attempt(() => { dma.alloc = 1; })",                // a handle's method
+        });
+        string r = Eval(mode + $$"""
+            function attempt(f) { try { f(); return 'ignored'; } catch (x) { return x.name; } }
+            rdma.rdma_query_gid(); // denied without CAP_RDMA: the last error is a record
+            const e = rdma.rdma_last_error();
+            [{{tries}}, e.reason, rdma.RDMA_WC_SUCCESS, typeof dma.alloc].join()
+            """);
+        Assert.Equal($"{outcome} {outcome} {outcome},capability-denied,0,function", r);
+    }
+
+    [Fact]
+    public void Assignment_OfASettableScriptApiProperty_ReachesTheObject_OfAnyType()
+    {
+        // RdmaWc, not the DPU handle: any type's public, non-init [ScriptApi] setter is assignable, as in C#
+        string r = Eval("""
+            const [a, b] = rdma.rdma_wc_array(2);
+            a.status = 5; a.byte_len = 64; a.wr_id = 7;
+            [a.status, a.byteLen, a.wrId, b.status].join()
+            """);
+        Assert.Equal("5,64,7,0", r);
+    }
+
+    [Theory]
+    [InlineData("wc.status = 'x'", "TypeError: status: value must be a number, got x")]
+    [InlineData("wc.status = 1.5", "TypeError: status: value = 1.5 is not a whole number in -2147483648..2147483647")]
+    [InlineData("wc.status = null", "TypeError: status: value is null, where a value is needed")]
+    public void Assignment_OfTheWrongType_IsATypeError_AndKeepsTheValue(string assignment, string error) =>
+        Assert.Equal(error + " 0", Eval($"const wc = rdma.rdma_wc_array(1)[0]; let seen = 'assigned'; try {{ {assignment}; }} catch (e) {{ seen = `${{e.name}}: ${{e.message}}`; }} `${{seen}} ${{wc.status}}`"));
+
+    [Theory]
     [InlineData("pci.constructor.constructor('return 1')()")]
     [InlineData("dma.alloc(8).readU8.constructor('return this')()")]
     [InlineData("Reflect.construct(Function, ['return 1'])")]
