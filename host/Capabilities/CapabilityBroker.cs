@@ -50,8 +50,8 @@ public sealed class CapabilityBroker
         new MetricsHandle(ctx),
         new NetHandle(ctx, _machine)) { Families = [.. DeviceFamilies.Handles.Select(h => h.Make(ctx, _machine, this))] };
 
-    /// <summary>The run's DPU agent, made on first use (the <c>dpu</c> handle and <c>--dpu-listen</c> share it).</summary>
-    public Lazy<NicScript.Host.Dpu.DpuAgent>? DpuAgent { get; set; }
+    /// <summary>The services families keep for the run (the DPU's agent), which their handles find here; none in a REPL session.</summary>
+    public RunServices Services { get; init; } = new();
 
     /// <summary>A V-Node stopped: its channels close, no device reaches its memory any more, its DMA memory is reclaimed,
     /// its name is free again.</summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using NicScript.Host.Cli.Bench;
+using NicScript.Host.Families;
 using NicScript.Host.Scripting.CSharp;
 using Spectre.Console;
 
@@ -49,8 +50,8 @@ public sealed class BenchCommand
         if (!(seconds > 0 && seconds <= 60)) throw new UserErrorException($"--seconds {seconds}: more than 0, at most 60");
         var duration = TimeSpan.FromSeconds(seconds);
         var rows = new List<BenchResult>();
-        var steps = new List<(string Name, Func<BenchResult> Run)>
-        {
+        List<(string Name, Func<BenchResult> Run)> steps =
+        [
             ("loopback core 64 B", () => CoreBenchmarks.Loopback(64, duration)),
             ("loopback core 1500 B", () => CoreBenchmarks.Loopback(1500, duration)),
             ("netdevice core 64 B", () => CoreBenchmarks.NetDevice(64, duration)),
@@ -60,14 +61,10 @@ public sealed class BenchCommand
             ("memcpy 64 KiB", () => RdmaBenchmarks.Memcpy(65536, duration)),
             ("rdma send 64 B", () => RdmaBenchmarks.Run("send", 64, duration)),
             ("memcpy 64 B", () => RdmaBenchmarks.Memcpy(64, duration)),
-            ("dpu-switch 64 B, no rules", () => DpuBenchmarks.Switch("no rules", duration)),
-            ("dpu-switch 64 B, 256 rules", () => DpuBenchmarks.Switch("256 rules", duration)),
-            ("dpu-switch 64 B, meter", () => DpuBenchmarks.Switch("meter", duration)),
-            ("dpu-rpc (8 clients, durable)", () => DpuBenchmarks.Rpc(duration)),
-            ("sqlite commit (raw)", () => DpuBenchmarks.RawSqlite(duration)),
+            .. DeviceFamilies.BenchRows.Select(row => (row.Name, (Func<BenchResult>)(() => row.Run(duration)))),
             ("loopback C# 64 B", () => ScriptBenchmarks.Loopback("cs", 64, Min(duration, 1.5), ScriptCache.DefaultDirectory())),
             ("loopback JavaScript 64 B", () => ScriptBenchmarks.Loopback("js", 64, Min(duration, 1.5), ScriptCache.DefaultDirectory())),
-        };
+        ];
         if (TapBenchmark.Unavailable() is null) steps.Add(("tap 64 B (two NICs, Linux bridge)", () => TapBenchmark.Run(duration)));
         else if (!json) _cli.Error.WriteLine($"skipping tap: {TapBenchmark.Unavailable()}");
         if (NetstackBenchmark.Find() is { } netstack)

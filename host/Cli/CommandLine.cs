@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.CommandLine;
 using NicScript.Host.Families;
 using Serilog.Events;
@@ -68,8 +69,6 @@ public static class CommandLine
         var rate = new Option<double?>("--rate") { Description = "Echo requests per second (default: as fast as replies come, 32 outstanding)." };
         var restarts = new Option<int>("--restarts") { Description = "How often a failed V-Node is restarted (with backoff) before it stays failed.", DefaultValueFactory = _ => 3 };
         var metricsListen = new Option<string?>("--metrics-listen") { Description = "Serve the declared metrics as Prometheus text at http://127.0.0.1:PORT/metrics while running." };
-        var dpuState = new Option<string?>("--dpu-state") { Description = "The DPU agent's state directory for scripts granted CAP_DPU_ADMIN (default: a throwaway one)." };
-        var dpuListen = new Option<string?>("--dpu-listen") { Description = "Also serve the DPU agent on gRPC at IP:PORT while running (nicscript serve beside the V-Nodes)." };
         var faults = new Option<string?>("--faults") { Description = "Inject faults on the (first) wire: drop=0.05,corrupt=0.01,duplicate=0,delay=0,reorder=0,seed=7,delay_ms=10." };
         var cmd = new Command("run", """
             Run a V-Node manifest or a system of V-Nodes on the default machine.
@@ -82,12 +81,14 @@ public static class CommandLine
               nicscript run manifests/responder.yml --wire tap:nic0 --pcap run.pcap --duration 60s   # as root
               nicscript run manifests/netstack.yml --packets 50 --faults drop=0.05,seed=7 --duration 60s   # lost requests: exit 1
             """)
-        { target, json, duration, logLevel, logFile, audit, cache, machine, wire, pcap, faults, packets, rate, restarts, metricsListen, dpuState, dpuListen };
+        { target, json, duration, logLevel, logFile, audit, cache, machine, wire, pcap, faults, packets, rate, restarts, metricsListen };
+        ImmutableArray<RunPart> families = DeviceFamilies.RunParts(); // their options after the generic ones
+        foreach (Option option in families.SelectMany(f => f.Options)) cmd.Add(option);
         cmd.SetAction((parse, cancel) => new RunCommand(cli).ExecuteAsync(new RunOptions(
             parse.GetRequiredValue(target), parse.GetValue(json), parse.GetValue(duration), parse.GetValue(logLevel),
             parse.GetValue(logFile), parse.GetValue(audit), parse.GetValue(cache), parse.GetValue(verbose),
             parse.GetValue(machine), parse.GetValue(wire), parse.GetValue(pcap), parse.GetValue(faults), parse.GetValue(packets), parse.GetValue(rate), parse.GetValue(restarts), parse.GetValue(metricsListen),
-            parse.GetValue(dpuState), parse.GetValue(dpuListen)), cancel));
+            [.. families.Select(f => f.Bind(parse))]), cancel));
         return cmd;
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using NicScript.Driver;
 using NicScript.Driver.Wire;
 using NicScript.Host.Capabilities;
+using NicScript.Host.Families;
 using NicScript.Host.Manifests;
 using NicScript.Host.Runtime;
 using NicScript.Host.Scripting;
@@ -20,8 +21,8 @@ public sealed class RunCommand
     /// <returns>0 when every V-Node completed (or was stopped at the duration), 1 otherwise.</returns>
     public async Task<int> ExecuteAsync(RunOptions options, CancellationToken cancel)
     {
-        // Every file and option is read and checked before anything is made: a log file, a TAP device, a capture, the DPU
-        // state, a listening socket. A mistake in the last option leaves nothing behind.
+        // Every file and option is read and checked before anything is made: a log file, a TAP device, a capture, a
+        // family's service (the DPU's state), a listening socket. A mistake in the last option leaves nothing behind.
         RunTarget target = RunTarget.Load(options.Target, options.MachineFile); // every error of every file at once, machine file included
         MachineSpec? spec = target.Machine;
         FaultSettings? faults = options.Faults is null ? null : MachineFileParser.ParseFaults(options.Faults);
@@ -35,14 +36,10 @@ public sealed class RunCommand
         using var ownedScope = new DisposeAll(owned); // disposed after the machine: the machine flushes its wires first
         using var machineScope = machine;
         using var audit = new AuditLog(log, options.AuditFile);
-        var runner = new VNodeRunner(log, new ScriptEngineFactory(options.CacheDirectory)) { RestartLimit = options.Restarts };
-        string? throwawayState = options.DpuState is null ? Path.Combine(Path.GetTempPath(), "nicscript-dpu-" + Guid.NewGuid().ToString("n")) : null;
-        var dpu = new Lazy<NicScript.Host.Dpu.DpuAgent>(() => new NicScript.Host.Dpu.DpuAgent(new NicScript.Driver.Devices.Dpu.DpuDevice(machine, spec?.Dpu ?? new NicScript.Driver.Devices.Dpu.DpuConfig(), VirtioDpuFunctions.Instance),
-            new NicScript.Host.Dpu.DpuStore(options.DpuState ?? throwawayState!), log));
-        runner.DpuAgent = dpu;
-        using var dpuScope = new DpuScope(dpu, throwawayState); // disposed after the server below
-        await using NicScript.Host.Dpu.DpuServer? dpuServer = options.DpuListen is { } dl ? await NicScript.Host.Dpu.DpuServer.StartAsync(dpu.Value, dl, "--dpu-listen").ConfigureAwait(false) : null;
-        if (dpuServer is not null) _cli.Error.WriteLine($"dpu agent: listening on {dpuServer.Address}");
+        await using var services = new RunServices(); // the families' (the DPU agent and its server): disposed after the exporter below
+        var runner = new VNodeRunner(log, new ScriptEngineFactory(options.CacheDirectory)) { RestartLimit = options.Restarts, Services = services };
+        var run = new FamilyRun(machine, spec, log, _cli.Error);
+        foreach (FamilyRunOptions family in options.Families ?? []) services.Add(await family.OpenAsync(run).ConfigureAwait(false));
         using PrometheusExporter? exporter = options.MetricsListen is { } listen ? new PrometheusExporter(listen, () => runner.Live) : null;
         using EchoPeer? peer = withPeer
             ? new EchoPeer(peerSpec!.Ipv4, peerSpec.Target, options.Packets ?? peerSpec.Packets, options.Rate ?? peerSpec.Rate)
@@ -102,7 +99,7 @@ public sealed class RunCommand
         if (options.Restarts is < 0 or > 100) throw new UserErrorException($"--restarts {options.Restarts}: 0..100");
         if (options.Wire is not null && spec is not null) throw new UserErrorException("--wire applies to the default machine; a machine file names its own wires");
         if (options.Wire is { } wire && MachineFactory.WireProblem(wire) is { } problem) throw new UserErrorException($"--wire {wire}: {problem}");
-        if (options.DpuListen is { } dl) NicScript.Host.Dpu.ListenAddress.CheckBindable("--dpu-listen", dl, NicScript.Host.Dpu.ListenAddress.Parse("--dpu-listen", dl));
+        foreach (FamilyRunOptions family in options.Families ?? []) family.Check();
         if (options.MetricsListen is { } ml) NicScript.Host.Dpu.ListenAddress.CheckBindable("--metrics-listen", ml, NicScript.Host.Dpu.ListenAddress.Parse("--metrics-listen", ml, loopbackOnly: true, anyPort: false));
         CheckCacheFolder(options.CacheDirectory);
         foreach (var (option, path) in new[] { ("--pcap", options.Pcap), ("--audit", options.AuditFile), ("--log-file", options.LogFile) })
@@ -114,16 +111,6 @@ public sealed class RunCommand
     {
         if (cache is not null && (cache.Length == 0 || File.Exists(cache)))
             throw new UserErrorException($"--cache '{cache}': expected a folder, not {(cache.Length == 0 ? "an empty name" : "a file")}");
-    }
-
-    /// <summary>Closes the run's DPU agent (if one was made) and deletes a throwaway state directory.</summary>
-    private sealed class DpuScope(Lazy<NicScript.Host.Dpu.DpuAgent> dpu, string? throwaway) : IDisposable
-    {
-        public void Dispose()
-        {
-            if (dpu.IsValueCreated) dpu.Value.Dispose();
-            if (throwaway is not null && Directory.Exists(throwaway)) Directory.Delete(throwaway, recursive: true);
-        }
     }
 
     /// <summary>A line on a terminal that says how the peer is doing while it runs.</summary>

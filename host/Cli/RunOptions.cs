@@ -1,8 +1,10 @@
+using NicScript.Host.Families;
 using Serilog.Events;
 
 namespace NicScript.Host.Cli;
 
 /// <summary>The options of <c>nicscript run</c>.</summary>
+/// <param name="Families">The options families add (<see cref="RunPart"/>), in registry order; null: none given.</param>
 public sealed record RunOptions(
     string Target,
     bool Json,
@@ -20,5 +22,4 @@ public sealed record RunOptions(
     double? Rate = null,
     int Restarts = 3,
     string? MetricsListen = null,
-    string? DpuState = null,
-    string? DpuListen = null);
+    IReadOnlyList<FamilyRunOptions>? Families = null);

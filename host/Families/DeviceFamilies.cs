@@ -31,6 +31,9 @@ public static class DeviceFamilies
     /// <summary>Every machine-file device type; the first is the one whose keys an unknown type's device is checked against.</summary>
     public static readonly ImmutableArray<MachineDeviceType> DeviceTypes = [.. All.SelectMany(f => f.DeviceTypes)];
 
+    /// <summary>Every machine-file block families own, in registry order (the order the file's "expected" keys list them).</summary>
+    internal static readonly ImmutableArray<MachineBlock> MachineBlocks = [.. All.SelectMany(f => f.MachineBlocks)];
+
     /// <summary>The capabilities families add, after the core ones.</summary>
     public static readonly ImmutableArray<CapabilitySpelling> Capabilities = [.. All.SelectMany(f => f.Capabilities)];
 
@@ -45,6 +48,12 @@ public static class DeviceFamilies
 
     /// <summary>Every family's CLI verbs.</summary>
     public static readonly ImmutableArray<CliVerb> Verbs = [.. All.SelectMany(f => f.Verbs)];
+
+    /// <summary>Every family's bench rows.</summary>
+    public static readonly ImmutableArray<BenchRow> BenchRows = [.. All.SelectMany(f => f.BenchRows)];
+
+    /// <summary>Every family's part in a new <c>nicscript run</c> command, in registry order (the order <c>--help</c> lists their options).</summary>
+    public static ImmutableArray<RunPart> RunParts() => [.. All.Select(f => f.RunPart()).OfType<RunPart>()];
 
     /// <summary>The JavaScript error fields a family gives <paramref name="e"/>, or null.</summary>
     public static (string Name, object Value)[]? ErrorFields(Exception e)

@@ -8,7 +8,8 @@ using NicScript.Host.Families;
 namespace NicScript.Host.Manifests;
 
 /// <summary>Reads a machine file (<c>machine</c>, <c>wires</c>, <c>devices</c>); every problem with file:line:col.</summary>
-/// <remarks>A device's <c>type</c> is any device families declare (<see cref="DeviceFamilies.DeviceTypes"/>), with the keys it declares.</remarks>
+/// <remarks>A device's <c>type</c> is any device families declare (<see cref="DeviceFamilies.DeviceTypes"/>), with the keys it
+/// declares; any other top-level block is a family's (<see cref="DeviceFamilies.MachineBlocks"/>), which reads it.</remarks>
 public static class MachineFileParser
 {
     private static readonly string[] WireTypes = ["loopback", "pair", "switch", "tap"];
@@ -26,7 +27,7 @@ public static class MachineFileParser
     private static MachineSpec? Parse(YamlNode root, ManifestReader r, string full)
     {
         if (r.Mapping(root, "the machine file") is not { } top) return null;
-        r.Keys(top, "the machine file", ["machine", "wires", "devices", "dpu"], ["machine", "wires", "devices"]);
+        r.Keys(top, "the machine file", ["machine", "wires", "devices", .. DeviceFamilies.MachineBlocks.Select(b => b.Key)], ["machine", "wires", "devices"]);
         string name = "machine";
         if (r.Mapping(top["machine"], "machine") is { } m)
         {
@@ -147,9 +148,11 @@ public static class MachineFileParser
                 devices.Add(new DeviceSpec(type, address.Value, (int?)irq, mac, wire, r.At(d)) { NetDevice = netdevice, Ipv4 = ipv4, Rdma = rdma });
             }
         }
-        var config = top["dpu"] is { } dpu ? ParseDpu(dpu, r) : null;
-        CheckDpuWires(config ?? new NicScript.Driver.Devices.Dpu.DpuConfig(), wires, plugged, wireNodes, r);
-        return new MachineSpec(full, name, wires.ToImmutable(), devices.ToImmutable()) { Dpu = config };
+        var wiring = new MachineWiring(wires.ToImmutable(), plugged, wireNodes);
+        var blocks = ImmutableDictionary.CreateBuilder<string, object>(StringComparer.Ordinal);
+        foreach (MachineBlock block in DeviceFamilies.MachineBlocks) // each family reads its own block, absent or not
+            if (block.Read(top[block.Key], wiring, r) is { } read) blocks[block.Key] = read;
+        return new MachineSpec(full, name, wires.ToImmutable(), devices.ToImmutable()) { Blocks = blocks.ToImmutable() };
     }
 
     /// <summary>The <paramref name="count"/> functions a device takes from <paramref name="first"/>: consecutive routing IDs, as
@@ -176,30 +179,14 @@ public static class MachineFileParser
     public const int MaxDevices = 256;
 
     /// <summary>How many devices a wire takes: loopback and TAP one, a pair two, a switch its ports.</summary>
-    private static int Room(WireSpec w) => w.Type switch { "pair" => 2, "switch" => w.Ports, _ => 1 };
+    internal static int Room(WireSpec w) => w.Type switch { "pair" => 2, "switch" => w.Ports, _ => 1 };
 
-    private static string Describe(WireSpec w, int room) => w.Type switch
+    internal static string Describe(WireSpec w, int room) => w.Type switch
     {
         "switch" => $"it has {room} ports (raise ports)",
         "pair" => "a pair joins two devices (use a switch for more)",
         _ => $"a {w.Type} wire takes one device (use a pair or a switch for more)",
     };
-
-    /// <summary>
-    /// The DPU's SoC and optical ports are the machine's wires <c>dpu-socN</c> / <c>dpu-opticalN</c> when the file defines
-    /// them (a TAP, say): the DPU's switch holds one end of each, so such a wire must have room for it beside its devices.
-    /// </summary>
-    private static void CheckDpuWires(NicScript.Driver.Devices.Dpu.DpuConfig dpu, ImmutableArray<WireSpec>.Builder wires,
-        Dictionary<string, int> plugged, Dictionary<string, YamlNode> nodes, ManifestReader r)
-    {
-        foreach (WireSpec w in wires)
-        {
-            bool soc = w.Name.StartsWith("dpu-soc", StringComparison.Ordinal) && int.TryParse(w.Name.AsSpan(7), NumberStyles.None, CultureInfo.InvariantCulture, out int s) && s < dpu.SocPorts && w.Name == $"dpu-soc{s}";
-            bool optical = w.Name.StartsWith("dpu-optical", StringComparison.Ordinal) && int.TryParse(w.Name.AsSpan(11), NumberStyles.None, CultureInfo.InvariantCulture, out int o) && o < dpu.OpticalPorts && w.Name == $"dpu-optical{o}";
-            if ((soc || optical) && plugged.GetValueOrDefault(w.Name) + 1 > Room(w))
-                r.Error(nodes[w.Name], $"wire '{w.Name}' is a DPU port: the DPU's switch takes one of its ends, and its devices take the rest ({Describe(w, Room(w))})");
-        }
-    }
 
     /// <summary>Why <paramref name="name"/> cannot be a Linux interface name (<c>dev_valid_name</c>: under IFNAMSIZ, no '/', ':' or
     /// white space, not "." or ".."), or null.</summary>
@@ -213,36 +200,6 @@ public static class MachineFileParser
     }
 
     private static bool IsDottedQuad(string text) => text.Count(c => c == '.') == 3;
-
-    private static readonly string[] DpuKeys =
-    [
-        "elastic_nic_slots", "vdisk_slots", "max_qpair", "max_queue", "max_queue_depth", "meter_table", "classifier_table", "soc_ports", "soc_queues",
-        "optical_ports", "optical_speed_mbps", "optical_queues", "optical_mtu", "max_sectors",
-    ];
-
-    /// <summary>The machine's DPU sizes (reference/dpu.md §5.1); each key optional, each at least 1.</summary>
-    internal static NicScript.Driver.Devices.Dpu.DpuConfig? ParseDpu(YamlNode node, ManifestReader r)
-    {
-        if (r.Mapping(node, "dpu") is not { } d) return null;
-        r.Keys(d, "dpu", DpuKeys, []);
-        var c = new NicScript.Driver.Devices.Dpu.DpuConfig();
-        long Get(string key, long fallback, long max)
-        {
-            long v = r.Integer(d[key], "dpu." + key) ?? fallback;
-            if (v < 1 || v > max) r.Error(d[key]!, $"dpu.{key}: {v} is not 1..{max}");
-            return v;
-        }
-        return c with
-        {
-            ElasticNicSlots = (int)Get("elastic_nic_slots", c.ElasticNicSlots, 256), VdiskSlots = (int)Get("vdisk_slots", c.VdiskSlots, 256),
-            MaxQpair = (int)Get("max_qpair", c.MaxQpair, 256), MaxQueue = (int)Get("max_queue", c.MaxQueue, 256),
-            MaxQueueDepth = (int)Get("max_queue_depth", c.MaxQueueDepth, 32768), MeterTable = (int)Get("meter_table", c.MeterTable, 1 << 20),
-            ClassifierTable = (int)Get("classifier_table", c.ClassifierTable, 1 << 20), SocPorts = (int)Get("soc_ports", c.SocPorts, 16),
-            SocQueues = (int)Get("soc_queues", c.SocQueues, 16), OpticalPorts = (int)Get("optical_ports", c.OpticalPorts, 16),
-            OpticalSpeedMbps = (uint)Get("optical_speed_mbps", c.OpticalSpeedMbps, 400_000), OpticalQueues = (int)Get("optical_queues", c.OpticalQueues, 16),
-            OpticalMtu = (uint)Get("optical_mtu", c.OpticalMtu, NicScript.Driver.Devices.Dpu.DpuConfig.MaxMtu), MaxSectors = (ulong)Get("max_sectors", (long)c.MaxSectors, 1L << 40),
-        };
-    }
 
     private static readonly string[] NetDeviceKeys =
     [

@@ -7,8 +7,12 @@ namespace NicScript.Host.Manifests;
 /// <summary>A validated machine file: the wires and the devices on them.</summary>
 public sealed record MachineSpec(string Path, string Name, ImmutableArray<WireSpec> Wires, ImmutableArray<DeviceSpec> Devices)
 {
-    /// <summary>The DPU's sizes (a <c>dpu</c> block), or null for the defaults of reference/dpu.md §5.1.</summary>
-    public NicScript.Driver.Devices.Dpu.DpuConfig? Dpu { get; init; }
+    /// <summary>What families read from their top-level blocks (<see cref="NicScript.Host.Families.MachineBlock"/>), by the
+    /// block's key; a block the file lacks is absent here, and its family uses its defaults.</summary>
+    public ImmutableDictionary<string, object> Blocks { get; init; } = ImmutableDictionary<string, object>.Empty;
+
+    /// <summary>What the block <paramref name="key"/> read, or null when the file has none.</summary>
+    public T? Block<T>(string key) where T : class => Blocks.TryGetValue(key, out object? read) ? (T)read : null;
 }
 
 /// <summary>One wire: <c>loopback</c>, <c>pair</c>, <c>switch</c> (with <c>ports</c>) or <c>tap</c> (with <c>ifname</c>), optional capture and faults.</summary>

@@ -20,10 +20,10 @@ public sealed class VNodeRunner
         _engines = engines;
     }
 
-    /// <summary>How often a V-Node that failed in a handler is started again before it stays failed (0: never; the CLI's default is 3).</summary>
-    /// <summary>The DPU agent scripts with CAP_DPU_ADMIN reach (made on first use).</summary>
-    public Lazy<NicScript.Host.Dpu.DpuAgent>? DpuAgent { get; set; }
+    /// <summary>The services families keep for the run (the DPU's agent), which their handles reach through the broker.</summary>
+    public RunServices Services { get; init; } = new();
 
+    /// <summary>How often a V-Node that failed in a handler is started again before it stays failed (0: never; the CLI's default is 3).</summary>
     public int RestartLimit { get; init; }
 
     /// <summary>The first restart waits this long; each further one twice as long, up to 5 s.</summary>
@@ -40,7 +40,7 @@ public sealed class VNodeRunner
     public async Task<RunReport> RunAsync(string target, IReadOnlyList<VNodeManifest> manifests, Machine machine, AuditLog audit,
         TimeSpan? duration, CancellationToken cancel, Func<Task>? traffic = null)
     {
-        var broker = new CapabilityBroker(machine, audit, _log) { DpuAgent = DpuAgent };
+        var broker = new CapabilityBroker(machine, audit, _log) { Services = Services };
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var slots = new List<Slot>();
         var clock = Stopwatch.StartNew();

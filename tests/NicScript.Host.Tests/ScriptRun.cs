@@ -1,6 +1,7 @@
 using NicScript.Driver;
 using NicScript.Driver.Pci;
 using NicScript.Host.Capabilities;
+using NicScript.Host.Families.Dpu;
 using NicScript.Host.Manifests;
 using NicScript.Host.Runtime;
 using NicScript.Host.Scripting;
@@ -22,13 +23,18 @@ internal static class ScriptRun
         using var machine = DefaultMachine.Create();
         var log = new LoggerConfiguration().CreateLogger();
         using var audit = new AuditLog(log);
-        var runner = new VNodeRunner(log, new ScriptEngineFactory(cacheDir ?? Path.Combine(dir.Path, "cache")))
+        var services = new RunServices();
+        services.Add(new DpuRunAgent(machine, new NicScript.Driver.Devices.Dpu.DpuConfig(), Path.Combine(dir.Path, "dpu"), log));
+        var runner = new VNodeRunner(log, new ScriptEngineFactory(cacheDir ?? Path.Combine(dir.Path, "cache"))) { Services = services };
+        try
         {
-            DpuAgent = new Lazy<NicScript.Host.Dpu.DpuAgent>(() => new NicScript.Host.Dpu.DpuAgent(
-                new NicScript.Driver.Devices.Dpu.DpuDevice(machine, new NicScript.Driver.Devices.Dpu.DpuConfig(), VirtioDpuFunctions.Instance), new NicScript.Host.Dpu.DpuStore(Path.Combine(dir.Path, "dpu")), log)),
-        };
-        return runner.RunAsync("test", [ManifestLoader.LoadVNode(manifest)], machine, audit, duration ?? TimeSpan.FromSeconds(20), CancellationToken.None)
-            .GetAwaiter().GetResult();
+            return runner.RunAsync("test", [ManifestLoader.LoadVNode(manifest)], machine, audit, duration ?? TimeSpan.FromSeconds(20), CancellationToken.None)
+                .GetAwaiter().GetResult();
+        }
+        finally
+        {
+            services.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
     }
 
     public static VNodeReport Single(string fileName, string script, string capabilities = "  - CAP_DMA_ALLOC\n  - CAP_LOG_WRITE",

@@ -1,21 +1,25 @@
 using NicScript.Host.Capabilities;
 using NicScript.Host.Cli;
+using NicScript.Host.Cli.Bench;
 using NicScript.Host.Cli.Call;
 using NicScript.Host.Manifests;
 
 namespace NicScript.Host.Families.Dpu;
 
-/// <summary>The DPU: <c>CAP_DPU_ADMIN</c>, the <c>dpu</c> global (the agent's rpcs in-process) and the verbs that serve,
-/// call and declare the agent's state (<c>serve</c>, <c>plan</c>, <c>apply</c>, <c>call</c>).</summary>
+/// <summary>The DPU: the machine file's <c>dpu</c> block, <c>CAP_DPU_ADMIN</c>, the <c>dpu</c> global (the agent's rpcs
+/// in-process), the verbs that serve, call and declare the agent's state (<c>serve</c>, <c>plan</c>, <c>apply</c>, <c>call</c>),
+/// <c>run --dpu-state/--dpu-listen</c> with the run's agent, and the <c>dpu-switch</c>/<c>dpu-rpc</c> bench rows.</summary>
 internal sealed class DpuFamily : DeviceFamily
 {
     public override string Name => "Dpu";
 
+    internal override IReadOnlyList<MachineBlock> MachineBlocks { get; } = [new(DpuMachineBlock.Key, DpuMachineBlock.Read)];
+
     public override IReadOnlyList<CapabilitySpelling> Capabilities { get; } = [new(CapabilityKind.DpuAdmin, "CAP_DPU_ADMIN", CapabilityNames.ValueKind.None)];
 
-    /// <summary>The run's agent is the broker's (made on first use, shared with <c>--dpu-listen</c>).</summary>
+    /// <summary>The agent is the run's (made on first use, shared with <c>--dpu-listen</c>); a session without one has none.</summary>
     public override IReadOnlyList<ScriptHandle> Handles { get; } =
-        [ScriptHandle.Of<DpuHandle>("Dpu", CapabilityKind.DpuAdmin, (ctx, _, broker) => new DpuHandle(ctx, () => broker.DpuAgent?.Value))];
+        [ScriptHandle.Of<DpuHandle>("Dpu", CapabilityKind.DpuAdmin, (ctx, _, broker) => new DpuHandle(ctx, () => broker.Services.Get<DpuRunAgent>()?.Agent))];
 
     /// <summary>An rpc's refusal in JavaScript: <c>status</c> is its name, <c>code</c> its number, <c>detail</c> the reason.</summary>
     public override IReadOnlyList<ScriptErrorFields> ScriptErrors { get; } =
@@ -27,5 +31,17 @@ internal sealed class DpuFamily : DeviceFamily
         new("plan", DpuStateCommands.Plan),
         new("apply", DpuStateCommands.Apply),
         new("call", CallCommand.Build),
+    ];
+
+    public override RunPart RunPart() => new DpuRunPart();
+
+    /// <summary>The switch's frame rate three ways, and the agent's durable rpc rate beside the raw SQLite commit rate under it.</summary>
+    public override IReadOnlyList<BenchRow> BenchRows { get; } =
+    [
+        new("dpu-switch 64 B, no rules", d => DpuBenchmarks.Switch("no rules", d)),
+        new("dpu-switch 64 B, 256 rules", d => DpuBenchmarks.Switch("256 rules", d)),
+        new("dpu-switch 64 B, meter", d => DpuBenchmarks.Switch("meter", d)),
+        new("dpu-rpc (8 clients, durable)", DpuBenchmarks.Rpc),
+        new("sqlite commit (raw)", DpuBenchmarks.RawSqlite),
     ];
 }

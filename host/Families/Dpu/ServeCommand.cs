@@ -3,6 +3,7 @@ using NicScript.Driver;
 using NicScript.Driver.Devices;
 using NicScript.Driver.Devices.Dpu;
 using NicScript.Host.Dpu;
+using NicScript.Host.Families.Dpu;
 using NicScript.Host.Manifests;
 using NicScript.Host.Runtime;
 
@@ -49,7 +50,7 @@ public static class ServeCommand
         {
             using var machineScope = machine;
             using var log = cli.CreateLogger(Serilog.Events.LogEventLevel.Information, null); // stderr, coloured as --color says
-            var device = new DpuDevice(machine, spec?.Dpu ?? new DpuConfig(), VirtioDpuFunctions.Instance);
+            var device = new DpuDevice(machine, DpuMachineBlock.Of(spec), VirtioDpuFunctions.Instance);
             using var agent = new DpuAgent(device, new DpuStore(stateDir), log, reset); // a stored state that does not fit the machine: exit 1, one line
             await using DpuServer server = await DpuServer.StartAsync(agent, listen).ConfigureAwait(false);
             cli.Error.WriteLine($"nicscript serve: listening on {server.Address} (state {agent.Store.Path}; {agent.State.Ports.Count} ports, {agent.State.Vdisks.Count} vdisks, {agent.State.Meters.Count} meters, {agent.State.Rules.Count} rules)");
