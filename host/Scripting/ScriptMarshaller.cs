@@ -106,7 +106,7 @@ internal static class ScriptMarshaller
         if (v is IDictionary<string, object?> d) return Record(t, d, site);
         if (PositionalConstructor(t) is { } ctor && ctor.GetParameters() is [var first, ..] ps && ps.Skip(1).All(p => p.HasDefaultValue))
             return ctor.Invoke([Convert(first.ParameterType, v, site, field), .. ps.Skip(1).Select(p => p.DefaultValue)]);
-        throw site.Fail($"{field} must be {Describe(t)}, got {v}");
+        throw site.Fail($"{field} must be {Describe(t)}, got {Shown(v)}");
     }
 
     private static double Number(object v, Site site, string field)
@@ -233,7 +233,17 @@ internal static class ScriptMarshaller
         return s.ToString();
     }
 
-    private static string Describe(Type t) => t.IsInterface ? $"a {t.Name.TrimStart('I')}" : $"a {t.Name}";
+    private static string Describe(Type t) =>
+        MapValueType(t) is { } value ? $"an object of names to {(IntegerRange(value) is not null ? "whole numbers" : value.Name + " values")}"
+        : t.IsInterface ? $"a {t.Name.TrimStart('I')}" : $"a {t.Name}";
+
+    /// <summary>A script's value as an error shows it: a list or an object by what it is, not by its CLR type name.</summary>
+    private static object Shown(object v) => v switch
+    {
+        IDictionary<string, object?> => "an object",
+        System.Collections.IEnumerable and not string => "a list",
+        _ => v,
+    };
 
     /// <summary>A protobuf request from plain data, through protobuf's JSON mapping (field names as in the .proto).</summary>
     private static IMessage Message(Type t, object? v, Site site)

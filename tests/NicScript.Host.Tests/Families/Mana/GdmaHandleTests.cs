@@ -39,6 +39,13 @@ public sealed class GdmaHandleTests
     public void EncodeBytes_JavaScriptValueThatIsNoUnsignedInteger_IsAnErrorNamingTheField(string fields, string message) =>
         Assert.Equal(message, Result("encode.js", JsError(fields)));
 
+    [Theory]
+    [InlineData("5", "got 5")]
+    [InlineData("\"msg_type\"", "got msg_type")]
+    [InlineData("[1, 2]", "got a list")]
+    public void EncodeBytes_JavaScriptFieldsThatAreNoObject_SayWhatIsExpected(string fields, string got) =>
+        Assert.Equal($"gdma.encode: argument must be an object of names to whole numbers, {got}", Result("encode.js", JsError(fields)));
+
     [Fact]
     public void EncodeBytes_SameFieldsFromCSharpAndJavaScript_GiveTheSameBytes()
     {
