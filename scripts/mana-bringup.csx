@@ -2,7 +2,7 @@
 // way the Linux driver brings it up (SHM -> HWC -> version, devices, register, EQ, vPort, SQ/RQ, RX steering) through
 // the Gdma codec and the Pci/Dma handles only; then 1000 frames go SQ -> loopback wire -> RQ, every byte checked.
 using NicScript.Host.Capabilities;
-using F = System.Collections.Generic.Dictionary<string, double>;
+using F = System.Collections.Generic.Dictionary<string, ulong>;   // GDMA field values by their Linux names
 const int Frames = 1000, Burst = 32, PageBytes = 4096, Ring = 16384, Slot = 2048, Slots = 64;
 var dev = Pci.Open("00:1e.1");
 dev.WriteConfig16(0x04, dev.ReadConfig16(0x04) | 0x6);
@@ -45,7 +45,7 @@ uint cqId = init[1], rqId = init[2], sqId = init[3];
 Log.Info("HWC up: CQ {Cq} RQ {Rq} SQ {Sq}, depth {Depth}", cqId, rqId, sqId, init[4]);
 
 // 2. Requests over the HWC.
-double mkey = 0x10000001;
+ulong mkey = 0x10000001;
 uint sqTail = 0, rqTail = 0, msgId = 0, activity = 0;
 long hwcCqHead = 64;
 void PostHwcRq()
@@ -53,7 +53,7 @@ void PostHwcRq()
     int at = (int)(rqTail % PageBytes);
     Gdma.Encode(rqB, at, "gdma_wqe", new F { ["num_sge"] = 1, ["inline_oob_size_div4"] = 2 });
     rqB.WriteU64(at + 8, 0);
-    Gdma.Encode(rqB, at + 16, "gdma_sge", new F { ["address"] = respB.Iova, ["mem_key"] = mkey, ["size"] = PageBytes });
+    Gdma.Encode(rqB, at + 16, "gdma_sge", new F { ["address"] = (ulong)respB.Iova, ["mem_key"] = mkey, ["size"] = PageBytes });
     rqTail += 32;
     RingDb(0, 0x400, "gdma_doorbell_entry.rq", new F { ["id"] = rqId, ["tail_ptr"] = rqTail });
 }
@@ -70,7 +70,7 @@ GdmaFields Send(int size, uint code, string respType)
     int at = (int)(sqTail % PageBytes);
     Gdma.Encode(sqB, at, "gdma_wqe", new F { ["num_sge"] = 1, ["inline_oob_size_div4"] = 6 });
     Gdma.Encode(sqB, at + 8, "hwc_tx_oob", new F { ["vscq_id"] = cqId, ["vsq_id"] = sqId });
-    Gdma.Encode(sqB, at + 32, "gdma_sge", new F { ["address"] = reqB.Iova, ["mem_key"] = mkey, ["size"] = size });
+    Gdma.Encode(sqB, at + 32, "gdma_sge", new F { ["address"] = (ulong)reqB.Iova, ["mem_key"] = mkey, ["size"] = (ulong)size });
     sqTail += 64;
     RingDb(0, 0x000, "gdma_doorbell_entry.sq", new F { ["id"] = sqId, ["tail_ptr"] = sqTail });
     for (var c = NextCqe(cqB, ref hwcCqHead, 64); c is { } cqe; c = NextCqe(cqB, ref hwcCqHead, 64))
@@ -87,13 +87,13 @@ GdmaFields Send(int size, uint code, string respType)
     }
     throw new Exception($"no answer to request 0x{code:x}");
 }
-GdmaFields Request(string type, uint code, string respType, F body, int version = 1)
+GdmaFields Request(string type, uint code, string respType, F body, uint version = 1)
 {
     var fields = new F(body)
     {
-        ["hdr.req.msg_type"] = code, ["hdr.req.msg_version"] = version, ["hdr.req.hwc_msg_id"] = ++msgId, ["hdr.req.msg_size"] = Gdma.Size(type),
-        ["hdr.resp.msg_type"] = code, ["hdr.resp.msg_version"] = version, ["hdr.resp.msg_size"] = Gdma.Size(respType),
-        ["hdr.dev_id.type"] = code >= 4 ? 2 : 0, ["hdr.activity_id"] = code > 0x20000 ? ++activity : 0,
+        ["hdr.req.msg_type"] = code, ["hdr.req.msg_version"] = version, ["hdr.req.hwc_msg_id"] = ++msgId, ["hdr.req.msg_size"] = (ulong)Gdma.Size(type),
+        ["hdr.resp.msg_type"] = code, ["hdr.resp.msg_version"] = version, ["hdr.resp.msg_size"] = (ulong)Gdma.Size(respType),
+        ["hdr.dev_id.type"] = code >= 4 ? 2UL : 0, ["hdr.activity_id"] = code > 0x20000 ? ++activity : 0,
     };
     reqB.Fill(0);
     Gdma.Encode(reqB, 0, type, fields);
@@ -107,31 +107,31 @@ for (int i = 0; i < devs["num_of_devs"]; i++) mana |= devs[$"devs[{i}].type"] ==
 if (!mana) throw new Exception("no MANA device in the list");
 var res = Request("gdma_general_req", 2, "gdma_query_max_resources_resp", new F());
 var reg = Request("gdma_general_req", 4, "gdma_register_device_resp", new F());
-double pdid = reg["pdid"];
+ulong pdid = (ulong)reg["pdid"];
 int dbId = (int)reg["db_id"];
-mkey = reg["gpa_mkey"];
+mkey = (ulong)reg["gpa_mkey"];
 var cfg = Request("mana_query_device_cfg_req", 0x20001, "mana_query_device_cfg_resp", new F { ["proto_minor_ver"] = 1, ["proto_micro_ver"] = 1 });
 Log.Info("GDMA protocol {Ver}; {Msix} MSI-X; pd {Pd}, doorbell page {Db}; MTU {Mtu}", ver["gdma_protocol_ver"], res["max_msix"], pdid, dbId, cfg["adapter_mtu"]);
 
-double Region(DmaBuffer buf)
+ulong Region(DmaBuffer buf)
 {
     int pages = buf.Length / PageBytes, size = Gdma.Size("gdma_create_dma_region_req");
     reqB.Fill(0);
     Gdma.Encode(reqB, 0, "gdma_create_dma_region_req", new F
     {
-        ["hdr.req.msg_type"] = 25, ["hdr.req.msg_version"] = 1, ["hdr.req.hwc_msg_id"] = ++msgId, ["hdr.req.msg_size"] = size + 8 * pages,
+        ["hdr.req.msg_type"] = 25, ["hdr.req.msg_version"] = 1, ["hdr.req.hwc_msg_id"] = ++msgId, ["hdr.req.msg_size"] = (ulong)(size + 8 * pages),
         ["hdr.resp.msg_type"] = 25, ["hdr.resp.msg_version"] = 1, ["hdr.resp.msg_size"] = 40, ["hdr.dev_id.type"] = 2,
-        ["length"] = buf.Length, ["page_count"] = pages, ["page_addr_list_len"] = pages,
+        ["length"] = (ulong)buf.Length, ["page_count"] = (ulong)pages, ["page_addr_list_len"] = (ulong)pages,
     });
     for (int p = 0; p < pages; p++) reqB.WriteU64(size + 8 * p, buf.Iova + p * PageBytes);
-    return Send(size + 8 * pages, 25, "gdma_create_dma_region_resp")["dma_region_handle"];
+    return (ulong)Send(size + 8 * pages, 25, "gdma_create_dma_region_resp")["dma_region_handle"];
 }
 
 // 3. A data EQ, checked with a test event.
 var eqBuf = Dma.Alloc(PageBytes);
-double eqId = Request("gdma_create_queue_req", 12, "gdma_create_queue_resp", new F
+ulong eqId = (ulong)Request("gdma_create_queue_req", 12, "gdma_create_queue_resp", new F
 {
-    ["type"] = 4, ["pdid"] = pdid, ["doolbell_id"] = dbId, ["gdma_region"] = Region(eqBuf), ["queue_size"] = PageBytes, ["eq_pci_msix_index"] = 1,
+    ["type"] = 4, ["pdid"] = pdid, ["doolbell_id"] = (ulong)dbId, ["gdma_region"] = Region(eqBuf), ["queue_size"] = PageBytes, ["eq_pci_msix_index"] = 1,
 })["queue_index"];
 long eqHead = 256;
 Request("gdma_generate_test_event_req", 10, "gdma_general_resp", new F { ["queue_index"] = eqId });
@@ -139,10 +139,10 @@ if (NextEqe(eqBuf, ref eqHead, 256) is not { Type: 64 }) throw new Exception("no
 
 // 4. The vPort, an SQ and an RQ with their CQs, RX steering to the RQ.
 var vp = Request("mana_query_vport_cfg_req", 0x20008, "mana_query_vport_cfg_resp", new F { ["vport_index"] = 0 });
-double vport = vp["vport"];
+ulong vport = (ulong)vp["vport"];
 var mac = Enumerable.Range(0, 6).Select(i => (byte)vp[$"mac_addr[{i}]"]).ToArray();
-Request("mana_config_vport_req", 0x20003, "mana_config_vport_resp", new F { ["vport"] = vport, ["pdid"] = pdid, ["doorbell_pageid"] = dbId });
-(DmaBuffer Wq, DmaBuffer Cq, uint Id, uint CqId, double Obj) WqObj(int wqType)
+Request("mana_config_vport_req", 0x20003, "mana_config_vport_resp", new F { ["vport"] = vport, ["pdid"] = pdid, ["doorbell_pageid"] = (ulong)dbId });
+(DmaBuffer Wq, DmaBuffer Cq, uint Id, uint CqId, ulong Obj) WqObj(uint wqType)
 {
     var wq = Dma.Alloc(Ring);
     var cq = Dma.Alloc(2 * Ring);
@@ -151,7 +151,7 @@ Request("mana_config_vport_req", 0x20003, "mana_config_vport_resp", new F { ["vp
         ["vport"] = vport, ["wq_type"] = wqType, ["wq_gdma_region"] = Region(wq), ["cq_gdma_region"] = Region(cq),
         ["wq_size"] = Ring, ["cq_size"] = 2 * Ring, ["cq_parent_qid"] = eqId,
     });
-    return (wq, cq, (uint)r["wq_id"], (uint)r["cq_id"], r["wq_obj"]);
+    return (wq, cq, (uint)r["wq_id"], (uint)r["cq_id"], (ulong)r["wq_obj"]);
 }
 var sq = WqObj(1);
 var rq = WqObj(2);
@@ -168,13 +168,13 @@ void PostRx(int slot)
 {
     int at = (int)(rqT % Ring);
     Gdma.Encode(rq.Wq, at, "gdma_wqe", new F { ["num_sge"] = 1, ["inline_oob_size_div4"] = 2 });
-    Gdma.Encode(rq.Wq, at + 16, "gdma_sge", new F { ["address"] = rxBuf.Iova + slot * Slot, ["mem_key"] = mkey, ["size"] = Slot });
+    Gdma.Encode(rq.Wq, at + 16, "gdma_sge", new F { ["address"] = (ulong)(rxBuf.Iova + slot * Slot), ["mem_key"] = mkey, ["size"] = Slot });
     rqT += 32;
 }
 void ArmCqs()
 {
-    RingDb(dbId, 0x800, "gdma_doorbell_entry.cq", new F { ["id"] = sq.CqId, ["tail_ptr"] = sqCqHead % (cqN * 8), ["arm"] = 1 });
-    RingDb(dbId, 0x800, "gdma_doorbell_entry.cq", new F { ["id"] = rq.CqId, ["tail_ptr"] = rqCqHead % (cqN * 8), ["arm"] = 1 });
+    RingDb(dbId, 0x800, "gdma_doorbell_entry.cq", new F { ["id"] = sq.CqId, ["tail_ptr"] = (ulong)(sqCqHead % (cqN * 8)), ["arm"] = 1 });
+    RingDb(dbId, 0x800, "gdma_doorbell_entry.cq", new F { ["id"] = rq.CqId, ["tail_ptr"] = (ulong)(rqCqHead % (cqN * 8)), ["arm"] = 1 });
 }
 for (int s = 0; s < Slots; s++) PostRx(s);
 RingDb(dbId, 0x400, "gdma_doorbell_entry.rq", new F { ["id"] = rq.Id, ["tail_ptr"] = rqT });
@@ -200,13 +200,13 @@ while (received < Frames)
         txBuf.Write(slot * Slot, FrameOf(sent, len));
         Gdma.Encode(sq.Wq, at, "gdma_wqe", new F { ["num_sge"] = 1, ["inline_oob_size_div4"] = 2 });
         Gdma.Encode(sq.Wq, at + 8, "mana_tx_short_oob", new F { ["vcq_num"] = sq.CqId, ["vsq_frame"] = (sq.Id >> 10) & 0x3fff });
-        Gdma.Encode(sq.Wq, at + 16, "gdma_sge", new F { ["address"] = txBuf.Iova + slot * Slot, ["mem_key"] = mkey, ["size"] = len });
+        Gdma.Encode(sq.Wq, at + 16, "gdma_sge", new F { ["address"] = (ulong)(txBuf.Iova + slot * Slot), ["mem_key"] = mkey, ["size"] = (ulong)len });
         sqT += 32;
         lengths.Add(len);
     }
     if (burst > 0) RingDb(dbId, 0x000, "gdma_doorbell_entry.sq", new F { ["id"] = sq.Id, ["tail_ptr"] = sqT });
     for (var e = NextEqe(eqBuf, ref eqHead, 256); e is { } ev; e = NextEqe(eqBuf, ref eqHead, 256)) if (ev.Type == 3) events++;
-    RingDb(dbId, 0xff8, "gdma_doorbell_entry.eq", new F { ["id"] = eqId, ["tail_ptr"] = eqHead % (256 * 8), ["arm"] = 1 });
+    RingDb(dbId, 0xff8, "gdma_doorbell_entry.eq", new F { ["id"] = eqId, ["tail_ptr"] = (ulong)(eqHead % (256 * 8)), ["arm"] = 1 });
     for (var c = NextCqe(sq.Cq, ref sqCqHead, cqN); c is { } cqe; c = NextCqe(sq.Cq, ref sqCqHead, cqN))
         if (Gdma.Decode(sq.Cq, cqe.Off, "mana_tx_comp_oob")["cqe_hdr.cqe_type"] != 32) txErrors++;
     int reposted = 0;

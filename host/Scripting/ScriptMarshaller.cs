@@ -13,8 +13,8 @@ using NicScript.Host.Capabilities;
 namespace NicScript.Host.Scripting;
 
 /// <summary>
-/// The one conversion between a script's plain data and the typed records and enums the handles take: a plain object
-/// (string-keyed, as Jint hands it), an array, a number, an enum by NAME or number, into the parameter's type; a
+/// The one conversion between a script's plain data and the typed records, maps and enums the handles take: a plain
+/// object (string-keyed, as Jint hands it), an array, a number, an enum by NAME or number, into the parameter's type; a
 /// protobuf reply back into a plain object with the seed's field names.
 /// </summary>
 /// <remarks>
@@ -27,6 +27,9 @@ namespace NicScript.Host.Scripting;
 /// (a parameter with no default is required) and, given a scalar, that scalar as its first. A missing field keeps
 /// the type's default; an unknown field, a wrong type or a number out of the target's range is an error that names
 /// the field and what was expected, thrown the way the call it feeds reports bad arguments (<see cref="Site"/>).
+/// A string-keyed map (<c>IReadOnlyDictionary&lt;string, ulong&gt;</c>, the GDMA codec's fields) has no field list of
+/// its own: every key is kept as the script spelled it and every value converted to the map's value type; which keys
+/// exist is the handle's to say (it knows the structure the map is for), the same check for C# and JavaScript.
 /// Protobuf messages go through protobuf's own JSON mapping (proto field names), both ways.
 /// </remarks>
 internal static class ScriptMarshaller
@@ -51,6 +54,7 @@ internal static class ScriptMarshaller
         [typeof(RxInjectOptions)] = new("InjectRx", false, Zx),
         [typeof(TrafficSpec)] = new("dpu wire configure", true, Call),
         [typeof(RdmaConnectOptions)] = new("rdma_connect_ex", true, Call),
+        [typeof(IReadOnlyDictionary<string, ulong>)] = new("gdma.encode", true, Call), // field values by their Linux names
     };
 
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true).WithPreserveProtoFieldNames(true));
@@ -106,10 +110,11 @@ internal static class ScriptMarshaller
         if (IntegerRange(t) is { } range) return System.Convert.ChangeType(Whole(v, range.Min, range.Max, site, field), t, CultureInfo.InvariantCulture);
         if (t.IsArray) return Array(t.GetElementType()!, v, site, field);
         if (typeof(IMessage).IsAssignableFrom(t)) return Message(t, v, site);
+        if (v is IDictionary<string, object?> map && MapValueType(t) is { } valueType) return Map(valueType, map, site);
         if (v is IDictionary<string, object?> d) return Record(t, d, site);
         if (PositionalConstructor(t) is { } ctor && ctor.GetParameters() is [var first, ..] ps && ps.Skip(1).All(p => p.HasDefaultValue))
             return ctor.Invoke([Convert(first.ParameterType, v, site, field), .. ps.Skip(1).Select(p => p.DefaultValue)]);
-        throw site.Fail($"{field} must be {Describe(t)}, got {v}");
+        throw site.Fail($"{field} must be {Describe(t)}, got {Shown(v)}");
     }
 
     private static double Number(object v, Site site, string field)
@@ -193,6 +198,22 @@ internal static class ScriptMarshaller
         return ctor.Invoke(args);
     }
 
+    /// <summary>The value type of a string-keyed map type a handle may take (<c>IReadOnlyDictionary</c>, <c>IDictionary</c>,
+    /// <c>Dictionary</c> of <c>string</c> to it), else null.</summary>
+    private static Type? MapValueType(Type t) =>
+        t.IsGenericType && t.GetGenericArguments() is [var key, var value] && key == typeof(string)
+            && t.GetGenericTypeDefinition() is var g && (g == typeof(IReadOnlyDictionary<,>) || g == typeof(IDictionary<,>) || g == typeof(Dictionary<,>))
+            ? value : null;
+
+    /// <summary>Each value converted to <paramref name="valueType"/> under its key; a null value is the type's default, so its key is still checked.</summary>
+    private static object Map(Type valueType, IDictionary<string, object?> d, Site site)
+    {
+        var map = (System.Collections.IDictionary)Activator.CreateInstance(typeof(Dictionary<,>).MakeGenericType(typeof(string), valueType))!;
+        object? none = valueType.IsValueType ? Activator.CreateInstance(valueType) : null;
+        foreach (var (key, value) in d) map[key] = value is null ? none : Convert(valueType, value, site, key);
+        return map;
+    }
+
     private static bool IsScriptApi(PropertyInfo p) => p.IsDefined(typeof(ScriptApiAttribute), inherit: true);
 
     private static ConstructorInfo? PositionalConstructor(Type t) =>
@@ -220,7 +241,17 @@ internal static class ScriptMarshaller
         return s.ToString();
     }
 
-    private static string Describe(Type t) => t.IsInterface ? $"a {t.Name.TrimStart('I')}" : $"a {t.Name}";
+    private static string Describe(Type t) =>
+        MapValueType(t) is { } value ? $"an object of names to {(IntegerRange(value) is not null ? "whole numbers" : value.Name + " values")}"
+        : t.IsInterface ? $"a {t.Name.TrimStart('I')}" : $"a {t.Name}";
+
+    /// <summary>A script's value as an error shows it: a list or an object by what it is, not by its CLR type name.</summary>
+    private static object Shown(object v) => v switch
+    {
+        IDictionary<string, object?> => "an object",
+        System.Collections.IEnumerable and not string => "a list",
+        _ => v,
+    };
 
     /// <summary>A protobuf request from plain data, through protobuf's JSON mapping (field names as in the .proto).</summary>
     private static IMessage Message(Type t, object? v, Site site)

@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Globalization;
 using System.Text;
 using NicScript.Driver.Devices.Mana.Gdma;
@@ -8,10 +7,12 @@ namespace NicScript.Host.Capabilities;
 
 /// <summary>The <c>gdma</c> global: the MANA/GDMA wire codec over the V-Node's own DMA buffers (gdma.md §8, one table with the CLI).</summary>
 /// <remarks>
-/// Keys are the Linux field names (<c>hdr.req.msg_type</c>, <c>cqe_info.owner_bits</c>) in both languages; fields are a
-/// JavaScript object or a C# dictionary. Encoding zeroes the structure first and range-checks every field; decoding
-/// refuses a structure whose reserved bits are set or whose enum fields are out of their set, with the reason. The
-/// codec touches only buffers the V-Node owns (the buffer checks), so it needs no capability of its own.
+/// Keys are the Linux field names (<c>hdr.req.msg_type</c>, <c>cqe_info.owner_bits</c>) in both languages; fields to
+/// encode are a typed map of names to values: a C# <c>Dictionary&lt;string, ulong&gt;</c>, or a JavaScript object that the
+/// script marshaller turns into one (each value a whole number, 0..2^53). Encoding zeroes the structure first and
+/// checks every key against the structure and every value against its field's width and set, so C# and JavaScript get
+/// the same errors; decoding refuses a structure whose reserved bits are set or whose enum fields are out of their set,
+/// with the reason. The codec touches only buffers the V-Node owns (the buffer checks), so it needs no capability of its own.
 /// </remarks>
 public sealed class GdmaHandle
 {
@@ -23,7 +24,7 @@ public sealed class GdmaHandle
 
     /// <summary>Writes <paramref name="type"/> with <paramref name="fields"/> at <paramref name="offset"/> of <paramref name="buffer"/> (missing keys are 0).</summary>
     [ScriptApi]
-    public void Encode(DmaBuffer buffer, int offset, string type, object fields)
+    public void Encode(DmaBuffer buffer, int offset, string type, IReadOnlyDictionary<string, ulong> fields)
     {
         GdmaLayout layout = Layout(type);
         Span<byte> bytes = stackalloc byte[layout.Size];
@@ -33,7 +34,7 @@ public sealed class GdmaHandle
 
     /// <summary>The encoded bytes of <paramref name="type"/> (for a doorbell: <c>pci.writeBarBytes(0, off, gdma.encodeBytes(...))</c>).</summary>
     [ScriptApi]
-    public byte[] EncodeBytes(string type, object fields)
+    public byte[] EncodeBytes(string type, IReadOnlyDictionary<string, ulong> fields)
     {
         GdmaLayout layout = Layout(type);
         var bytes = new byte[layout.Size];
@@ -62,38 +63,20 @@ public sealed class GdmaHandle
     private static GdmaLayout Layout(string type) =>
         GdmaLayouts.TryFind(type, out GdmaLayout layout) ? layout : throw new ScriptCallException($"gdma: unknown type \"{type}\" (see `nicscript gdma types`)");
 
-    private static void EncodeInto(GdmaLayout layout, object fields, Span<byte> bytes)
+    private static void EncodeInto(GdmaLayout layout, IReadOnlyDictionary<string, ulong> fields, Span<byte> bytes)
     {
+        if (fields is null) throw new ScriptCallException($"gdma.encode: {layout.Name}: fields are needed (an empty dictionary for all zeros)");
         bytes.Clear();
-        foreach (var (key, raw) in Entries(fields))
+        foreach (var (key, value) in fields)
         {
             if (!layout.TryFindKey(key, out GdmaField field))
-                throw new ScriptCallException($"gdma.encode: {layout.Name}: {key}: unknown key{(layout.Fields.Any(f => f.Key == key) ? " (reserved fields are always 0)" : "")}");
-            ulong value = ToUnsigned(layout, key, raw);
+                throw new ScriptCallException(layout.Fields.Any(f => f.IsReserved && f.Key == key)
+                    ? $"gdma.encode: {layout.Name}: {key} is reserved: it is always 0, not a key"
+                    : $"gdma.encode: {layout.Name} has no field \"{key}\"");
             if (layout.TryWrite(bytes, field, value, out GdmaFault fault) != WireError.None) throw new ScriptCallException($"gdma.encode: {fault}");
         }
         if (layout.Check(bytes, out GdmaFault missing) != WireError.None) throw new ScriptCallException($"gdma.encode: {missing}");
     }
-
-    private static IEnumerable<(string, object?)> Entries(object fields) => fields switch
-    {
-        IDictionary<string, object?> d => d.Select(kv => (kv.Key, kv.Value)),
-        IDictionary d => d.Keys.Cast<object>().Select(k => (k as string ?? throw new ScriptCallException("gdma.encode: field names are strings"), d[k])),
-        _ => throw new ScriptCallException("gdma.encode: fields must be an object ({ \"id\": 3 }) or a dictionary"),
-    };
-
-    private static ulong ToUnsigned(GdmaLayout layout, string key, object? raw) => raw switch
-    {
-        double d when d >= 0 && d == Math.Floor(d) && d <= 9007199254740992 => (ulong)d,
-        int i when i >= 0 => (ulong)i,
-        long l when l >= 0 => (ulong)l,
-        uint u => u,
-        ulong u => u,
-        ushort u => u,
-        byte b => b,
-        bool b => b ? 1UL : 0UL,
-        _ => throw new ScriptCallException($"gdma.encode: {layout.Name}: {key}: {raw ?? "null"} is not an unsigned integer"),
-    };
 }
 
 /// <summary>A decoded structure: its Linux field names and values (<c>f.get("cqe_info.wq_num")</c>, <c>f["cqe_info.wq_num"]</c> in C#).</summary>

@@ -74,7 +74,7 @@ internal sealed partial class HostCallGuard(ScriptBudget budget)
         for (int i = 0; i < arguments.Length; i++)
         {
             if (arguments[i] is not ObjectInstance o || o is Function || o is IObjectWrapper) continue;
-            if (ReferenceEquals(args, arguments)) args = (JsValue[])arguments.Clone();
+            if (ReferenceEquals(args, arguments)) args = [.. arguments];
             args[i] = ScriptValues.Copy(engine, o, budget.MemoryBytes / ScriptValues.BytesPerCell, ref cells, budget.DescribeMemory);
         }
         if (!ReferenceEquals(args, arguments)) ScriptBudget.AtHostCall(); // the copy is counted before Jint converts it
@@ -106,15 +106,16 @@ internal sealed partial class HostCallGuard(ScriptBudget budget)
         return result is IObjectWrapper { Target: IMessage reply } ? JsValue.FromObject(engine, ScriptMarshaller.ToScript(reply)) : result;
     }
 
-    /// <summary>Each plain object (or enum name) at a position the marshaller fills becomes the typed value the handle takes.</summary>
+    /// <summary>Each plain object, string, number or boolean at a position the marshaller fills becomes the typed value the
+    /// handle takes, or the call's own error naming what was expected (a number where <c>gdma.encode</c> wants fields).</summary>
     private static JsValue[] Marshal(Engine engine, Type?[] marshalled, JsValue[] args, JsValue[] arguments)
     {
         for (int i = 0; i < args.Length && i < marshalled.Length; i++)
         {
             if (marshalled[i] is not { } type) continue;
-            bool plain = args[i] is ObjectInstance o ? o is not Function && o is not IObjectWrapper : args[i] is JsString;
+            bool plain = args[i] is ObjectInstance o ? o is not Function && o is not IObjectWrapper : args[i] is JsString or JsNumber or JsBoolean;
             if (!plain) continue;
-            if (ReferenceEquals(args, arguments)) args = (JsValue[])arguments.Clone();
+            if (ReferenceEquals(args, arguments)) args = [.. arguments];
             args[i] = JsValue.FromObject(engine, ScriptMarshaller.FromScript(type, args[i].ToObject()));
         }
         return args;

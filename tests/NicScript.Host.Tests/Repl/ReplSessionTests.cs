@@ -30,7 +30,7 @@ public sealed class ReplSessionTests : IDisposable
 
     [Theory]
     [InlineData("js", "const b = dma.alloc(64);\ngdma.encode(b, 0, \"gdma_cqe\", { \"cqe_data[0]\": 1, \"cqe_info.wq_num\": 5, \"cqe_info.is_sq\": 1, \"cqe_info.owner_bits\": 2 });\ngdma.decode(b, 0, \"gdma_cqe\")\n")]
-    [InlineData("cs", "var b = Dma.Alloc(64);\nGdma.Encode(b, 0, \"gdma_cqe\", new Dictionary<string, double> { [\"cqe_data[0]\"] = 1, [\"cqe_info.wq_num\"] = 5, [\"cqe_info.is_sq\"] = 1, [\"cqe_info.owner_bits\"] = 2 });\nGdma.Decode(b, 0, \"gdma_cqe\")\n")]
+    [InlineData("cs", "var b = Dma.Alloc(64);\nGdma.Encode(b, 0, \"gdma_cqe\", new Dictionary<string, ulong> { [\"cqe_data[0]\"] = 1, [\"cqe_info.wq_num\"] = 5, [\"cqe_info.is_sq\"] = 1, [\"cqe_info.owner_bits\"] = 2 });\nGdma.Decode(b, 0, \"gdma_cqe\")\n")]
     public void DecodedCqe_ShowsAsAFieldTable(string lang, string input)
     {
         string[] lines = Repl(lang, input).Out.Trim().Split('\n').Select(l => l.TrimEnd()).ToArray();

@@ -98,6 +98,21 @@ public sealed class ScriptMarshallerTests
     }
 
     [Fact]
+    public void FromScript_PlainObjectToAStringKeyedMap_KeepsEveryKeyAndConvertsEveryValue()
+    {
+        var map = (IReadOnlyDictionary<string, ulong>)ScriptMarshaller.FromScript(typeof(IReadOnlyDictionary<string, ulong>),
+            Obj(("hdr.req.msg_type", 3.0), ("no_such_field", 7.0), ("arm", null)))!;
+        Assert.Equal(new Dictionary<string, ulong> { ["hdr.req.msg_type"] = 3, ["no_such_field"] = 7, ["arm"] = 0 }, map);
+    }
+
+    [Fact]
+    public void FromScript_MapValueOutOfItsTypesRange_NamesTheKey()
+    {
+        var e = Assert.Throws<ScriptCallException>(() => ScriptMarshaller.FromScript(typeof(IReadOnlyDictionary<string, ulong>), Obj(("tail_ptr", -1.0))));
+        Assert.Equal("gdma.encode: tail_ptr = -1 is not a whole number in 0..9007199254740992", e.Message);
+    }
+
+    [Fact]
     public void ToScript_ProtobufMessage_HasTheProtoFieldNamesAndNumbers()
     {
         IDictionary<string, object?> o = ScriptMarshaller.ToScript(new NewPortRequest { Uuid = "a", MaxQpair = 4, Mac = Google.Protobuf.ByteString.CopyFrom(2, 0, 0, 0, 0, 1) });
