@@ -1,4 +1,3 @@
-using System.Globalization;
 
 namespace NicScript.Driver.NetDevice;
 
@@ -65,23 +64,8 @@ internal sealed class MacFilter
 
     public static string Format(byte[] mac) => Wire.MacAddress.Format(mac);
 
-    public static byte[]? Parse(object address)
-    {
-        switch (address)
-        {
-            case byte[] { Length: 6 } b:
-                return b;
-            case string s:
-                return Wire.MacAddress.TryParse(s, out byte[] mac) ? mac : null;
-            case IEnumerable<object?> list:
-                byte[] bytes;
-                try { bytes = list.Select(o => Convert.ToByte(o, CultureInfo.InvariantCulture)).ToArray(); }
-                catch (Exception e) when (e is InvalidCastException or FormatException or OverflowException) { return null; }
-                return bytes.Length == 6 ? bytes : null;
-            default:
-                return null;
-        }
-    }
+    /// <summary>A multicast address as text (<c>01:00:5e:00:00:01</c>); null when it is not one.</summary>
+    public static byte[]? Parse(string address) => Wire.MacAddress.TryParse(address, out byte[] mac) ? mac : null;
 }
 
 /// <summary>A client of a port's MAC filter: its own mode and multicast list; statuses are returned, not thrown (reference §8.4).</summary>
@@ -125,12 +109,18 @@ public sealed class MacAddressing : NetProxy
 
     /// <summary>Adds a multicast address (a string <c>01:00:5e:00:00:01</c> or 6 bytes).</summary>
     [ScriptApi]
-    public string AddMulticastAddress(object address)
+    public string AddMulticastAddress(string address) => AddMulticast(MacFilter.Parse(address));
+
+    /// <summary>As <see cref="AddMulticastAddress(string)"/>, with the address as its 6 bytes.</summary>
+    [ScriptApi]
+    public string AddMulticastAddress(byte[] address) => AddMulticast(address.Length == 6 ? address.ToArray() : null); // a copy: the caller keeps its array
+
+    private string AddMulticast(byte[]? mac)
     {
         lock (_device.Sync)
         {
             ThrowIfClosed("AddMulticastAddress");
-            if (MacFilter.Parse(address) is not { } mac || (mac[0] & 1) == 0) return nameof(ZxStatus.ZX_ERR_INVALID_ARGS);
+            if (mac is null || (mac[0] & 1) == 0) return nameof(ZxStatus.ZX_ERR_INVALID_ARGS);
             if (Multicast.Count >= NetConstants.MAX_MAC_FILTER) return nameof(ZxStatus.ZX_ERR_NO_RESOURCES);
             if (!Multicast.Any(a => a.AsSpan().SequenceEqual(mac))) Multicast.Add(mac);
             _port.Mac!.Consolidate();
@@ -139,12 +129,18 @@ public sealed class MacAddressing : NetProxy
     }
 
     [ScriptApi]
-    public string RemoveMulticastAddress(object address)
+    public string RemoveMulticastAddress(string address) => RemoveMulticast(MacFilter.Parse(address));
+
+    /// <summary>As <see cref="RemoveMulticastAddress(string)"/>, with the address as its 6 bytes.</summary>
+    [ScriptApi]
+    public string RemoveMulticastAddress(byte[] address) => RemoveMulticast(address.Length == 6 ? address.ToArray() : null); // a copy: the caller keeps its array
+
+    private string RemoveMulticast(byte[]? mac)
     {
         lock (_device.Sync)
         {
             ThrowIfClosed("RemoveMulticastAddress");
-            if (MacFilter.Parse(address) is not { } mac || (mac[0] & 1) == 0) return nameof(ZxStatus.ZX_ERR_INVALID_ARGS);
+            if (mac is null || (mac[0] & 1) == 0) return nameof(ZxStatus.ZX_ERR_INVALID_ARGS);
             Multicast.RemoveAll(a => a.AsSpan().SequenceEqual(mac));
             _port.Mac!.Consolidate();
             return nameof(ZxStatus.ZX_OK);

@@ -204,7 +204,14 @@ const scenarios = {
     eq(emu.macState(13).mode, 2, "promiscuous"); c2.close();
     eq([emu.macState(13).mode, emu.macState(13).multicast], [0, ["01:00:00:00:00:02"]], "back"); c1.close();
   },
-  "ND-76": () => { const m = dev.getPort(13).getMac(); eq(m.addMulticastAddress("00:01:02:03:04:05"), "ZX_ERR_INVALID_ARGS", "unicast"); m.close(); },
+  "ND-76": () => {
+    const m = dev.getPort(13).getMac();
+    eq(m.addMulticastAddress("00:01:02:03:04:05"), "ZX_ERR_INVALID_ARGS", "unicast");
+    eq(m.addMulticastAddress([0x33, 0x33, 0, 0, 0, 1]), "ZX_OK", "six bytes");
+    eq(m.removeMulticastAddress([0x33, 0x33, 0, 0, 0, 1]), "ZX_OK", "six bytes removed");
+    eq(m.addMulticastAddress([0x33, 0x33, 0, 0, 1]), "ZX_ERR_INVALID_ARGS", "five bytes");
+    m.close();
+  },
   "ND-79": () => {
     const p = P(); p.post([...Array(8).keys()]);
     emu.fromWire(13, frame(60)); emu.fromWire(13, [2, 0, 0, 0, 0, 0x99].concat(frame(54)));
