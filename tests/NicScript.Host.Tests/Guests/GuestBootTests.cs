@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using Xunit.Abstractions;
@@ -88,5 +90,43 @@ public sealed class GuestBootTests(ITestOutputHelper output)
         GuestRun run = vm.WaitForExit();
         Assert.True(run.Completed, run.Explain("the guest did not run on after the unplug"));
         Assert.NotNull(deleted);
+    }
+
+    [SkippableFact]
+    public void VfioUserDevice_NoServer_FailsWithQemusReason()
+    {
+        GuestEnvironment guest = GuestEnvironment.Require();
+        using var dir = new TempDir();
+        var options = new GuestBootOptions("boot") { Devices = [GuestDevice.VfioUser("f0", dir.File("absent.sock"))] };
+
+        GuestRun run = GuestVm.Run(guest, options, output);
+
+        Assert.False(run.Completed);
+        Assert.Contains("Failed to connect to", run.Explain("QEMU refused the vfio-user device"));
+    }
+
+    [SkippableFact]
+    public void VfioUserDevice_ListeningSocket_QemuConnectsAndOpensWithVersion()
+    {
+        GuestEnvironment guest = GuestEnvironment.Require();
+        using var dir = new TempDir();
+        string path = dir.File("f0.sock");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen();
+        var options = new GuestBootOptions("boot") { Devices = [GuestDevice.VfioUser("f0", path)], Timeout = TimeSpan.FromSeconds(60) };
+        using GuestVm vm = GuestVm.Start(guest, options, output);
+
+        using Socket client = listener.AcceptAsync().WaitAsync(TimeSpan.FromSeconds(60)).GetAwaiter().GetResult();
+        byte[] header = new byte[16]; // docs/devel/vfio-user.rst: id u16, command u16, size u32, flags u32, error u32
+        client.ReceiveTimeout = 60_000;
+        int got = 0;
+        while (got < header.Length && client.Receive(header.AsSpan(got)) is int n and > 0) got += n;
+        client.Close(); // no server behind it: QEMU gives up on the device and ends
+
+        Assert.Equal(16, got);
+        Assert.Equal(1, BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(2))); // VFIO_USER_VERSION
+        Assert.True(BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(4)) > 20, "VERSION carries major, minor and JSON capabilities");
+        Assert.False(vm.WaitForExit().Completed);
     }
 }
