@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace NicScript.Host.Tests.Guests;
@@ -25,16 +24,23 @@ internal sealed record GuestDevice(string Id, JsonObject Properties)
         return new(id, json);
     }
 
+    /// <summary>The function as QEMU's JSON device description, on its root port: what <c>-device</c> takes at start
+    /// and QMP <c>device_add</c> takes to plug it back after a <c>device_del</c> (the root port stays).</summary>
+    public JsonObject Json()
+    {
+        var device = (JsonObject)Properties.DeepClone();
+        device["id"] = Id;
+        device["bus"] = "rp-" + Id;
+        return device;
+    }
+
     /// <summary>The <c>-device</c> arguments: the root port (<paramref name="chassis"/> numbers it, unique per machine)
-    /// and the function on it, as JSON.</summary>
+    /// and the function on it.</summary>
     public IEnumerable<string> QemuArguments(int chassis)
     {
         yield return "-device";
         yield return $"pcie-root-port,id=rp-{Id},chassis={chassis}";
-        var device = (JsonObject)Properties.DeepClone();
-        device["id"] = Id;
-        device["bus"] = "rp-" + Id;
         yield return "-device";
-        yield return device.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
+        yield return Json().ToJsonString();
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Xunit.Abstractions;
 
@@ -81,6 +82,18 @@ internal sealed partial class GuestVm : IDisposable
     public QmpClient Qmp => _qmp ??= _options.Qmp
         ? QmpClient.Connect(QmpSocket, TimeSpan.FromSeconds(30))
         : throw new InvalidOperationException("this guest was started without QMP");
+
+    /// <summary>Hot-unplugs <paramref name="device"/> as Azure revokes a VF (the hypervisor's PCI eject: QMP
+    /// <c>device_del</c>; the guest's driver runs its remove path) and waits for QEMU's <c>DEVICE_DELETED</c>, which
+    /// comes once the guest let go; false when it did not within <paramref name="timeout"/>.</summary>
+    public bool Unplug(GuestDevice device, TimeSpan timeout)
+    {
+        Qmp.Execute("device_del", new JsonObject { ["id"] = device.Id });
+        return Qmp.WaitForEvent("DEVICE_DELETED", timeout) is not null;
+    }
+
+    /// <summary>Plugs <paramref name="device"/> back into its root port (QMP <c>device_add</c>).</summary>
+    public void Replug(GuestDevice device) => Qmp.Execute("device_add", device.Json());
 
     /// <summary>The value of the scenario's first <c>NSTEST KEY …</c> line, waiting for it; fails the test with the
     /// console if QEMU ends or the boot's bound passes first.</summary>
