@@ -65,8 +65,9 @@ internal sealed class GuestRun(string scenario, IReadOnlyList<string> console, s
     }
 
     private static bool IsTrouble(string line) =>
-        line.Contains("panic", StringComparison.OrdinalIgnoreCase) || line.Contains("BUG", StringComparison.Ordinal)
+        !line.Contains("command line:", StringComparison.OrdinalIgnoreCase) // it says panic=-1
+        && (line.Contains("panic", StringComparison.OrdinalIgnoreCase) || line.Contains("BUG", StringComparison.Ordinal)
         || line.Contains("Oops", StringComparison.Ordinal) || line.Contains("error", StringComparison.OrdinalIgnoreCase)
         || line.Contains("fail", StringComparison.OrdinalIgnoreCase) || line.Contains("timed out", StringComparison.OrdinalIgnoreCase)
-        || line.Contains("qemu-system", StringComparison.Ordinal);
+        || line.Contains("qemu-system", StringComparison.Ordinal));
 }

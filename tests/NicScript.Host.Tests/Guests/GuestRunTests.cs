@@ -7,7 +7,11 @@ public sealed class GuestRunTests
     [Fact]
     public void Explain_LongConsole_QuotesEarlierTroubleAndTheTail()
     {
-        var console = new List<string> { "NSTEST start net 3.10", "mana 0000:01:00.0: HWC: Request timed out!" };
+        var console = new List<string>
+        {
+            "[    0.000000] Kernel command line: console=ttyS0 panic=-1 quiet nstest=net",
+            "NSTEST start net 3.10", "mana 0000:01:00.0: HWC: Request timed out!",
+        };
         for (int i = 0; i < 60; i++) console.Add($"filler {i}");
         console.Add("Kernel panic - not syncing: Fatal exception");
         var run = new GuestRun("net", console, "QEMU exited with 0", TimeSpan.FromSeconds(7.5));
@@ -18,6 +22,7 @@ public sealed class GuestRunTests
         Assert.Contains("HWC: Request timed out!", message);
         Assert.Contains("Kernel panic - not syncing", message);
         Assert.DoesNotContain("filler 5\n", message);
+        Assert.DoesNotContain("Kernel command line", message);
         Assert.Contains("filler 59", message);
     }
 
