@@ -162,9 +162,10 @@ public sealed class ReplSession : IScriptDispatcher, IDisposable
     }
 
     /// <summary>Completion candidates for the word before the cursor at the end of <paramref name="line"/>: dot-commands,
-    /// globals, the driver constants' top-level names and variables, or the members of what the word before the last dot is — a global or a variable, from its
-    /// value in JavaScript (no getter is called) and from Roslyn's completion in C# (the same <see cref="ScriptSurface"/>
-    /// in both, camelCase in JavaScript, PascalCase in C#). Each candidate is the whole dotted word (<c>nic.mac</c>).</summary>
+    /// globals, the driver constants' top-level names (<c>RDMA_WC_SUCCESS</c>; <c>SessionFlags</c> in C#) and variables,
+    /// or the members of what the word before the last dot is — a global or a variable, from its value in JavaScript (no
+    /// getter is called) and from Roslyn's completion in C# (the same <see cref="ScriptSurface"/> in both, camelCase in
+    /// JavaScript, PascalCase in C#). Each candidate is the whole dotted word (<c>nic.mac</c>).</summary>
     public IReadOnlyList<string> Complete(string line)
     {
         string word = WordBefore(line);

@@ -2,6 +2,7 @@ using NicScript.Driver.Devices.Rdma;
 using NicScript.Driver.NetDevice;
 using NicScript.Host.Families;
 using NicScript.Host.Runtime;
+using NicScript.Host.Scripting;
 
 namespace NicScript.Host.Tests.Families;
 
@@ -57,6 +58,7 @@ public sealed class ScriptConstantsTests
         Assert.Equal([typeof(RdmaAccess), typeof(RdmaWcStatus), typeof(RdmaWcOpcode), typeof(RdmaQpState)],
             DeviceFamilies.Constants.Where(c => c.Global == "Rdma" && c.Spread).Select(c => c.Type)); // reference/rdma.md §2.1
         Assert.All(DeviceFamilies.Constants.Where(c => c.Spread).SelectMany(c => c.Members), f => Assert.StartsWith("RDMA_", f.Name));
+        Assert.All(DeviceFamilies.Constants, c => Assert.Contains(ScriptSurface.Globals, g => g.Name == c.Global)); // each on a real global
     }
 
     [Fact]
