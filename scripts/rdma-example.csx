@@ -9,9 +9,9 @@ var send_buf = Dma.Alloc(4096); send_buf.WriteText(0, "Test message");
 var recv_buf = Dma.Alloc(4096);
 
 long send_mr = Rdma.rdma_reg_mr(send_buf, send_buf.Length,
-                                Rdma.RDMA_ACCESS_LOCAL_WRITE);
+                                RDMA_ACCESS_LOCAL_WRITE);
 long recv_mr = Rdma.rdma_reg_mr(recv_buf, recv_buf.Length,
-                                Rdma.RDMA_ACCESS_LOCAL_WRITE | Rdma.RDMA_ACCESS_REMOTE_WRITE);
+                                RDMA_ACCESS_LOCAL_WRITE | RDMA_ACCESS_REMOTE_WRITE);
 if (send_mr < 0 || recv_mr < 0) throw new InvalidOperationException("rdma_reg_mr: " + Rdma.rdma_last_error()!.Message);
 
 // Create queue pair
@@ -48,8 +48,8 @@ Ipc.Serve("svc://rdma-writer", m =>
 
     foreach (var c in seen)
     {
-        if (c.Status == Rdma.RDMA_WC_SUCCESS)
-            Log.Info("RDMA {What} completed successfully! (wr_id {Id}, {Bytes} bytes)", c.Opcode == Rdma.RDMA_WC_RDMA_WRITE ? "write" : "send", c.Id, c.Bytes);
+        if (c.Status == RDMA_WC_SUCCESS)
+            Log.Info("RDMA {What} completed successfully! (wr_id {Id}, {Bytes} bytes)", c.Opcode == RDMA_WC_RDMA_WRITE ? "write" : "send", c.Id, c.Bytes);
         else VNode.Fail($"wr_id {c.Id} completed with status {c.Status}");
     }
     if (seen[0].Id != wr_id || seen[1].Id != send_id) VNode.Fail("completions out of order");

@@ -5,8 +5,8 @@ using NicScript.Host.Capabilities;
 
 var target_buf = Dma.Alloc(4096);
 var inbox_buf = Dma.Alloc(4096);
-int target_mr = (int)Rdma.rdma_reg_mr(target_buf, 4096, Rdma.RDMA_ACCESS_LOCAL_WRITE | Rdma.RDMA_ACCESS_REMOTE_WRITE);
-int inbox_mr = (int)Rdma.rdma_reg_mr(inbox_buf, 4096, Rdma.RDMA_ACCESS_LOCAL_WRITE);
+int target_mr = (int)Rdma.rdma_reg_mr(target_buf, 4096, RDMA_ACCESS_LOCAL_WRITE | RDMA_ACCESS_REMOTE_WRITE);
+int inbox_mr = (int)Rdma.rdma_reg_mr(inbox_buf, 4096, RDMA_ACCESS_LOCAL_WRITE);
 int qp = (int)Rdma.rdma_create_qp(64, 64);
 if (target_mr < 0 || inbox_mr < 0 || qp < 0) throw new InvalidOperationException("setup: " + Rdma.rdma_last_error()!.Message);
 long recv_id = -1;
@@ -29,7 +29,7 @@ Ipc.Serve("svc://rdma-target", m =>
         if (Rdma.rdma_poll_cq(qp, wc, 1) == 0) return;
         VNode.Cancel(timer);
         VNode.Cancel(deadline);
-        if (wc[0].status != Rdma.RDMA_WC_SUCCESS || wc[0].wr_id != recv_id) VNode.Fail($"receive completed with status {wc[0].status}");
+        if (wc[0].status != RDMA_WC_SUCCESS || wc[0].wr_id != recv_id) VNode.Fail($"receive completed with status {wc[0].status}");
         string written = target_buf.ReadText(0, 12), said = inbox_buf.ReadText(0, (int)wc[0].byte_len).TrimEnd('\0');
         Log.Info("RDMA WRITE placed \"{Written}\" in my buffer; SEND delivered \"{Said}\" ({Bytes} bytes)", written, said, wc[0].byte_len);
         if (written != "Test message") VNode.Fail($"the target buffer holds \"{written}\"");

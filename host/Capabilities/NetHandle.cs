@@ -3,6 +3,7 @@ using NicScript.Driver;
 using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.NetDevice;
 using NicScript.Driver.Pci;
+using NicScript.Host.Families;
 using NicScript.Host.Manifests;
 
 namespace NicScript.Host.Capabilities;
@@ -64,15 +65,16 @@ public sealed class NetHandle
         return new DescriptorTable(region, lengthWords);
     }
 
-    [ScriptApi] public FrameTypes FrameType { get; } = new();
-    [ScriptApi] public SessionFlagValues SessionFlags { get; } = new();
-    [ScriptApi] public RxFlagValues RxFlags { get; } = new();
-    [ScriptApi] public TxFlagValues TxFlags { get; } = new();
-    [ScriptApi] public TxReturnFlagValues TxReturnFlags { get; } = new();
-    [ScriptApi] public StatusFlagValues StatusFlags { get; } = new();
-    [ScriptApi] public MacFilterModes MacFilterMode { get; } = new();
-    [ScriptApi] public DeviceClasses DeviceClass { get; } = new();
-    [ScriptApi] public InfoTypes InfoType { get; } = new();
+    /// <summary>The enums and bits of <c>fuchsia.hardware.network</c> that <c>net</c> carries (reference §8.1):
+    /// <c>net.SessionFlags.PRIMARY</c> in JavaScript, <c>SessionFlags.PRIMARY</c> in C#.</summary>
+    public static IReadOnlyList<ScriptConstants> Constants { get; } =
+    [
+        .. new[]
+        {
+            typeof(FrameType), typeof(SessionFlags), typeof(RxFlags), typeof(TxFlags), typeof(TxReturnFlags), typeof(StatusFlags),
+            typeof(MacFilterMode), typeof(DeviceClass), typeof(InfoType),
+        }.Select(t => ScriptConstants.Grouped("Net", t)),
+    ];
 
     /// <summary>NetworkAccess, a well-formed address, and the function's PCI grant; a malformed address fails the caller's way.</summary>
     private PciAddress Grant(string address, string call, Func<string, Exception>? malformed = null)

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using NicScript.Host.Capabilities;
 using NicScript.Host.Families.Dpu;
 using NicScript.Host.Families.Mana;
 using NicScript.Host.Families.Rdma;
@@ -39,6 +40,9 @@ public static class DeviceFamilies
 
     /// <summary>Every family's script globals.</summary>
     public static readonly ImmutableArray<ScriptHandle> Handles = [.. All.SelectMany(f => f.Handles)];
+
+    /// <summary>The driver constants script globals carry: the core <c>net</c> global's (the NetDevice layer's enums), then every family's.</summary>
+    public static readonly ImmutableArray<ScriptConstants> Constants = [.. NetHandle.Constants, .. All.SelectMany(f => f.Constants)];
 
     /// <summary>Every family's REPL formats.</summary>
     public static readonly ImmutableArray<ReplFormat> Formats = [.. All.SelectMany(f => f.Formats)];

@@ -4,8 +4,9 @@ using NicScript.Host.Manifests;
 
 namespace NicScript.Host.Families;
 
-/// <summary>What one device family adds to the host: machine-file device types and blocks, capabilities, script handles, REPL
-/// formats, CLI verbs, <c>run</c> options with the service they configure, and bench rows, all declared here so that the host's generic code reads them from <see cref="DeviceFamilies"/>.</summary>
+/// <summary>What one device family adds to the host: machine-file device types and blocks, capabilities, script handles and
+/// the constants they carry, REPL formats, CLI verbs, <c>run</c> options with the service they configure, and bench rows, all
+/// declared here so that the host's generic code reads them from <see cref="DeviceFamilies"/>.</summary>
 /// <remarks>
 /// Design: a family is one folder (<c>host/Families/Mana/</c>: its module, handles, verbs and the part of
 /// <c>VNodeGlobals</c> that names its globals) plus one line in <see cref="DeviceFamilies.All"/>. The generic code —
@@ -31,6 +32,9 @@ public abstract class DeviceFamily
 
     /// <summary>The script globals the family adds, each with the capability its calls check.</summary>
     public virtual IReadOnlyList<ScriptHandle> Handles => [];
+
+    /// <summary>The driver constants the family's globals carry (<c>rdma.RDMA_WC_SUCCESS</c>), read from the driver's types.</summary>
+    public virtual IReadOnlyList<ScriptConstants> Constants => [];
 
     /// <summary>How the REPL shows the family's result types.</summary>
     public virtual IReadOnlyList<ReplFormat> Formats => [];

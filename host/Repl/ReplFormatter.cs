@@ -10,7 +10,8 @@ using NicScript.Host.Scripting;
 
 namespace NicScript.Host.Repl;
 
-/// <summary>Turns a result into text people read: byte arrays as a hex dump, collections as lists, handles as property tables.</summary>
+/// <summary>Turns a result into text people read: byte arrays as a hex dump, collections as lists, objects as <c>name: value</c>
+/// lines, handles as property tables.</summary>
 public static class ReplFormatter
 {
     public static string Format(object? value) => value switch
@@ -24,6 +25,7 @@ public static class ReplFormatter
         IFormattable f when value.GetType().IsPrimitive => f.ToString(null, CultureInfo.InvariantCulture),
         bool b => b ? "true" : "false",
         IDictionary dict => string.Join("\n", dict.Keys.Cast<object>().Select(k => $"{k}: {Inline(dict[k])}")),
+        IDictionary<string, object?> fields => string.Join("\n", fields.Select(f => $"{f.Key}: {Inline(f.Value)}")), // a JavaScript object (net.SessionFlags)
         IEnumerable list when IsBytes(list, out byte[]? bytes) => HexDump(bytes!),
         IEnumerable list when list.Cast<object?>().ToArray() is { Length: > 0 } items && items.All(i => i is not null && HasScriptApi(i.GetType())) && items.Select(i => i!.GetType()).Distinct().Count() == 1 => Rows(items!),
         IEnumerable list => "[" + string.Join(", ", list.Cast<object?>().Select(Inline)) + "]",
@@ -43,6 +45,7 @@ public static class ReplFormatter
     {
         null => "null",
         string s => $"\"{s}\"",
+        IDictionary<string, object?> fields => "{" + string.Join(", ", fields.Select(f => $"{f.Key}: {Inline(f.Value)}")) + "}",
         _ => Format(v).Replace('\n', ' '),
     };
 

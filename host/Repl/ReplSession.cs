@@ -162,9 +162,10 @@ public sealed class ReplSession : IScriptDispatcher, IDisposable
     }
 
     /// <summary>Completion candidates for the word before the cursor at the end of <paramref name="line"/>: dot-commands,
-    /// globals and variables, or the members of what the word before the last dot is — a global or a variable, from its
-    /// value in JavaScript (no getter is called) and from Roslyn's completion in C# (the same <see cref="ScriptSurface"/>
-    /// in both, camelCase in JavaScript, PascalCase in C#). Each candidate is the whole dotted word (<c>nic.mac</c>).</summary>
+    /// globals, the driver constants' top-level names (<c>RDMA_WC_SUCCESS</c>; <c>SessionFlags</c> in C#) and variables,
+    /// or the members of what the word before the last dot is — a global or a variable, from its value in JavaScript (no
+    /// getter is called) and from Roslyn's completion in C# (the same <see cref="ScriptSurface"/> in both, camelCase in
+    /// JavaScript, PascalCase in C#). Each candidate is the whole dotted word (<c>nic.mac</c>).</summary>
     public IReadOnlyList<string> Complete(string line)
     {
         string word = WordBefore(line);
@@ -173,7 +174,7 @@ public sealed class ReplSession : IScriptDispatcher, IDisposable
         int dot = word.LastIndexOf('.');
         if (dot < 0)
         {
-            IEnumerable<string> globals = ScriptSurface.Globals.Select(p => ScriptSurface.GlobalName(p, Language));
+            IEnumerable<string> globals = ScriptSurface.Globals.Select(p => ScriptSurface.GlobalName(p, Language)).Concat(ScriptSurface.TopLevelConstantNames(Language));
             IEnumerable<string> variables = _loop.InvokeAsync(() => _evaluator.Variables.ToArray()).GetAwaiter().GetResult();
             return globals.Concat(variables).Where(n => n.StartsWith(word, StringComparison.Ordinal)).Distinct().Order(StringComparer.Ordinal).ToArray();
         }

@@ -1,4 +1,6 @@
+using System.Collections.Frozen;
 using System.Reflection;
+using NicScript.Host.Families;
 using NicScript.Host.Manifests;
 
 namespace NicScript.Host.Scripting;
@@ -16,11 +18,21 @@ namespace NicScript.Host.Scripting;
 /// (<c>rxPoll</c>; <c>rdma_reg_mr</c> stays; an all-capitals constant <c>RX_OVERRUN</c> becomes <c>rX_OVERRUN</c>, which
 /// Jint's name comparer, blind to the first letter's case, still finds as <c>RX_OVERRUN</c>). The globals are the one
 /// exception: JavaScript has them wholly lower-cased (<c>VNode</c> → <c>vnode</c>, <c>Pci</c> → <c>pci</c>).</para>
+/// <para>Constants: the driver types a global's declarations name (<see cref="ScriptConstants"/>, read from
+/// <see cref="DeviceFamilies.Constants"/>) are on the surface too — their constants, not their other members — so the
+/// sandbox lets C# name <c>SessionFlags.PRIMARY</c> and JavaScript finds <c>net.SessionFlags.PRIMARY</c>, each under
+/// the name the driver declares.</para>
 /// </remarks>
 internal static class ScriptSurface
 {
-    /// <summary>Whether scripts may reach <paramref name="member"/> (and a type's members are filtered by it in Jint).</summary>
-    public static bool IsVisible(MemberInfo member) => Attribute.IsDefined(member, typeof(ScriptApiAttribute), inherit: true);
+    /// <summary>The driver types whose constants scripts name.</summary>
+    private static readonly FrozenSet<Type> ConstantTypes = DeviceFamilies.Constants.Select(c => c.Type).ToFrozenSet();
+
+    /// <summary>Whether scripts may reach <paramref name="member"/> (and a type's members are filtered by it in Jint): a
+    /// <see cref="ScriptApiAttribute"/> member, or a constant of a type declared as <see cref="ScriptConstants"/>.</summary>
+    public static bool IsVisible(MemberInfo member) =>
+        Attribute.IsDefined(member, typeof(ScriptApiAttribute), inherit: true) ||
+        member is FieldInfo { IsLiteral: true, DeclaringType: { } declaring } && ConstantTypes.Contains(declaring);
 
     /// <summary>The named members a script reaches on a value of <paramref name="type"/>: properties (not indexers) and
     /// fields of the instance, methods (instance or static) that are not accessors.</summary>
@@ -55,6 +67,27 @@ internal static class ScriptSurface
 
     /// <summary>The handles a script has as globals: the <see cref="ScriptApiAttribute"/> properties of <see cref="VNodeGlobals"/>.</summary>
     public static IReadOnlyList<PropertyInfo> Globals { get; } = typeof(VNodeGlobals).GetProperties().Where(IsVisible).ToArray();
+
+    /// <summary>The driver constants the global of type <paramref name="handle"/> carries; none for any other type.</summary>
+    public static IReadOnlyList<ScriptConstants> Constants(Type handle) => ConstantsByHandle.GetValueOrDefault(handle) ?? [];
+
+    private static readonly FrozenDictionary<Type, ScriptConstants[]> ConstantsByHandle = Globals.ToFrozenDictionary(
+        g => g.PropertyType, g => DeviceFamilies.Constants.Where(c => c.Global == g.Name).ToArray());
+
+    /// <summary>The names a global of type <paramref name="handle"/> has for its constants in JavaScript, beside its members:
+    /// a grouped type's name (<c>SessionFlags</c>), a spread type's constants (<c>RDMA_WC_SUCCESS</c>).</summary>
+    public static IEnumerable<string> ConstantNames(Type handle) =>
+        Constants(handle).SelectMany(c => c.Spread ? c.Members.Select(m => m.Name) : [c.Name]);
+
+    /// <summary>The names the constants add to a script's top level: the spread ones (<c>RDMA_WC_SUCCESS</c>, globals in
+    /// JavaScript, imported statically in C#), and in C# the grouped types' names (<c>SessionFlags</c>, imported).</summary>
+    public static IEnumerable<string> TopLevelConstantNames(ScriptLanguage language) =>
+        DeviceFamilies.Constants.SelectMany(c => c.Spread ? c.Members.Select(m => m.Name) : language == ScriptLanguage.CSharp ? [c.Name] : []);
+
+    /// <summary>What a C# script imports so it names the constants as the declarations say: a grouped type's namespace
+    /// (<c>SessionFlags.PRIMARY</c>), a spread type statically (<c>RDMA_WC_SUCCESS</c>).</summary>
+    public static IEnumerable<string> CSharpImports =>
+        DeviceFamilies.Constants.Select(c => c.Spread ? c.Type.FullName!.Replace('+', '.') : c.Type.Namespace!).Distinct(StringComparer.Ordinal);
 
     /// <summary>What a global is called in <paramref name="language"/>: <c>VNode</c> in C#, <c>vnode</c> (wholly lower-cased) in JavaScript.</summary>
     public static string GlobalName(PropertyInfo global, ScriptLanguage language) =>

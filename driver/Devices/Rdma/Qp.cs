@@ -8,7 +8,7 @@ internal sealed class Qp
     internal sealed class SendWqe
     {
         public long WrId;
-        public int Kind;            // RdmaWcOpcode.SEND or RDMA_WRITE
+        public int Kind;            // RdmaWcOpcode.RDMA_WC_SEND or RDMA_WC_RDMA_WRITE
         public int MrHandle;
         public ulong Offset, RemoteAddr, Length;
         public uint Rkey;
@@ -64,7 +64,7 @@ internal sealed class Qp
     public RdmaDevice Device { get; }
     public RdmaContext Owner { get; }
     public uint Qpn { get; }
-    public int State { get; private set; } = RdmaQpState.RTS;
+    public int State { get; private set; } = RdmaQpState.RDMA_QPS_RTS;
     public bool Overrun { get; private set; }
 
     // connection attributes
@@ -90,11 +90,11 @@ internal sealed class Qp
 
     private SendWqe Sq(long position) => _sq[position % _sq.Length];
 
-    public long NextDeadline => State is RdmaQpState.RTS or RdmaQpState.SQD ? Math.Min(RetransmitDeadline, RnrDeadline) : long.MaxValue;
+    public long NextDeadline => State is RdmaQpState.RDMA_QPS_RTS or RdmaQpState.RDMA_QPS_SQD ? Math.Min(RetransmitDeadline, RnrDeadline) : long.MaxValue;
 
     public bool HasWork =>
-        State == RdmaQpState.ERR ? SqOutstanding + RqOutstanding > 0
-        : (State is RdmaQpState.RTS or RdmaQpState.SQD) && RnrDeadline == long.MaxValue && _sendPos < _sqEnd && (Sq(_sendPos).Started || State == RdmaQpState.RTS);
+        State == RdmaQpState.RDMA_QPS_ERR ? SqOutstanding + RqOutstanding > 0
+        : (State is RdmaQpState.RDMA_QPS_RTS or RdmaQpState.RDMA_QPS_SQD) && RnrDeadline == long.MaxValue && _sendPos < _sqEnd && (Sq(_sendPos).Started || State == RdmaQpState.RDMA_QPS_RTS);
 
     internal static int PsnDiff(uint a, uint b) => (int)((a - b) << 8) >> 8;
 
@@ -112,7 +112,7 @@ internal sealed class Qp
         MinRnrTimer = o?.MinRnrTimer ?? 12;
         Timeout = o?.Timeout ?? 14;
         ResetStreams();
-        State = RdmaQpState.RTS;
+        State = RdmaQpState.RDMA_QPS_RTS;
     }
 
     private void ResetStreams()
@@ -168,27 +168,27 @@ internal sealed class Qp
 
     public bool RunRequester()
     {
-        if (State == RdmaQpState.ERR)
+        if (State == RdmaQpState.RDMA_QPS_ERR)
         {
             if (SqOutstanding + RqOutstanding == 0) return false;
             Flush();
             return true;
         }
-        if (State is not (RdmaQpState.RTS or RdmaQpState.SQD) || RnrDeadline != long.MaxValue) return false;
+        if (State is not (RdmaQpState.RDMA_QPS_RTS or RdmaQpState.RDMA_QPS_SQD) || RnrDeadline != long.MaxValue) return false;
         bool moved = false;
-        while (_sendPos < _sqEnd && State != RdmaQpState.ERR)
+        while (_sendPos < _sqEnd && State != RdmaQpState.RDMA_QPS_ERR)
         {
             if (PsnDiff(NextPsn, OldestUnackedPsn) >= 128) break;
             SendWqe w = Sq(_sendPos);
             if (!w.Started)
             {
-                if (State == RdmaQpState.SQD) break;
+                if (State == RdmaQpState.RDMA_QPS_SQD) break;
                 if (w.Length > 0)
                 {
                     Mr? mr = Owner.MrOf(w.MrHandle);
                     if (mr is null || !mr.Valid || w.Offset > mr.Length || w.Length > mr.Length - w.Offset)
                     {
-                        EnterError(w, RdmaWcStatus.LOC_PROT_ERR);
+                        EnterError(w, RdmaWcStatus.RDMA_WC_LOC_PROT_ERR);
                         return true;
                     }
                     w.Mr = mr;
@@ -215,7 +215,7 @@ internal sealed class Qp
 
     private bool SendPacket(SendWqe w, int k)
     {
-        bool write = w.Kind == RdmaWcOpcode.RDMA_WRITE;
+        bool write = w.Kind == RdmaWcOpcode.RDMA_WC_RDMA_WRITE;
         int count = w.Packets;
         int plen = w.Length == 0 ? 0 : k < count - 1 ? Mtu : (int)(w.Length - (ulong)(count - 1) * (ulong)Mtu);
         byte op = count == 1 ? (write ? RoceV2.WriteOnly : RoceV2.SendOnly)
@@ -236,7 +236,7 @@ internal sealed class Qp
             if (Device.TryDma(w.Mr!, w.Mr!.Addr + w.Offset + (ulong)k * (ulong)Mtu, plen, write: false, out Span<byte> bytes) != Memory.DmaError.None)
             {
                 // the memory under the MR left the function's domain or the script (a DMA fault), or the MR was deregistered
-                EnterError(w, RdmaWcStatus.LOC_PROT_ERR);
+                EnterError(w, RdmaWcStatus.RDMA_WC_LOC_PROT_ERR);
                 return false;
             }
             payload = bytes;
@@ -279,7 +279,7 @@ internal sealed class Qp
         {
             if (RnrRetry != 7 && _rnrTries >= RnrRetry)
             {
-                if (WqeOf(psn) is { } failed) EnterError(failed, RdmaWcStatus.RNR_RETRY_EXC_ERR);
+                if (WqeOf(psn) is { } failed) EnterError(failed, RdmaWcStatus.RDMA_WC_RNR_RETRY_EXC_ERR);
                 return;
             }
             _rnrTries++;
@@ -299,9 +299,9 @@ internal sealed class Qp
         if (WqeOf(psn) is not { } w) return;
         EnterError(w, code switch
         {
-            2 => RdmaWcStatus.REM_ACCESS_ERR,
-            3 => RdmaWcStatus.REM_OP_ERR,
-            _ => RdmaWcStatus.REM_INV_REQ_ERR,
+            2 => RdmaWcStatus.RDMA_WC_REM_ACCESS_ERR,
+            3 => RdmaWcStatus.RDMA_WC_REM_OP_ERR,
+            _ => RdmaWcStatus.RDMA_WC_REM_INV_REQ_ERR,
         });
     }
 
@@ -327,7 +327,7 @@ internal sealed class Qp
             if (!w.Started) break;
             uint lastPsn = (w.FirstPsn + (uint)w.Packets - 1) & 0xFFFFFF;
             if (PsnDiff(psn, lastPsn) < 0 || PsnDiff(lastPsn, _sentHigh) >= 0) break;
-            Complete(recv: false, w.WrId, RdmaWcStatus.SUCCESS, w.Kind, w.Length);
+            Complete(recv: false, w.WrId, RdmaWcStatus.RDMA_WC_SUCCESS, w.Kind, w.Length);
             _sqFirst++;
             if (_sendPos < _sqFirst)
             {
@@ -345,7 +345,7 @@ internal sealed class Qp
 
     public void FireTimers(long now)
     {
-        if (State is not (RdmaQpState.RTS or RdmaQpState.SQD)) return;
+        if (State is not (RdmaQpState.RDMA_QPS_RTS or RdmaQpState.RDMA_QPS_SQD)) return;
         if (RnrDeadline <= now)
         {
             RnrDeadline = long.MaxValue;
@@ -359,7 +359,7 @@ internal sealed class Qp
         }
         if (RetryCnt != 7 && _retries >= RetryCnt)
         {
-            EnterError(Sq(_sqFirst), RdmaWcStatus.RETRY_EXC_ERR);
+            EnterError(Sq(_sqFirst), RdmaWcStatus.RDMA_WC_RETRY_EXC_ERR);
             return;
         }
         _retries++;
@@ -417,16 +417,16 @@ internal sealed class Qp
             RecvWqe r = _rq[_rqFirst % _rq.Length];
             if (_msgOffset + (ulong)plen > r.Length)
             {
-                Nak(RoceV2.NakInvalidRequest, psn, RdmaWcStatus.LOC_LEN_ERR);
+                Nak(RoceV2.NakInvalidRequest, psn, RdmaWcStatus.RDMA_WC_LOC_LEN_ERR);
                 return;
             }
             if (plen > 0)
             {
                 Mr? mr = Owner.MrOf(r.MrHandle);
-                if (mr is null || !mr.Valid || (mr.Access & RdmaAccess.LOCAL_WRITE) == 0 || r.Length > mr.Length
+                if (mr is null || !mr.Valid || (mr.Access & RdmaAccess.RDMA_ACCESS_LOCAL_WRITE) == 0 || r.Length > mr.Length
                     || Device.TryDma(mr, mr.Addr + _msgOffset, plen, write: true, out Span<byte> into) != Memory.DmaError.None)
                 {
-                    Nak(RoceV2.NakRemoteOp, psn, RdmaWcStatus.LOC_PROT_ERR);
+                    Nak(RoceV2.NakRemoteOp, psn, RdmaWcStatus.RDMA_WC_LOC_PROT_ERR);
                     return;
                 }
                 payload.CopyTo(into);
@@ -437,7 +437,7 @@ internal sealed class Qp
             {
                 _rqFirst++;
                 Msn = (Msn + 1) & 0xFFFFFF;
-                Complete(recv: true, r.WrId, RdmaWcStatus.SUCCESS, RdmaWcOpcode.RECV, _msgOffset);
+                Complete(recv: true, r.WrId, RdmaWcStatus.RDMA_WC_SUCCESS, RdmaWcOpcode.RDMA_WC_RECV, _msgOffset);
             }
         }
         else
@@ -448,7 +448,7 @@ internal sealed class Qp
                 ulong va = BinaryPrimitives.ReadUInt64BigEndian(reth);
                 uint rkey = BinaryPrimitives.ReadUInt32BigEndian(reth[8..]);
                 uint dmaLength = BinaryPrimitives.ReadUInt32BigEndian(reth[12..]);
-                Mr? target = dmaLength > 0 ? Device.Lookup(rkey, Owner, RdmaAccess.REMOTE_WRITE, va, dmaLength) : null;
+                Mr? target = dmaLength > 0 ? Device.Lookup(rkey, Owner, RdmaAccess.RDMA_ACCESS_REMOTE_WRITE, va, dmaLength) : null;
                 if (dmaLength > 0 && target is null)
                 {
                     Nak(RoceV2.NakRemoteAccess, psn, recvStatus: null);
@@ -489,7 +489,7 @@ internal sealed class Qp
         if (recvStatus is { } status && RqOutstanding > 0)
         {
             RecvWqe r = _rq[_rqFirst++ % _rq.Length];
-            Complete(recv: true, r.WrId, status, RdmaWcOpcode.RECV, 0);
+            Complete(recv: true, r.WrId, status, RdmaWcOpcode.RDMA_WC_RECV, 0);
         }
         if (PeerIp == Device.Ip && DestQpn == Qpn) OnResponse(psn, syndrome); // connected to itself: the requester is this QP, before ERR drops the NAK
         EnterError(null, 0);
@@ -511,7 +511,7 @@ internal sealed class Qp
     public void EnterError(SendWqe? failed, int status)
     {
         if (failed is not null) Complete(recv: false, failed.WrId, status, failed.Kind, 0);
-        State = RdmaQpState.ERR;
+        State = RdmaQpState.RDMA_QPS_ERR;
         Flush(failed);
         RetransmitDeadline = RnrDeadline = long.MaxValue;
         _inMsg = 0;
@@ -520,12 +520,12 @@ internal sealed class Qp
     private void Flush(SendWqe? except = null)
     {
         for (long p = _rqFirst; p < _rqEnd; p++)
-            Complete(recv: true, _rq[p % _rq.Length].WrId, RdmaWcStatus.WR_FLUSH_ERR, RdmaWcOpcode.RECV, 0);
+            Complete(recv: true, _rq[p % _rq.Length].WrId, RdmaWcStatus.RDMA_WC_WR_FLUSH_ERR, RdmaWcOpcode.RDMA_WC_RECV, 0);
         _rqFirst = _rqEnd;
         for (long p = _sqFirst; p < _sqEnd; p++)
         {
             SendWqe w = Sq(p);
-            if (w != except) Complete(recv: false, w.WrId, RdmaWcStatus.WR_FLUSH_ERR, w.Kind, 0);
+            if (w != except) Complete(recv: false, w.WrId, RdmaWcStatus.RDMA_WC_WR_FLUSH_ERR, w.Kind, 0);
         }
         _sqFirst = _sendPos = _sqEnd;
         _sendPacket = 0;
@@ -534,12 +534,12 @@ internal sealed class Qp
     /// <summary><c>rdma_modify_qp</c> after the transition table was checked.</summary>
     public void MoveTo(int state)
     {
-        if (state == RdmaQpState.ERR)
+        if (state == RdmaQpState.RDMA_QPS_ERR)
         {
-            if (State != RdmaQpState.ERR) EnterError(null, 0);
+            if (State != RdmaQpState.RDMA_QPS_ERR) EnterError(null, 0);
             return;
         }
-        if (state == RdmaQpState.RESET)
+        if (state == RdmaQpState.RDMA_QPS_RESET)
         {
             _sqFirst = _sendPos = _sqEnd;
             _rqFirst = _rqEnd;
@@ -557,7 +557,7 @@ internal sealed class Qp
         if (count == cq.Length)
         {
             Overrun = true; // the completion is lost, the QP goes to ERR and its later completions are discarded
-            if (State != RdmaQpState.ERR) EnterError(null, 0);
+            if (State != RdmaQpState.RDMA_QPS_ERR) EnterError(null, 0);
             return;
         }
         cq[(head + count) % cq.Length] = new RdmaCompletion { WrId = wrId, Status = status, Opcode = opcode, ByteLen = status == 0 ? length : 0, Seq = _seq++ };

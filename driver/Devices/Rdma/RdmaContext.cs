@@ -74,7 +74,7 @@ public sealed class RdmaContext
         lock (Sync)
         {
             if ((access & ~RdmaAccess.All) != 0) return Fail("EINVAL", "invalid-access-flags", $"rdma_reg_mr: access 0x{access:x} has bits outside 0xF");
-            if ((access & (RdmaAccess.REMOTE_WRITE | RdmaAccess.REMOTE_ATOMIC)) != 0 && (access & RdmaAccess.LOCAL_WRITE) == 0)
+            if ((access & (RdmaAccess.RDMA_ACCESS_REMOTE_WRITE | RdmaAccess.RDMA_ACCESS_REMOTE_ATOMIC)) != 0 && (access & RdmaAccess.RDMA_ACCESS_LOCAL_WRITE) == 0)
                 return Fail("EINVAL", "remote-write-needs-local-write", "rdma_reg_mr: REMOTE_WRITE or REMOTE_ATOMIC needs LOCAL_WRITE");
             if (length == 0 || addr + length < addr) return Fail("EINVAL", "invalid-length", $"rdma_reg_mr: length {length} at 0x{addr:x}");
             if (length > int.MaxValue || _device.Fabric.Memory.TryLocate(addr, (int)length, out DmaRegion region, out _) != DmaError.None
@@ -140,16 +140,16 @@ public sealed class RdmaContext
     }
 
     public long PostWrite(int qpn, int mr, ulong offset, ulong remoteAddr, uint rkey, ulong length) =>
-        Post("rdma_post_write", RdmaWcOpcode.RDMA_WRITE, qpn, mr, offset, remoteAddr, rkey, length);
+        Post("rdma_post_write", RdmaWcOpcode.RDMA_WC_RDMA_WRITE, qpn, mr, offset, remoteAddr, rkey, length);
 
-    public long PostSend(int qpn, int mr, ulong length) => Post("rdma_post_send", RdmaWcOpcode.SEND, qpn, mr, 0, 0, 0, length);
+    public long PostSend(int qpn, int mr, ulong length) => Post("rdma_post_send", RdmaWcOpcode.RDMA_WC_SEND, qpn, mr, 0, 0, 0, length);
 
     public long PostRecv(int qpn, int mr, ulong length)
     {
         lock (Sync)
         {
             if (QpOf(qpn, "rdma_post_recv") is not { } qp) return -1;
-            if (qp.State == RdmaQpState.RESET) return Fail("EINVAL", "qp-not-ready", $"rdma_post_recv: QP {qpn} is in RESET");
+            if (qp.State == RdmaQpState.RDMA_QPS_RESET) return Fail("EINVAL", "qp-not-ready", $"rdma_post_recv: QP {qpn} is in RESET");
             if (CheckMr(mr, "rdma_post_recv") is { } bad) return bad;
             if (length > MaxMessage) return Fail("EINVAL", "message-too-long", $"rdma_post_recv: {length} bytes is more than 2^31");
             if (qp.RqFull) return Fail("ENOMEM", "recv-queue-full", $"rdma_post_recv: QP {qpn} holds {qp.RqOutstanding} receives");
@@ -169,7 +169,7 @@ public sealed class RdmaContext
         lock (Sync)
         {
             if (QpOf(qpn, call) is not { } qp) return -1;
-            if (qp.State is RdmaQpState.RESET or RdmaQpState.INIT or RdmaQpState.RTR)
+            if (qp.State is RdmaQpState.RDMA_QPS_RESET or RdmaQpState.RDMA_QPS_INIT or RdmaQpState.RDMA_QPS_RTR)
                 return Fail("EINVAL", "qp-not-ready", $"{call}: QP {qpn} is in state {qp.State} (sends need RTS)");
             if (CheckMr(mr, call) is { } bad) return bad;
             if (length > MaxMessage) return Fail("EINVAL", "message-too-long", $"{call}: {length} bytes is more than 2^31");
@@ -247,7 +247,7 @@ public sealed class RdmaContext
         lock (Sync)
         {
             if (QpOf(qpn, "rdma_modify_qp") is not { } qp) return -1;
-            if (state is < 0 or > 6 || state == RdmaQpState.SQE || !Legal[qp.State, state])
+            if (state is < 0 or > 6 || state == RdmaQpState.RDMA_QPS_SQE || !Legal[qp.State, state])
                 return Fail("EINVAL", "invalid-state-transition", $"rdma_modify_qp: {qp.State} → {state} is not a legal transition");
             qp.MoveTo(state);
             return 0;

@@ -179,7 +179,7 @@ public sealed partial class RdmaDevice : IFrameTap
             return;
         }
         bool response = l.Opcode == RoceV2.Acknowledge;
-        if (response ? qp.State is not (RdmaQpState.RTS or RdmaQpState.SQD) : qp.State is not (RdmaQpState.RTR or RdmaQpState.RTS or RdmaQpState.SQD))
+        if (response ? qp.State is not (RdmaQpState.RDMA_QPS_RTS or RdmaQpState.RDMA_QPS_SQD) : qp.State is not (RdmaQpState.RDMA_QPS_RTR or RdmaQpState.RDMA_QPS_RTS or RdmaQpState.RDMA_QPS_SQD))
         {
             Drop("QP not ready");
             return;

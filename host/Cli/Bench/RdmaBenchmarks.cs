@@ -28,7 +28,7 @@ public static class RdmaBenchmarks
         var b = new RdmaContext(db, ob, name: "b");
         machine.Dma.TryAllocate(oa, bytes, out DmaRegion src);
         machine.Dma.TryAllocate(ob, bytes, out DmaRegion dst);
-        int srcMr = a.RegMr(src.Iova, (ulong)bytes, 0), dstMr = b.RegMr(dst.Iova, (ulong)bytes, RdmaAccess.LOCAL_WRITE | RdmaAccess.REMOTE_WRITE);
+        int srcMr = a.RegMr(src.Iova, (ulong)bytes, 0), dstMr = b.RegMr(dst.Iova, (ulong)bytes, RdmaAccess.RDMA_ACCESS_LOCAL_WRITE | RdmaAccess.RDMA_ACCESS_REMOTE_WRITE);
         const int Depth = 32;
         int qa = a.CreateQp(Depth, Depth), qb = b.CreateQp(Depth, Depth);
         a.Connect(qa, db.Gid, qb);

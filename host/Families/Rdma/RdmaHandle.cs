@@ -52,32 +52,6 @@ public sealed class RdmaHandle
     /// <summary>The failure the host answered itself (no device, no grant): the device was never reached.</summary>
     private RdmaError? _hostError;
 
-    // ---- constants (§2.1) ----
-    [ScriptApi] public int RDMA_ACCESS_LOCAL_WRITE => RdmaAccess.LOCAL_WRITE;
-    [ScriptApi] public int RDMA_ACCESS_REMOTE_WRITE => RdmaAccess.REMOTE_WRITE;
-    [ScriptApi] public int RDMA_ACCESS_REMOTE_READ => RdmaAccess.REMOTE_READ;
-    [ScriptApi] public int RDMA_ACCESS_REMOTE_ATOMIC => RdmaAccess.REMOTE_ATOMIC;
-    [ScriptApi] public int RDMA_WC_SUCCESS => RdmaWcStatus.SUCCESS;
-    [ScriptApi] public int RDMA_WC_LOC_LEN_ERR => RdmaWcStatus.LOC_LEN_ERR;
-    [ScriptApi] public int RDMA_WC_LOC_PROT_ERR => RdmaWcStatus.LOC_PROT_ERR;
-    [ScriptApi] public int RDMA_WC_WR_FLUSH_ERR => RdmaWcStatus.WR_FLUSH_ERR;
-    [ScriptApi] public int RDMA_WC_REM_INV_REQ_ERR => RdmaWcStatus.REM_INV_REQ_ERR;
-    [ScriptApi] public int RDMA_WC_REM_ACCESS_ERR => RdmaWcStatus.REM_ACCESS_ERR;
-    [ScriptApi] public int RDMA_WC_REM_OP_ERR => RdmaWcStatus.REM_OP_ERR;
-    [ScriptApi] public int RDMA_WC_RETRY_EXC_ERR => RdmaWcStatus.RETRY_EXC_ERR;
-    [ScriptApi] public int RDMA_WC_RNR_RETRY_EXC_ERR => RdmaWcStatus.RNR_RETRY_EXC_ERR;
-    [ScriptApi] public int RDMA_WC_GENERAL_ERR => RdmaWcStatus.GENERAL_ERR;
-    [ScriptApi] public int RDMA_WC_SEND => RdmaWcOpcode.SEND;
-    [ScriptApi] public int RDMA_WC_RDMA_WRITE => RdmaWcOpcode.RDMA_WRITE;
-    [ScriptApi] public int RDMA_WC_RECV => RdmaWcOpcode.RECV;
-    [ScriptApi] public int RDMA_QPS_RESET => RdmaQpState.RESET;
-    [ScriptApi] public int RDMA_QPS_INIT => RdmaQpState.INIT;
-    [ScriptApi] public int RDMA_QPS_RTR => RdmaQpState.RTR;
-    [ScriptApi] public int RDMA_QPS_RTS => RdmaQpState.RTS;
-    [ScriptApi] public int RDMA_QPS_SQD => RdmaQpState.SQD;
-    [ScriptApi] public int RDMA_QPS_SQE => RdmaQpState.SQE;
-    [ScriptApi] public int RDMA_QPS_ERR => RdmaQpState.ERR;
-
     // ---- the seed's calls, verbatim ----
 
     /// <summary>Registers <paramref name="addr"/> (a DMA buffer, or an IOVA inside one) for <paramref name="length"/> bytes.</summary>

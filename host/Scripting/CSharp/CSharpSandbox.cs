@@ -144,6 +144,9 @@ internal sealed class CSharpSandbox
             case IMethodSymbol { MethodKind: MethodKind.LocalFunction or MethodKind.AnonymousFunction } local:
                 CheckType(at, local.ReturnType);
                 return;
+            case IMethodSymbol { MethodKind: MethodKind.BuiltinOperator, ContainingType: { TypeKind: TypeKind.Enum } enumType }:
+                CheckType(at, enumType); // SessionFlags.PRIMARY | SessionFlags.LISTEN_TX: integer arithmetic in IL, no member of the enum
+                return;
         }
 
         if (symbol is IMethodSymbol { IsExtern: true } || symbol.GetAttributes().Any(a => a.AttributeClass?.Name == "DllImportAttribute"))

@@ -20,7 +20,10 @@ namespace NicScript.Host.Scripting.CSharp;
 /// </remarks>
 internal static class CSharpScriptCompiler
 {
-    private static readonly string[] Imports = ["System", "System.Linq", "System.Collections.Generic", "System.Text", "System.Buffers.Binary"];
+    /// <summary>The default usings: a few of the framework's, and what names the driver constants the globals carry
+    /// (<c>SessionFlags.PRIMARY</c>, <c>RDMA_WC_SUCCESS</c>: <see cref="ScriptSurface.CSharpImports"/>).</summary>
+    private static readonly string[] Imports =
+        ["System", "System.Linq", "System.Collections.Generic", "System.Text", "System.Buffers.Binary", .. ScriptSurface.CSharpImports];
 
     /// <summary>Framework assemblies referenced: enough for the allow-list, and for refused APIs to bind so the sandbox can name them.</summary>
     internal static readonly System.Collections.Frozen.FrozenSet<string> FrameworkAssemblies = System.Collections.Frozen.FrozenSet.ToFrozenSet(

@@ -18,7 +18,8 @@ public sealed partial class JavaScriptEngine
     /// through data properties (an accessor stops it: its getter could do anything), a proxy stops it (its traps are
     /// code), keys are listed with <c>GetOwnPropertyKeys</c> (which calls no getter). A handle (a CLR object) is looked
     /// at through its type — the <see cref="ScriptSurface"/>'s members under their JavaScript names, and a property's
-    /// declared type for the next step — so a handle's getter is not called either. A top-level <c>let</c>/<c>const</c>
+    /// declared type for the next step — so a handle's getter is not called either; the driver constants a global carries
+    /// (<c>net.SessionFlags</c>) are the data properties <see cref="Bind"/> put on its wrapper. A top-level <c>let</c>/<c>const</c>
     /// (not a property of the global object) is read as its binding, and only when <paramref name="declared"/> names it.
     /// </remarks>
     public IReadOnlyList<string>? MemberNames(IReadOnlyList<string> path, IReadOnlySet<string> declared)
@@ -27,13 +28,21 @@ public sealed partial class JavaScriptEngine
         JsValue? value = Root(path[0], declared);
         if (value is null) return null;
         Type? clr = null;
+        bool byType = false; // once a step went through a CLR type, value is no longer what the path has reached
         foreach (string step in path.Skip(1))
         {
             clr ??= (value as ObjectWrapper)?.Target?.GetType();
+            if (clr is not null && !byType && ScriptSurface.ConstantNames(clr).Contains(step))
+            {
+                if (DataProperty(value!, step) is not { } constants) return null; // what Bind put on the handle's wrapper
+                (value, clr) = (constants, null);
+                continue;
+            }
             if (clr is not null)
             {
                 clr = MemberType(clr, step);
                 if (clr is null) return null;
+                byType = true;
                 continue;
             }
             if (DataProperty(value!, step) is not { } next) return null;
@@ -106,7 +115,8 @@ public sealed partial class JavaScriptEngine
     // Jint keeps its proxy type internal; a test proves a proxy's traps are not run by completion.
     private static bool IsProxy(ObjectInstance o) => o.GetType().Name == "JsProxy";
 
-    private static IEnumerable<string> ApiNames(Type type) => ScriptSurface.Members(type).Select(m => ScriptSurface.Name(m, ScriptLanguage.JavaScript));
+    private static IEnumerable<string> ApiNames(Type type) =>
+        ScriptSurface.Members(type).Select(m => ScriptSurface.Name(m, ScriptLanguage.JavaScript)).Concat(ScriptSurface.ConstantNames(type));
 
     private static Type? MemberType(Type type, string name) => ScriptSurface.Member(type, name, ScriptLanguage.JavaScript) switch
     {

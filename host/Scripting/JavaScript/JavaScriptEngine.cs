@@ -4,6 +4,7 @@ using Acornima;
 using Jint;
 using Jint.Native;
 using Jint.Runtime;
+using Jint.Runtime.Descriptors;
 using Jint.Native.Object;
 using Jint.Native.Promise;
 using Jint.Runtime.Interop;
@@ -128,11 +129,38 @@ public sealed partial class JavaScriptEngine : IScriptEngine, IScriptLocator
         return Guard(static s => s._engine.Evaluate(s._source, s._fileName), this, topLevel: true);
     }
 
-    /// <summary>Makes the handles the engine's globals, under their JavaScript names: <c>VNode</c> → <c>vnode</c>, <c>Pci</c> → <c>pci</c>.</summary>
+    /// <summary>Makes the handles the engine's globals, under their JavaScript names: <c>VNode</c> → <c>vnode</c>, <c>Pci</c> → <c>pci</c>;
+    /// each carries its driver constants (<see cref="ScriptSurface.Constants"/>).</summary>
     public void Bind(VNodeGlobals globals)
     {
         _ctx = globals.VNode.Context;
-        foreach (PropertyInfo p in ScriptSurface.Globals) _engine.SetValue(ScriptSurface.GlobalName(p, ScriptLanguage.JavaScript), p.GetValue(globals));
+        foreach (PropertyInfo p in ScriptSurface.Globals)
+        {
+            JsValue handle = JsValue.FromObject(_engine, p.GetValue(globals));
+            if (handle is ObjectInstance carrier)
+                foreach (ScriptConstants c in ScriptSurface.Constants(p.PropertyType)) Carry(carrier, c);
+            _engine.SetValue(ScriptSurface.GlobalName(p, ScriptLanguage.JavaScript), handle);
+        }
+    }
+
+    /// <summary>Puts <paramref name="constants"/> on a handle's wrapper as read-only data properties: a frozen object named
+    /// after the type (<c>net.SessionFlags.PRIMARY</c>), or each constant by itself, on the handle and as a global
+    /// (<c>rdma.RDMA_WC_SUCCESS</c>, <c>RDMA_WC_SUCCESS</c>; the global is an ordinary one a script may shadow).</summary>
+    private void Carry(ObjectInstance handle, ScriptConstants constants)
+    {
+        ObjectInstance target = handle;
+        if (!constants.Spread)
+        {
+            target = new JsObject(_engine);
+            handle.DefineOwnProperty(constants.Name, new PropertyDescriptor(target, PropertyFlag.Enumerable));
+        }
+        foreach (FieldInfo f in constants.Members)
+        {
+            var value = JsNumber.Create(ScriptConstants.Number(f));
+            target.DefineOwnProperty(f.Name, new PropertyDescriptor(value, PropertyFlag.Enumerable));
+            if (constants.Spread) _engine.SetValue(f.Name, value);
+        }
+        if (!constants.Spread) target.PreventExtensions();
     }
 
     /// <summary>Runs more code in the same engine (the REPL): state persists; the input gets the top level's allowance.</summary>

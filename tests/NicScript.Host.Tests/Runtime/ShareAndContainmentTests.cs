@@ -142,7 +142,7 @@ public sealed class ShareAndContainmentTests(ITestOutputHelper output) : IDispos
         var descs = Dma.Alloc(64 * info.MinDescriptorLength * 8);
         var data = Dma.Alloc(64 * 2048);
         var (session, fifos) = dev.OpenSession("cs", new SessionInfo { Descriptors = descs, Data = data, DescriptorVersion = 1,
-            DescriptorLength = info.MinDescriptorLength, DescriptorCount = 64, Options = Net.SessionFlags.PRIMARY });
+            DescriptorLength = info.MinDescriptorLength, DescriptorCount = 64, Options = SessionFlags.PRIMARY });
 
         """; // 7 lines
 

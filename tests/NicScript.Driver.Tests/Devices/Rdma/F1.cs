@@ -16,9 +16,9 @@ public sealed class F1 : IDisposable
         Src = X.SA.Buffer(4096, pattern: true);
         SrcMr = X.SA.Reg(Src, 0);
         Dst = X.SB.Buffer(4096, 0xEE);
-        DstMr = X.SB.Reg(Dst, RdmaAccess.LOCAL_WRITE | RdmaAccess.REMOTE_WRITE);
+        DstMr = X.SB.Reg(Dst, RdmaAccess.RDMA_ACCESS_LOCAL_WRITE | RdmaAccess.RDMA_ACCESS_REMOTE_WRITE);
         Rcv = X.SB.Buffer(4096, 0xEE);
-        RcvMr = X.SB.Reg(Rcv, RdmaAccess.LOCAL_WRITE);
+        RcvMr = X.SB.Reg(Rcv, RdmaAccess.RDMA_ACCESS_LOCAL_WRITE);
     }
 
     public RdmaFixture X { get; }

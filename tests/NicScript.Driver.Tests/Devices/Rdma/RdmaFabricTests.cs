@@ -67,7 +67,7 @@ public sealed class RdmaFabricTests
         Assert.IsType<ManaDevice>(f.X.A.Function);
         long id = f.X.SA.Ctx.PostWrite(f.QA, f.SrcMr, 0, f.DstInfo.Addr, f.DstInfo.Rkey, 256);
         Assert.True(id >= 0);
-        Assert.Equal(RdmaWcStatus.SUCCESS, f.X.SA.One(f.QA).Status);
+        Assert.Equal(RdmaWcStatus.RDMA_WC_SUCCESS, f.X.SA.One(f.QA).Status);
         Assert.Equal(Side.Bytes(f.Src)[..256].ToArray(), Side.Bytes(f.Dst)[..256].ToArray());
         Assert.NotEmpty(f.X.Roce); // the frames went out through VF A's port and were taken at VF B's
     }

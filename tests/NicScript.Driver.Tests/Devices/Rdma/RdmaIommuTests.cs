@@ -44,7 +44,7 @@ public sealed class RdmaIommuTests : IDisposable
         Assert.True(SB.Ctx.PostRecv(_f.QB, _f.RcvMr, 4096) >= 0);
         Assert.True(SA.Ctx.PostSend(_f.QA, _f.SrcMr, 64) >= 0);
         RdmaCompletion c = SA.One(_f.QA);
-        Assert.Equal((RdmaWcStatus.LOC_PROT_ERR, RdmaWcOpcode.SEND, 0ul), (c.Status, c.Opcode, c.ByteLen));
+        Assert.Equal((RdmaWcStatus.RDMA_WC_LOC_PROT_ERR, RdmaWcOpcode.RDMA_WC_SEND, 0ul), (c.Status, c.Opcode, c.ByteLen));
         Assert.True(SecretNeverOnTheWire);
         Assert.True(_f.Unchanged(_f.Rcv));
         Assert.True(Intact(secret));
@@ -57,7 +57,7 @@ public sealed class RdmaIommuTests : IDisposable
         Assert.True(SA.Ctx.PostWrite(_f.QA, _f.SrcMr, 0, _f.DstInfo.Addr, _f.DstInfo.Rkey, 64) >= 0);
         Assert.Equal(DmaError.None, _f.X.Machine.Dma.Free(SA.Owner, _f.Src)); // between post and service
         RdmaCompletion c = SA.One(_f.QA);
-        Assert.Equal((RdmaWcStatus.LOC_PROT_ERR, RdmaWcOpcode.RDMA_WRITE), (c.Status, c.Opcode));
+        Assert.Equal((RdmaWcStatus.RDMA_WC_LOC_PROT_ERR, RdmaWcOpcode.RDMA_WC_RDMA_WRITE), (c.Status, c.Opcode));
         Assert.Empty(_f.X.Roce);
         Assert.True(_f.Unchanged(_f.Dst));
         Assert.Equal(1, DomainA.Faults);
@@ -72,13 +72,13 @@ public sealed class RdmaIommuTests : IDisposable
         int mr = SA.Reg(lent, 0);
         Assert.True(mr > 0, SA.Reason);
         Assert.True(SA.Ctx.PostWrite(_f.QA, mr, 0, _f.DstInfo.Addr, _f.DstInfo.Rkey, 32) >= 0);
-        Assert.Equal(RdmaWcStatus.SUCCESS, SA.One(_f.QA).Status);
+        Assert.Equal(RdmaWcStatus.RDMA_WC_SUCCESS, SA.One(_f.QA).Status);
         Assert.Equal(Secret, Side.Bytes(_f.Dst)[..32].ToArray()); // lent: readable, so sent
 
         using var g = new F1();
         int mr2 = RegLentAndRevoke(g);
         Assert.True(g.X.SA.Ctx.PostWrite(g.QA, mr2, 0, g.DstInfo.Addr, g.DstInfo.Rkey, 32) >= 0);
-        Assert.Equal(RdmaWcStatus.LOC_PROT_ERR, g.X.SA.One(g.QA).Status);
+        Assert.Equal(RdmaWcStatus.RDMA_WC_LOC_PROT_ERR, g.X.SA.One(g.QA).Status);
         Assert.True(g.Unchanged(g.Dst));
         Assert.Equal(1, g.X.A.Domain.Faults);
     }
@@ -101,11 +101,11 @@ public sealed class RdmaIommuTests : IDisposable
         DmaRegion secret = HandToAnotherScript(SB, _f.X.B, _f.Dst);
         Assert.True(SA.Ctx.PostWrite(_f.QA, _f.SrcMr, 0, dst.Addr, dst.Rkey, 64) >= 0);
         RdmaCompletion c = SA.One(_f.QA);
-        Assert.Equal((RdmaWcStatus.REM_ACCESS_ERR, RdmaWcOpcode.RDMA_WRITE), (c.Status, c.Opcode));
+        Assert.Equal((RdmaWcStatus.RDMA_WC_REM_ACCESS_ERR, RdmaWcOpcode.RDMA_WC_RDMA_WRITE), (c.Status, c.Opcode));
         Assert.True(Intact(secret));
         Assert.Equal(1, DomainB.Faults);
         Assert.Equal(0, DomainA.Faults);
-        Assert.Equal(RdmaQpState.ERR, SB.Ctx.QpState(_f.QB));
+        Assert.Equal(RdmaQpState.RDMA_QPS_ERR, SB.Ctx.QpState(_f.QB));
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class RdmaIommuTests : IDisposable
         RdmaMrInfo dst = _f.DstInfo;
         Assert.Equal(DmaError.None, _f.X.Machine.Dma.Free(SB.Owner, _f.Dst));
         Assert.True(SA.Ctx.PostWrite(_f.QA, _f.SrcMr, 0, dst.Addr, dst.Rkey, 4096) >= 0); // four packets: the first is refused
-        Assert.Equal(RdmaWcStatus.REM_ACCESS_ERR, SA.One(_f.QA).Status);
+        Assert.Equal(RdmaWcStatus.RDMA_WC_REM_ACCESS_ERR, SA.One(_f.QA).Status);
         Assert.Equal(1, DomainB.Faults);
     }
 
@@ -124,11 +124,11 @@ public sealed class RdmaIommuTests : IDisposable
         Side lender = _f.X.NewSide(_f.X.B, "lender");
         DmaRegion lent = lender.Buffer(4096, 0x5E);
         Assert.Equal(DmaError.None, lent.Lend(lender.Owner, SB.Owner));
-        int mr = SB.Reg(lent, LOCAL_WRITE | REMOTE_WRITE); // registration only reads: it passes
+        int mr = SB.Reg(lent, RDMA_ACCESS_LOCAL_WRITE | RDMA_ACCESS_REMOTE_WRITE); // registration only reads: it passes
         Assert.True(mr > 0, SB.Reason);
         RdmaMrInfo info = SB.Info(mr);
         Assert.True(SA.Ctx.PostWrite(_f.QA, _f.SrcMr, 0, info.Addr, info.Rkey, 64) >= 0);
-        Assert.Equal(RdmaWcStatus.REM_ACCESS_ERR, SA.One(_f.QA).Status);
+        Assert.Equal(RdmaWcStatus.RDMA_WC_REM_ACCESS_ERR, SA.One(_f.QA).Status);
         Assert.True(Intact(lent));
         Assert.Equal(1, DomainB.Faults);
     }
@@ -139,7 +139,7 @@ public sealed class RdmaIommuTests : IDisposable
     public void An_rdma_write_whose_range_wraps_or_misses_the_mr_is_refused_by_the_key_check(ulong va, ulong length)
     {
         Assert.True(SA.Ctx.PostWrite(_f.QA, _f.SrcMr, 0, va, _f.DstInfo.Rkey, length) >= 0);
-        Assert.Equal(RdmaWcStatus.REM_ACCESS_ERR, SA.One(_f.QA).Status);
+        Assert.Equal(RdmaWcStatus.RDMA_WC_REM_ACCESS_ERR, SA.One(_f.QA).Status);
         Assert.True(_f.Unchanged(_f.Dst));
     }
 
@@ -150,9 +150,9 @@ public sealed class RdmaIommuTests : IDisposable
         DmaRegion secret = HandToAnotherScript(SB, _f.X.B, _f.Rcv);
         Assert.True(SA.Ctx.PostSend(_f.QA, _f.SrcMr, 64) >= 0);
         RdmaCompletion sent = SA.One(_f.QA);
-        Assert.Equal(RdmaWcStatus.REM_OP_ERR, sent.Status);
+        Assert.Equal(RdmaWcStatus.RDMA_WC_REM_OP_ERR, sent.Status);
         RdmaCompletion recv = Assert.Single(SB.Poll(_f.QB));
-        Assert.Equal((RdmaWcStatus.LOC_PROT_ERR, RdmaWcOpcode.RECV, 0ul), (recv.Status, recv.Opcode, recv.ByteLen));
+        Assert.Equal((RdmaWcStatus.RDMA_WC_LOC_PROT_ERR, RdmaWcOpcode.RDMA_WC_RECV, 0ul), (recv.Status, recv.Opcode, recv.ByteLen));
         Assert.True(Intact(secret));
         Assert.Equal(1, DomainB.Faults);
     }
@@ -163,7 +163,7 @@ public sealed class RdmaIommuTests : IDisposable
         Assert.Equal(DmaError.None, _f.X.Machine.Dma.Free(SA.Owner, _f.Src));
         Assert.True(SB.Ctx.PostRecv(_f.QB, _f.RcvMr, 4096) >= 0);
         Assert.True(SA.Ctx.PostSend(_f.QA, _f.SrcMr, 0) >= 0);
-        Assert.Equal(RdmaWcStatus.SUCCESS, SA.One(_f.QA).Status);
+        Assert.Equal(RdmaWcStatus.RDMA_WC_SUCCESS, SA.One(_f.QA).Status);
         Assert.Equal(0, DomainA.Faults);
     }
 
@@ -174,7 +174,7 @@ public sealed class RdmaIommuTests : IDisposable
         var victimFaults = new Recorder();
         Side attacker = Sided("attacker", attackerFaults);
         DmaRegion src = attacker.Buffer(4096, 0x11), dst = attacker.Buffer(4096, 0xEE);
-        int srcMr = attacker.Reg(src, 0), dstMr = attacker.Reg(dst, LOCAL_WRITE | REMOTE_WRITE);
+        int srcMr = attacker.Reg(src, 0), dstMr = attacker.Reg(dst, RDMA_ACCESS_LOCAL_WRITE | RDMA_ACCESS_REMOTE_WRITE);
         int qp = attacker.Ctx.CreateQp(4, 4); // connected to itself
         ulong iova = src.Iova;
         Assert.Equal(DmaError.None, _f.X.Machine.Dma.Free(attacker.Owner, src));
@@ -183,7 +183,7 @@ public sealed class RdmaIommuTests : IDisposable
         Assert.Equal(iova, secret.Iova);
         RdmaMrInfo d = attacker.Info(dstMr);
         Assert.True(attacker.Ctx.PostWrite(qp, srcMr, 0, d.Addr, d.Rkey, 64) >= 0);
-        Assert.Equal(RdmaWcStatus.LOC_PROT_ERR, attacker.One(qp).Status);
+        Assert.Equal(RdmaWcStatus.RDMA_WC_LOC_PROT_ERR, attacker.One(qp).Status);
         Assert.True(Side.Bytes(dst).IndexOfAnyExcept((byte)0xEE) < 0);
         DmaFault fault = Assert.Single(attackerFaults.Faults);
         Assert.Equal(("attacker", iova, 64, false, DmaError.IommuFault), (fault.Driver, fault.Iova, fault.Length, fault.Write, fault.Reason));

@@ -17,7 +17,7 @@ public sealed class RdmaQueueStateTests : IDisposable
     {
         _s = _x.SA;
         _buf = _s.Buffer(4096, pattern: true);
-        _mr = _s.Reg(_buf, LOCAL_WRITE | REMOTE_WRITE);
+        _mr = _s.Reg(_buf, RDMA_ACCESS_LOCAL_WRITE | RDMA_ACCESS_REMOTE_WRITE);
         _info = _s.Info(_mr);
     }
 

@@ -18,8 +18,8 @@ public sealed class RdmaSendTests
         // The seed's program, with char buffers as DMA buffers.
         DmaRegion sendBuf = s.Buffer(4096), recvBuf = s.Buffer(4096);
         "Test message\0"u8.CopyTo(Side.Bytes(sendBuf));
-        int sendMr = s.Ctx.RegMr(sendBuf.Iova, 4096, LOCAL_WRITE);
-        int recvMr = s.Ctx.RegMr(recvBuf.Iova, 4096, LOCAL_WRITE | REMOTE_WRITE);
+        int sendMr = s.Ctx.RegMr(sendBuf.Iova, 4096, RDMA_ACCESS_LOCAL_WRITE);
+        int recvMr = s.Ctx.RegMr(recvBuf.Iova, 4096, RDMA_ACCESS_LOCAL_WRITE | RDMA_ACCESS_REMOTE_WRITE);
         Assert.True(sendMr >= 1 && recvMr >= 1);
         int qpNum = s.Ctx.CreateQp(10, 10);
         Assert.True(qpNum >= 0);
@@ -34,7 +34,7 @@ public sealed class RdmaSendTests
             int n = s.Ctx.PollCq(qpNum, wc, 1);
             if (n > 0) { status = wc[0].Status; break; }
         }
-        Assert.Equal(useRealKey ? RdmaWcStatus.SUCCESS : RdmaWcStatus.REM_ACCESS_ERR, status);
+        Assert.Equal(useRealKey ? RdmaWcStatus.RDMA_WC_SUCCESS : RdmaWcStatus.RDMA_WC_REM_ACCESS_ERR, status);
         if (useRealKey) Assert.Equal("Test message"u8.ToArray(), Side.Bytes(recvBuf)[..12].ToArray());
         Assert.Equal(0, s.Ctx.DestroyQp(qpNum));
         Assert.Equal(0, s.Ctx.DeregMr(sendMr));
@@ -128,7 +128,7 @@ public sealed class RdmaSendTests
     {
         using var f = new F1();
         DmaRegion x = f.X.SB.Buffer(64), y = f.X.SB.Buffer(64);
-        int mx = f.X.SB.Reg(x, LOCAL_WRITE), my = f.X.SB.Reg(y, LOCAL_WRITE);
+        int mx = f.X.SB.Reg(x, RDMA_ACCESS_LOCAL_WRITE), my = f.X.SB.Reg(y, RDMA_ACCESS_LOCAL_WRITE);
         long r1 = f.X.SB.Ctx.PostRecv(f.QB, mx, 64), r2 = f.X.SB.Ctx.PostRecv(f.QB, my, 64);
         Side.Bytes(f.Src)[..10].Fill(1);
         f.X.SA.Ctx.PostSend(f.QA, f.SrcMr, 10);
@@ -186,7 +186,7 @@ public sealed class RdmaSendTests
     {
         using var f = new F1();
         DmaRegion small = f.X.SB.Buffer(64, 0xEE);
-        f.X.SB.Ctx.PostRecv(f.QB, f.X.SB.Reg(small, LOCAL_WRITE), 64);
+        f.X.SB.Ctx.PostRecv(f.QB, f.X.SB.Reg(small, RDMA_ACCESS_LOCAL_WRITE), 64);
         f.X.SA.Ctx.PostSend(f.QA, f.SrcMr, 65);
         RdmaCompletion b = f.X.SB.One(f.QB), a = f.X.SA.One(f.QA);
         Assert.Equal((1, 128, 0ul), (b.Status, b.Opcode, b.ByteLen));

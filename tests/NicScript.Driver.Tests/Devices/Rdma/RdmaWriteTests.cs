@@ -83,7 +83,7 @@ public sealed class RdmaWriteTests : IDisposable
     public void RD_17_a_target_with_only_local_write_and_remote_read_is_refused()
     {
         DmaRegion t = _f.X.SB.Buffer(4096, 0xEE);
-        RdmaMrInfo i = _f.X.SB.Info(_f.X.SB.Reg(t, LOCAL_WRITE | REMOTE_READ));
+        RdmaMrInfo i = _f.X.SB.Info(_f.X.SB.Reg(t, RDMA_ACCESS_LOCAL_WRITE | RDMA_ACCESS_REMOTE_READ));
         Assert.Equal(10, WriteAndWait(i.Addr, i.Rkey, 12).Status);
     }
 
@@ -92,7 +92,7 @@ public sealed class RdmaWriteTests : IDisposable
     {
         Side other = _f.X.NewSide(_f.X.B, "SB2");
         DmaRegion t = other.Buffer(4096, 0xEE);
-        RdmaMrInfo i = other.Info(other.Reg(t, LOCAL_WRITE | REMOTE_WRITE));
+        RdmaMrInfo i = other.Info(other.Reg(t, RDMA_ACCESS_LOCAL_WRITE | RDMA_ACCESS_REMOTE_WRITE));
         Assert.Equal(10, WriteAndWait(i.Addr, i.Rkey, 12).Status);
         Assert.True(Side.Bytes(t).IndexOfAnyExcept((byte)0xEE) < 0);
     }

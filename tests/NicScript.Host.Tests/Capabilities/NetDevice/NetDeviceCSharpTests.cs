@@ -17,20 +17,20 @@ public sealed class NetDeviceCSharpTests
             var descs = Dma.Alloc(64 * info.MinDescriptorLength * 8);
             var data = Dma.Alloc(64 * 2048);
             var (session, fifos) = dev.OpenSession("cs", new SessionInfo { Descriptors = descs, Data = data, DescriptorVersion = 1,
-                DescriptorLength = info.MinDescriptorLength, DescriptorCount = 64, Options = Net.SessionFlags.PRIMARY });
-            session.Attach(0, new[] { Net.FrameType.ETHERNET });
+                DescriptorLength = info.MinDescriptorLength, DescriptorCount = 64, Options = SessionFlags.PRIMARY });
+            session.Attach(0, new[] { FrameType.ETHERNET });
             var table = Net.DescriptorTable(descs, info.MinDescriptorLength);
             table.Set(1, new BufferDescriptor { Offset = 2048, DataLength = 2048 });
             fifos.Rx.Write(new ushort[] { 1 });
             var frame = new byte[60];
             for (int i = 0; i < 6; i++) frame[i] = frame[6 + i] = new byte[] { 0x52, 0x54, 0, 0x12, 0x34, 0x56 }[i];
             data.Write(0, frame);
-            table.Set(0, new BufferDescriptor { FrameType = (byte)Net.FrameType.ETHERNET, PortId = 0, DataLength = 60 });
+            table.Set(0, new BufferDescriptor { FrameType = (byte)FrameType.ETHERNET, PortId = 0, DataLength = 60 });
             fifos.Tx.Write(new ushort[] { 0 });
             if (!await fifos.Rx.WaitReadableAsync(1000)) throw new InvalidOperationException("nothing came back");
             var got = fifos.Rx.Read(8);
             string result = $"rx {got.Length} of {table.Get(got[0]).DataLength} bytes, tx flags {table.Get(fifos.Tx.Read(8)[0]).ReturnFlags}";
-            try { session.Attach(0, new[] { Net.FrameType.ETHERNET }); }
+            try { session.Attach(0, new[] { FrameType.ETHERNET }); }
             catch (ZxException e) { result += $", attach again {e.StatusName} {e.Code}"; }
             session.Close();
             return result + ", epitaph " + await session.WaitClosedAsync(1000);

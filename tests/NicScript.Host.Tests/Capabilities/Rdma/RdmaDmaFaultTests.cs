@@ -16,7 +16,7 @@ public sealed class RdmaDmaFaultTests
         VNodeContext victim = v.AdmitPeer("victim", "  - CAP_RDMA\n  - CAP_DMA_ALLOC");
         RdmaHandle rdma = v.Handles.Family<RdmaHandle>();
         DmaBuffer src = v.Handles.Dma.Alloc(4096), dst = v.Handles.Dma.Alloc(4096);
-        long srcMr = rdma.rdma_reg_mr(src, 4096, 0), dstMr = rdma.rdma_reg_mr(dst, 4096, RdmaAccess.LOCAL_WRITE | RdmaAccess.REMOTE_WRITE);
+        long srcMr = rdma.rdma_reg_mr(src, 4096, 0), dstMr = rdma.rdma_reg_mr(dst, 4096, RdmaAccess.RDMA_ACCESS_LOCAL_WRITE | RdmaAccess.RDMA_ACCESS_REMOTE_WRITE);
         long qp = rdma.rdma_create_qp(4, 4); // connected to itself
         Assert.True(srcMr > 0 && dstMr > 0 && qp > 0);
         double iova = src.Iova;
@@ -34,7 +34,7 @@ public sealed class RdmaDmaFaultTests
         int n = 0;
         for (int i = 0; i < 50 && n == 0; i++) n = (int)rdma.rdma_poll_cq((int)qp, wc, 1);
         Assert.Equal(1, n);
-        Assert.Equal(RdmaWcStatus.LOC_PROT_ERR, wc[0].status);
+        Assert.Equal(RdmaWcStatus.RDMA_WC_LOC_PROT_ERR, wc[0].status);
         Assert.All(dst.Span(0, 4096, write: false).ToArray(), b => Assert.Equal(0, b));
         var (vnode, fault) = Assert.Single(v.Audit.DmaFaults);
         Assert.Equal(("attacker", (ulong)iova, 64, false, DmaError.IommuFault), (vnode, fault.Iova, fault.Length, fault.Write, fault.Reason));
