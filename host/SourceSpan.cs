@@ -1,3 +1,4 @@
+using NicScript.Host.Families.Dpu.Agent;
 namespace NicScript.Host;
 
 /// <summary>A place in a user's file: 1-based line and column.</summary>

@@ -100,7 +100,7 @@ public sealed class RunCommand
         if (options.Wire is not null && spec is not null) throw new UserErrorException("--wire applies to the default machine; a machine file names its own wires");
         if (options.Wire is { } wire && MachineFactory.WireProblem(wire) is { } problem) throw new UserErrorException($"--wire {wire}: {problem}");
         foreach (FamilyRunOptions family in options.Families ?? []) family.Check();
-        if (options.MetricsListen is { } ml) NicScript.Host.Dpu.ListenAddress.CheckBindable("--metrics-listen", ml, NicScript.Host.Dpu.ListenAddress.Parse("--metrics-listen", ml, loopbackOnly: true, anyPort: false));
+        if (options.MetricsListen is { } ml) NicScript.Host.Cli.ListenAddress.CheckBindable("--metrics-listen", ml, NicScript.Host.Cli.ListenAddress.Parse("--metrics-listen", ml, loopbackOnly: true, anyPort: false));
         CheckCacheFolder(options.CacheDirectory);
         foreach (var (option, path) in new[] { ("--pcap", options.Pcap), ("--audit", options.AuditFile), ("--log-file", options.LogFile) })
             if (path is not null && (path.Length == 0 || Directory.Exists(path))) throw new UserErrorException($"{option} '{path}': expected a file, not {(path.Length == 0 ? "an empty name" : "a folder")}");

@@ -1,3 +1,4 @@
+using NicScript.Host.Families.Dpu.Agent;
 namespace NicScript.Host.Repl;
 
 /// <summary>Ctrl+R: reverse incremental search of the history by substring, as bash and readline do — type to narrow,

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using NicScript.Host.Scripting;
+using NicScript.Host.Families.Dpu.Agent;
 
 namespace NicScript.Host.Runtime;
 

@@ -1,3 +1,4 @@
+using NicScript.Host.Families.Dpu.Agent;
 namespace NicScript.Host.Runtime;
 
 /// <summary>The synchronization context of a V-Node's loop thread: what a script posts (an <c>await</c> continuation, an

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using NicScript.Host.Families.Dpu.Agent;
 
 namespace NicScript.Host.Scripting;
 

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Reflection;
 using NicScript.Host.Families;
 using NicScript.Host.Manifests;
+using NicScript.Host.Families.Dpu.Agent;
 
 namespace NicScript.Host.Scripting;
 
@@ -84,10 +85,14 @@ internal static class ScriptSurface
     public static IEnumerable<string> TopLevelConstantNames(ScriptLanguage language) =>
         DeviceFamilies.Constants.SelectMany(c => c.Spread ? c.Members.Select(m => m.Name) : language == ScriptLanguage.CSharp ? [c.Name] : []);
 
-    /// <summary>What a C# script imports so it names the constants as the declarations say: a grouped type's namespace
-    /// (<c>SessionFlags.PRIMARY</c>), a spread type statically (<c>RDMA_WC_SUCCESS</c>).</summary>
+    /// <summary>What a C# script imports: the namespace of each global's type, so the types a handle hands out are named as
+    /// plainly as the global (<c>RdmaWc</c>, <c>DmaBuffer</c>, wherever the family's folder puts them), and the constants as
+    /// the declarations say: a grouped type's namespace (<c>SessionFlags.PRIMARY</c>), a spread type statically
+    /// (<c>RDMA_WC_SUCCESS</c>).</summary>
     public static IEnumerable<string> CSharpImports =>
-        DeviceFamilies.Constants.Select(c => c.Spread ? c.Type.FullName!.Replace('+', '.') : c.Type.Namespace!).Distinct(StringComparer.Ordinal);
+        Globals.Select(g => g.PropertyType.Namespace!)
+            .Concat(DeviceFamilies.Constants.Select(c => c.Spread ? c.Type.FullName!.Replace('+', '.') : c.Type.Namespace!))
+            .Distinct(StringComparer.Ordinal);
 
     /// <summary>What a global is called in <paramref name="language"/>: <c>VNode</c> in C#, <c>vnode</c> (wholly lower-cased) in JavaScript.</summary>
     public static string GlobalName(PropertyInfo global, ScriptLanguage language) =>

@@ -8,10 +8,12 @@ using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Wire;
 using NicScript.Dpu.V1;
-using NicScript.Host.Dpu;
+using NicScript.Host.Families.Dpu.Agent;
 using Serilog;
 
-namespace NicScript.Host.Cli.Bench;
+using NicScript.Host.Cli.Bench;
+
+namespace NicScript.Host.Families.Dpu;
 
 /// <summary>The DPU agent's durable change rate over gRPC from 8 clients, beside the raw SQLite commit rate of the same disk.</summary>
 public static class DpuBenchmarks

@@ -1,8 +1,8 @@
 using NicScript.Host.Capabilities;
 using NicScript.Host.Cli;
 using NicScript.Host.Cli.Bench;
-using NicScript.Host.Cli.Call;
 using NicScript.Host.Manifests;
+using NicScript.Host.Families.Dpu.Call;
 
 namespace NicScript.Host.Families.Dpu;
 

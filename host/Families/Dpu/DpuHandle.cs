@@ -1,8 +1,10 @@
 using NicScript.Dpu.V1;
-using NicScript.Host.Dpu;
+using NicScript.Host.Families.Dpu.Agent;
 using NicScript.Host.Manifests;
 
-namespace NicScript.Host.Capabilities;
+using NicScript.Host.Capabilities;
+
+namespace NicScript.Host.Families.Dpu;
 
 /// <summary>
 /// The <c>dpu</c> global: every rpc of the six DPU services (reference/dpu.md §3), in-process on the same agent objects the

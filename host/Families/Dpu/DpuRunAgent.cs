@@ -1,6 +1,6 @@
 using NicScript.Driver;
 using NicScript.Driver.Devices.Dpu;
-using NicScript.Host.Dpu;
+using NicScript.Host.Families.Dpu.Agent;
 using Serilog;
 
 namespace NicScript.Host.Families.Dpu;

@@ -1,5 +1,6 @@
 using System.CommandLine;
-using NicScript.Host.Dpu;
+using NicScript.Host.Families.Dpu.Agent;
+using NicScript.Host.Cli;
 
 namespace NicScript.Host.Families.Dpu;
 

@@ -3,10 +3,12 @@ using System.Text.Json.Nodes;
 using Grpc.Core;
 using Grpc.Net.Client;
 using NicScript.Dpu.V1;
-using NicScript.Host.Dpu;
-using NicScript.Host.Dpu.Declarative;
+using NicScript.Host.Families.Dpu.Agent;
+using NicScript.Host.Families.Dpu.Declarative;
 
-namespace NicScript.Host.Cli;
+using NicScript.Host.Cli;
+
+namespace NicScript.Host.Families.Dpu;
 
 /// <summary><c>nicscript plan FILE</c> and <c>nicscript apply FILE</c>: a DPU agent's desired state in one YAML file
 /// (reference/dpu.md §9), compared with the agent's and, for apply, brought about rpc by rpc in dependency order.</summary>

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using NicScript.Driver.Wire;
 
-namespace NicScript.Host.Capabilities;
+using NicScript.Host.Capabilities;
+
+namespace NicScript.Host.Families.Dpu;
 
 /// <summary>
 /// The outside end of one of the DPU's cables (<c>dpu.wire("optical0")</c>, <c>"soc1"</c>, …): a frame generator that sends

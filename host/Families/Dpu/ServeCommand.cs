@@ -2,12 +2,14 @@ using System.CommandLine;
 using NicScript.Driver;
 using NicScript.Driver.Devices;
 using NicScript.Driver.Devices.Dpu;
-using NicScript.Host.Dpu;
+using NicScript.Host.Families.Dpu.Agent;
 using NicScript.Host.Families.Dpu;
 using NicScript.Host.Manifests;
 using NicScript.Host.Runtime;
 
-namespace NicScript.Host.Cli;
+using NicScript.Host.Cli;
+
+namespace NicScript.Host.Families.Dpu;
 
 /// <summary><c>nicscript serve</c>: the DPU agent — the six control-plane services over gRPC, state in SQLite (reference/dpu.md).</summary>
 public static class ServeCommand

@@ -1,4 +1,5 @@
 using NicScript.Host.Capabilities;
+using NicScript.Host.Families.Dpu;
 
 namespace NicScript.Host.Scripting;
 

@@ -3,7 +3,9 @@ using System.Text;
 using System.Text.Json;
 using NicScript.Driver.Devices.Mana.Gdma;
 
-namespace NicScript.Host.Cli;
+using NicScript.Host.Cli;
+
+namespace NicScript.Host.Families.Mana;
 
 /// <summary><c>nicscript gdma types | decode | encode</c>: the MANA/GDMA wire codec at the command line (gdma.md §8.4).</summary>
 /// <remarks>

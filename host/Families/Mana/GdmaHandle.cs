@@ -3,7 +3,9 @@ using System.Text;
 using NicScript.Driver.Devices.Mana.Gdma;
 using NicScript.Driver.Wire;
 
-namespace NicScript.Host.Capabilities;
+using NicScript.Host.Capabilities;
+
+namespace NicScript.Host.Families.Mana;
 
 /// <summary>The <c>gdma</c> global: the MANA/GDMA wire codec over the V-Node's own DMA buffers (gdma.md §8, one table with the CLI).</summary>
 /// <remarks>

@@ -4,7 +4,10 @@ using System.Globalization;
 using System.Text.Json;
 using NicScript.Driver.Devices.Rdma;
 
-namespace NicScript.Host.Cli;
+using NicScript.Host.Cli;
+using NicScript.Host.Families.Dpu.Agent;
+
+namespace NicScript.Host.Families.Rdma;
 
 /// <summary><c>nicscript rdma inspect</c>: a RoCEv2 frame (hex, as tshark or a capture shows it) to its BTH fields and ICRC verdict.</summary>
 /// <remarks>

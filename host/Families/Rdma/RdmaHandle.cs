@@ -4,7 +4,10 @@ using NicScript.Driver.Devices.Rdma;
 using NicScript.Driver.Memory;
 using NicScript.Host.Manifests;
 
-namespace NicScript.Host.Capabilities;
+using NicScript.Host.Capabilities;
+using NicScript.Host.Families.Dpu.Agent;
+
+namespace NicScript.Host.Families.Rdma;
 
 /// <summary>
 /// The <c>rdma</c> global: the seed's calls with their names (<c>rdma_reg_mr</c> …) and the calls it leaves out (§3).

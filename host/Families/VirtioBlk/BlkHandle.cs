@@ -1,10 +1,13 @@
-using NicScript.Driver.Devices.Virtio;
 using NicScript.Driver;
+using NicScript.Driver.Devices.Virtio;
 using NicScript.Driver.Devices.VirtioBlk;
 using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Pci;
 
-namespace NicScript.Host.Capabilities;
+using NicScript.Host.Capabilities;
+using Spec = NicScript.Driver.Devices.VirtioBlk.VirtioBlk; // the spec's constants (VirtioBlk alone is this namespace)
+
+namespace NicScript.Host.Families.VirtioBlk;
 
 /// <summary>The <c>blk</c> global: virtio-blk drivers for the disk functions this V-Node may reach (the DPU's vdisks).</summary>
 /// <remarks>One grant: the function's <c>CAP_HARDWARE_IO_PCI</c>; a denial is audited.</remarks>
@@ -25,7 +28,7 @@ public sealed class BlkHandle
     {
         if (!PciAddress.TryParse(address, out PciAddress bdf, out string? error)) throw new ScriptCallException($"blk.open(\"{address}\"): {error}");
         if (!_ctx.Manifest.GrantsPci(bdf)) throw _ctx.Deny("CAP_HARDWARE_IO_PCI", bdf.ToString());
-        if (!_machine.Pci.TryGet(bdf, out PciFunction f) || f.Removed || f.VendorId != VirtioPci.VendorId || f.DeviceId != VirtioBlk.ModernDeviceId)
+        if (!_machine.Pci.TryGet(bdf, out PciFunction f) || f.Removed || f.VendorId != VirtioPci.VendorId || f.DeviceId != Spec.ModernDeviceId)
             throw new ScriptCallException($"blk.open(\"{address}\"): no virtio-blk function at {bdf} on machine {_machine.Name}");
         _ctx.AttachDma(f); // its device may now reach this V-Node's DMA memory (and no one else's)
         return new VirtioBlkHandle(_ctx, _machine, f);
@@ -73,8 +76,8 @@ public sealed class VirtioBlkHandle : FunctionDriverHandle<VirtioBlkDriver>
     [ScriptApi]
     public void Write(double sector, byte[] data, int queue = 0)
     {
-        if (data.Length == 0 || data.Length % VirtioBlk.SectorSize != 0 || data.Length > VirtioBlkDriver.MaxTransfer)
-            throw new ScriptCallException($"blk write: {data.Length} bytes is not 1..{VirtioBlkDriver.MaxTransfer / VirtioBlk.SectorSize} whole sectors");
+        if (data.Length == 0 || data.Length % Spec.SectorSize != 0 || data.Length > VirtioBlkDriver.MaxTransfer)
+            throw new ScriptCallException($"blk write: {data.Length} bytes is not 1..{VirtioBlkDriver.MaxTransfer / Spec.SectorSize} whole sectors");
         Check(Call(() => Driver.Write(Sector(sector), data, CheckQueue(queue))), "write", sector);
     }
 
@@ -84,13 +87,13 @@ public sealed class VirtioBlkHandle : FunctionDriverHandle<VirtioBlkDriver>
     /// <summary>Posts a read and returns its tag without waiting (it completes at once unless the disk is paused).</summary>
     [ScriptApi]
     public int SubmitRead(double sector, int sectors = 1, int queue = 0) =>
-        Driver.TrySubmit(CheckQueue(queue), VirtioBlk.TypeIn, Sector(sector), Length(sectors), out int tag) ? tag
+        Driver.TrySubmit(CheckQueue(queue), Spec.TypeIn, Sector(sector), Length(sectors), out int tag) ? tag
             : throw new ScriptCallException($"blk submitRead: queue {queue} has all {Driver.SlotsPerQueue} slots in flight");
 
     /// <summary>One completed request of <paramref name="queue"/> as <c>{ tag, status, ok }</c>, or null when none is done.</summary>
     [ScriptApi]
     public BlkCompletion? Poll(int queue = 0) =>
-        Driver.TryComplete(CheckQueue(queue), out int tag, out byte status) ? new BlkCompletion(tag, VirtioBlk.StatusName(status), status == VirtioBlk.StatusOk) : null;
+        Driver.TryComplete(CheckQueue(queue), out int tag, out byte status) ? new BlkCompletion(tag, Spec.StatusName(status), status == Spec.StatusOk) : null;
 
     /// <summary>Requests posted on <paramref name="queue"/> and not yet polled.</summary>
     [ScriptApi] public int InFlight(int queue = 0) => Driver.InFlight(CheckQueue(queue));
@@ -104,12 +107,12 @@ public sealed class VirtioBlkHandle : FunctionDriverHandle<VirtioBlkDriver>
     private static ulong Sector(double sector) => sector >= 0 && sector == Math.Floor(sector) && sector < 1UL << 53 ? (ulong)sector
         : throw new ScriptCallException($"blk: sector {sector} is not a whole number ≥ 0");
 
-    private static int Length(int sectors) => sectors >= 1 && sectors <= VirtioBlkDriver.MaxTransfer / VirtioBlk.SectorSize ? sectors * VirtioBlk.SectorSize
-        : throw new ScriptCallException($"blk: {sectors} sectors is not 1..{VirtioBlkDriver.MaxTransfer / VirtioBlk.SectorSize}");
+    private static int Length(int sectors) => sectors >= 1 && sectors <= VirtioBlkDriver.MaxTransfer / Spec.SectorSize ? sectors * Spec.SectorSize
+        : throw new ScriptCallException($"blk: {sectors} sectors is not 1..{VirtioBlkDriver.MaxTransfer / Spec.SectorSize}");
 
     private static void Check(byte status, string what, double sector)
     {
-        if (status != VirtioBlk.StatusOk) throw new ScriptCallException($"blk {what} at sector {sector}: {VirtioBlk.StatusName(status)}");
+        if (status != Spec.StatusOk) throw new ScriptCallException($"blk {what} at sector {sector}: {Spec.StatusName(status)}");
     }
 
     private T Call<T>(Func<T> call)

@@ -1,4 +1,5 @@
 using NicScript.Host.Capabilities;
+using NicScript.Host.Families.VirtioBlk;
 
 namespace NicScript.Host.Scripting;
 

@@ -1,5 +1,6 @@
 using System.Reflection.Metadata;
 using System.Reflection.Metadata.Ecma335;
+using NicScript.Host.Families.Dpu.Agent;
 
 namespace NicScript.Host.Scripting.CSharp;
 

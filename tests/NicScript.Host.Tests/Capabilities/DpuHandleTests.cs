@@ -4,6 +4,7 @@ using Grpc.Net.Client;
 using Grpc.Reflection.V1Alpha;
 using NicScript.Dpu.V1;
 using static NicScript.Host.Tests.Dpu.DpuAgentFixture;
+using NicScript.Host.Families.Dpu;
 
 namespace NicScript.Host.Tests.Capabilities;
 

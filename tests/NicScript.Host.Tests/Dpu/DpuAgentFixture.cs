@@ -4,7 +4,7 @@ using Grpc.Net.Client;
 using NicScript.Driver;
 using NicScript.Driver.Devices.Dpu;
 using NicScript.Dpu.V1;
-using NicScript.Host.Dpu;
+using NicScript.Host.Families.Dpu.Agent;
 using Serilog;
 
 namespace NicScript.Host.Tests.Dpu;

@@ -1,6 +1,6 @@
 using NicScript.Driver.Devices.Dpu;
 using NicScript.Dpu.V1;
-using NicScript.Host.Dpu;
+using NicScript.Host.Families.Dpu.Agent;
 
 namespace NicScript.Host.Tests.Dpu;
 

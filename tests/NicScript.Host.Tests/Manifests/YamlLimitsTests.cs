@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using NicScript.Host.Dpu.Declarative;
+using NicScript.Host.Families.Dpu.Declarative;
 using NicScript.Host.Manifests;
 
 namespace NicScript.Host.Tests.Manifests;

@@ -4,6 +4,9 @@ using NicScript.Host.Manifests;
 using NicScript.Host.Repl;
 using NicScript.Host.Scripting;
 using Serilog;
+using NicScript.Host.Families.Dpu;
+using NicScript.Host.Families.Mana;
+using NicScript.Host.Families.Rdma;
 
 namespace NicScript.Host.Tests.Scripting;
 
@@ -72,7 +75,7 @@ public sealed class ScriptSurfaceTests : IDisposable
         _session.Submit(".lang cs");
         _session.Submit("var f = Gdma.Decode(Dma.Alloc(64), 0, \"gdma_cqe\");");
         Assert.Equal(["f.Equals", "f.Get", "f.GetHashCode", "f.Keys", "f.ToString", "f.Type"], _session.Complete("f."));
-        Assert.Contains("NicScript.Host.Capabilities.GdmaFields.Pairs is not part of the NicScript script API", Last("var p = f.Pairs;"));
+        Assert.Contains("NicScript.Host.Families.Mana.GdmaFields.Pairs is not part of the NicScript script API", Last("var p = f.Pairs;"));
         Assert.Empty(_session.Complete("f.GetT"));
         Assert.Contains("is not allowed in a V-Node script", Last("f.GetType();"));
     }

@@ -7,9 +7,11 @@ using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Grpc.Core;
 using Grpc.Net.Client;
-using NicScript.Host.Dpu;
+using NicScript.Host.Families.Dpu.Agent;
 
-namespace NicScript.Host.Cli.Call;
+using NicScript.Host.Cli;
+
+namespace NicScript.Host.Families.Dpu.Call;
 
 /// <summary><c>nicscript call [--target ADDR] Service.Method '{json}'</c> and <c>nicscript call --list [Service]</c>: a gRPC
 /// client in the box for <c>nicscript serve</c>, since grpcurl cannot be assumed.</summary>

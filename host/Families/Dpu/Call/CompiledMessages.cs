@@ -2,7 +2,8 @@ using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using NicScript.Dpu.V1;
 
-namespace NicScript.Host.Cli.Call;
+
+namespace NicScript.Host.Families.Dpu.Call;
 
 /// <summary>The protobuf message types compiled into nicscript that <c>nicscript call</c> can build and read: those of
 /// <c>host/Dpu/dpu.proto</c> (package <c>nicscript.dpu.v1</c>).</summary>

@@ -3,7 +3,8 @@ using Google.Protobuf.Reflection;
 using Grpc.Core;
 using Grpc.Reflection.V1;
 
-namespace NicScript.Host.Cli.Call;
+
+namespace NicScript.Host.Families.Dpu.Call;
 
 /// <summary>The services a gRPC server describes through server reflection (<c>grpc.reflection.v1</c>), as protobuf
 /// descriptors: what <c>nicscript call</c> lists and resolves <c>Service.Method</c> against.</summary>

@@ -1,6 +1,7 @@
 using NicScript.Driver.Devices.Rdma;
 using NicScript.Driver.Memory;
 using NicScript.Host.Capabilities;
+using NicScript.Host.Families.Rdma;
 
 namespace NicScript.Host.Tests.Capabilities.Rdma;
 

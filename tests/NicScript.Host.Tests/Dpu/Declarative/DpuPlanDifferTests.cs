@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using NicScript.Dpu.V1;
-using NicScript.Host.Dpu.Declarative;
+using NicScript.Host.Families.Dpu.Declarative;
 using NicScript.Host.Manifests;
 
 namespace NicScript.Host.Tests.Dpu.Declarative;

@@ -5,6 +5,7 @@ using NicScript.Host.Capabilities;
 using NicScript.Host.Manifests;
 using NicScript.Host.Runtime;
 using NicScript.Host.Scripting;
+using NicScript.Host.Families.Rdma;
 
 namespace NicScript.Host.Tests.Scripting.JavaScript;
 

@@ -1,7 +1,7 @@
 using Grpc.Core;
 using NicScript.Dpu.V1;
 
-namespace NicScript.Host.Dpu;
+namespace NicScript.Host.Families.Dpu.Agent;
 
 /// <summary>Adds the <c>nicscript-status</c> / <c>nicscript-detail</c> trailers when an rpc's status is not OK (reference §4).</summary>
 internal static class Trailers

@@ -2,7 +2,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using NicScript.Dpu.V1;
 
-namespace NicScript.Host.Dpu.Declarative;
+namespace NicScript.Host.Families.Dpu.Declarative;
 
 /// <summary>The six services' clients over one channel; a call's outcome is its status and the <c>nicscript-detail</c> trailer.</summary>
 internal sealed class DpuClient(GrpcChannel channel)

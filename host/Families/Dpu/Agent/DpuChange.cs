@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using NicScript.Dpu.V1;
 
-namespace NicScript.Host.Dpu;
+namespace NicScript.Host.Families.Dpu.Agent;
 
 /// <summary>
 /// What a validator decided for one changing request against one state: refused (an outcome, nothing else), nothing to

@@ -1,9 +1,9 @@
 using System.Text.RegularExpressions;
 using NicScript.Driver.Devices.Dpu;
 using NicScript.Dpu.V1;
-using static NicScript.Host.Dpu.DpuChange;
+using static NicScript.Host.Families.Dpu.Agent.DpuChange;
 
-namespace NicScript.Host.Dpu;
+namespace NicScript.Host.Families.Dpu.Agent;
 
 /// <summary>What the Vdisk service's requests must satisfy (reference/dpu.md §6.2), checked against the current state:
 /// a refusal with its status and detail, nothing to do, or the change with its rows and device step.</summary>

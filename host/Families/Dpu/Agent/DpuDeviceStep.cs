@@ -1,6 +1,6 @@
 using NicScript.Dpu.V1;
 
-namespace NicScript.Host.Dpu;
+namespace NicScript.Host.Families.Dpu.Agent;
 
 /// <summary>What a committed change asks of the emulated DPU's functions; <see cref="DpuProgrammer.Apply"/> carries it
 /// out. The switch's tables are not a step: they follow the published state once per batch.</summary>

@@ -1,6 +1,6 @@
 using NicScript.Dpu.V1;
 
-namespace NicScript.Host.Dpu.Declarative;
+namespace NicScript.Host.Families.Dpu.Declarative;
 
 /// <summary>What is: the agent's current state, read over its services once at the start of a plan (the desired state
 /// is the file's, read by <see cref="DpuStateFile"/>).</summary>

@@ -4,7 +4,7 @@ using NicScript.Driver.Devices.VirtioBlk;
 using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Dpu.V1;
 
-namespace NicScript.Host.Dpu;
+namespace NicScript.Host.Families.Dpu.Agent;
 
 /// <summary>What only the device knows, read back into replies: the switch's counters (ports, optical ports, meters,
 /// rule hits), link and the bond's active member, and the run-time fields of NICs and disks.</summary>

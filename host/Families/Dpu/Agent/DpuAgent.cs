@@ -3,7 +3,7 @@ using NicScript.Driver.Devices.Dpu;
 using NicScript.Dpu.V1;
 using Serilog;
 
-namespace NicScript.Host.Dpu;
+namespace NicScript.Host.Families.Dpu.Agent;
 
 /// <summary>
 /// The DPU agent (reference/dpu.md §6–§7), the coordinator the six services and the scripts' <c>dpu</c> handle call:

@@ -1,4 +1,4 @@
-namespace NicScript.Host.Dpu.Declarative;
+namespace NicScript.Host.Families.Dpu.Declarative;
 
 /// <summary>What steps learn while they run: the vport each port uuid got.</summary>
 internal sealed class ApplyContext(Dictionary<string, uint> vports)

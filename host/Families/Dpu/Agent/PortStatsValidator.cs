@@ -1,7 +1,7 @@
 using NicScript.Driver.Devices.Dpu;
 using NicScript.Dpu.V1;
 
-namespace NicScript.Host.Dpu;
+namespace NicScript.Host.Families.Dpu.Agent;
 
 /// <summary>What the PortStats service's request must satisfy (reference/dpu.md §6.5): a vid naming a host vport that
 /// exists or a SoC port of the machine.</summary>

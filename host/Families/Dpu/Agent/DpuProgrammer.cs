@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using NicScript.Driver.Devices.Dpu;
 using NicScript.Dpu.V1;
 
-namespace NicScript.Host.Dpu;
+namespace NicScript.Host.Families.Dpu.Agent;
 
 /// <summary>The accepted state turned into driver calls: elastic NIC and disk functions added, changed and removed on
 /// the emulated DPU, and the state's rules, meters, SoC redirects, MTUs and bond programmed into its switch.</summary>

@@ -3,7 +3,7 @@ using Microsoft.Data.Sqlite;
 using NicScript.Driver.Devices.Dpu;
 using NicScript.Dpu.V1;
 
-namespace NicScript.Host.Dpu;
+namespace NicScript.Host.Families.Dpu.Agent;
 
 /// <summary>
 /// The agent's durable state (reference/dpu.md §7): one SQLite database, WAL, <c>synchronous=FULL</c>; one table per object

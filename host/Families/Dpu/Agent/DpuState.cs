@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using NicScript.Driver.Devices.Dpu;
 using NicScript.Dpu.V1;
 
-namespace NicScript.Host.Dpu;
+namespace NicScript.Host.Families.Dpu.Agent;
 
 /// <summary>Everything the agent knows, as one immutable value: reads take the current one and never see half a change.</summary>
 public sealed record DpuState(

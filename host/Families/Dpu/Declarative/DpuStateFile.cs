@@ -5,8 +5,9 @@ using Google.Protobuf;
 using NicScript.Driver.Devices.Dpu;
 using NicScript.Dpu.V1;
 using NicScript.Host.Manifests;
+using NicScript.Host.Families.Dpu.Agent;
 
-namespace NicScript.Host.Dpu.Declarative;
+namespace NicScript.Host.Families.Dpu.Declarative;
 
 internal sealed record DesiredPort(string Uuid, NewPortRequest Request, YamlNode At);
 

@@ -2,7 +2,7 @@ using System.Threading.Channels;
 using NicScript.Dpu.V1;
 using Serilog;
 
-namespace NicScript.Host.Dpu;
+namespace NicScript.Host.Families.Dpu.Agent;
 
 /// <summary>
 /// The agent's single writer (reference/dpu.md §7): each change, from validation to reply — validate against the current

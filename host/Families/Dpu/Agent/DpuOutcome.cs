@@ -1,6 +1,6 @@
 using NicScript.Dpu.V1;
 
-namespace NicScript.Host.Dpu;
+namespace NicScript.Host.Families.Dpu.Agent;
 
 /// <summary>An rpc's outcome: the status for the reply's <c>status</c> field and a one-line detail for the trailers.</summary>
 public readonly record struct DpuOutcome(DpuStatus Status, string Detail)

@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
 using NicScript.Dpu.V1;
+using NicScript.Host.Families.Dpu.Agent;
 
-namespace NicScript.Host.Dpu.Declarative;
+namespace NicScript.Host.Families.Dpu.Declarative;
 
 /// <summary>A plan as <c>nicscript plan</c> shows it: its lines and summary (also what a saved plan is checked against),
 /// or its changes as JSON for <c>--json</c>; and the spelling of the values in a change's text (sizes, macs, targets).</summary>

@@ -1,9 +1,10 @@
 using Google.Protobuf;
 using NicScript.Dpu.V1;
 using NicScript.Host.Manifests;
-using static NicScript.Host.Dpu.Declarative.DpuPlanRenderer;
+using static NicScript.Host.Families.Dpu.Declarative.DpuPlanRenderer;
+using NicScript.Host.Families.Dpu.Agent;
 
-namespace NicScript.Host.Dpu.Declarative;
+namespace NicScript.Host.Families.Dpu.Declarative;
 
 /// <summary>
 /// What changes, for <c>nicscript plan</c> and <c>apply</c> (reference/dpu.md §9.2): desired against current, by key,

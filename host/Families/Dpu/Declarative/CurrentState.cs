@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using NicScript.Dpu.V1;
 
-namespace NicScript.Host.Dpu.Declarative;
+namespace NicScript.Host.Families.Dpu.Declarative;
 
 /// <summary>What the agent holds now, read once at the start of a plan.</summary>
 internal sealed record CurrentState(IReadOnlyList<PortCfg> Ports, IReadOnlyList<VdiskGetPvfCfg> Vdisks, IReadOnlyList<MeterGetResponse> Meters,

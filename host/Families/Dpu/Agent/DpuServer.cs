@@ -7,7 +7,9 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace NicScript.Host.Dpu;
+using NicScript.Host.Cli;
+
+namespace NicScript.Host.Families.Dpu.Agent;
 
 /// <summary>The agent on Kestrel: HTTP/2 without TLS, the six services, gRPC server reflection (reference §7 "Listening").</summary>
 public sealed class DpuServer : IAsyncDisposable

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace NicScript.Host.Dpu;
+namespace NicScript.Host.Cli;
 
 /// <summary>The <c>IP:PORT</c> a listening option names (<c>--listen</c>, <c>--dpu-listen</c>, <c>--metrics-listen</c>), checked before anything listens.</summary>
 public static class ListenAddress

@@ -1,9 +1,9 @@
 using Google.Protobuf;
 using NicScript.Driver.Devices.Dpu;
 using NicScript.Dpu.V1;
-using static NicScript.Host.Dpu.DpuChange;
+using static NicScript.Host.Families.Dpu.Agent.DpuChange;
 
-namespace NicScript.Host.Dpu;
+namespace NicScript.Host.Families.Dpu.Agent;
 
 /// <summary>What the ElasticNic service's requests must satisfy (reference/dpu.md §6.1), checked against the current
 /// state: a refusal with its status and detail, nothing to do, or the change with its rows and device step.</summary>

@@ -5,7 +5,7 @@ using Google.Protobuf.Reflection;
 using Microsoft.AspNetCore.Http;
 using NicScript.Dpu.V1;
 
-namespace NicScript.Host.Dpu;
+namespace NicScript.Host.Families.Dpu.Agent;
 
 /// <summary>
 /// Answers a request to one of the agent's rpcs whose body is not its request message (not protobuf, truncated, nested past
