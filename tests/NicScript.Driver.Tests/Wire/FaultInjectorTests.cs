@@ -61,22 +61,6 @@ public sealed class FaultInjectorTests
         Assert.Equal(0, clock.Reads);
     }
 
-    /// <summary>A receiver that, while it is handed a frame, has another thread send one on the same link and waits for it:
-    /// what a device does when its receive path is entered while another device's transmit holds that device's locks.</summary>
-    private sealed class SendsFromAnotherThread(Func<WirePort> other) : IFrameReceiver
-    {
-        public bool? OtherFinished;
-        public int Received;
-
-        public void Receive(ReadOnlySpan<byte> frame)
-        {
-            if (Interlocked.Increment(ref Received) > 1) return;
-            var t = new Thread(() => other().Transmit(LinkTests.Ether(1, 3)));
-            t.Start();
-            OtherFinished = t.Join(TimeSpan.FromSeconds(20)); // a deadlock, not slowness: the send takes microseconds
-        }
-    }
-
     [Theory]
     [InlineData(0.0, 0.0)]
     [InlineData(0.5, 0.0)]
@@ -87,7 +71,7 @@ public sealed class FaultInjectorTests
         // delivering under the injector's lock ordered the two and hung `run --faults` (CI, stop 25).
         using Link link = Links.Switch();
         WirePort? third = null;
-        var probe = new SendsFromAnotherThread(() => third!);
+        var probe = new SendsFromAnotherThread(() => third!, LinkTests.Ether(1, 3));
         WirePort sender = link.Attach(new Collector());
         link.Attach(probe);
         third = link.Attach(new Collector());

@@ -1,6 +1,7 @@
 using NicScript.Driver.Devices;
 using NicScript.Driver.Devices.Mana;
 using NicScript.Driver.Memory;
+using NicScript.Driver.Tests.Wire;
 using NicScript.Driver.Wire;
 
 namespace NicScript.Driver.Tests.Devices.Mana;
@@ -11,25 +12,6 @@ public sealed class ManaSharedWireTests : IDisposable
     private sealed class NoEvents : IDeviceEvents
     {
         public void Fault(DeviceFault fault) { }
-    }
-
-    /// <summary>A device on the wire that, when a frame reaches it, has another thread send a frame back to the VF and waits
-    /// for that send: two devices transmitting to each other at once, each from its own thread.</summary>
-    private sealed class AnswersFromAnotherThread(Func<WirePort> self, byte[] to) : IFrameReceiver
-    {
-        public bool? AnswerDelivered;
-
-        public void Receive(ReadOnlySpan<byte> frame)
-        {
-            if (AnswerDelivered is not null) return;
-            var answer = new byte[64];
-            to.CopyTo(answer, 0);
-            answer[6] = 0x02; answer[11] = 9;
-            answer[12] = 0x88; answer[13] = 0xB5;
-            var t = new Thread(() => self().Transmit(answer));
-            t.Start();
-            AnswerDelivered = t.Join(TimeSpan.FromSeconds(20)); // a deadlock, not slowness: the delivery takes microseconds
-        }
     }
 
     private readonly Machine _machine = DefaultMachine.Create(new NoEvents());
@@ -45,7 +27,7 @@ public sealed class ManaSharedWireTests : IDisposable
         using var driver = new ManaDriver(vf.Function, _machine.Dma, _machine.Dma.CreateOwner("test", 64 << 20));
         driver.BringUp();
         WirePort? other = null;
-        var peer = new AnswersFromAnotherThread(() => other!, driver.Mac);
+        var peer = new SendsFromAnotherThread(() => other!, SendsFromAnotherThread.Frame(driver.Mac));
         other = wire.Attach(peer);
 
         ManaQueuePair q = driver.Queues!;
@@ -57,7 +39,7 @@ public sealed class ManaSharedWireTests : IDisposable
         Assert.True(q.Post(64));
         q.Flush();
 
-        Assert.True(peer.AnswerDelivered, "the peer's answer could not reach the VF while it was transmitting");
+        Assert.True(peer.OtherFinished, "the peer's answer could not reach the VF while it was transmitting");
         q.ProcessEvents();
         int received = 0;
         q.PollRx(frame => received += frame[11] == 9 ? 1 : 0);

@@ -3,6 +3,7 @@ using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Interrupts;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Pci;
+using NicScript.Driver.Tests.Wire;
 using NicScript.Driver.Wire;
 
 namespace NicScript.Driver.Tests.Devices.VirtioNet;
@@ -13,25 +14,6 @@ public sealed class VirtioNetSharedWireTests : IDisposable
     private sealed class NoFaults : IDeviceEvents
     {
         public void Fault(DeviceFault fault) { }
-    }
-
-    /// <summary>A device on the wire that, when a frame reaches it, has another thread send a frame to the virtio function
-    /// and waits for that send: two devices transmitting to each other at once, each from its own thread.</summary>
-    private sealed class AnswersFromAnotherThread(Func<WirePort> self) : IFrameReceiver
-    {
-        public bool? AnswerDelivered;
-
-        public void Receive(ReadOnlySpan<byte> frame)
-        {
-            if (AnswerDelivered is not null) return;
-            var answer = new byte[64];
-            answer[0] = 0x52; answer[1] = 0x54; answer[4] = 0x12; answer[5] = 0x34; // the function's MAC (broadcast also floods)
-            answer[6] = 0x02; answer[11] = 9;
-            answer[12] = 0x88; answer[13] = 0xB5;
-            var t = new Thread(() => self().Transmit(answer));
-            t.Start();
-            AnswerDelivered = t.Join(TimeSpan.FromSeconds(20)); // a deadlock, not slowness: the delivery takes microseconds
-        }
     }
 
     private readonly DmaMemory _memory = new();
@@ -48,7 +30,7 @@ public sealed class VirtioNetSharedWireTests : IDisposable
         using Link wire = Links.Switch();
         device.Connect(wire);
         WirePort? other = null;
-        var peer = new AnswersFromAnotherThread(() => other!);
+        var peer = new SendsFromAnotherThread(() => other!, SendsFromAnotherThread.Frame([0x52, 0x54, 0, 0, 0x12, 0x34]));
         other = wire.Attach(peer);
         VirtioNetDriver driver = VirtioNetDriver.BringUp(device.Function, _memory, owner);
 
@@ -60,7 +42,7 @@ public sealed class VirtioNetSharedWireTests : IDisposable
         tx.Count = 1;
         Assert.Equal(1, driver.Tx(tx));
 
-        Assert.True(peer.AnswerDelivered, "the peer's answer could not reach the function while it was transmitting");
+        Assert.True(peer.OtherFinished, "the peer's answer could not reach the function while it was transmitting");
         var rx = new FrameBurst(driver.Pool);
         Assert.Equal(1, driver.RxPoll(rx));
         Assert.Equal(9, rx.Frame(0)[11]);
