@@ -5,7 +5,8 @@ namespace NicScript.Driver.VfioUser;
 /// <summary>The Linux calls the vfio-user server needs and .NET does not offer: file descriptors passed over a Unix socket
 /// (<c>SCM_RIGHTS</c>), mapping a guest's memory fd, and eventfds.</summary>
 /// <remarks>Constants and layouts are Linux x86-64 and arm64 (the same for everything used here): <c>struct msghdr</c> is 56
-/// bytes, <c>struct cmsghdr</c> 16 before its data, <c>st_size</c> sits at byte 48 of <c>struct stat</c>.</remarks>
+/// bytes, <c>struct cmsghdr</c> 16 before its data, <c>st_size</c> sits at byte 48 of <c>struct stat</c>; only
+/// <c>st_mode</c> moves (byte 24 on x86-64, 16 on arm64).</remarks>
 internal static unsafe partial class Libc
 {
     public const int ProtRead = 1, ProtWrite = 2;
@@ -70,6 +71,9 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     public static partial int fstat(int fd, byte* stat);
 
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int lstat(string path, byte* stat);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint write(int fd, void* buf, nuint count);
 
@@ -87,6 +91,15 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int ftruncate(int fd, long length);
+
+    /// <summary>Whether <paramref name="path"/> is a Unix socket; null when nothing is there.</summary>
+    public static bool? IsSocket(string path)
+    {
+        byte* stat = stackalloc byte[256];
+        if (lstat(path, stat) != 0) return null;
+        uint mode = *(uint*)(stat + (RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 24 : 16)); // st_mode
+        return (mode & 0xF000) == 0xC000; // S_IFMT, S_IFSOCK
+    }
 
     /// <summary>The size of the file behind <paramref name="fd"/>, or -1 when it cannot be asked (not a file descriptor).</summary>
     public static long FileSize(int fd)

@@ -55,14 +55,14 @@ internal sealed unsafe class UnixMessageSocket : IDisposable
         return SocketReceive.Complete;
     }
 
-    /// <summary>Sends all of <paramref name="bytes"/>, with <paramref name="fds"/> attached to the first byte; false when the
-    /// peer is gone.</summary>
+    /// <summary>Sends all of <paramref name="bytes"/> (a message: never empty), with <paramref name="fds"/> attached to the first
+    /// byte; false when the peer is gone.</summary>
     public bool Send(ReadOnlySpan<byte> bytes, ReadOnlySpan<int> fds = default)
     {
         if (fds.Length > MaxFds) throw new ArgumentOutOfRangeException(nameof(fds), $"at most {MaxFds} descriptors");
         int sent = 0;
         Span<byte> control = stackalloc byte[Libc.CmsgSpace(MaxFds)];
-        while (sent < bytes.Length || (sent == 0 && bytes.Length == 0))
+        while (sent < bytes.Length)
         {
             nint n;
             fixed (byte* b = bytes, c = control)
@@ -88,7 +88,6 @@ internal sealed unsafe class UnixMessageSocket : IDisposable
                 return false;
             }
             sent += (int)n;
-            if (bytes.Length == 0) break;
         }
         return true;
     }

@@ -34,10 +34,9 @@ internal sealed class VfioUserServer : IDisposable
         _events = events;
         _trace = trace;
         SocketPath = socketPath;
-        if (File.Exists(socketPath))
+        if (Libc.IsSocket(socketPath) is { } socket)
         {
-            if ((File.GetAttributes(socketPath) & FileAttributes.Device) == 0 && new FileInfo(socketPath).Length != 0)
-                throw new IOException($"{socketPath} exists and is not a socket");
+            if (!socket) throw new IOException($"{socketPath} exists and is not a socket");
             File.Delete(socketPath);
         }
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -48,8 +47,6 @@ internal sealed class VfioUserServer : IDisposable
     }
 
     public string SocketPath { get; }
-
-    public IDeviceModel Device => _device;
 
     /// <summary>Whether a client is connected now.</summary>
     public bool Connected => _client is not null;

@@ -64,9 +64,6 @@ internal sealed class VfioUserSession : IDisposable
         _irqs = new IrqForwarder(device, (index, vector) => Trace(VfioUserTraceKind.Interrupt, index, (ulong)vector, 1, 0));
     }
 
-    /// <summary>Commands answered (or, posted, carried out) so far.</summary>
-    public long Commands { get; private set; }
-
     /// <summary>Serves the client until it leaves; null when it closed the connection between messages, else why it was put out.</summary>
     public string? Serve()
     {
@@ -116,7 +113,6 @@ internal sealed class VfioUserSession : IDisposable
         if (!_versioned && h.Command != VfioUserCommand.Version) return $"{h.Command} before VERSION";
         Outcome o = Dispatch(h.Command, body);
         if (o.Close is not null) return $"{h.Command}: {o.Close}";
-        Commands++;
         if (o.Errno != 0) Refused(h.Command, o.Errno, o.Reason);
         if (!h.WantsReply) return null;
         int length = VfioUserHeader.Size + (o.Errno == 0 ? o.Length : 0);

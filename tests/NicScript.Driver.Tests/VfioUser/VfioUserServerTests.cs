@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+using NicScript.Driver.Devices;
+using NicScript.Driver.Devices.Mana;
 using NicScript.Driver.Devices.Virtio;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Pci;
@@ -185,6 +187,49 @@ public sealed class VfioUserServerTests : IDisposable
         Assert.False(c.DmaUnmap(0, RamBytes).IsError);
         Assert.NotEqual(DmaError.None, _fn.Guest.Domain.TryRead(0x100, one));
         Assert.Empty(_fn.Guest.Mappings);
+    }
+
+    [Fact]
+    public void ManaVfPlacedByItsPf_OnAnExportedAddress_IsServedWithItsIdsBarAndVectors()
+    {
+        var pf = new PciAddress(0, 0, 0x1e, 0);
+        var vf = new PciAddress(0, 0, 0x1e, 1);
+        using var machine = new Machine("guest", _events);
+        GuestMemory guest = machine.ExportToGuest(vf);
+        Link wire = machine.AddLink(Links.Loopback("mana"));
+        machine.Add(new ManaPhysicalFunction(machine, pf, [0x00, 0x15, 0x5d, 0, 0, 1], wire)).EnableVfs(1);
+        IDeviceModel model = machine.Devices.Single(d => d.Function.Address == vf);
+        Assert.Same(guest.Domain, model.Dma);
+        using var server = new VfioUserServer(model, guest, Path.Combine(_dir, "vf.sock"), _events);
+        using VfioUserTestClient c = VfioUserTestClient.Connect(server.SocketPath);
+        c.Version();
+
+        Assert.Equal((0x1414ul, 0x00baul), (c.Read(Config, 0, 2), c.Read(Config, 2, 2)));
+        Assert.Equal(WireError.None, VfioUserRegionInfo.TryRead(c.RegionInfo(0).Body, out VfioUserRegionInfo bar0));
+        Assert.Equal(model.Function.Bar(0)!.Size, bar0.Size);
+        Assert.Equal(WireError.None, VfioUserIrqInfo.TryRead(c.IrqInfo(Msix).Body, out VfioUserIrqInfo msix));
+        Assert.Equal((uint)model.Msix!.Count, msix.Count);
+        Assert.Equal(WireError.None, VfioUserIrqInfo.TryRead(c.IrqInfo(IrqForwarder.IndexIntx).Body, out VfioUserIrqInfo intx));
+        Assert.Equal(0u, intx.Count); // a VF has no INTx
+    }
+
+    [Fact]
+    public void IntxLevel_SignalsOnceUntilUnmaskedThenAgainWhileStillAsserted()
+    {
+        using VfioUserTestClient c = _fn.Connect();
+        using var intx = new EventFd();
+        c.Version();
+        Assert.False(c.SetIrqs(IrqForwarder.IndexIntx, 0, 1, VfioUserIrqSet.DataEventfd | VfioUserIrqSet.ActionTrigger, intx.Fd).IsError);
+        _fn.Device.Intx.Assert(); // as the device does when it has a reason (a used buffer, a config change) and MSI-X is off
+
+        Assert.Equal(1ul, intx.Wait(TimeSpan.FromSeconds(5)));
+        _fn.Device.Intx.EndOfInterrupt(); // the line fires again while asserted, but the client has not unmasked
+        Assert.Equal(0ul, intx.Take());
+        Assert.False(c.SetIrqs(IrqForwarder.IndexIntx, 0, 1, VfioUserIrqSet.DataNone | VfioUserIrqSet.ActionUnmask).IsError);
+        Assert.Equal(1ul, intx.Wait(TimeSpan.FromSeconds(5)));
+        c.Read(Bar, VirtioPci.IsrOffset, 1); // reading the ISR deasserts
+        Assert.False(c.SetIrqs(IrqForwarder.IndexIntx, 0, 1, VfioUserIrqSet.DataNone | VfioUserIrqSet.ActionUnmask).IsError);
+        Assert.Equal(0ul, intx.Take());
     }
 
     private static void BringUpRxQueue(VfioUserTestClient c, ulong desc)
