@@ -39,6 +39,10 @@ internal sealed class VfioUserSession : IDisposable
 
     private const int Einval = 22, Enosys = 38, Enotsup = 95;
 
+    /// <summary>What the server announces: its limits, no migration, no multiple writes.</summary>
+    private static readonly string Capabilities =
+        $$$"""{"capabilities":{"max_msg_fds":{{{UnixMessageSocket.MaxFds}}},"max_data_xfer_size":{{{MaxDataTransfer}}},"pgsizes":{{{GuestMemory.PageSize}}},"max_dma_maps":{{{GuestMemory.MaxMappings}}}}}""";
+
     private readonly IDeviceModel _device;
     private readonly GuestMemory _guest;
     private readonly UnixMessageSocket _socket;
@@ -144,8 +148,10 @@ internal sealed class VfioUserSession : IDisposable
         if (v.Capabilities.Length > 0 && !IsJsonObject(v.Capabilities)) return Outcome.Closing("capabilities are not a JSON object");
         if (v.Major != 0) return Outcome.Refuse(Enotsup, $"protocol {v.Major}.{v.Minor}: this server speaks 0.0");
         _versioned = true;
-        var reply = new VfioUserVersion(0, 0,
-            $$$"""{"capabilities":{"max_msg_fds":{{{UnixMessageSocket.MaxFds}}},"max_data_xfer_size":{{{MaxDataTransfer}}},"pgsizes":{{{GuestMemory.PageSize}}},"max_dma_maps":{{{GuestMemory.MaxMappings}}}}}""");
+        // QEMU reads the reply into its request's buffer and refuses a longer one; its request (the capabilities it offers) is
+        // longer than ours, but a terser client gets "{}": the protocol's defaults, all within what the server takes.
+        var reply = new VfioUserVersion(0, 0, Capabilities);
+        if (reply.Length > body.Length) reply = new VfioUserVersion(0, 0, "{}");
         reply.Write(Reply);
         Trace(VfioUserTraceKind.Connect, 0, 0, 0, 0, $"client {v.Major}.{v.Minor} {v.Capabilities}");
         return Outcome.Ok(reply.Length);

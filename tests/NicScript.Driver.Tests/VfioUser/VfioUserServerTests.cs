@@ -53,6 +53,17 @@ public sealed class VfioUserServerTests : IDisposable
     }
 
     [Fact]
+    public void Version_ReplyIsNeverLongerThanTheRequest_ATerseClientGetsTheDefaults()
+    {
+        using VfioUserTestClient c = _fn.Connect();
+        byte[] body = VfioUserTestClient.VersionBody("{}");
+        VfioUserTestClient.Reply r = c.Request(VfioUserCommand.Version, body);
+        Assert.Equal(WireError.None, VfioUserVersion.TryRead(r.Body, out VfioUserVersion v));
+        Assert.Equal("{}", v.Capabilities);
+        Assert.True(r.Body.Length <= body.Length);
+    }
+
+    [Fact]
     public void DeviceInfo_IsAResettablePciDeviceWithNineRegionsAndFiveIrqIndexes()
     {
         using VfioUserTestClient c = _fn.Connect();

@@ -95,7 +95,11 @@ internal sealed class VfioUserTestClient : IDisposable
         return true;
     }
 
-    public Reply Version() => Request(VfioUserCommand.Version, VersionBody("""{"capabilities":{"max_msg_fds":16,"max_data_xfer_size":1048576}}"""));
+    /// <summary>What QEMU 10.1's client offers (<c>caps_json</c> in hw/vfio-user/proxy.c).</summary>
+    public const string QemuCapabilities =
+        """{"capabilities":{"migration":{"pgsize":4096,"max_bitmap_size":268435456},"max_msg_fds":16,"max_data_xfer_size":1048576,"pgsizes":4096,"max_dma_maps":65535,"write_multiple":true}}""";
+
+    public Reply Version() => Request(VfioUserCommand.Version, VersionBody(QemuCapabilities));
 
     public static byte[] VersionBody(string json)
     {
