@@ -81,8 +81,17 @@ internal sealed class VfioUserServer : IDisposable
         _client = socket;
         if (_stopping) socket.Shutdown(); // Dispose ran between the accept and here
         string? reason;
-        using (var session = new VfioUserSession(_device, _guest, socket, _events, _trace))
-            reason = session.Serve();
+        var session = new VfioUserSession(_device, _guest, socket, _events, _trace);
+        reason = session.Serve();
+        try
+        {
+            session.Dispose();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // our bug (a model's reset that threw, the machine disposed under us): the next client must still be served
+            reason = (reason is null ? "" : reason + "; ") + $"cleaning up after the client failed: {e.GetType().Name}: {e.Message}";
+        }
         _client = null;
         if (reason is not null)
         {
