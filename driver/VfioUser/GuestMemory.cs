@@ -14,6 +14,9 @@ namespace NicScript.Driver.VfioUser;
 /// access outside every mapping is a counted, reported DMA fault that touches nothing. A read-only mapping is mapped
 /// private and copy-on-write and owned by a second owner that lends it to the guest's, so the domain refuses device writes
 /// to it and a stray write could never reach the guest's file.
+/// Only memory sealed against shrinking is mapped (<c>F_SEAL_SHRINK</c>, which QEMU's <c>memory-backend-memfd</c> sets by
+/// default): a client that truncated a mapped file would turn the device's next access into a SIGBUS that takes the whole
+/// process down, every function with it.
 /// Unmapping: the regions leave the memory first (devices lose them at once, the revocation count moves), then the
 /// guest's pages are replaced in place by anonymous ones (<c>MAP_FIXED</c>), so a device thread still holding a span
 /// from before writes into memory we own rather than faulting; those stand-ins are released with
@@ -82,6 +85,8 @@ internal sealed unsafe class GuestMemory : IDisposable
             if (fileSize < 0) return Refuse(Ebadf, "the fd is not a file", out reason);
             if (offset + size > (ulong)fileSize)
                 return Refuse(Einval, $"offset 0x{offset:x} + size 0x{size:x} is beyond the fd's 0x{fileSize:x} bytes", out reason);
+            if (Libc.fcntl(raw, Libc.FGetSeals, 0) is var seals && (seals < 0 || (seals & Libc.FSealShrink) == 0))
+                return Refuse(Einval, "the fd is not sealed against shrinking (as QEMU's memory-backend-memfd seals it)", out reason);
             nint at = Libc.mmap(0, (nuint)size, Libc.ProtRead | Libc.ProtWrite, writable ? Libc.MapShared : Libc.MapPrivate | Libc.MapNoReserve, raw, (long)offset);
             if (at == Libc.MapFailed)
             {

@@ -16,7 +16,8 @@ internal static unsafe partial class Libc
     public const short PollIn = 1, PollOut = 4;
     public const int Eintr = 4, Eagain = 11;
     public const int EfdCloexec = 0x80000, EfdNonblock = 0x800;
-    public const uint MfdCloexec = 1;
+    public const uint MfdCloexec = 1, MfdAllowSealing = 2;
+    public const int FAddSeals = 1033, FGetSeals = 1034, FSealShrink = 2, FSealGrow = 4;
 
     /// <summary>Bytes of <c>struct cmsghdr</c> before its data (<c>CMSG_LEN(0)</c>).</summary>
     public const int CmsgHeader = 16;
@@ -88,6 +89,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int memfd_create(string name, uint flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fcntl(int fd, int cmd, int arg); // variadic in C: one int argument passes the same way
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int ftruncate(int fd, long length);

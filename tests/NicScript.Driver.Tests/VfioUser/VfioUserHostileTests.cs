@@ -222,6 +222,17 @@ public sealed class VfioUserHostileTests : IDisposable
     }
 
     [Fact]
+    public void DmaMapOfMemoryThatCanShrink_IsRefused()
+    {
+        using VfioUserTestClient c = Versioned();
+        using var unsealed = new GuestRam(1 << 16, @sealed: false);
+        VfioUserTestClient.Reply r = c.DmaMap(0, 0, 0x10000, ReadWrite, unsealed.Fd);
+        Assert.Equal((true, (uint)Einval), (r.IsError, r.Errno));
+        Assert.Contains(_events.Faults, f => f.Reason == "vfio-user-refused" && f.Detail.Contains("sealed"));
+        Assert.Empty(_target.Guest.Mappings);
+    }
+
+    [Fact]
     public void DmaMapOverlappingAnother_IsRefusedWithEexist()
     {
         using VfioUserTestClient c = Versioned();

@@ -59,8 +59,8 @@ public sealed class VfioUserQemuTests(ITestOutputHelper output) : IDisposable
         output.WriteLine(Trace());
         Assert.True(programmed, "the firmware never enabled the function's decoding");
         Assert.True(SpinWait.SpinUntil(() => !fn.Server.Connected, TimeSpan.FromSeconds(10)));
-        Assert.DoesNotContain(events.Faults, f => f.Reason == "vfio-user-closed");
-        Assert.Contains("\"ev\":\"dma_map\"", Trace());
+        Assert.Empty(events.Faults); // nothing QEMU does on the way is refused, and it is never put out
+        Assert.Contains("\"ev\":\"dma_map\",\"index\":3", Trace()); // the sealed memfd RAM, read and write
         Assert.Contains("\"ev\":\"set_irqs\"", Trace());
         Assert.Empty(fn.Guest.Mappings); // QEMU went away: everything it mapped is gone
     }
