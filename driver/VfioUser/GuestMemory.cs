@@ -27,6 +27,10 @@ internal sealed unsafe class GuestMemory : IDisposable
     /// <summary>The most mappings a client may hold (the <c>max_dma_maps</c> the server announces).</summary>
     public const int MaxMappings = 1024;
 
+    /// <summary>The most guest memory a client may map in all: far beyond a guest QEMU runs under TCG, and a bound on the
+    /// regions (one per GiB) a hostile client can make the server keep.</summary>
+    public const ulong MaxMappedBytes = 1UL << 40;
+
     /// <summary>The page size mappings are aligned to (the <c>pgsizes</c> the server announces).</summary>
     public const ulong PageSize = 4096;
 
@@ -73,6 +77,9 @@ internal sealed unsafe class GuestMemory : IDisposable
         lock (_sync)
         {
             if (_mappings.Count >= MaxMappings) return Refuse(Enospc, $"{MaxMappings} mappings held already", out reason);
+            ulong mapped = 0;
+            foreach (GuestMapping m in _mappings) mapped += m.Size;
+            if (size > MaxMappedBytes - mapped) return Refuse(Enospc, $"0x{size:x} more bytes would pass the 0x{MaxMappedBytes:x} a client may map", out reason);
             foreach (GuestMapping m in _mappings)
                 if (m.Overlaps(iova, size)) return Refuse(Eexist, $"0x{iova:x}+0x{size:x} overlaps the mapping at 0x{m.Iova:x}+0x{m.Size:x}", out reason);
             if (fd is null)

@@ -233,6 +233,15 @@ public sealed class VfioUserHostileTests : IDisposable
     }
 
     [Fact]
+    public void DmaMapOfMoreThanAClientMayMap_IsRefused()
+    {
+        using VfioUserTestClient c = Versioned();
+        VfioUserTestClient.Reply r = c.DmaMap(0, 0, GuestMemory.MaxMappedBytes + GuestMemory.PageSize, VfioUserDmaMap.FlagRead); // no fd: nothing to map, still counted
+        Assert.Equal((true, 28u), (r.IsError, r.Errno)); // ENOSPC
+        Assert.Empty(_target.Guest.Mappings);
+    }
+
+    [Fact]
     public void DmaMapOverlappingAnother_IsRefusedWithEexist()
     {
         using VfioUserTestClient c = Versioned();
