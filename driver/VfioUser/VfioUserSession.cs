@@ -238,7 +238,9 @@ internal sealed class VfioUserSession : IDisposable
         if (VfioUserRegionAccess.TryRead(body, withData: true, out VfioUserRegionAccess a) is var e && e != WireError.None) return Outcome.Closing($"region_write: {e}");
         if (CheckAccess(a) is { } refusal) return refusal;
         ReadOnlySpan<byte> data = body[VfioUserRegionAccess.Length..];
-        Trace(a.Region == RegionConfig ? VfioUserTraceKind.ConfigWrite : VfioUserTraceKind.BarWrite, a.Region, a.Offset, a.Count, Value(data));
+        VfioUserTraceKind kind = a.Region == RegionConfig ? VfioUserTraceKind.ConfigWrite
+            : _device.IsDoorbell((int)a.Region, (int)a.Offset) ? VfioUserTraceKind.Doorbell : VfioUserTraceKind.BarWrite;
+        Trace(kind, a.Region, a.Offset, a.Count, Value(data));
         if (a.Region == RegionConfig) WriteConfig((int)a.Offset, data);
         else WriteBar((int)a.Region, (int)a.Offset, data);
         a.Write(Reply);

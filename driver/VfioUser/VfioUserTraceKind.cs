@@ -9,6 +9,8 @@ internal enum VfioUserTraceKind
     ConfigWrite,
     BarRead,
     BarWrite,
+    /// <summary>A BAR write the device model calls a doorbell.</summary>
+    Doorbell,
     DmaMap,
     DmaUnmap,
     SetIrqs,

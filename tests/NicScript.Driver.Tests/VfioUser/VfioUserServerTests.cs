@@ -138,7 +138,8 @@ public sealed class VfioUserServerTests : IDisposable
         string trace = System.Text.Encoding.UTF8.GetString(_traceBytes.ToArray());
         Assert.Contains("\"ev\":\"dma_map\"", trace);
         Assert.Contains("\"ev\":\"interrupt\",\"index\":2", trace);
-        Assert.Contains("\"ev\":\"bar_write\",\"index\":4,\"offset\":12288", trace); // the RX doorbell at the notify offset
+        Assert.Contains("\"ev\":\"doorbell\",\"index\":4,\"offset\":12288", trace); // the RX queue's notify register
+        Assert.Contains("\"ev\":\"bar_write\",\"index\":4,\"offset\":20", trace);    // device status: a register, not a doorbell
     }
 
     [Fact]
@@ -222,6 +223,8 @@ public sealed class VfioUserServerTests : IDisposable
         Assert.Equal((uint)model.Msix!.Count, msix.Count);
         Assert.Equal(WireError.None, VfioUserIrqInfo.TryRead(c.IrqInfo(IrqForwarder.IndexIntx).Body, out VfioUserIrqInfo intx));
         Assert.Equal(0u, intx.Count); // a VF has no INTx
+        Assert.True(model.IsDoorbell(0, ManaRegisters.DoorbellPagesOffset + ManaRegisters.EqDoorbell));
+        Assert.False(model.IsDoorbell(0, ManaRegisters.ShmOffset));
     }
 
     [Fact]
