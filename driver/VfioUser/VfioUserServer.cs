@@ -11,8 +11,8 @@ namespace NicScript.Driver.VfioUser;
 /// what a hot re-add does). A client put out for a malformed message, or one that fails inside the server, ends only its
 /// own session: the reason goes to the machine's device events as a <see cref="DeviceFault"/> (<c>vfio-user-closed</c>),
 /// the device is reset and its guest memory unmapped, and the next client is accepted. Other functions have servers and
-/// threads of their own. The device model must have been made with <see cref="GuestMemory.Domain"/> of
-/// <paramref name="guest"/> as its DMA space.
+/// threads of their own. The device model must have been made with the guest memory's <see cref="GuestMemory.Domain"/>
+/// as its DMA space (the machine's <c>ExportToGuest</c> arranges it for every family).
 /// </remarks>
 internal sealed class VfioUserServer : IDisposable
 {
