@@ -2,6 +2,7 @@ using NicScript.Driver.Devices;
 using NicScript.Driver.Interrupts;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Pci;
+using NicScript.Driver.VfioUser;
 using NicScript.Driver.Wire;
 
 namespace NicScript.Driver;
@@ -22,6 +23,7 @@ public sealed class Machine : IDeviceHost, IDisposable
     private readonly List<Link> _links = new();
     private readonly List<IDeviceModel> _devices = new();
     private readonly List<(MsixTable Table, int First)> _numbered = new();
+    private readonly Dictionary<PciAddress, GuestMemory> _guests = new();
     private int _nextVector = FirstVectorNumber;
 
     public Machine(string name = "default", IDeviceEvents? events = null)
@@ -41,7 +43,29 @@ public sealed class Machine : IDeviceHost, IDisposable
 
     public DmaMemory Dma { get; }
 
-    public IommuDomain Domain(PciAddress address) => new(Dma, address.ToString(), Events);
+    /// <summary>A new IOMMU domain over the machine's DMA memory for the function at <paramref name="address"/>, or, for a
+    /// function exported to a guest, the guest's memory.</summary>
+    public IommuDomain Domain(PciAddress address)
+    {
+        lock (_guests)
+            if (_guests.TryGetValue(address, out GuestMemory? guest)) return guest.Domain;
+        return new(Dma, address.ToString(), Events);
+    }
+
+    /// <summary>Gives the function at <paramref name="address"/> to a guest over vfio-user: the device model made there from
+    /// now on (by a machine file, the default machine, or a family that places its own functions: a PF's VFs, a DPU's
+    /// elastic NICs) reaches the guest's RAM, as the guest maps it, instead of the machine's DMA memory.</summary>
+    /// <remarks>Design: every family already makes its device with <see cref="Domain"/>, so handing that call the guest's
+    /// domain is the whole change for them — no family knows a guest exists. The returned memory is what the function's
+    /// <see cref="VfioUserServer"/> maps the client's <c>DMA_MAP</c> fds into; the machine disposes it.</remarks>
+    internal GuestMemory ExportToGuest(PciAddress address)
+    {
+        lock (_guests)
+        {
+            if (!_guests.TryGetValue(address, out GuestMemory? guest)) _guests[address] = guest = new GuestMemory(address.ToString(), Events);
+            return guest;
+        }
+    }
 
     /// <summary>The RDMA devices of the machine's hosts and their virtual clock (reference/rdma.md).</summary>
     public Devices.Rdma.RdmaFabric Rdma { get; }
@@ -154,6 +178,8 @@ public sealed class Machine : IDeviceHost, IDisposable
     public void Dispose()
     {
         foreach (Link link in _links) link.Dispose();
+        lock (_guests)
+            foreach (GuestMemory guest in _guests.Values) guest.Dispose();
         Dma.Dispose();
     }
 }

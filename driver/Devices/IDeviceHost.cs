@@ -14,7 +14,8 @@ public interface IDeviceHost
     /// <summary>The memory the machine's drivers allocate in and its devices reach (through their functions' IOMMU domains).</summary>
     DmaMemory Dma { get; }
 
-    /// <summary>A new IOMMU domain for the function at <paramref name="address"/>: the DMA space its device model is made with.</summary>
+    /// <summary>The IOMMU domain for the function at <paramref name="address"/>: the DMA space its device model is made with (a
+    /// new one over <see cref="Dma"/>, or the guest's memory when the function is exported to a guest).</summary>
     IommuDomain Domain(PciAddress address);
 
     IDeviceEvents Events { get; }

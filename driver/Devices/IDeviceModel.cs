@@ -32,6 +32,10 @@ public interface IDeviceModel
     /// <summary>Where the device is plugged into a wire, or null (not a NIC, or not connected).</summary>
     WirePort? Port { get; }
 
+    /// <summary>Whether a driver's write to <paramref name="bar"/> at <paramref name="offset"/> rings a doorbell (what a bus
+    /// trace shows as a doorbell rather than a register write); none unless the family says.</summary>
+    bool IsDoorbell(int bar, int offset) => false;
+
     /// <summary>Function-level reset: the device forgets what its driver set up, as after a driver writes reset.</summary>
     void Reset();
 

@@ -21,6 +21,7 @@ public sealed class MsixTable
     private readonly object _sync = new();
     private PciFunction? _function;
     private int _capability;
+    private volatile bool _forwarded;
 
     /// <summary>The function the table is attached to (null before <see cref="Attach"/>).</summary>
     internal PciFunction? Function => _function;
@@ -64,9 +65,14 @@ public sealed class MsixTable
 
     private ushort Control => _function is null ? (ushort)0x8000 : _function.Config.Read16(_capability + 2);
 
-    public bool Enabled => (Control & 0x8000) != 0;
+    public bool Enabled => _forwarded || (Control & 0x8000) != 0;
 
-    public bool FunctionMasked => (Control & 0x4000) != 0;
+    public bool FunctionMasked => !_forwarded && (Control & 0x4000) != 0;
+
+    /// <summary>Whether a vfio-user client emulates the table: QEMU keeps the guest's table, masks and pending bits itself
+    /// and never writes ours, so while it has vectors set up every signal goes straight to the vector's handler (its
+    /// eventfd) and MSI-X counts as enabled.</summary>
+    internal void ForwardToClient(bool on) => _forwarded = on;
 
     public bool IsMasked(int vector)
     {
@@ -80,6 +86,11 @@ public sealed class MsixTable
 
     internal void Signal(MsixVector vector)
     {
+        if (_forwarded)
+        {
+            vector.Deliver();
+            return;
+        }
         lock (_sync)
         {
             if (!Enabled || FunctionMasked || (BinaryPrimitives.ReadUInt32LittleEndian(_table.AsSpan(vector.Number * EntrySize + 12)) & 1) != 0)

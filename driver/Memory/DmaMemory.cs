@@ -70,6 +70,35 @@ public sealed unsafe class DmaMemory : IDisposable
         }
     }
 
+    /// <summary>Places <paramref name="length"/> bytes at <paramref name="pointer"/>, memory the machine does not own (a guest's RAM
+    /// mapped from a vfio-user fd), at the fixed <paramref name="iova"/>, owned by <paramref name="owner"/>.</summary>
+    /// <remarks>Nothing is allocated: the IOVA is the guest's and the bytes stay the caller's. A range that overlaps a live region
+    /// is refused (<see cref="DmaError.CrossesRegion"/>). <see cref="RemoveExternal"/> takes it away again without scrubbing it.</remarks>
+    internal DmaError TryAddExternal(DmaOwner owner, ulong iova, int length, byte* pointer, out DmaRegion region)
+    {
+        region = null!;
+        if (length <= 0 || length > MaxRegionBytes || iova + (ulong)length < iova) return DmaError.BadSize;
+        lock (_sync)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            DmaRegion[] live = _live;
+            var probe = new DmaRegion(this, 0, iova, length, pointer, owner, external: true);
+            int at = Array.BinarySearch(live, probe, RegionByIova.Instance);
+            if (at >= 0) return DmaError.CrossesRegion;
+            at = ~at;
+            if (at > 0 && live[at - 1].Iova + (ulong)live[at - 1].Length > iova) return DmaError.CrossesRegion;
+            if (at < live.Length && iova + (ulong)length > live[at].Iova) return DmaError.CrossesRegion;
+            if (!owner.TryCharge((long)IovaAllocator.RoundUp((ulong)length))) return DmaError.BudgetExceeded;
+            region = new DmaRegion(this, ++_nextRegionId, iova, length, pointer, owner, external: true);
+            Volatile.Write(ref _live, [.. live.AsSpan(0, at), region, .. live.AsSpan(at)]);
+            return DmaError.None;
+        }
+    }
+
+    /// <summary>Takes a region placed by <see cref="TryAddExternal"/> out of the memory (devices lose it at once); its bytes are
+    /// left as they are, for the caller to unmap.</summary>
+    internal DmaError RemoveExternal(DmaRegion region) => region.External ? Retire(region, null, force: true) : DmaError.NotOwner;
+
     /// <summary>Frees a region its owner no longer needs: scrubbed, unmapped, its IOVA range returned.</summary>
     public DmaError Free(DmaOwner by, DmaRegion region) => Retire(region, by, force: false);
 
@@ -187,6 +216,11 @@ public sealed unsafe class DmaMemory : IDisposable
             DmaRegion[] live = _live;
             int at = Array.IndexOf(live, region);
             if (at >= 0) Volatile.Write(ref _live, [.. live.AsSpan(0, at), .. live.AsSpan(at + 1)]);
+            if (region.External)
+            {
+                region.Detach(); // not ours: no IOVA range to return, no block to pool
+                return DmaError.None;
+            }
             _iova.Free(region.Iova, (ulong)region.Length);
             int pages = (int)(IovaAllocator.RoundUp((ulong)region.Length) / IovaAllocator.PageSize);
             if (!_pool.TryGetValue(pages, out Stack<nint>? stack)) _pool[pages] = stack = new Stack<nint>();

@@ -20,9 +20,10 @@ public sealed unsafe class DmaRegion : IDmaRegionSource
     private DmaLoan[] _loans = [];
     private byte* _pointer;
 
-    internal DmaRegion(DmaMemory memory, int id, ulong iova, int length, byte* pointer, DmaOwner owner)
+    internal DmaRegion(DmaMemory memory, int id, ulong iova, int length, byte* pointer, DmaOwner owner, bool external = false)
     {
         _memory = memory;
+        External = external;
         Id = id;
         Iova = iova;
         Length = length;
@@ -34,6 +35,9 @@ public sealed unsafe class DmaRegion : IDmaRegionSource
     public int Id { get; }
 
     public ulong Iova { get; }
+
+    /// <summary>True for memory the machine does not own (a guest's RAM mapped from a vfio-user fd): never scrubbed or pooled.</summary>
+    internal bool External { get; }
 
     public int Length { get; }
 
@@ -149,7 +153,7 @@ public sealed unsafe class DmaRegion : IDmaRegionSource
             Volatile.Write(ref _owner, null);
             Volatile.Write(ref _loans, []);
             _memory.Revoked();
-            new Span<byte>(_pointer, Length).Clear(); // scrub: the next owner never sees our bytes
+            if (!External) new Span<byte>(_pointer, Length).Clear(); // scrub: the next owner never sees our bytes (a guest's RAM stays the guest's)
             Debug.Assert(IsFreed);
             return DmaError.None;
         }

@@ -36,6 +36,18 @@ public sealed class MachineTests
     }
 
     [Fact]
+    public void Domain_OfAFunctionExportedToAGuest_IsTheGuestsMemoryAndOthersStayTheMachines()
+    {
+        using var m = new Machine("m");
+        Driver.VfioUser.GuestMemory guest = m.ExportToGuest(At);
+        Assert.Same(guest, m.ExportToGuest(At));
+        Assert.Same(guest.Domain, m.Domain(At));
+        Assert.Same(guest.Domain, Nic(m, At, 7, 1).Dma);
+        Assert.True(m.Domain(Other).Over(m.Dma));
+        Assert.False(guest.Domain.Over(m.Dma));
+    }
+
+    [Fact]
     public void Add_Second_NumbersItsVectorsAfterTheFirsts()
     {
         using var m = new Machine("m");

@@ -85,6 +85,9 @@ public sealed partial class ManaDevice : INicModel, IFrameReceiver, IGdmaClient
     /// <summary>Function-level reset (as the HWC's reset-VF request): every queue stops, the SHM mailbox clears.</summary>
     public void Reset() => _gdma.Reset();
 
+    /// <summary>The doorbell pages of BAR0 (GDMA's SQ, RQ, CQ and EQ doorbells, one page per doorbell id).</summary>
+    public bool IsDoorbell(int bar, int offset) => bar == ManaRegisters.Bar && offset >= ManaRegisters.DoorbellPagesOffset && offset < ManaRegisters.BarSize;
+
     /// <summary>A protocol engine bound to this function (RoCEv2): it sees each arriving frame first and may take it.</summary>
     public void SetTap(IFrameTap? tap) => Volatile.Write(ref _tap, tap);
 

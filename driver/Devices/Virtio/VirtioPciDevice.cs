@@ -138,6 +138,10 @@ public abstract class VirtioPciDevice : IDeviceModel
 
     public int QueueCount => _queues.Length;
 
+    /// <summary>The notify region of the modern BAR: one doorbell per queue (virtio 1.x §4.1.4.4).</summary>
+    public bool IsDoorbell(int bar, int offset) =>
+        bar == VirtioPci.ModernBar && offset >= VirtioPci.NotifyOffset && offset < VirtioPci.NotifyOffset + _queues.Length * VirtioPci.NotifyMultiplier;
+
     /// <summary>Queues the driver has enabled (queue_enable written 1), read from the queue registers.</summary>
     public int EnabledQueues
     {

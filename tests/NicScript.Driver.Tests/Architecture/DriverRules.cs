@@ -16,7 +16,8 @@ namespace NicScript.Driver.Tests.Architecture;
 /// PCI transport and split queues net and blk share);</item>
 /// <item>the families <c>Devices.&lt;Family&gt;</c> (VirtioNet, VirtioBlk, Mana, Rdma, Dpu and any new folder; a
 /// family's sub-namespaces, such as <c>Mana.Gdma</c>, are the family): one layer, and no family names another;</item>
-/// <item><c>NetDevice</c> (the Fuchsia-style netdevice layer over any NIC), then the root <c>NicScript.Driver</c>
+/// <item><c>VfioUser</c> (the vfio-user server that exports any function to a guest: it takes the device-model
+/// contract and never a family), then <c>NetDevice</c> (the Fuchsia-style netdevice layer over any NIC), then the root <c>NicScript.Driver</c>
 /// (<c>Machine</c>, which assembles everything) at the top. The rule for the top is its own: "machine".</item>
 /// </list>
 /// Between namespaces that the layers allow to meet (a family and its sub-namespaces) there are no cycles.
@@ -38,6 +39,8 @@ public static class DriverRules
 
     /// <summary>Types any layer may name: markers with no behaviour, read by the host.</summary>
     public static readonly IReadOnlySet<string> Markers = new HashSet<string> { Root + ".ScriptApiAttribute" };
+
+    private const int VfioUserRank = 80;
 
     private static readonly string[] Engines = ["Jint", "Esprima", "Acornima", "Microsoft.CodeAnalysis", "Microsoft.ClearScript"];
 
@@ -79,6 +82,7 @@ public static class DriverRules
         if (!ns.StartsWith(Root + ".", StringComparison.Ordinal)) return null;
         string[] parts = ns[(Root.Length + 1)..].Split('.');
         if (parts[0] == "NetDevice") return (90, null);
+        if (parts[0] == "VfioUser") return (VfioUserRank, null);
         if (parts[0] == "Devices")
         {
             if (parts.Length == 1) return (50, null);
@@ -113,6 +117,7 @@ public static class DriverRules
         if (Layer(toNs) is not { } target) return "unplaced";
         if (target.Rank == 100) return "machine";
         if (from.Family is not null && target.Family is not null && from.Family != target.Family) return "families";
+        if (from.Rank == VfioUserRank && target.Family is not null) return "families"; // it exports any function, so it may name none
         if (target.Rank > from.Rank) return "layers";
         if (target.Rank == from.Rank && from.Family is null) return "layers";
         allowed.Add((fromNs, toNs, d.From, to));

@@ -50,6 +50,20 @@ public sealed class DriverRulesTests
     }
 
     [Fact]
+    public void Check_VfioUserNamesAFamily_ReportsFamiliesAndAFamilyNamingItReportsLayers()
+    {
+        Assert.Equal([$"{D}.Devices.Mana.ManaDevice -> {D}.VfioUser.VfioUserServer (layers)", $"{D}.VfioUser.VfioUserSession -> {D}.Devices.VirtioNet.VirtioNetDevice (families)"],
+            Check(($"{D}.VfioUser.VfioUserSession", $"{D}.Devices.VirtioNet.VirtioNetDevice"), ($"{D}.Devices.Mana.ManaDevice", $"{D}.VfioUser.VfioUserServer")));
+    }
+
+    [Fact]
+    public void Check_VfioUserNamesTheDeviceContractAndMachineNamesIt_ReportsNothing()
+    {
+        Assert.Empty(Check(($"{D}.VfioUser.VfioUserSession", $"{D}.Devices.IDeviceModel"), ($"{D}.VfioUser.GuestMemory", $"{D}.Memory.IommuDomain"),
+            ($"{D}.Machine", $"{D}.VfioUser.GuestMemory")));
+    }
+
+    [Fact]
     public void Check_NamespaceInNoLayer_ReportsUnplaced()
     {
         Assert.Equal([$"{D}.Gizmos.Gizmo -> {D}.Memory.DmaMemory (unplaced)"], Check(($"{D}.Gizmos.Gizmo", $"{D}.Memory.DmaMemory")));

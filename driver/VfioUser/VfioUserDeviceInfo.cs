@@ -1,0 +1,34 @@
+using System.Buffers.Binary;
+using NicScript.Driver.Wire;
+
+namespace NicScript.Driver.VfioUser;
+
+/// <summary>The body of <c>VFIO_USER_DEVICE_GET_INFO</c>: what kind of device, how many regions and interrupt indexes.</summary>
+/// <remarks>Layout (<c>struct vfio_device_info</c>, 16 bytes): argsz u32, flags u32 (bit 0 reset, bit 1 PCI), num_regions
+/// u32, num_irqs u32. In a request only argsz counts (at least 16: the client has room for the reply); the rest is the
+/// reply's and is not checked.</remarks>
+internal readonly record struct VfioUserDeviceInfo(uint Argsz, uint Flags, uint NumRegions, uint NumIrqs)
+{
+    public const int Length = 16;
+    public const uint FlagReset = 1, FlagPci = 2;
+
+    public static WireError TryRead(ReadOnlySpan<byte> body, out VfioUserDeviceInfo info)
+    {
+        info = default;
+        if (body.Length < Length) return WireError.Truncated;
+        if (body.Length > Length) return WireError.TooLong;
+        var i = new VfioUserDeviceInfo(BinaryPrimitives.ReadUInt32LittleEndian(body), BinaryPrimitives.ReadUInt32LittleEndian(body[4..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(body[8..]), BinaryPrimitives.ReadUInt32LittleEndian(body[12..]));
+        if (i.Argsz < Length) return WireError.OutOfRange;
+        info = i;
+        return WireError.None;
+    }
+
+    public void Write(Span<byte> body)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(body, Argsz);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[4..], Flags);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[8..], NumRegions);
+        BinaryPrimitives.WriteUInt32LittleEndian(body[12..], NumIrqs);
+    }
+}
