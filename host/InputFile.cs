@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
-using NicScript.Host.Families.Dpu.Agent;
 
 namespace NicScript.Host;
 

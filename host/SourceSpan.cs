@@ -1,4 +1,3 @@
-using NicScript.Host.Families.Dpu.Agent;
 namespace NicScript.Host;
 
 /// <summary>A place in a user's file: 1-based line and column.</summary>

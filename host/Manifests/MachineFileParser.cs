@@ -4,7 +4,6 @@ using NicScript.Driver.NetDevice;
 using NicScript.Driver.Pci;
 using NicScript.Driver.Wire;
 using NicScript.Host.Families;
-using NicScript.Host.Families.Dpu.Agent;
 
 namespace NicScript.Host.Manifests;
 

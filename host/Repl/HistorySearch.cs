@@ -1,4 +1,3 @@
-using NicScript.Host.Families.Dpu.Agent;
 namespace NicScript.Host.Repl;
 
 /// <summary>Ctrl+R: reverse incremental search of the history by substring, as bash and readline do — type to narrow,

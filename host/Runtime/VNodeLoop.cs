@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using NicScript.Host.Scripting;
-using NicScript.Host.Families.Dpu.Agent;
 
 namespace NicScript.Host.Runtime;
 

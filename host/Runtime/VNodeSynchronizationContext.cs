@@ -1,4 +1,3 @@
-using NicScript.Host.Families.Dpu.Agent;
 namespace NicScript.Host.Runtime;
 
 /// <summary>The synchronization context of a V-Node's loop thread: what a script posts (an <c>await</c> continuation, an

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using NicScript.Host.Families.Dpu.Agent;
 
 namespace NicScript.Host.Scripting;
 

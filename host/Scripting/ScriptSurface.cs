@@ -2,7 +2,6 @@ using System.Collections.Frozen;
 using System.Reflection;
 using NicScript.Host.Families;
 using NicScript.Host.Manifests;
-using NicScript.Host.Families.Dpu.Agent;
 
 namespace NicScript.Host.Scripting;
 

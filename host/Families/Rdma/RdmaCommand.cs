@@ -5,7 +5,6 @@ using System.Text.Json;
 using NicScript.Driver.Devices.Rdma;
 
 using NicScript.Host.Cli;
-using NicScript.Host.Families.Dpu.Agent;
 
 namespace NicScript.Host.Families.Rdma;
 

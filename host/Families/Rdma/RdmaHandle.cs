@@ -5,7 +5,6 @@ using NicScript.Driver.Memory;
 using NicScript.Host.Manifests;
 
 using NicScript.Host.Capabilities;
-using NicScript.Host.Families.Dpu.Agent;
 
 namespace NicScript.Host.Families.Rdma;
 

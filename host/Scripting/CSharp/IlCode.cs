@@ -2,7 +2,6 @@ using System.Collections.Frozen;
 using System.Reflection;
 using System.Reflection.Emit;
 using System.Reflection.Metadata;
-using NicScript.Host.Families.Dpu.Agent;
 
 namespace NicScript.Host.Scripting.CSharp;
 

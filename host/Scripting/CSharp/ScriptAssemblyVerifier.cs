@@ -10,7 +10,6 @@ using static NicScript.Host.Scripting.CSharp.ScriptSignatures;
 using static NicScript.Host.Scripting.CSharp.ScriptSourcePositions;
 using Array = NicScript.Host.Scripting.CSharp.ScriptSignatures.Array;
 using Pointer = NicScript.Host.Scripting.CSharp.ScriptSignatures.Pointer;
-using NicScript.Host.Families.Dpu.Agent;
 
 namespace NicScript.Host.Scripting.CSharp;
 

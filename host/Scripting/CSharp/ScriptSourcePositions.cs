@@ -1,6 +1,5 @@
 using System.Reflection.Metadata;
 using System.Reflection.Metadata.Ecma335;
-using NicScript.Host.Families.Dpu.Agent;
 
 namespace NicScript.Host.Scripting.CSharp;
 

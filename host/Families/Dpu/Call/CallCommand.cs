@@ -7,7 +7,6 @@ using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Grpc.Core;
 using Grpc.Net.Client;
-using NicScript.Host.Families.Dpu.Agent;
 
 using NicScript.Host.Cli;
 

@@ -4,7 +4,6 @@ using Microsoft.CodeAnalysis.CSharp.Scripting;
 using NicScript.Host.Runtime;
 using NicScript.Host.Scripting;
 using NicScript.Host.Scripting.CSharp;
-using NicScript.Host.Families.Dpu.Agent;
 
 namespace NicScript.Host.Tests.Scripting.CSharp;
 
