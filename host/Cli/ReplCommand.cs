@@ -44,11 +44,12 @@ public sealed class ReplCommand
     public int Execute(string lang, string? manifestPath, string? machineFile, string? wire, bool keepGoing, TextReader input, bool scripted,
         IReadOnlyList<string>? exports = null, string? trace = null)
     {
-        List<ExportOption> exported = [.. (exports ?? []).Select(ExportOption.Parse)];
-        if (trace is not null && exported.Count == 0) throw new UserErrorException("--trace records what a guest does to an exported function: give --export too");
+
         var sink = new ReplLogSink(_cli.Error);
         using var log = new Serilog.LoggerConfiguration().MinimumLevel.Information().WriteTo.Sink(sink).CreateLogger();
         MachineSpec? spec = machineFile is null ? null : MachineFileParser.Load(machineFile);
+        List<ExportOption> exported = ExportOption.All(exports, spec);
+        if (trace is not null && exported.Count == 0) throw new UserErrorException("--trace records what a guest does to an exported function: give --export too");
         var (machine, owned) = MachineFactory.Build(spec, wire, null, null, new DeviceEventLog(log), [.. exported.Select(e => e.Address)]);
         try
         {

@@ -28,7 +28,7 @@ public sealed class RunCommand
         MachineSpec? spec = target.Machine;
         FaultSettings? faults = options.Faults is null ? null : MachineFileParser.ParseFaults(options.Faults);
         CheckOptions(options, spec);
-        List<ExportOption> exports = [.. (options.Exports ?? []).Select(ExportOption.Parse)];
+        List<ExportOption> exports = ExportOption.All(options.Exports, spec);
         if (options.Trace is not null && exports.Count == 0) throw new UserErrorException("--trace records what a guest does to an exported function: give --export too");
         PeerSpec? peerSpec = (target.Document as SystemManifest)?.Peer;
         bool withPeer = peerSpec is not null && spec is null && options.Wire is null or "loopback";

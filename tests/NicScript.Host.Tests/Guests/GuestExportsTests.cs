@@ -75,4 +75,29 @@ public sealed class GuestExportsTests
         string state = $"00:1e.0 vfio-user {socket}: waiting, clients 0, mappings 0, DMA faults 0, last close -";
         Assert.Equal(2, output.Split('\n').Count(l => l.Contains(state, StringComparison.Ordinal))); // once in each
     }
+
+    [Fact]
+    public void Run_MachineFileVfioUserKey_ExportsTheDevice()
+    {
+        using var dir = new TempDir();
+        string machine = dir.Write("m.yml", File.ReadAllText(GuestPair).Replace("    wire: link\n  - type: virtio-net\n    address: \"00:1e.0\"", "    wire: link\n  - type: virtio-net\n    vfio-user: nic.sock\n    address: \"00:1e.0\"", StringComparison.Ordinal));
+        Assert.Contains("vfio-user: nic.sock", File.ReadAllText(machine));
+
+        var (exit, _, err) = NicscriptProcess.Run(dir.Path, null, null, "run", Responder, "--machine", machine, "--duration", "1s");
+
+        Assert.True(exit == 0, err);
+        Assert.Contains($"00:1e.0 (virtio-net): vfio-user on {dir.File("nic.sock")}", err);
+    }
+
+    [Fact]
+    public void Run_ExportedByOptionAndMachineFile_IsRefused()
+    {
+        using var dir = new TempDir();
+        string machine = dir.Write("m.yml", File.ReadAllText(GuestPair).Replace("    wire: link\n  - type: virtio-net\n    address: \"00:1e.0\"", "    wire: link\n  - type: virtio-net\n    vfio-user: true\n    address: \"00:1e.0\"", StringComparison.Ordinal));
+
+        var (exit, _, err) = NicscriptProcess.Run(dir.Path, null, null, "run", Responder, "--machine", machine, "--export", "00:1e.0", "--duration", "1s");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("00:1e.0 is exported by --export and by the machine file's vfio-user", err);
+    }
 }
