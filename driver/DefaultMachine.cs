@@ -25,12 +25,16 @@ public static class DefaultMachine
     /// The default machine: virtio-net at 00:1f.0, INTx line 11, on a loopback wire (or <paramref name="wire"/>); a MANA
     /// PF at 00:1e.0 whose SR-IOV VF 0 sits at 00:1e.1 (MSI-X vectors after virtio-net's) on its own loopback wire.
     /// </summary>
-    public static Machine Create(IDeviceEvents? events = null, Link? wire = null)
+    /// <param name="exports">Functions given to a guest (<see cref="Machine.ExportToGuest"/>): named before the devices
+    /// are made, so each is made on the guest's memory.</param>
+    public static Machine Create(IDeviceEvents? events = null, Link? wire = null, IEnumerable<PciAddress>? exports = null)
     {
         var machine = new Machine("default", events);
+        var exported = new HashSet<PciAddress>(exports ?? []);
+        foreach (PciAddress address in exported) machine.ExportToGuest(address);
         wire = machine.AddLink(wire ?? Links.Loopback("loopback"));
         VirtioNetDevice nic = machine.Add(new VirtioNetDevice(VirtioNet, machine.Domain(VirtioNet), machine.Line(11), [0x52, 0x54, 0x00, 0x12, 0x34, 0x56], machine.Events), wire);
-        machine.Rdma.Attach(nic, RdmaAddress);
+        if (!exported.Contains(VirtioNet)) machine.Rdma.Attach(nic, RdmaAddress); // the RDMA engine works in the machine's memory, not a guest's
         Link manaWire = machine.AddLink(Links.Loopback("mana-loopback"));
         machine.Add(new ManaPhysicalFunction(machine, ManaPf, [0x00, 0x15, 0x5d, 0x00, 0x00, 0x01], manaWire)).EnableVfs(1);
         return machine;

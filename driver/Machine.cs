@@ -58,7 +58,7 @@ public sealed class Machine : IDeviceHost, IDisposable
     /// <remarks>Design: every family already makes its device with <see cref="Domain"/>, so handing that call the guest's
     /// domain is the whole change for them — no family knows a guest exists. The returned memory is what the function's
     /// <see cref="VfioUserServer"/> maps the client's <c>DMA_MAP</c> fds into; the machine disposes it.</remarks>
-    internal GuestMemory ExportToGuest(PciAddress address)
+    public GuestMemory ExportToGuest(PciAddress address)
     {
         lock (_guests)
         {

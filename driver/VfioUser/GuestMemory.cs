@@ -22,7 +22,7 @@ namespace NicScript.Driver.VfioUser;
 /// from before writes into memory we own rather than faulting; those stand-ins are released with
 /// <see cref="ReleaseAll"/>, after the device has been reset. Every call takes <c>_sync</c>; the data path never does.
 /// </remarks>
-internal sealed unsafe class GuestMemory : IDisposable
+public sealed unsafe class GuestMemory : IDisposable
 {
     /// <summary>The most mappings a client may hold (the <c>max_dma_maps</c> the server announces).</summary>
     public const int MaxMappings = 1024;

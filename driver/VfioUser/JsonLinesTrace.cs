@@ -7,7 +7,7 @@ namespace NicScript.Driver.VfioUser;
 /// <c>{"t_us":12,"fn":"0000:00:1f.0","ev":"bar_write","index":4,"offset":12288,"size":2,"value":0}</c>.</summary>
 /// <remarks>Numbers stay numbers (a reader filters with <c>jq</c>); <c>detail</c> appears only when there is one. Time is
 /// microseconds since the trace was opened. A line is written and flushed under one lock, so lines never interleave.</remarks>
-internal sealed class JsonLinesTrace : IVfioUserTrace, IDisposable
+public sealed class JsonLinesTrace : IVfioUserTrace, IDisposable
 {
     private readonly object _sync = new();
     private readonly Stream _stream;

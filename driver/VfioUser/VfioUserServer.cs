@@ -14,7 +14,7 @@ namespace NicScript.Driver.VfioUser;
 /// threads of their own. The device model must have been made with the guest memory's <see cref="GuestMemory.Domain"/>
 /// as its DMA space (the machine's <c>ExportToGuest</c> arranges it for every family).
 /// </remarks>
-internal sealed class VfioUserServer : IDisposable
+public sealed class VfioUserServer : IDisposable
 {
     private readonly IDeviceModel _device;
     private readonly GuestMemory _guest;

@@ -6,4 +6,4 @@ namespace NicScript.Driver.VfioUser;
 /// <param name="Offset">Register offset, DMA IOVA, or the first interrupt.</param>
 /// <param name="Size">Access width, mapping size, or interrupt count.</param>
 /// <param name="Value">The value read or written (accesses of up to 8 bytes), or the mapping's file offset.</param>
-internal readonly record struct VfioUserTraceEvent(string Function, VfioUserTraceKind Kind, uint Index, ulong Offset, ulong Size, ulong Value, string? Detail = null);
+public readonly record struct VfioUserTraceEvent(string Function, VfioUserTraceKind Kind, uint Index, ulong Offset, ulong Size, ulong Value, string? Detail = null);

@@ -1,7 +1,7 @@
 namespace NicScript.Driver.VfioUser;
 
 /// <summary>What a guest did to an exported function, or the function to the guest, as a trace line names it.</summary>
-internal enum VfioUserTraceKind
+public enum VfioUserTraceKind
 {
     Connect,
     Disconnect,

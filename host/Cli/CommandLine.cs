@@ -33,6 +33,7 @@ public static class CommandLine
         root.Subcommands.Add(MachineCommand.Build(cli));
         root.Subcommands.Add(BenchCommand.Build(cli));
         root.Subcommands.Add(ReplCommand.Build(cli));
+        root.Subcommands.Add(Guests.GuestCommand.Build(cli));
         foreach (CliVerb verb in DeviceFamilies.Verbs) root.Subcommands.Add(verb.Build(cli)); // gdma, rdma, serve, plan, apply, call
         root.Subcommands.Add(CompletionCommand.Build(cli));
         CompletionCommand.AddYamlPaths(root); // nicscript [suggest:N] "LINE" (the shell glue's question) completes manifest paths
@@ -70,6 +71,12 @@ public static class CommandLine
         var restarts = new Option<int>("--restarts") { Description = "How often a failed V-Node is restarted (with backoff) before it stays failed.", DefaultValueFactory = _ => 3 };
         var metricsListen = new Option<string?>("--metrics-listen") { Description = "Serve the declared metrics as Prometheus text at http://127.0.0.1:PORT/metrics while running." };
         var faults = new Option<string?>("--faults") { Description = "Inject faults on the (first) wire: drop=0.05,corrupt=0.01,duplicate=0,delay=0,reorder=0,seed=7,delay_ms=10." };
+        var export = new Option<string[]>("--export")
+        {
+            Description = "Give the function at ADDRESS to a guest over vfio-user (QEMU's vfio-user-pci), on SOCKET or a socket in the run's folder (printed at start); repeatable. `nicscript guest --device ADDRESS` boots one.",
+            HelpName = "ADDRESS[=SOCKET]",
+        };
+        var trace = new Option<string?>("--trace") { Description = "Write what guests do to exported functions (register accesses, doorbells, interrupts, DMA maps) as JSON lines to FILE (- for stderr)." };
         var cmd = new Command("run", """
             Run a V-Node manifest or a system of V-Nodes on the default machine.
 
@@ -80,15 +87,16 @@ public static class CommandLine
               nicscript run manifests/hello.yml --duration 5s --audit audit.jsonl
               nicscript run manifests/responder.yml --wire tap:nic0 --pcap run.pcap --duration 60s   # as root
               nicscript run manifests/netstack.yml --packets 50 --faults drop=0.05,seed=7 --duration 60s   # lost requests: exit 1
+              nicscript run manifests/responder.yml --machine manifests/machines/guest-pair.yml --export 00:1e.0 --trace bus.jsonl --duration 5s
             """)
-        { target, json, duration, logLevel, logFile, audit, cache, machine, wire, pcap, faults, packets, rate, restarts, metricsListen };
+        { target, json, duration, logLevel, logFile, audit, cache, machine, wire, pcap, faults, packets, rate, restarts, metricsListen, export, trace };
         ImmutableArray<RunPart> families = DeviceFamilies.RunParts(); // their options after the generic ones
         foreach (Option option in families.SelectMany(f => f.Options)) cmd.Add(option);
         cmd.SetAction((parse, cancel) => new RunCommand(cli).ExecuteAsync(new RunOptions(
             parse.GetRequiredValue(target), parse.GetValue(json), parse.GetValue(duration), parse.GetValue(logLevel),
             parse.GetValue(logFile), parse.GetValue(audit), parse.GetValue(cache), parse.GetValue(verbose),
             parse.GetValue(machine), parse.GetValue(wire), parse.GetValue(pcap), parse.GetValue(faults), parse.GetValue(packets), parse.GetValue(rate), parse.GetValue(restarts), parse.GetValue(metricsListen),
-            [.. families.Select(f => f.Bind(parse))]), cancel));
+            [.. families.Select(f => f.Bind(parse))], parse.GetValue(export), parse.GetValue(trace)), cancel));
         return cmd;
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using NicScript.Driver.Devices;
+using NicScript.Host.Guests;
 using NicScript.Host.Manifests;
 using NicScript.Host.Repl;
 using NicScript.Host.Runtime;
@@ -23,6 +24,8 @@ public sealed class ReplCommand
         var machine = new Option<string?>("--machine") { Description = "A machine file instead of the default machine." };
         var wire = new Option<string?>("--wire") { Description = "The default machine's wire: loopback or tap:NAME." };
         var keepGoing = new Option<bool>("--keep-going") { Description = "With inputs from a pipe or file: carry on after an error." };
+        var export = new Option<string[]>("--export") { Description = "Give the function at ADDRESS to a guest over vfio-user (as run --export); .devices and .stats show its client.", HelpName = "ADDRESS[=SOCKET]" };
+        var trace = new Option<string?>("--trace") { Description = "The exported functions' bus trace as JSON lines to FILE (- for stderr)." };
         var cmd = new Command("repl", """
             Evaluate JavaScript or C# against a live machine, input by input.
 
@@ -31,25 +34,31 @@ public sealed class ReplCommand
               nicscript repl --lang cs --manifest manifests/net-bridge.yml
               nicscript repl < session.js
             """)
-        { lang, manifest, machine, wire, keepGoing };
+        { lang, manifest, machine, wire, keepGoing, export, trace };
         cmd.SetAction(p => new ReplCommand(cli).Execute(p.GetValue(lang)!, p.GetValue(manifest), p.GetValue(machine), p.GetValue(wire),
-            p.GetValue(keepGoing), Console.In, Console.IsInputRedirected));
+            p.GetValue(keepGoing), Console.In, Console.IsInputRedirected, p.GetValue(export), p.GetValue(trace)));
         return cmd;
     }
 
-    public int Execute(string lang, string? manifestPath, string? machineFile, string? wire, bool keepGoing, TextReader input, bool scripted)
+    /// <param name="exports">The <c>--export</c> values: functions a guest drives while the session watches them.</param>
+    public int Execute(string lang, string? manifestPath, string? machineFile, string? wire, bool keepGoing, TextReader input, bool scripted,
+        IReadOnlyList<string>? exports = null, string? trace = null)
     {
+
         var sink = new ReplLogSink(_cli.Error);
         using var log = new Serilog.LoggerConfiguration().MinimumLevel.Information().WriteTo.Sink(sink).CreateLogger();
         MachineSpec? spec = machineFile is null ? null : MachineFileParser.Load(machineFile);
-        var (machine, owned) = MachineFactory.Build(spec, wire, null, null, new DeviceEventLog(log));
+        List<ExportOption> exported = ExportOption.All(exports, spec);
+        if (trace is not null && exported.Count == 0) throw new UserErrorException("--trace records what a guest does to an exported function: give --export too");
+        var (machine, owned) = MachineFactory.Build(spec, wire, null, null, new DeviceEventLog(log), [.. exported.Select(e => e.Address)]);
         try
         {
             using (machine)
             {
+                using GuestExports guests = GuestExports.Start(machine, exported, trace, _cli.Error); // stopped before the machine
                 VNodeManifest manifest = manifestPath is null ? ReplSession.GrantEverything(machine) : ManifestLoader.LoadVNode(manifestPath);
                 var language = lang == "cs" ? ScriptLanguage.CSharp : ScriptLanguage.JavaScript;
-                using var session = new ReplSession(machine, manifest, language, _cli.OutputText, log);
+                using var session = new ReplSession(machine, manifest, language, _cli.OutputText, log) { Exports = guests };
                 sink.Session = session;
                 _cli.Error.WriteLine($"nicscript repl ({lang}) on machine {machine.Name} as {manifest.Name}; granted: {string.Join(", ", manifest.Capabilities.Select(g => g.ToString()))}");
                 _cli.Error.WriteLine(".help lists the commands");

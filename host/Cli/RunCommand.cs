@@ -4,6 +4,7 @@ using NicScript.Driver;
 using NicScript.Driver.Wire;
 using NicScript.Host.Capabilities;
 using NicScript.Host.Families;
+using NicScript.Host.Guests;
 using NicScript.Host.Manifests;
 using NicScript.Host.Runtime;
 using NicScript.Host.Scripting;
@@ -27,14 +28,17 @@ public sealed class RunCommand
         MachineSpec? spec = target.Machine;
         FaultSettings? faults = options.Faults is null ? null : MachineFileParser.ParseFaults(options.Faults);
         CheckOptions(options, spec);
+        List<ExportOption> exports = ExportOption.All(options.Exports, spec);
+        if (options.Trace is not null && exports.Count == 0) throw new UserErrorException("--trace records what a guest does to an exported function: give --export too");
         PeerSpec? peerSpec = (target.Document as SystemManifest)?.Peer;
         bool withPeer = peerSpec is not null && spec is null && options.Wire is null or "loopback";
 
         using var log = _cli.CreateLogger(options.LogLevel, options.LogFile);
         foreach (ManifestProblem w in target.Warnings) _cli.Error.WriteLine(w.ToString());
-        var (machine, owned) = MachineFactory.Build(spec, withPeer ? "peer" : options.Wire, options.Pcap, faults, new DeviceEventLog(log));
+        var (machine, owned) = MachineFactory.Build(spec, withPeer ? "peer" : options.Wire, options.Pcap, faults, new DeviceEventLog(log), [.. exports.Select(e => e.Address)]);
         using var ownedScope = new DisposeAll(owned); // disposed after the machine: the machine flushes its wires first
         using var machineScope = machine;
+        using GuestExports guests = GuestExports.Start(machine, exports, options.Trace, _cli.Error); // stopped before the machine
         using var audit = new AuditLog(log, options.AuditFile);
         await using var services = new RunServices(); // the families' (the DPU agent and its server): disposed after the exporter below
         var runner = new VNodeRunner(log, new ScriptEngineFactory(options.CacheDirectory)) { RestartLimit = options.Restarts, Services = services };
@@ -75,11 +79,19 @@ public sealed class RunCommand
                 foreach (var (address, count) in dmaFaults) perFunction.Add(new JsonObject { ["function"] = address.ToString(), ["dma_faults"] = count });
                 json["dma_faults"] = perFunction;
             }
+            if (!guests.IsEmpty) json["exports"] = guests.ToJson();
             // Whether this process needed Roslyn at all: false on a warm start, where every C# script came from the cache.
             json["roslyn_loaded"] = AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == "Microsoft.CodeAnalysis");
             _cli.OutputText.WriteLine(CliJson.Text(json));
         }
         else Print(report);
+        if (!guests.IsEmpty) // what the guests did to the exported functions, and what the models counted
+        {
+            var state = new System.Text.StringBuilder();
+            guests.AppendState(state);
+            foreach (DeviceFamily family in DeviceFamilies.All) family.AppendStats(machine, state);
+            _cli.Error.Write(state.ToString());
+        }
         foreach (var d in rdma) // what the RDMA engines did: the retransmissions show what a lossy wire cost
             _cli.Error.WriteLine($"rdma {d.Gid} ({d.Function.Function.Address.Short}): sent {d.TxFrames} frames, received {d.RxFrames}, retransmissions {d.Retransmissions}, RNR NAKs {d.RnrNaksSent}, NAKs {d.NaksSent}, dropped {d.RxDropped}");
         foreach (var (address, count) in dmaFaults)

@@ -4,6 +4,8 @@ using Serilog.Events;
 namespace NicScript.Host.Cli;
 
 /// <summary>The options of <c>nicscript run</c>.</summary>
+/// <param name="Exports">The <c>--export ADDRESS[=SOCKET]</c> values: functions given to a guest over vfio-user.</param>
+/// <param name="Trace">The exported functions' bus trace: a file, or <c>-</c> for standard error.</param>
 /// <param name="Families">The options families add (<see cref="RunPart"/>), in registry order; null: none given.</param>
 public sealed record RunOptions(
     string Target,
@@ -22,4 +24,6 @@ public sealed record RunOptions(
     double? Rate = null,
     int Restarts = 3,
     string? MetricsListen = null,
-    IReadOnlyList<FamilyRunOptions>? Families = null);
+    IReadOnlyList<FamilyRunOptions>? Families = null,
+    IReadOnlyList<string>? Exports = null,
+    string? Trace = null);

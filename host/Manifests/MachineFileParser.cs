@@ -90,7 +90,7 @@ public static class MachineFileParser
             // the keys are the device type's; a device of no known type is checked against the first type's
             MachineDeviceType kind = d["type"] is YamlScalar { IsNull: false } named && DeviceFamilies.DeviceType(named.Value) is { } known ? known : DeviceFamilies.DeviceTypes[0];
             YamlNode? Key(string key) => kind.Keys.Contains(key) ? d[key] : null;
-            r.Keys(d, "a device", kind.Keys, kind.Required);
+            r.Keys(d, "a device", [.. kind.Keys, "vfio-user"], kind.Required); // every type's function can be given to a guest
             string? type = r.String(d["type"], "device type");
             bool ok = true;
             if (type is not null && DeviceFamilies.DeviceType(type) is null)
@@ -142,10 +142,16 @@ public static class MachineFileParser
             }
             bool rdma = Bool(Key("rdma"), r, "device rdma") ?? false;
             if (rdma && ipv4 is null && d["ipv4"] is null) r.Error(d, "an RDMA device takes its function's address: give the device an ipv4");
+            string? vfioUser = null;
+            if (r.String(d["vfio-user"], "device vfio-user") is { } vu && vu != "false")
+            {
+                if (vu.IndexOf('\0') >= 0 || vu.Length == 0) { r.Error(d["vfio-user"]!, "device vfio-user: true (a socket in the run's folder) or a socket path"); ok = false; }
+                else vfioUser = vu == "true" ? "" : System.IO.Path.GetFullPath(System.IO.Path.Combine(dir, vu));
+            }
             if (ok && type is not null && address is not null && (irq is not null || !kind.Required.Contains("irq")) && wire is not null)
             {
                 taken.UnionWith(Functions(address.Value, kind.Functions));
-                devices.Add(new DeviceSpec(type, address.Value, (int?)irq, mac, wire, r.At(d)) { NetDevice = netdevice, Ipv4 = ipv4, Rdma = rdma });
+                devices.Add(new DeviceSpec(type, address.Value, (int?)irq, mac, wire, r.At(d)) { NetDevice = netdevice, Ipv4 = ipv4, Rdma = rdma, VfioUser = vfioUser });
             }
         }
         var wiring = new MachineWiring(wires.ToImmutable(), plugged, wireNodes);

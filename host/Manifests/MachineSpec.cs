@@ -30,4 +30,8 @@ public sealed record DeviceSpec(string Type, PciAddress Address, int? Irq, byte[
 
     /// <summary>True: an rxe-style RDMA device is bound to the function.</summary>
     public bool Rdma { get; init; }
+
+    /// <summary>The function is given to a guest over vfio-user (key <c>vfio-user</c>, as <c>--export</c>): on this socket,
+    /// or on the run's default one when empty; null: not exported.</summary>
+    public string? VfioUser { get; init; }
 }

@@ -4,6 +4,7 @@ using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Wire;
 using NicScript.Host.Capabilities;
 using NicScript.Host.Families;
+using NicScript.Host.Guests;
 using NicScript.Host.Manifests;
 using NicScript.Host.Runtime;
 using NicScript.Host.Scripting;
@@ -220,7 +221,7 @@ public sealed class ReplSession : IScriptDispatcher, IDisposable
                 Write(string.Join("\n", _manifest.Capabilities.Select(g => g.ToString())));
                 return true;
             case ".devices":
-                Write(string.Join("\n", _machine.Pci.Functions.Select(f => f.ToString())));
+                Write(string.Join("\n", _machine.Pci.Functions.Select(f => f.ToString())) + ExportState());
                 return true;
             case ".stats":
                 Write(Stats());
@@ -266,10 +267,24 @@ public sealed class ReplSession : IScriptDispatcher, IDisposable
         }
     }
 
+    /// <summary>The functions given to a guest (<c>repl --export</c>): their clients, shown live by <c>.devices</c> and
+    /// <c>.stats</c>; null when nothing is exported.</summary>
+    public GuestExports? Exports { get; init; }
+
+    /// <summary>The exported functions' state after the function list, or nothing.</summary>
+    private string ExportState()
+    {
+        if (Exports is null || Exports.IsEmpty) return "";
+        var sb = new StringBuilder("\n");
+        Exports.AppendState(sb);
+        return sb.ToString().TrimEnd('\n');
+    }
+
     private string Stats()
     {
         var sb = new StringBuilder();
         foreach (DeviceFamily family in DeviceFamilies.All) family.AppendStats(_machine, sb);
+        Exports?.AppendState(sb);
         foreach (Link l in _machine.Links)
             sb.Append($"wire {l.Name}: ").Append(string.Join(", ", l.Ports.Select(p => $"port {p.Index} tx {p.TxFrames} rx {p.RxFrames}"))).Append('\n');
         sb.Append($"repl: dma {_ctx.DmaOwner.UsedBytes} bytes; ");
@@ -280,8 +295,8 @@ public sealed class ReplSession : IScriptDispatcher, IDisposable
     public const string Help = """
         .help               this list
         .caps               what this session may touch
-        .devices            the machine's PCI functions (as lspci)
-        .stats              device, wire and V-Node counters
+        .devices            the machine's PCI functions (as lspci), and exported ones' guest clients
+        .stats              device, wire, guest-client and V-Node counters
         .pcap start FILE    capture the wire to a pcap file; .pcap stop
         .load FILE          run a script file in the session
         .save FILE          write the inputs that worked, as a script that re-runs

@@ -1,6 +1,7 @@
 using NicScript.Driver;
 using NicScript.Driver.Devices;
 using NicScript.Driver.Devices.VirtioNet;
+using NicScript.Driver.Pci;
 using NicScript.Driver.Wire;
 using NicScript.Host.Families;
 using NicScript.Host.Manifests;
@@ -19,7 +20,9 @@ public static class MachineFactory
     /// reported at the wire or device it came from as one line; what was built so far is disposed, nothing leaks.
     /// Each device is placed by its family's device type (<see cref="DeviceFamilies"/>); the default machine is the driver's.
     /// </remarks>
-    public static (Machine Machine, IReadOnlyList<IDisposable> Owned) Build(MachineSpec? spec, string? wire, string? pcap, FaultSettings? faults, IDeviceEvents events)
+    /// <param name="exports">Functions given to a guest over vfio-user (<c>--export</c>): each is made on the guest's memory.</param>
+    public static (Machine Machine, IReadOnlyList<IDisposable> Owned) Build(MachineSpec? spec, string? wire, string? pcap, FaultSettings? faults, IDeviceEvents events,
+        IReadOnlyList<PciAddress>? exports = null)
     {
         var owned = new List<IDisposable>();
         Machine? machine = null;
@@ -27,13 +30,14 @@ public static class MachineFactory
         {
             if (spec is null)
             {
-                machine = DefaultMachine.Create(events, MakeWire("default", wire ?? "loopback"));
+                machine = DefaultMachine.Create(events, MakeWire("default", wire ?? "loopback"), exports);
             }
             else
             {
                 if (wire is not null) throw new UserErrorException("--wire applies to the default machine; a machine file names its own wires");
                 if (spec.Wires.IsEmpty) throw new UserErrorException($"{spec.Path}: a machine needs at least one wire");
                 machine = new Machine(spec.Name, events);
+                foreach (PciAddress address in exports ?? []) machine.ExportToGuest(address);
                 foreach (WireSpec w in spec.Wires)
                 {
                     Link link = w.Type switch

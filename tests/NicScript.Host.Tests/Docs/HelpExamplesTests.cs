@@ -127,6 +127,7 @@ public sealed class HelpExamplesTests : IClassFixture<HelpExamplesTests.Agents>
     {
         Skip.If(example.Contains("--wire tap:", StringComparison.Ordinal), "needs root and a TAP device (tests/NicScript.Host.Tests/EndToEnd/TapEndToEndTests.cs runs --wire tap)");
         Skip.If(example.StartsWith("tshark ", StringComparison.Ordinal) && EndToEnd.NetNamespace.Which("tshark") is null, "needs tshark (.ci/run installs it)");
+        Skip.If(example.StartsWith("nicscript guest", StringComparison.Ordinal), "boots a guest against a running `run --export` (Guests/VirtioNetGuestTests does, as the README shows)");
         string run = example;
         var setup = new List<string>(Fixtures);
         if (example.StartsWith("nicscript serve", StringComparison.Ordinal)) _agents.Stop(); // its ports

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using NicScript.Host.Guests;
 
 namespace NicScript.Host.Tests.Guests;
 
@@ -8,12 +9,7 @@ internal sealed record GuestDevice(string Id, JsonObject Properties)
 {
     /// <summary>A function served over vfio-user by the process listening on <paramref name="socket"/> (NicScript's
     /// server): QEMU connects at start, maps guest memory into it and forwards config, BAR and interrupt traffic.</summary>
-    public static GuestDevice VfioUser(string id, string socket) =>
-        new(id, new JsonObject
-        {
-            ["driver"] = "vfio-user-pci",
-            ["socket"] = new JsonObject { ["path"] = socket, ["type"] = "unix" },
-        });
+    public static GuestDevice VfioUser(string id, string socket) => new(id, QemuCommandLine.VfioUser(socket));
 
     /// <summary>One of QEMU's own emulated devices (<c>virtio-net-pci</c> with <c>netdev</c>, <c>virtio-blk-pci</c> with
     /// <c>drive</c>): the same path through the guest's drivers with a device model nobody here wrote.</summary>
@@ -26,21 +22,9 @@ internal sealed record GuestDevice(string Id, JsonObject Properties)
 
     /// <summary>The function as QEMU's JSON device description, on its root port: what <c>-device</c> takes at start
     /// and QMP <c>device_add</c> takes to plug it back after a <c>device_del</c> (the root port stays).</summary>
-    public JsonObject Json()
-    {
-        var device = (JsonObject)Properties.DeepClone();
-        device["id"] = Id;
-        device["bus"] = "rp-" + Id;
-        return device;
-    }
+    public JsonObject Json() => QemuCommandLine.OnRootPort(Properties, Id);
 
     /// <summary>The <c>-device</c> arguments: the root port (<paramref name="chassis"/> numbers it, unique per machine)
     /// and the function on it.</summary>
-    public IEnumerable<string> QemuArguments(int chassis)
-    {
-        yield return "-device";
-        yield return $"pcie-root-port,id=rp-{Id},chassis={chassis}";
-        yield return "-device";
-        yield return Json().ToJsonString();
-    }
+    public IEnumerable<string> QemuArguments(int chassis) => QemuCommandLine.Device(Properties, Id, chassis);
 }

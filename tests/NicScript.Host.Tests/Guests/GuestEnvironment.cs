@@ -1,12 +1,9 @@
-using System.Diagnostics;
-using System.Text.RegularExpressions;
-
 namespace NicScript.Host.Tests.Guests;
 
 /// <summary>What a guest test boots: QEMU with the vfio-user client, an unmodified Debian kernel with its modules, and a
 /// static busybox, as <c>.ci/guest-setup</c> installs them. Found by behaviour (QEMU must say it is at least 10.1 and list
 /// <c>vfio-user-pci</c>), so a QEMU on PATH that qualifies serves as well, and one that does not is a reason to skip.</summary>
-internal sealed partial class GuestEnvironment
+internal sealed class GuestEnvironment
 {
     private static readonly Lazy<(GuestEnvironment? Found, string Why)> Machine = new(Find);
     private readonly Lazy<string> _initramfs;
@@ -56,18 +53,9 @@ internal sealed partial class GuestEnvironment
     private static (GuestEnvironment?, string) Find()
     {
         const string install = "; `bash .ci/guest-setup` installs it";
-        List<string> dirs = SetupDirectories();
-        string? qemu = null, version = null;
-        var rejected = new List<string>();
-        foreach (string candidate in QemuCandidates(dirs))
-        {
-            string? why = CheckQemu(candidate, out string? v);
-            if (why is null) { qemu = candidate; version = v; break; }
-            rejected.Add($"{candidate}: {why}");
-        }
-        if (qemu is null)
-            return (null, "no QEMU >= 10.1 with the vfio-user client (-device vfio-user-pci)"
-                + (rejected.Count > 0 ? " (" + string.Join("; ", rejected) + ")" : "") + install);
+        IReadOnlyList<string> dirs = Host.Guests.Qemu.SetupDirectories();
+        if (Host.Guests.Qemu.Find(null, out string whyNot) is not { } qemu) return (null, whyNot);
+        string version = qemu.Version;
 
         foreach (string dir in dirs)
         {
@@ -82,68 +70,9 @@ internal sealed partial class GuestEnvironment
                 // which is two thirds of a boot from vmlinuz (same kernel, same drivers).
                 string vmlinux = Path.Combine(boot, "vmlinux-" + release);
                 string image = File.Exists(vmlinux) ? vmlinux : kernel;
-                if (Directory.Exists(modules)) return (new GuestEnvironment(qemu, version!, image, modules, busybox), "");
+                if (Directory.Exists(modules)) return (new GuestEnvironment(qemu.Path, version, image, modules, busybox), "");
             }
         }
         return (null, $"no guest kernel with its modules and busybox under {string.Join(" or ", dirs)}" + install);
     }
-
-    /// <summary>Where <c>.ci/guest-setup</c> puts things: <c>NICSCRIPT_GUEST_DIR</c>, else root's and the user's cache.</summary>
-    private static List<string> SetupDirectories()
-    {
-        var dirs = new List<string>();
-        string? chosen = Environment.GetEnvironmentVariable("NICSCRIPT_GUEST_DIR");
-        if (!string.IsNullOrEmpty(chosen)) dirs.Add(chosen);
-        dirs.Add("/var/cache/nicscript-guest");
-        string? cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        if (string.IsNullOrEmpty(cache)) cache = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        dirs.Add(Path.Combine(cache, "nicscript-guest"));
-        return dirs;
-    }
-
-    private static IEnumerable<string> QemuCandidates(List<string> dirs)
-    {
-        foreach (string dir in dirs)
-        {
-            string wrapper = Path.Combine(dir, "bin", "qemu-system-x86_64");
-            if (File.Exists(wrapper)) yield return wrapper;
-        }
-        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
-        {
-            string onPath = Path.Combine(dir, "qemu-system-x86_64");
-            if (File.Exists(onPath)) yield return onPath;
-        }
-    }
-
-    /// <summary>Null when <paramref name="qemu"/> is new enough and has the vfio-user client; else why not.</summary>
-    private static string? CheckQemu(string qemu, out string? version)
-    {
-        version = null;
-        (int exit, string output) = RunQuick(qemu, "--version");
-        Match m = QemuVersionLine().Match(output);
-        if (exit != 0 || !m.Success) return $"--version said {output.Trim()}";
-        version = m.Value;
-        var v = new Version(int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value));
-        if (v < new Version(10, 1)) return $"version {v} (vfio-user-pci arrived in 10.1)";
-        (exit, output) = RunQuick(qemu, "-machine", "none", "-device", "help");
-        return exit == 0 && output.Contains("\"vfio-user-pci\"") ? null : "-device help does not list vfio-user-pci";
-    }
-
-    private static (int Exit, string Output) RunQuick(string file, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        try
-        {
-            using Process p = Process.Start(psi)!;
-            Task<string> error = p.StandardError.ReadToEndAsync();
-            string output = p.StandardOutput.ReadToEnd();
-            if (!p.WaitForExit(TimeSpan.FromSeconds(30))) { p.Kill(); return (-1, "no answer within 30 s"); }
-            return (p.ExitCode, output + error.Result);
-        }
-        catch (System.ComponentModel.Win32Exception e) { return (-1, e.Message); }
-    }
-
-    [GeneratedRegex(@"QEMU emulator version (\d+)\.(\d+)[^\n]*")]
-    private static partial Regex QemuVersionLine();
 }

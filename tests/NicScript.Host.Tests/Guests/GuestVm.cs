@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using NicScript.Host.Guests;
 using Xunit.Abstractions;
 
 namespace NicScript.Host.Tests.Guests;
@@ -50,27 +51,18 @@ internal sealed partial class GuestVm : IDisposable
         return vm.WaitForExit();
     }
 
-    /// <summary>The QEMU command line: TCG on every host core, q35 (PCIe, so devices can sit on hot-plug root ports),
-    /// guest RAM in a shared memfd (vfio-user hands that fd to the device's server, which then reads and writes guest
-    /// memory itself), no default devices, the first serial port on stdio, and no reboot: a panic (<c>panic=-1</c>) and
-    /// a power-off both end QEMU.</summary>
+    /// <summary>The QEMU command line (<see cref="QemuCommandLine"/>, as <c>nicscript guest</c> builds it) with the
+    /// scenario's kernel arguments and the devices.</summary>
     public static IReadOnlyList<string> Arguments(GuestEnvironment guest, GuestBootOptions options, string? qmpSocket)
     {
-        var kernelArgs = new StringBuilder($"console=ttyS0 panic=-1 quiet nstest={options.Scenario}");
+        var kernelArgs = new StringBuilder($"quiet nstest={options.Scenario}");
         foreach ((string key, string value) in options.Parameters)
         {
             if (value.Contains(' ') || key.Contains(' ')) throw new ArgumentException($"kernel argument nstest.{key}={value} has a space");
             kernelArgs.Append($" nstest.{key}={value}");
         }
         if (options.KernelArguments.Length > 0) kernelArgs.Append(' ').Append(options.KernelArguments);
-        List<string> args =
-        [
-            "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "1", "-m", $"{MemoryMiB}M",
-            "-machine", "q35,memory-backend=mem", "-object", $"memory-backend-memfd,id=mem,size={MemoryMiB}M,share=on",
-            "-nodefaults", "-nographic", "-serial", "stdio", "-monitor", "none", "-no-reboot",
-            "-kernel", guest.Kernel, "-initrd", guest.Initramfs, "-append", kernelArgs.ToString(),
-        ];
-        if (qmpSocket is not null) args.AddRange(["-qmp", $"unix:{qmpSocket},server=on,wait=off"]);
+        List<string> args = QemuCommandLine.Machine(guest.Kernel, guest.Initramfs, kernelArgs.ToString(), MemoryMiB, qmpSocket);
         for (int i = 0; i < options.Devices.Count; i++) args.AddRange(options.Devices[i].QemuArguments(chassis: i + 1));
         args.AddRange(options.QemuArguments);
         return args;
