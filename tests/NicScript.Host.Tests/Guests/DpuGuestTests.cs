@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using NicScript.Driver;
+using NicScript.Driver.Devices;
+using NicScript.Driver.Devices.Dpu;
+using NicScript.Driver.Pci;
+using NicScript.Driver.VfioUser;
+using NicScript.Driver.Wire;
+using NicScript.Dpu.V1;
+using NicScript.Host.Tests.Dpu;
+using Xunit.Abstractions;
+using static NicScript.Host.Tests.Dpu.DpuAgentFixture;
+
+namespace NicScript.Host.Tests.Guests;
+
+/// <summary>The DPU's functions, made through the agent as a cloud's control plane makes them, driven by an unmodified
+/// Linux guest over vfio-user: a vdisk bound by <c>virtio_blk</c>, an elastic NIC bound by <c>virtio_net</c> whose
+/// frames go through the DPU's switch and a metered rule. The Linux drivers are the judges of the models here; the
+/// agent never learns a guest is there (the function's address is exported before the agent makes it).</summary>
+[Collection(NonParallel.Name)]
+public sealed class DpuGuestTests(ITestOutputHelper output)
+{
+    [SkippableFact]
+    public async Task Vdisk_MadeByTheAgent_GuestWriteLandsInTheBackingFileAndHostMarkerIsRead()
+    {
+        GuestEnvironment guest = GuestEnvironment.Require();
+        var clock = Stopwatch.StartNew();
+        await using DpuAgentFixture f = await StartAsync();
+        using var dir = new TempDir();
+        const uint pvf = 3;
+        GuestMemory memory = f.Machine.ExportToGuest(DpuDevice.VdiskAddress(pvf));
+        Assert.Equal(Ok, (await f.Vdisk.VdiskCreateAsync(new VdiskCreateRequest { Name = "guest-root", PvfId = pvf })).Status);
+        Assert.Equal(Ok, (await f.Vdisk.VdiskUpdateAsync(new VdiskUpdateRequest { PvfId = pvf, NumberSectors = 2048 })).Status);
+        string backing = f.Agent.VdiskBackingFile(pvf);
+        UnlockedFile.Write(backing, 0, Encoding.ASCII.GetBytes("host-marker-4242")); // the live disk holds its file locked
+        using var server = new VfioUserServer(Model(f.Machine, DpuDevice.VdiskAddress(pvf)), memory, dir.File("vdisk.sock"), f.Machine.Events);
+        var options = new GuestBootOptions("blk")
+        {
+            Devices = [GuestDevice.VfioUser("disk0", server.SocketPath)],
+            Parameters = new Dictionary<string, string> { ["write"] = "guest-pattern-77", ["wsector"] = "8", ["rsector"] = "0" },
+        };
+
+        GuestRun run = GuestVm.Run(guest, options, output);
+
+        Assert.True(run.Value("blk-read") == "host-marker-4242", run.Explain($"the guest read \"{run.Value("blk-read")}\" at sector 0"));
+        Assert.True(run.Completed, run.Explain("the blk scenario did not finish"));
+        Assert.Equal("guest-pattern-77", Encoding.ASCII.GetString(UnlockedFile.Read(backing, 8 * 512, "guest-pattern-77".Length)));
+        Assert.Null(server.LastCloseReason);
+        output.WriteLine($"vdisk guest test: {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    [SkippableFact]
+    public async Task ElasticNic_MadeByTheAgent_GuestSendsThroughTheSwitchAndTheMeterLimitsIt()
+    {
+        GuestEnvironment guest = GuestEnvironment.Require();
+        var clock = Stopwatch.StartNew();
+        await using DpuAgentFixture f = await StartAsync();
+        using var dir = new TempDir();
+        const uint vport = 2, meterId = 7;
+        const int rule = 10, frames = 200;
+        GuestMemory memory = f.Machine.ExportToGuest(DpuDevice.ElasticNicAddress(vport));
+        Assert.Equal(Ok, (await f.Nic.NewPortAsync(new NewPortRequest { Uuid = "vm-guest-eth0", Vport = vport, Mtu = 1500 })).Status);
+        // 5 packets/s, burst 16 (reference/dpu.md §5.5): far below what the guest offers, so the meter must drop
+        Assert.Equal(Ok, (await f.Meter.MeterAddAsync(new MeterAddRequest { Id = meterId, Rate = 5, Type = 1 })).Status);
+        var key = new MaskRuleKey { Vid = (int)vport, VidMask = 0x7FFFFFFF, IpType = "ipv4", Ipprotocol = 1, IpprotocolMask = 0xFF };
+        var action = new RuleAction { Vid = DpuSwitch.SocBase, Qid = -1, MeterId = meterId };
+        Assert.Equal(Ok, (await f.Traffic.ClassifierWriteAsync(new ClassifierWriteRequest { KeyIndex = rule, MaskRuleKey = key, Action = action })).Status);
+        using var soc = new FrameGenerator(f.Machine.Links.Single(l => l.Name == "dpu-soc0"));
+        using var server = new VfioUserServer(Model(f.Machine, DpuDevice.ElasticNicAddress(vport)), memory, dir.File("nic.sock"), f.Machine.Events);
+        var options = new GuestBootOptions("send")
+        {
+            Devices = [GuestDevice.VfioUser("nic0", server.SocketPath)],
+            Parameters = new Dictionary<string, string> { ["count"] = $"{frames}", ["interval"] = "0.01" },
+            KernelArguments = "ipv6.disable=1", // no router solicitations or MLD: the guest sends only what the test asks
+        };
+
+        GuestRun run = GuestVm.Run(guest, options, output);
+
+        Assert.True(run.Value("sent") == $"{frames}", run.Explain($"the guest sent \"{run.Value("sent")}\" echo requests"));
+        Assert.True(run.Completed, run.Explain("the send scenario did not finish"));
+        MeterGetResponse meter = await f.Meter.MeterGetAsync(new MeterGetRequest { Id = meterId });
+        ClassifierReadResponse hits = await f.Traffic.ClassifierReadAsync(new ClassifierReadRequest { KeyIndex = rule });
+        GetPortStatsResponse port = await f.Stats.GetPortStatsAsync(new GetPortStatsRequest { Vid = vport });
+        GetPortStatsResponse target = await f.Stats.GetPortStatsAsync(new GetPortStatsRequest { Vid = DpuSwitch.SocBase });
+        output.WriteLine($"meter: pass {meter.PassPackets} drop {meter.DropPackets}; rule hits {hits.HitPackets}; vport tx {port.TxPackets}; " +
+            $"SoC 0 rx {target.RxPackets} rx_drop {target.RxDrop}, its far end got {soc.Received}");
+        Assert.Equal((ulong)frames, port.TxPackets); // every echo request went into the switch
+        Assert.Equal((ulong)frames, hits.HitPackets);
+        Assert.Equal((ulong)frames, meter.PassPackets + meter.DropPackets);
+        Assert.InRange(meter.PassPackets, 16ul, frames - 1ul); // at least the burst passed, not everything
+        Assert.Equal(meter.DropPackets, target.RxDrop); // red frames are counted at the rule's target
+        Assert.Equal((long)meter.PassPackets, soc.Received); // only the green ones left the DPU
+        Assert.Null(server.LastCloseReason);
+        output.WriteLine($"elastic NIC guest test: {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    private static IDeviceModel Model(Machine machine, PciAddress address)
+    {
+        Assert.True(machine.Pci.TryGet(address, out PciFunction function));
+        return machine.DeviceOf(function) ?? throw new InvalidOperationException($"no device model at {address}");
+    }
+
+    /// <summary>The host's own access to a disk's backing file while the disk's function holds it (the model opens it
+    /// exclusively, which .NET enforces with <c>flock</c>; plain <c>pread</c>/<c>pwrite</c> on a fresh descriptor are
+    /// what another host process, <c>dd</c> for one, would do).</summary>
+    private static class UnlockedFile
+    {
+        private const int ReadOnly = 0, ReadWrite = 2;
+
+        [DllImport("libc", SetLastError = true)]
+        private static extern int open(string path, int flags);
+
+        [DllImport("libc", SetLastError = true)]
+        private static extern nint pread(int fd, byte[] buffer, nint count, long offset);
+
+        [DllImport("libc", SetLastError = true)]
+        private static extern nint pwrite(int fd, byte[] buffer, nint count, long offset);
+
+        [DllImport("libc")]
+        private static extern int close(int fd);
+
+        public static void Write(string path, long offset, byte[] data)
+        {
+            int fd = Open(path, ReadWrite);
+            try { Assert.Equal(data.Length, (int)pwrite(fd, data, data.Length, offset)); }
+            finally { close(fd); }
+        }
+
+        public static byte[] Read(string path, long offset, int count)
+        {
+            int fd = Open(path, ReadOnly);
+            var data = new byte[count];
+            try { Assert.Equal(count, (int)pread(fd, data, count, offset)); }
+            finally { close(fd); }
+            return data;
+        }
+
+        private static int Open(string path, int flags)
+        {
+            int fd = open(path, flags);
+            if (fd < 0) throw new IOException($"open {path}: errno {Marshal.GetLastPInvokeError()}");
+            return fd;
+        }
+    }
+}
