@@ -14,7 +14,7 @@ using static NicScript.Host.Tests.Dpu.DpuAgentFixture;
 
 namespace NicScript.Host.Tests.Guests;
 
-/// <summary>The DPU's functions, made through the agent as a cloud's control plane makes them, driven by an unmodified
+/// <summary>The DPU's functions, made by <c>nicscript apply</c> through the agent as a cloud's control plane makes them, driven by an unmodified
 /// Linux guest over vfio-user: a vdisk bound by <c>virtio_blk</c>, an elastic NIC bound by <c>virtio_net</c> whose
 /// frames go through the DPU's switch and a metered rule. The Linux drivers are the judges of the models here; the
 /// agent never learns a guest is there (the function's address is exported before the agent makes it).</summary>
@@ -22,7 +22,7 @@ namespace NicScript.Host.Tests.Guests;
 public sealed class DpuGuestTests(ITestOutputHelper output)
 {
     [SkippableFact]
-    public async Task Vdisk_MadeByTheAgent_GuestWriteLandsInTheBackingFileAndHostMarkerIsRead()
+    public async Task Vdisk_MadeByApply_GuestWriteLandsInTheBackingFileAndHostMarkerIsRead()
     {
         GuestEnvironment guest = GuestEnvironment.Require();
         var clock = Stopwatch.StartNew();
@@ -30,8 +30,13 @@ public sealed class DpuGuestTests(ITestOutputHelper output)
         using var dir = new TempDir();
         const uint pvf = 3;
         GuestMemory memory = f.Machine.ExportToGuest(DpuDevice.VdiskAddress(pvf));
-        Assert.Equal(Ok, (await f.Vdisk.VdiskCreateAsync(new VdiskCreateRequest { Name = "guest-root", PvfId = pvf })).Status);
-        Assert.Equal(Ok, (await f.Vdisk.VdiskUpdateAsync(new VdiskUpdateRequest { PvfId = pvf, NumberSectors = 2048 })).Status);
+        await Apply(f, dir, $$"""
+            kind: dpu_state
+            version: 1
+            vdisks:
+              - { name: guest-root, pvf_id: {{pvf}}, size: 1MiB }
+            """);
+        Assert.Equal(2048ul, (await f.Vdisk.VdiskGetPvfCfgAsync(new VdiskGetPvfCfgRequest { PvfId = pvf })).SectorNum);
         string backing = f.Agent.VdiskBackingFile(pvf);
         UnlockedFile.Write(backing, 0, Encoding.ASCII.GetBytes("host-marker-4242")); // the live disk holds its file locked
         using var server = new VfioUserServer(Model(f.Machine, DpuDevice.VdiskAddress(pvf)), memory, dir.File("vdisk.sock"), f.Machine.Events);
@@ -51,7 +56,7 @@ public sealed class DpuGuestTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task ElasticNic_MadeByTheAgent_GuestSendsThroughTheSwitchAndTheMeterLimitsIt()
+    public async Task ElasticNic_MadeByApply_GuestSendsThroughTheSwitchAndTheMeterLimitsIt()
     {
         GuestEnvironment guest = GuestEnvironment.Require();
         var clock = Stopwatch.StartNew();
@@ -60,12 +65,19 @@ public sealed class DpuGuestTests(ITestOutputHelper output)
         const uint vport = 2, meterId = 7;
         const int rule = 10, frames = 200;
         GuestMemory memory = f.Machine.ExportToGuest(DpuDevice.ElasticNicAddress(vport));
-        Assert.Equal(Ok, (await f.Nic.NewPortAsync(new NewPortRequest { Uuid = "vm-guest-eth0", Vport = vport, Mtu = 1500 })).Status);
-        // 5 packets/s, burst 16 (reference/dpu.md §5.5): far below what the guest offers, so the meter must drop
-        Assert.Equal(Ok, (await f.Meter.MeterAddAsync(new MeterAddRequest { Id = meterId, Rate = 5, Type = 1 })).Status);
-        var key = new MaskRuleKey { Vid = (int)vport, VidMask = 0x7FFFFFFF, IpType = "ipv4", Ipprotocol = 1, IpprotocolMask = 0xFF };
-        var action = new RuleAction { Vid = DpuSwitch.SocBase, Qid = -1, MeterId = meterId };
-        Assert.Equal(Ok, (await f.Traffic.ClassifierWriteAsync(new ClassifierWriteRequest { KeyIndex = rule, MaskRuleKey = key, Action = action })).Status);
+        // the meter: 5 packets/s, burst 16 (reference/dpu.md §5.5), far below what the guest offers, so it must drop
+        await Apply(f, dir, $$"""
+            kind: dpu_state
+            version: 1
+            ports:
+              - { uuid: vm-guest-eth0, vport: {{vport}}, mtu: 1500 }
+            meters:
+              - { id: {{meterId}}, rate: 5pps }
+            rules:
+              - key_index: {{rule}}
+                match: { in_port: "vport:{{vport}}", ip_type: ipv4, protocol: icmp }
+                action: { port: "soc:0", queue: any, meter: {{meterId}} }
+            """);
         using var soc = new FrameGenerator(f.Machine.Links.Single(l => l.Name == "dpu-soc0"));
         using var server = new VfioUserServer(Model(f.Machine, DpuDevice.ElasticNicAddress(vport)), memory, dir.File("nic.sock"), f.Machine.Events);
         var options = new GuestBootOptions("send")
@@ -93,6 +105,17 @@ public sealed class DpuGuestTests(ITestOutputHelper output)
         Assert.Equal((long)meter.PassPackets, soc.Received); // only the green ones left the DPU
         Assert.Null(server.LastCloseReason);
         output.WriteLine($"elastic NIC guest test: {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    /// <summary><c>nicscript apply</c> of <paramref name="state"/> against the fixture's agent, in this process.</summary>
+    private async Task Apply(DpuAgentFixture f, TempDir dir, string state)
+    {
+        var text = new StringWriter();
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Ansi = Spectre.Console.AnsiSupport.No, Out = new Spectre.Console.AnsiConsoleOutput(text) });
+        string[] args = ["apply", dir.Write("dpu.yml", state), "--target", f.Target];
+        int exit = await NicScript.Host.Program.RunAsync(new NicScript.Host.Cli.CliContext(console, text, text), args);
+        output.WriteLine(text.ToString());
+        Assert.True(exit == 0, $"apply failed: {text}");
     }
 
     private static IDeviceModel Model(Machine machine, PciAddress address)
