@@ -75,29 +75,36 @@ public sealed class DpuGuestTests(ITestOutputHelper output)
               - { id: {{meterId}}, rate: 5pps }
             rules:
               - key_index: {{rule}}
-                match: { in_port: "vport:{{vport}}", ip_type: ipv4, protocol: icmp }
+                match: { in_port: "vport:{{vport}}", dip: 10.9.0.2/32, protocol: icmp }
                 action: { port: "soc:0", queue: any, meter: {{meterId}} }
             """);
         using var soc = new FrameGenerator(f.Machine.Links.Single(l => l.Name == "dpu-soc0"));
+        using var outside = new EchoResponder(f.Agent.Device.Switch.OpticalWire(0));
         using var server = new VfioUserServer(Model(f.Machine, DpuDevice.ElasticNicAddress(vport)), memory, dir.File("nic.sock"), f.Machine.Events);
         var options = new GuestBootOptions("send")
         {
             Devices = [GuestDevice.VfioUser("nic0", server.SocketPath)],
-            Parameters = new Dictionary<string, string> { ["count"] = $"{frames}", ["interval"] = "0.01" },
+            Parameters = new Dictionary<string, string> { ["count"] = $"{frames}", ["interval"] = "0.01", ["echo"] = "10.9.0.3", ["echo_count"] = "20" },
             KernelArguments = "ipv6.disable=1", // no router solicitations or MLD: the guest sends only what the test asks
         };
 
         GuestRun run = GuestVm.Run(guest, options, output);
 
         Assert.True(run.Value("sent") == $"{frames}", run.Explain($"the guest sent \"{run.Value("sent")}\" echo requests"));
+        Assert.True(run.Value("echo") == "20/20", run.Explain($"pings out of optical port 0: {run.Value("echo")}")); // unmatched: default forwarding, both ways
         Assert.True(run.Completed, run.Explain("the send scenario did not finish"));
+        EthMacGetStatsResponse optical = await f.Optical.EthMacGetStatsAsync(new EthMacGetStatsRequest { PortId = 0 });
         MeterGetResponse meter = await f.Meter.MeterGetAsync(new MeterGetRequest { Id = meterId });
         ClassifierReadResponse hits = await f.Traffic.ClassifierReadAsync(new ClassifierReadRequest { KeyIndex = rule });
         GetPortStatsResponse port = await f.Stats.GetPortStatsAsync(new GetPortStatsRequest { Vid = vport });
         GetPortStatsResponse target = await f.Stats.GetPortStatsAsync(new GetPortStatsRequest { Vid = DpuSwitch.SocBase });
         output.WriteLine($"meter: pass {meter.PassPackets} drop {meter.DropPackets}; rule hits {hits.HitPackets}; vport tx {port.TxPackets}; " +
-            $"SoC 0 rx {target.RxPackets} rx_drop {target.RxDrop}, its far end got {soc.Received}");
-        Assert.Equal((ulong)frames, port.TxPackets); // every echo request went into the switch
+            $"SoC 0 rx {target.RxPackets} rx_drop {target.RxDrop}, its far end got {soc.Received}; optical 0 out {optical.Opackets} in {optical.Ipackets}");
+        Assert.Equal((ulong)frames + 20, port.TxPackets); // every echo request went into the switch
+        Assert.Equal(20ul, port.RxPackets);
+        Assert.Equal((20ul, 20ul), (optical.Opackets, optical.Ipackets));
+        Dictionary<string, string> guestCounters = run.Value("counters").Split(' ').Select(c => c.Split('=')).ToDictionary(c => c[0], c => c[1]);
+        Assert.Equal((port.TxPackets.ToString(), port.RxPackets.ToString()), (guestCounters["tx_packets"], guestCounters["rx_packets"])); // the guest's and the DPU's view agree
         Assert.Equal((ulong)frames, hits.HitPackets);
         Assert.Equal((ulong)frames, meter.PassPackets + meter.DropPackets);
         Assert.InRange(meter.PassPackets, 16ul, frames - 1ul); // at least the burst passed, not everything
@@ -105,6 +112,42 @@ public sealed class DpuGuestTests(ITestOutputHelper output)
         Assert.Equal((long)meter.PassPackets, soc.Received); // only the green ones left the DPU
         Assert.Null(server.LastCloseReason);
         output.WriteLine($"elastic NIC guest test: {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    /// <summary>The outside world at the far end of an optical port: answers every IPv4 echo request (the guest set its
+    /// neighbours' MACs by hand, so no ARP), from another thread as a remote host would.</summary>
+    private sealed class EchoResponder : IFrameReceiver, IDisposable
+    {
+        private readonly Link _link;
+        private readonly WirePort _port;
+
+        public EchoResponder(Link link)
+        {
+            _link = link;
+            _port = link.Attach(this);
+        }
+
+        public void Receive(ReadOnlySpan<byte> frame)
+        {
+            if (frame.Length < 14 + 20 + 8 || frame[12] != 0x08 || frame[13] != 0x00 || frame[23] != 1) return; // IPv4 ICMP
+            int ip = 14, icmp = ip + (frame[ip] & 0xF) * 4;
+            if (frame[icmp] != 8) return; // echo request
+            byte[] reply = frame.ToArray();
+            frame[6..12].CopyTo(reply.AsSpan(0));
+            frame[..6].CopyTo(reply.AsSpan(6));
+            frame.Slice(ip + 16, 4).CopyTo(reply.AsSpan(ip + 12)); // the addresses swap: the IP checksum stays
+            frame.Slice(ip + 12, 4).CopyTo(reply.AsSpan(ip + 16));
+            reply[icmp] = 0;
+            reply[icmp + 2] = reply[icmp + 3] = 0;
+            int sum = 0;
+            for (int i = icmp; i < reply.Length; i += 2) sum += (reply[i] << 8) | (i + 1 < reply.Length ? reply[i + 1] : 0);
+            while (sum > 0xFFFF) sum = (sum & 0xFFFF) + (sum >> 16);
+            reply[icmp + 2] = (byte)(~sum >> 8);
+            reply[icmp + 3] = (byte)~sum;
+            ThreadPool.QueueUserWorkItem(_ => _port.Transmit(reply)); // not inside the switch's delivery
+        }
+
+        public void Dispose() => _link.Detach(_port);
     }
 
     /// <summary><c>nicscript apply</c> of <paramref name="state"/> against the fixture's agent, in this process.</summary>
