@@ -70,7 +70,7 @@ public sealed class DpuGuestTests(ITestOutputHelper output)
             kind: dpu_state
             version: 1
             ports:
-              - { uuid: vm-guest-eth0, vport: {{vport}}, mtu: 1500 }
+              - { uuid: vm-guest-eth0, vport: {{vport}}, mtu: 1500, max_qpair: 4 }
             meters:
               - { id: {{meterId}}, rate: 5pps }
             rules:
@@ -86,9 +86,13 @@ public sealed class DpuGuestTests(ITestOutputHelper output)
             Devices = [GuestDevice.VfioUser("nic0", server.SocketPath)],
             Parameters = new Dictionary<string, string> { ["count"] = $"{frames}", ["interval"] = "0.01", ["echo"] = "10.9.0.3", ["echo_count"] = "20" },
             KernelArguments = "ipv6.disable=1", // no router solicitations or MLD: the guest sends only what the test asks
+            QemuArguments = ["-smp", "2"], // two CPUs: virtio_net enables two of the four queue pairs through the control queue
         };
 
-        GuestRun run = GuestVm.Run(guest, options, output);
+        using GuestVm vm = GuestVm.Start(guest, options, output);
+        Assert.Equal($"{frames}", vm.WaitFor("sent"));
+        uint activePairs = (await f.Nic.GetPortCfgAsync(new GetPortCfgRequest { Vport = vport })).ActiveQpair; // while the guest's driver holds it
+        GuestRun run = vm.WaitForExit();
 
         Assert.True(run.Value("sent") == $"{frames}", run.Explain($"the guest sent \"{run.Value("sent")}\" echo requests"));
         Assert.True(run.Value("echo") == "20/20", run.Explain($"pings out of optical port 0: {run.Value("echo")}")); // unmatched: default forwarding, both ways
@@ -100,6 +104,7 @@ public sealed class DpuGuestTests(ITestOutputHelper output)
         GetPortStatsResponse target = await f.Stats.GetPortStatsAsync(new GetPortStatsRequest { Vid = DpuSwitch.SocBase });
         output.WriteLine($"meter: pass {meter.PassPackets} drop {meter.DropPackets}; rule hits {hits.HitPackets}; vport tx {port.TxPackets}; " +
             $"SoC 0 rx {target.RxPackets} rx_drop {target.RxDrop}, its far end got {soc.Received}; optical 0 out {optical.Opackets} in {optical.Ipackets}");
+        Assert.Equal(2u, activePairs);
         Assert.Equal((ulong)frames + 20, port.TxPackets); // every echo request went into the switch
         Assert.Equal(20ul, port.RxPackets);
         Assert.Equal((20ul, 20ul), (optical.Opackets, optical.Ipackets));
