@@ -121,16 +121,24 @@ public sealed class DpuGuestTests(ITestOutputHelper output)
     }
 
     /// <summary>The outside world at the far end of an optical port: answers every IPv4 echo request (the guest set its
-    /// neighbours' MACs by hand, so no ARP), from another thread as a remote host would.</summary>
+    /// neighbours' MACs by hand, so no ARP), from its own thread as a remote host would: not inside the switch's delivery,
+    /// and not on the thread pool, which the blocking guest waits of a test can starve for the best part of a second.</summary>
     private sealed class EchoResponder : IFrameReceiver, IDisposable
     {
         private readonly Link _link;
         private readonly WirePort _port;
+        private readonly System.Collections.Concurrent.BlockingCollection<byte[]> _replies = new();
+        private readonly Thread _sender;
 
         public EchoResponder(Link link)
         {
             _link = link;
             _port = link.Attach(this);
+            _sender = new Thread(() =>
+            {
+                foreach (byte[] reply in _replies.GetConsumingEnumerable()) _port.Transmit(reply);
+            }) { IsBackground = true, Name = "echo responder" };
+            _sender.Start();
         }
 
         public void Receive(ReadOnlySpan<byte> frame)
@@ -150,10 +158,16 @@ public sealed class DpuGuestTests(ITestOutputHelper output)
             while (sum > 0xFFFF) sum = (sum & 0xFFFF) + (sum >> 16);
             reply[icmp + 2] = (byte)(~sum >> 8);
             reply[icmp + 3] = (byte)~sum;
-            ThreadPool.QueueUserWorkItem(_ => _port.Transmit(reply)); // not inside the switch's delivery
+            _replies.Add(reply);
         }
 
-        public void Dispose() => _link.Detach(_port);
+        public void Dispose()
+        {
+            _replies.CompleteAdding();
+            _sender.Join();
+            _link.Detach(_port);
+            _replies.Dispose();
+        }
     }
 
     /// <summary><c>nicscript apply</c> of <paramref name="state"/> against the fixture's agent, in this process.</summary>
