@@ -14,9 +14,9 @@ using static NicScript.Host.Tests.Dpu.DpuAgentFixture;
 
 namespace NicScript.Host.Tests.Guests;
 
-/// <summary>The DPU's functions, made by <c>nicscript apply</c> through the agent as a cloud's control plane makes them, driven by an unmodified
-/// Linux guest over vfio-user: a vdisk bound by <c>virtio_blk</c>, an elastic NIC bound by <c>virtio_net</c> whose
-/// frames go through the DPU's switch and a metered rule. The Linux drivers are the judges of the models here; the
+/// <summary>The DPU's functions, made by <c>nicscript apply</c> through the agent as a cloud's control plane makes them,
+/// driven by an unmodified Linux guest over vfio-user: a vdisk bound by <c>virtio_blk</c>, an elastic NIC bound by
+/// <c>virtio_net</c> whose frames go through the DPU's switch and a metered rule. The Linux drivers are the judges of the models here; the
 /// agent never learns a guest is there (the function's address is exported before the agent makes it).</summary>
 [Collection(NonParallel.Name)]
 public sealed class DpuGuestTests(ITestOutputHelper output)
