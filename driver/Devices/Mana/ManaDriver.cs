@@ -55,18 +55,7 @@ public sealed class ManaDriver : IDisposable
     /// <summary>SHM handshake and HWC bootstrap, version check, device list, register, an EQ, the vPort's SQ and RQ, RX on.</summary>
     public void BringUp(int ringBytes = 32768, int frames = 512)
     {
-        // the VF reaches what this driver's owner holds, until Dispose
-        _dma ??= _f.Dma?.Attach(_owner) ?? throw new InvalidOperationException($"{_f.Address}: the function has no IOMMU domain");
-        _f.Config.Write(ConfigSpace.Command, 2, 0x0006); // memory space, bus master
-        _dbOffset = (int)_f.ReadBar(Bar, DoorbellPageOffsetRegister, 8);
-        _dbSize = (int)(_f.ReadBar(Bar, DoorbellPageSizeRegister, 4) & 0xFFFF);
-        int shm = (int)_f.ReadBar(Bar, ShmOffsetRegister, 8);
-        _hwcEq = Alloc(PageSize); _hwcCq = Alloc(PageSize); _hwcRq = Alloc(PageSize); _hwcSq = Alloc(PageSize);
-        _reqBuf = Alloc(HwcMessageSize); _respBuf = Alloc(HwcMessageSize);
-        _hwcEqRing = Consumer(_hwcEq, EqeSize, 12);
-        _hwcCqRing = Consumer(_hwcCq, CqeSize, 60);
-        EstablishHwc(shm);
-        PostHwcRqWqe();
+        OpenHwc();
 
         Span<byte> verify = stackalloc byte[GdmaVerifyVerReqView.WireSize];
         var v = new GdmaVerifyVerReqWriter(verify.Clear2());
@@ -128,6 +117,24 @@ public sealed class ManaDriver : IDisposable
         Queues.Start();
     }
 
+    /// <summary>The first step of a bring-up, on its own for the tests that act as another driver would next: the
+    /// function enabled, BAR0's registers read, the HWC established from its bootstrap events and its RQ posted.</summary>
+    internal void OpenHwc()
+    {
+        // the VF reaches what this driver's owner holds, until Dispose
+        _dma ??= _f.Dma?.Attach(_owner) ?? throw new InvalidOperationException($"{_f.Address}: the function has no IOMMU domain");
+        _f.Config.Write(ConfigSpace.Command, 2, 0x0006); // memory space, bus master
+        _dbOffset = (int)_f.ReadBar(Bar, DoorbellPageOffsetRegister, 8);
+        _dbSize = (int)(_f.ReadBar(Bar, DoorbellPageSizeRegister, 4) & 0xFFFF);
+        int shm = (int)_f.ReadBar(Bar, ShmOffsetRegister, 8);
+        _hwcEq = Alloc(PageSize); _hwcCq = Alloc(PageSize); _hwcRq = Alloc(PageSize); _hwcSq = Alloc(PageSize);
+        _reqBuf = Alloc(HwcMessageSize); _respBuf = Alloc(HwcMessageSize);
+        _hwcEqRing = Consumer(_hwcEq, EqeSize, 12);
+        _hwcCqRing = Consumer(_hwcCq, CqeSize, 60);
+        EstablishHwc(shm);
+        PostHwcRqWqe();
+    }
+
     private DmaRegion Alloc(int bytes)
     {
         DmaError e = _memory.TryAllocate(_owner, bytes, out DmaRegion region);
@@ -181,8 +188,6 @@ public sealed class ManaDriver : IDisposable
                 case GdmaEqeType.HwcInitDone: done = true; break;
             }
         }
-        // The GPA key item carries 24 bits; the full key comes back from REGISTER_DEVICE.
-        Mkey = ManaRegisters.GpaMkey;
     }
 
     /// <summary>A consumer over a CQ or EQ in <paramref name="memory"/>: owner bits at bit 29 of the info word.</summary>
@@ -225,7 +230,7 @@ public sealed class ManaDriver : IDisposable
         sge.Size = size;
     }
 
-    private void InitHdr(Span<byte> req, uint code, int respSize, GdmaDeviceType dev, ushort reqVersion = 1, ushort respVersion = 1)
+    internal void InitHdr(Span<byte> req, uint code, int respSize, GdmaDeviceType dev, ushort reqVersion = 1, ushort respVersion = 1)
     {
         var h = new GdmaReqHdrWriter(req);
         h.ReqMsgType = h.RespMsgType = code;

@@ -40,6 +40,11 @@ internal static class ManaRegisters
 
     /// <summary>The HWC's bootstrap values (INIT_DATA items) and resource limits this VF reports.</summary>
     public const int HwcQueueId = 0, HwcDoorbellPage = 0, DataDoorbellPage = 1;
-    public const uint PdId = 1, GpaMkey = 0x1000_0001;
+    public const uint PdId = 1;
+
+    /// <summary>The memory key of guest-physical DMA. It must fit the 24-bit value of its INIT_DATA item
+    /// (<c>hwc_init_type_data</c>): Linux's mana takes that value as the key of its first HWC request, so a wider key
+    /// reached the driver truncated and the device refused the request it then sent.</summary>
+    public const uint GpaMkey = 0x00_1001;
     public const int MaxQueuesPerKind = 64;
 }

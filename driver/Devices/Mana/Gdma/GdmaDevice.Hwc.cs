@@ -119,7 +119,7 @@ internal sealed partial class GdmaDevice
         [
             1u << 24 | HwcQueueId, 2u << 24 | HwcQueueId, 3u << 24 | HwcQueueId, 4u << 24 | 1, // CQ, RQ, SQ ids; queue depth 1
             5u << 24 | HwcMessageSize, 6u << 24 | HwcMessageSize, 7u << 24 | MaxQueuesPerKind, // max request/response, max CQs
-            8u << 24 | PdId, 9u << 24 | (GpaMkey & 0xFF_FFFF),
+            8u << 24 | PdId, 9u << 24 | GpaMkey,
         ];
         foreach (uint item in items) PostEqeLocked(eq, GdmaEqeType.HwcInitData, item, force: false);
         PostEqeLocked(eq, GdmaEqeType.HwcInitDone, 0, force: true);
