@@ -26,6 +26,10 @@ public sealed class ManaDriver : IDisposable
     private DmaAttachment? _dma;
     private DmaRegion _hwcEq = null!, _hwcCq = null!, _hwcRq = null!, _hwcSq = null!, _reqBuf = null!, _respBuf = null!;
     private OwnerBitRing<DmaRegionMemory> _hwcEqRing = null!, _hwcCqRing = null!;
+
+    /// <summary>The HWC EQ's consumer side (this driver polls the HWC CQ; the tests read the events a driver woken by
+    /// interrupts would get).</summary>
+    internal OwnerBitRing<DmaRegionMemory> HwcEqRing => _hwcEqRing;
     private uint _hwcSqTail, _hwcRqTail;
     private ushort _msgId;
     private uint _activity;

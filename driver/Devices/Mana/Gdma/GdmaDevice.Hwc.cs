@@ -91,6 +91,7 @@ internal sealed partial class GdmaDevice
         _hwcEq.MsixIndex = vector;
         _hwcCq = AddQueue(GdmaQueueType.Cq, HwcQueueId, queues[1], PageSize, HwcDoorbellPage);
         _hwcCq.Parent = _hwcEq;
+        _hwcCq.Armed = true; // Linux's mana arms the HWC CQ only after its first completion: the first one must raise an event
         _hwcRq = AddQueue(GdmaQueueType.Rq, HwcQueueId, queues[2], PageSize, HwcDoorbellPage);
         _hwcRq.Parent = _hwcCq;
         _hwcSq = AddQueue(GdmaQueueType.Sq, HwcQueueId, queues[3], PageSize, HwcDoorbellPage);
@@ -396,6 +397,13 @@ internal sealed partial class GdmaDevice
                 if (client is null || !_registered) return ctx.Fail(StatusNotRegistered);
                 _registered = false;
                 return ctx.Ok(GdmaGeneralRespView.WireSize, null);
+            case (uint)GdmaRequestType.GenerateTestEqe: // Linux tests the HWC's EQ with it before it registers anything
+            {
+                if (GdmaGenerateTestEventReqView.TryRead(req, out var t) != WireError.None) return ctx.Fail(Invalid(req, GdmaGenerateTestEventReqView.WireSize));
+                if (!_queues.TryGetValue((GdmaQueueType.Eq, t.QueueIndex), out GdmaQueue? eq)) return ctx.Fail(StatusNotFound);
+                PostEqeLocked(eq, GdmaEqeType.TestEvent, 0, force: false);
+                return ctx.Ok(GdmaGeneralRespView.WireSize, null);
+            }
             case (uint)GdmaRequestType.QueryHwcTimeout:
                 if (GdmaQueryHwcTimeoutReqView.TryRead(req, out var tmo) != WireError.None) return ctx.Fail(Invalid(req, GdmaQueryHwcTimeoutReqView.WireSize));
                 uint ms = tmo.TimeoutMs == 0 ? 30000 : tmo.TimeoutMs;
@@ -423,13 +431,6 @@ internal sealed partial class GdmaDevice
                     return ctx.Fail(StatusNotFound);
                 if (_queues.Values.Any(q => q.Parent == eq)) return ctx.Fail(StatusInUse);
                 RemoveQueue(eq);
-                return ctx.Ok(GdmaGeneralRespView.WireSize, null);
-            }
-            case (uint)GdmaRequestType.GenerateTestEqe:
-            {
-                if (GdmaGenerateTestEventReqView.TryRead(req, out var t) != WireError.None) return ctx.Fail(Invalid(req, GdmaGenerateTestEventReqView.WireSize));
-                if (!_queues.TryGetValue((GdmaQueueType.Eq, t.QueueIndex), out GdmaQueue? eq)) return ctx.Fail(StatusNotFound);
-                PostEqeLocked(eq, GdmaEqeType.TestEvent, 0, force: false);
                 return ctx.Ok(GdmaGeneralRespView.WireSize, null);
             }
         }

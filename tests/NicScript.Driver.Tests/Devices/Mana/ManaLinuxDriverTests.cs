@@ -48,4 +48,25 @@ public sealed class ManaLinuxDriverTests : IDisposable
         GdmaRegisterDeviceRespView.TryRead(_driver.Request(register, GdmaRegisterDeviceRespView.WireSize), out var reg);
         Assert.Equal(reg.GpaMkey, bootstrapKey);
     }
+
+    [Fact]
+    public void Hwc_TestEqBeforeRegistering_IsAnsweredAndItsCompletionRaisesAnEventThoughTheCqWasNeverArmed()
+    {
+        // mana_hwc_test_channel → mana_gd_test_eq: GENERATE_TEST_EQE for the HWC's EQ, before any REGISTER_DEVICE, and
+        // the HWC CQ not armed yet (mana_hwc_comp_event arms it after each completion): the response's completion must
+        // still post an EQE, or the driver never learns of it. The model once refused the request as unregistered, then
+        // left the completion without an event: "HWC: Request timed out!", "test_eq failed: -110".
+        _driver.OpenHwc();
+        Span<byte> test = stackalloc byte[GdmaGenerateTestEventReqView.WireSize];
+        test.Clear();
+        _driver.InitHdr(test, (uint)GdmaRequestType.GenerateTestEqe, GdmaGeneralRespView.WireSize, GdmaDeviceType.Hwc);
+        new GdmaGenerateTestEventReqWriter(test).QueueIndex = _driver.HwcEqId;
+
+        _driver.Request(test, GdmaGeneralRespView.WireSize); // status 0, or it throws
+
+        var events = new List<(GdmaEqeType Type, uint Detail)>();
+        while (ManaDriver.NextEqe(_driver.HwcEqRing, out GdmaEqeType type, out uint detail)) events.Add((type, detail));
+        Assert.Contains((GdmaEqeType.TestEvent, 0u), events);
+        Assert.Contains((GdmaEqeType.Completion, _driver.HwcCqId), events);
+    }
 }
