@@ -138,8 +138,10 @@ public sealed partial class ManaDevice
         if (s.RxEnable != 0 && rq is null) return ctx.Fail(StatusInvalidParameter);
         _defaultRq = rq;
         _rxEnabled = s.RxEnable != 0;
+        // Response v2 adds cqe_coalescing_timeout_ns; a driver asking for v1 (Linux 6.1) takes the bare header, and a
+        // longer answer than it asked for fails its request with -EPROTO.
         ctx.Version = Math.Min(hdr.HdrRespMsgVersionOr(), (ushort)2);
-        return ctx.Ok(ManaCfgRxSteerRespView.WireSize, null);
+        return ctx.Ok(ctx.Version >= 2 ? ManaCfgRxSteerRespView.WireSize : GdmaRespHdrView.WireSize, null);
     }
 }
 

@@ -272,7 +272,7 @@ public sealed class ManaDriver : IDisposable
             GdmaRespHdrView.TryRead(resp, out var rh);
             if (rh.ResponseHwcMsgId != _msgId) throw new ManaRequestException(code, 0, "response to another message");
             if (rh.Status != 0) throw new ManaRequestException(code, rh.Status, "request refused");
-            if (size < respSize) throw new ManaRequestException(code, 0, $"response of {size} bytes, expected {respSize}");
+            if (size != respSize) throw new ManaRequestException(code, 0, $"response of {size} bytes, asked for {respSize}"); // Linux: longer is -EPROTO
             return resp;
         }
         throw new ManaRequestException(code, 0, "no response");

@@ -69,4 +69,23 @@ public sealed class ManaLinuxDriverTests : IDisposable
         Assert.Contains((GdmaEqeType.TestEvent, 0u), events);
         Assert.Contains((GdmaEqeType.Completion, _driver.HwcCqId), events);
     }
+
+    [Fact]
+    public void ConfigVportRx_AskedForResponseV1_IsAnsweredWithTheBareHeaderItAskedFor()
+    {
+        // mana_cfg_vport_steering (6.1): response version 1, resp_msg_size 32; mana_hwc_verify_resp_msg fails a longer
+        // answer with -EPROTO. The model once answered v2's 40 bytes: "Failed to configure vPort RX: -71".
+        _driver.BringUp();
+        Span<byte> rx = stackalloc byte[ManaCfgRxSteerReqV2View.WireSize];
+        rx.Clear();
+        _driver.InitHdr(rx, (uint)ManaCommandCode.ConfigVportRx, GdmaRespHdrView.WireSize, GdmaDeviceType.Mana);
+        var r = new ManaCfgRxSteerReqV2Writer(rx);
+        r.Vport = _driver.Vport;
+        r.RxEnable = 1;
+
+        byte[] response = _driver.Request(rx, GdmaRespHdrView.WireSize);
+
+        GdmaRespHdrView.TryRead(response, out GdmaRespHdrView hdr);
+        Assert.Equal((1, (uint)GdmaRespHdrView.WireSize), (hdr.ResponseMsgVersion, hdr.ResponseMsgSize));
+    }
 }
