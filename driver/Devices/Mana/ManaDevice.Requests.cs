@@ -86,6 +86,8 @@ public sealed partial class ManaDevice
             }
             case (uint)ManaCommandCode.ConfigVportRx:
                 return ConfigVportRxLocked(req, ctx, hdr);
+            case (uint)ManaCommandCode.FenceRq:
+                return FenceRqLocked(req, ctx);
         }
         return null;
     }
@@ -116,6 +118,22 @@ public sealed partial class ManaDevice
             r.CqId = cqId;
             r.WqObj = handle;
         });
+    }
+
+    /// <summary>MANA_FENCE_RQ (mana_fence_rq_req: the header, then the RQ's object handle): Linux 6.1 fences every RQ
+    /// after steering its vPort and waits for the RQ's CQ to report CQE_RX_OBJECT_FENCE. The model completes each frame
+    /// as it arrives, so nothing is in flight: the fence CQE goes out at once, no WQE consumed.</summary>
+    private byte[] FenceRqLocked(ReadOnlySpan<byte> req, GdmaAnswer ctx)
+    {
+        if (req.Length < GdmaReqHdrView.WireSize + 8) return ctx.Fail(StatusLengthMismatch);
+        ulong handle = BinaryPrimitives.ReadUInt64LittleEndian(req[GdmaReqHdrView.WireSize..]);
+        if (!_wqObjects.TryGetValue(handle, out GdmaQueue? rq) || rq.Type != GdmaQueueType.Rq) return ctx.Fail(StatusNotFound);
+        Span<byte> c = stackalloc byte[60];
+        c.Clear();
+        new ManaRxcompOobWriter(c).CqeHdrCqeType = ManaCqeType.RxObjectFence;
+        _gdma.PostCqeLocked(rq.Parent!, c, rq.Id, isSq: false);
+        _gdma.NotifyLocked(rq.Parent!);
+        return ctx.Ok(GdmaGeneralRespView.WireSize, null);
     }
 
     private byte[] ConfigVportRxLocked(ReadOnlySpan<byte> req, GdmaAnswer ctx, GdmaReqHdrView hdr)

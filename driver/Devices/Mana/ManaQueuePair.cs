@@ -42,6 +42,8 @@ public sealed class ManaQueuePair
 
     public long TxErrors { get; private set; }
     public long RxErrors { get; private set; }
+    /// <summary>RQ fences the device reported done (CQE_RX_OBJECT_FENCE after MANA_FENCE_RQ).</summary>
+    public long Fences { get; private set; }
     public long TxCompleted { get; private set; }
 
     /// <summary>WQEs the SQ can take now.</summary>
@@ -106,13 +108,18 @@ public sealed class ManaQueuePair
         int n = 0;
         while (n < budget && NextCqe(_rqCq, out ReadOnlySpan<byte> cqe))
         {
+            n++;
+            if ((ManaCqeType)(cqe[0] & 0x3F) == ManaCqeType.RxObjectFence)
+            {
+                Fences++; // consumes no WQE
+                continue;
+            }
             uint offset = BinaryPrimitives.ReadUInt32LittleEndian(cqe[56..]);
             int slot = (int)(offset / WqeBu % (uint)_slots);
             if ((ManaCqeType)(cqe[0] & 0x3F) == ManaCqeType.RxOkay)
                 handler(_d.Bytes(_rxBuf, slot * ManaDriver.FrameSlot, BinaryPrimitives.ReadUInt16LittleEndian(cqe[8..])));
             else RxErrors++;
             PostRx(slot);
-            n++;
         }
         if (n > 0) RingRq();
         return n;

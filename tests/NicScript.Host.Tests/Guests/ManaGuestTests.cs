@@ -36,8 +36,8 @@ public sealed class ManaGuestTests(ITestOutputHelper output)
         Assert.True(mana.Events.Faults.Count == 0, run.Explain("the model refused what the driver did: " + string.Join("; ", mana.Events.Faults)));
         Assert.True(run.Value("ping") == "20/20", run.Explain($"ping {run.Value("ping")}"));
         Assert.True(run.Completed, run.Explain("the ping scenario did not finish"));
-        Assert.True(mana.Vf.HwcUp && mana.Vf.Registered, "the driver left the HWC or its registration");
         Assert.True(mana.Responder.Echoes >= 20);
+        Assert.True(run.Elapsed < options.Timeout, run.Explain("QEMU did not end after the guest powered off"));
     }
 
     [SkippableFact]

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using NicScript.Driver.Devices;
 using NicScript.Driver.Devices.Mana;
 using NicScript.Driver.Devices.Mana.Gdma;
@@ -87,5 +88,23 @@ public sealed class ManaLinuxDriverTests : IDisposable
 
         GdmaRespHdrView.TryRead(response, out GdmaRespHdrView hdr);
         Assert.Equal((1, (uint)GdmaRespHdrView.WireSize), (hdr.ResponseMsgVersion, hdr.ResponseMsgSize));
+    }
+
+    [Fact]
+    public void FenceRq_AfterSteering_IsAnsweredAndTheRqsCqReportsTheFence()
+    {
+        // mana_fence_rqs (6.1), after the vPort's steering: MANA_FENCE_RQ per RQ object, then a wait for
+        // CQE_RX_OBJECT_FENCE on that RQ's CQ. The model once refused it as unknown: "Failed to fence RQ 0: -71".
+        _driver.BringUp();
+        ManaQueuePair q = _driver.Queues!;
+        Span<byte> fence = stackalloc byte[GdmaReqHdrView.WireSize + 8];
+        fence.Clear();
+        _driver.InitHdr(fence, (uint)ManaCommandCode.FenceRq, GdmaGeneralRespView.WireSize, GdmaDeviceType.Mana);
+        BinaryPrimitives.WriteUInt64LittleEndian(fence[GdmaReqHdrView.WireSize..], q.RqObject);
+
+        _driver.Request(fence, GdmaGeneralRespView.WireSize);
+
+        Assert.Equal(1, q.PollRx(_ => Assert.Fail("a fence is no frame")));
+        Assert.Equal((1L, 0L), (q.Fences, q.RxErrors));
     }
 }
