@@ -130,7 +130,9 @@ public sealed partial class ManaDevice
         if (!_wqObjects.TryGetValue(handle, out GdmaQueue? rq) || rq.Type != GdmaQueueType.Rq) return ctx.Fail(StatusNotFound);
         Span<byte> c = stackalloc byte[60];
         c.Clear();
-        new ManaRxcompOobWriter(c).CqeHdrCqeType = ManaCqeType.RxObjectFence;
+        var w = new ManaRxcompOobWriter(c);
+        w.CqeHdrCqeType = ManaCqeType.RxObjectFence;
+        w.CqeHdrClientType = CqeClientCompletion;
         _gdma.PostCqeLocked(rq.Parent!, c, rq.Id, isSq: false);
         _gdma.NotifyLocked(rq.Parent!);
         return ctx.Ok(GdmaGeneralRespView.WireSize, null);

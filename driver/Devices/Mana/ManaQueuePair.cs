@@ -94,7 +94,8 @@ public sealed class ManaQueuePair
         int n = 0;
         while (n < budget && NextCqe(_sqCq, out ReadOnlySpan<byte> cqe))
         {
-            if ((ManaCqeType)(cqe[0] & 0x3F) != ManaCqeType.TxOkay) TxErrors++;
+            // Linux's mana_poll_tx_cq refuses a CQE whose client_type is not MANA_CQE_COMPLETION
+            if ((ManaCqeType)(cqe[0] & 0x3F) != ManaCqeType.TxOkay || cqe[0] >> 6 != CqeClientCompletion) TxErrors++;
             _sqDone += WqeBu;
             n++;
         }

@@ -29,6 +29,10 @@ internal static class ManaRegisters
     /// <summary>Slots of the four queue kinds inside a doorbell page (gdma.md §2).</summary>
     public const int SqDoorbell = 0x000, RqDoorbell = 0x400, CqDoorbell = 0x800, EqDoorbell = 0xFF8;
 
+    /// <summary>cqe_hdr.client_type of every data-path CQE the VF writes (MANA_CQE_COMPLETION): Linux's mana drops a TX
+    /// completion of another client type before counting it, and its teardown then waits for that send forever.</summary>
+    public const byte CqeClientCompletion = 1;
+
     public const int CqeSize = 64, EqeSize = 16, WqeBu = 32, MaxSqeSize = 512, MaxRqeSize = 256, PageSize = 4096;
     public const int OwnerBitsShift = 29, OwnerBitsMask = 7;
     public const int HwcMessageSize = 4096;

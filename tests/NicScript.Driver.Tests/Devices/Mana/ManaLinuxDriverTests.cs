@@ -107,4 +107,20 @@ public sealed class ManaLinuxDriverTests : IDisposable
         Assert.Equal(1, q.PollRx(_ => Assert.Fail("a fence is no frame")));
         Assert.Equal((1L, 0L), (q.Fences, q.RxErrors));
     }
+
+    [Fact]
+    public void TxCompletion_CarriesClientTypeCompletion_SoTheSendIsCounted()
+    {
+        // mana_poll_tx_cq (6.1): WARN_ON_ONCE(cqe_hdr.client_type != MANA_CQE_COMPLETION) and return, the send never
+        // uncounted; mana_dealloc_queues then waits for pending_sends forever. The model once wrote client_type 0: a
+        // WARNING at mana_en.c:1390, and neither poweroff nor hot-unplug could finish.
+        _driver.BringUp();
+        ManaQueuePair q = _driver.Queues!;
+        q.NextTxBuffer()[..60].Fill(0xA5);
+        Assert.True(q.Post(60));
+        q.Flush();
+
+        Assert.Equal(1, q.PollTx());
+        Assert.Equal(0, q.TxErrors);
+    }
 }
