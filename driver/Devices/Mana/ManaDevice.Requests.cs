@@ -145,7 +145,9 @@ public sealed partial class ManaDevice
         int n = s.NumIndirEntries;
         if (n > 0 && (s.IndirTabOffset != ManaCfgRxSteerReqV2View.WireSize || req.Length < ManaCfgRxSteerReqV2View.WireSize + 8 * n))
             return ctx.Fail(StatusLengthMismatch);
-        for (int i = 0; i < n; i++)
+        // Linux 6.1 always sends the table's room (64 entries) but fills it only with update_indir_tab: when it turns RX
+        // off on its way down the table is zeros, and refusing that left its vPort attached and its queues in use.
+        for (int i = 0; i < n && s.UpdateIndirTab != 0; i++)
         {
             ulong obj = BinaryPrimitives.ReadUInt64LittleEndian(req[(ManaCfgRxSteerReqV2View.WireSize + 8 * i)..]);
             if (!_wqObjects.TryGetValue(obj, out GdmaQueue? q) || q.Type != GdmaQueueType.Rq) return ctx.Fail(StatusInvalidParameter);
@@ -155,9 +157,10 @@ public sealed partial class ManaDevice
         {
             if (!_wqObjects.TryGetValue(s.DefaultRxobj, out rq) || rq.Type != GdmaQueueType.Rq) return ctx.Fail(StatusInvalidParameter);
         }
-        if (s.RxEnable != 0 && rq is null) return ctx.Fail(StatusInvalidParameter);
+        bool enable = s.RxEnable == TriStateUnknown ? _rxEnabled : s.RxEnable != 0; // TRI_STATE_UNKNOWN: left as it is
+        if (enable && rq is null) return ctx.Fail(StatusInvalidParameter);
         _defaultRq = rq;
-        _rxEnabled = s.RxEnable != 0;
+        _rxEnabled = enable;
         // Response v2 adds cqe_coalescing_timeout_ns; a driver asking for v1 (Linux 6.1) takes the bare header, and a
         // longer answer than it asked for fails its request with -EPROTO.
         ctx.Version = Math.Min(hdr.HdrRespMsgVersionOr(), (ushort)2);

@@ -33,6 +33,9 @@ internal static class ManaRegisters
     /// completion of another client type before counting it, and its teardown then waits for that send forever.</summary>
     public const byte CqeClientCompletion = 1;
 
+    /// <summary>TRI_STATE_UNKNOWN (-1) of <c>mana_cfg_rx_steer_req.rx_enable</c>: leave RX as it is.</summary>
+    public const uint TriStateUnknown = 0xFFFF_FFFF;
+
     public const int CqeSize = 64, EqeSize = 16, WqeBu = 32, MaxSqeSize = 512, MaxRqeSize = 256, PageSize = 4096;
     public const int OwnerBitsShift = 29, OwnerBitsMask = 7;
     public const int HwcMessageSize = 4096;

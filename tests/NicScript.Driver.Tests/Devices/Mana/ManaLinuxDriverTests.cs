@@ -123,4 +123,29 @@ public sealed class ManaLinuxDriverTests : IDisposable
         Assert.Equal(1, q.PollTx());
         Assert.Equal(0, q.TxErrors);
     }
+
+    [Fact]
+    public void ConfigVportRx_DisableWithTheTablesRoomLeftZero_IsAccepted()
+    {
+        // mana_disable_vport_rx (6.1) on the remove path: rx_enable FALSE, 64 indirection entries announced at offset
+        // 120 but update_indir_tab clear and the table zeros. The model once checked the zeros as RQ objects and refused:
+        // "Failed to configure vPort RX: -71", then "Failed to detach vPort", "Failed to disable queue".
+        _driver.BringUp();
+        const int entries = 64;
+        byte[] rx = new byte[ManaCfgRxSteerReqV2View.WireSize + 8 * entries];
+        _driver.InitHdr(rx, (uint)ManaCommandCode.ConfigVportRx, GdmaRespHdrView.WireSize, GdmaDeviceType.Mana);
+        var r = new ManaCfgRxSteerReqV2Writer(rx);
+        r.Vport = _driver.Vport;
+        r.NumIndirEntries = entries;
+        r.IndirTabOffset = ManaCfgRxSteerReqV2View.WireSize;
+
+        _driver.Request(rx, GdmaRespHdrView.WireSize); // status 0, or it throws
+
+        ManaQueuePair q = _driver.Queues!;
+        q.NextTxBuffer()[..60].Fill(0xFF); // broadcast, back through the loopback wire: RX is off now
+        q.Post(60);
+        q.Flush();
+        Assert.True(SpinWait.SpinUntil(() => q.PollTx() > 0, TimeSpan.FromSeconds(5)));
+        Assert.Equal(0, q.PollRx(_ => { }));
+    }
 }
