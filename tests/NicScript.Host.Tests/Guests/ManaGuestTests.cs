@@ -39,6 +39,7 @@ public sealed class ManaGuestTests(ITestOutputHelper output)
         Assert.True(run.Value("ping") == "20/20", run.Explain($"ping {run.Value("ping")}"));
         Assert.True(run.Completed, run.Explain("the ping scenario did not finish"));
         Assert.True(mana.Responder.Echoes >= 20);
+        Assert.False(run.Console.Any(l => l.Contains("WARNING:", StringComparison.Ordinal)), run.Explain("the driver warned about what the model did"));
         Assert.True(run.Elapsed < options.Timeout, run.Explain("QEMU did not end after the guest powered off"));
     }
 

@@ -195,6 +195,11 @@ internal sealed partial class GdmaDevice
         ring.Publish(e, wqNum & 0xFF_FFFF | (isSq ? 1u << 24 : 0));
     }
 
+    /// <summary>The head a driver that has seen every entry puts in its arming doorbell: its head starts at the ring's
+    /// entry count (gdma.md §6), so the producer's count is offset by it. Compared without the offset, every arm looked
+    /// like unseen entries and raised an event with nothing behind it (Linux: WARNING in mana_hwc_comp_event).</summary>
+    private static ulong ProducerHead(GdmaQueue q) => (ulong)((q.Produced + q.Ring!.Count) % (q.Ring.Count * 8L));
+
     /// <summary>After a batch of CQEs: an armed CQ posts one COMPLETION event on its EQ (details[0] = CQ id).</summary>
     internal void NotifyLocked(GdmaQueue cq)
     {
@@ -228,14 +233,14 @@ internal sealed partial class GdmaDevice
                     if (Find(GdmaQueueType.Cq, cq.Id, page) is { } c)
                     {
                         c.Armed = cq.Arm;
-                        if (cq.Arm && (ulong)(c.Produced % (c.Ring!.Count * 8L)) != cq.TailPtr) NotifyLocked(c); // entries the driver has not seen: no lost wake-up
+                        if (cq.Arm && ProducerHead(c) != cq.TailPtr) NotifyLocked(c); // entries the driver has not seen: no lost wake-up
                     }
                     return;
                 case EqDoorbell when GdmaDoorbellEntryEqView.TryRead(raw, out var eqd) == WireError.None:
                     if (Find(GdmaQueueType.Eq, eqd.Id, page) is { } eq)
                     {
                         eq.Armed = eqd.Arm;
-                        if (eqd.Arm && (ulong)(eq.Produced % (eq.Ring!.Count * 8L)) != eqd.TailPtr)
+                        if (eqd.Arm && ProducerHead(eq) != eqd.TailPtr)
                         {
                             eq.Armed = false;
                             Msix.Vector(eq.MsixIndex).Signal();

@@ -148,4 +148,28 @@ public sealed class ManaLinuxDriverTests : IDisposable
         Assert.True(SpinWait.SpinUntil(() => q.PollTx() > 0, TimeSpan.FromSeconds(5)));
         Assert.Equal(0, q.PollRx(_ => { }));
     }
+
+    [Fact]
+    public void ArmingWithEverythingSeen_RaisesNoEvent()
+    {
+        // The driver's head starts at the ring's entry count; arming a CQ or EQ with the head of everything it consumed
+        // must not raise an event. The model once compared its own count from 0: every arm raised a COMPLETION with no
+        // CQE behind it ("WARNING ... hw_channel.c:333 mana_hwc_comp_event", comp_read 0).
+        _driver.BringUp();
+        ManaQueuePair q = _driver.Queues!;
+        q.NextTxBuffer()[..60].Fill(0xFF);
+        q.Post(60);
+        q.Flush();
+        int received = 0;
+        Assert.True(SpinWait.SpinUntil(() =>
+        {
+            q.ProcessEvents();
+            q.PollTx();
+            received += q.PollRx(_ => { });
+            return received == 1;
+        }, TimeSpan.FromSeconds(5)));
+        q.ProcessEvents(); // whatever is left, then everything armed with the heads of what was seen
+
+        Assert.Equal(0, q.ProcessEvents());
+    }
 }
