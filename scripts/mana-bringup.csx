@@ -45,7 +45,7 @@ uint cqId = init[1], rqId = init[2], sqId = init[3];
 Log.Info("HWC up: CQ {Cq} RQ {Rq} SQ {Sq}, depth {Depth}", cqId, rqId, sqId, init[4]);
 
 // 2. Requests over the HWC.
-ulong mkey = 0x10000001;
+ulong mkey = init[9];   // the GPA memory key, as the bootstrap's 24-bit item gave it (Linux takes it so)
 uint sqTail = 0, rqTail = 0, msgId = 0, activity = 0;
 long hwcCqHead = 64;
 void PostHwcRq()

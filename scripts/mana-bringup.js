@@ -44,7 +44,7 @@ const cqId = init[1], rqId = init[2], sqId = init[3];
 log.info("HWC up: EQ {Eq} CQ {Cq} RQ {Rq} SQ {Sq}, depth {Depth}", init.eqId, cqId, rqId, sqId, init[4]);
 
 // ---- 2. requests over the HWC (gdma.md §4) ----------------------------------------------------------------------
-let mkey = 0x10000001, sqTail = 0, rqTail = 0, msgId = 0, activity = 0;
+let mkey = init[9], sqTail = 0, rqTail = 0, msgId = 0, activity = 0;
 const hwcCq = { buf: hwc.cq, n: 64, head: 64 };
 function postHwcRq() {
   gdma.encode(hwc.rq, rqTail % PAGE, "gdma_wqe", { num_sge: 1, inline_oob_size_div4: 2 });

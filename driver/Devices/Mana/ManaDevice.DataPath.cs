@@ -165,6 +165,7 @@ public sealed partial class ManaDevice
         c.Clear();
         var w = new ManaTxCompOobWriter(c);
         w.CqeHdrCqeType = type;
+        w.CqeHdrClientType = CqeClientCompletion;
         w.CqeHdrVendorErr = vendorErr & 0xFF_FFFF;
         w.TxWqeOffset = ringOffset / WqeBu;
         _gdma.PostCqeLocked(cq, c, sq.Id, isSq: true);
@@ -226,6 +227,7 @@ public sealed partial class ManaDevice
             c.Clear();
             var w = new ManaRxcompOobWriter(c);
             w.CqeHdrCqeType = type;
+            w.CqeHdrClientType = CqeClientCompletion;
             w.RxWqeOffset = ringOffset;
             if (type == ManaCqeType.RxOkay)
             {

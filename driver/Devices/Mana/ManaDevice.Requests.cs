@@ -86,6 +86,8 @@ public sealed partial class ManaDevice
             }
             case (uint)ManaCommandCode.ConfigVportRx:
                 return ConfigVportRxLocked(req, ctx, hdr);
+            case (uint)ManaCommandCode.FenceRq:
+                return FenceRqLocked(req, ctx);
         }
         return null;
     }
@@ -118,6 +120,24 @@ public sealed partial class ManaDevice
         });
     }
 
+    /// <summary>MANA_FENCE_RQ (mana_fence_rq_req: the header, then the RQ's object handle): Linux 6.1 fences every RQ
+    /// after steering its vPort and waits for the RQ's CQ to report CQE_RX_OBJECT_FENCE. The model completes each frame
+    /// as it arrives, so nothing is in flight: the fence CQE goes out at once, no WQE consumed.</summary>
+    private byte[] FenceRqLocked(ReadOnlySpan<byte> req, GdmaAnswer ctx)
+    {
+        if (req.Length < GdmaReqHdrView.WireSize + 8) return ctx.Fail(StatusLengthMismatch);
+        ulong handle = BinaryPrimitives.ReadUInt64LittleEndian(req[GdmaReqHdrView.WireSize..]);
+        if (!_wqObjects.TryGetValue(handle, out GdmaQueue? rq) || rq.Type != GdmaQueueType.Rq) return ctx.Fail(StatusNotFound);
+        Span<byte> c = stackalloc byte[60];
+        c.Clear();
+        var w = new ManaRxcompOobWriter(c);
+        w.CqeHdrCqeType = ManaCqeType.RxObjectFence;
+        w.CqeHdrClientType = CqeClientCompletion;
+        _gdma.PostCqeLocked(rq.Parent!, c, rq.Id, isSq: false);
+        _gdma.NotifyLocked(rq.Parent!);
+        return ctx.Ok(GdmaGeneralRespView.WireSize, null);
+    }
+
     private byte[] ConfigVportRxLocked(ReadOnlySpan<byte> req, GdmaAnswer ctx, GdmaReqHdrView hdr)
     {
         if (ManaCfgRxSteerReqV2View.TryRead(req, out var s) != WireError.None) return ctx.Fail(Invalid(req, ManaCfgRxSteerReqV2View.WireSize));
@@ -125,7 +145,9 @@ public sealed partial class ManaDevice
         int n = s.NumIndirEntries;
         if (n > 0 && (s.IndirTabOffset != ManaCfgRxSteerReqV2View.WireSize || req.Length < ManaCfgRxSteerReqV2View.WireSize + 8 * n))
             return ctx.Fail(StatusLengthMismatch);
-        for (int i = 0; i < n; i++)
+        // Linux 6.1 always sends the table's room (64 entries) but fills it only with update_indir_tab: when it turns RX
+        // off on its way down the table is zeros, and refusing that left its vPort attached and its queues in use.
+        for (int i = 0; i < n && s.UpdateIndirTab != 0; i++)
         {
             ulong obj = BinaryPrimitives.ReadUInt64LittleEndian(req[(ManaCfgRxSteerReqV2View.WireSize + 8 * i)..]);
             if (!_wqObjects.TryGetValue(obj, out GdmaQueue? q) || q.Type != GdmaQueueType.Rq) return ctx.Fail(StatusInvalidParameter);
@@ -135,11 +157,14 @@ public sealed partial class ManaDevice
         {
             if (!_wqObjects.TryGetValue(s.DefaultRxobj, out rq) || rq.Type != GdmaQueueType.Rq) return ctx.Fail(StatusInvalidParameter);
         }
-        if (s.RxEnable != 0 && rq is null) return ctx.Fail(StatusInvalidParameter);
+        bool enable = s.RxEnable == TriStateUnknown ? _rxEnabled : s.RxEnable != 0; // TRI_STATE_UNKNOWN: left as it is
+        if (enable && rq is null) return ctx.Fail(StatusInvalidParameter);
         _defaultRq = rq;
-        _rxEnabled = s.RxEnable != 0;
+        _rxEnabled = enable;
+        // Response v2 adds cqe_coalescing_timeout_ns; a driver asking for v1 (Linux 6.1) takes the bare header, and a
+        // longer answer than it asked for fails its request with -EPROTO.
         ctx.Version = Math.Min(hdr.HdrRespMsgVersionOr(), (ushort)2);
-        return ctx.Ok(ManaCfgRxSteerRespView.WireSize, null);
+        return ctx.Ok(ctx.Version >= 2 ? ManaCfgRxSteerRespView.WireSize : GdmaRespHdrView.WireSize, null);
     }
 }
 

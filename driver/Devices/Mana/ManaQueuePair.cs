@@ -42,6 +42,8 @@ public sealed class ManaQueuePair
 
     public long TxErrors { get; private set; }
     public long RxErrors { get; private set; }
+    /// <summary>RQ fences the device reported done (CQE_RX_OBJECT_FENCE after MANA_FENCE_RQ).</summary>
+    public long Fences { get; private set; }
     public long TxCompleted { get; private set; }
 
     /// <summary>WQEs the SQ can take now.</summary>
@@ -92,7 +94,8 @@ public sealed class ManaQueuePair
         int n = 0;
         while (n < budget && NextCqe(_sqCq, out ReadOnlySpan<byte> cqe))
         {
-            if ((ManaCqeType)(cqe[0] & 0x3F) != ManaCqeType.TxOkay) TxErrors++;
+            // Linux's mana_poll_tx_cq refuses a CQE whose client_type is not MANA_CQE_COMPLETION
+            if ((ManaCqeType)(cqe[0] & 0x3F) != ManaCqeType.TxOkay || cqe[0] >> 6 != CqeClientCompletion) TxErrors++;
             _sqDone += WqeBu;
             n++;
         }
@@ -106,13 +109,18 @@ public sealed class ManaQueuePair
         int n = 0;
         while (n < budget && NextCqe(_rqCq, out ReadOnlySpan<byte> cqe))
         {
+            n++;
+            if ((ManaCqeType)(cqe[0] & 0x3F) == ManaCqeType.RxObjectFence)
+            {
+                Fences++; // consumes no WQE
+                continue;
+            }
             uint offset = BinaryPrimitives.ReadUInt32LittleEndian(cqe[56..]);
             int slot = (int)(offset / WqeBu % (uint)_slots);
             if ((ManaCqeType)(cqe[0] & 0x3F) == ManaCqeType.RxOkay)
                 handler(_d.Bytes(_rxBuf, slot * ManaDriver.FrameSlot, BinaryPrimitives.ReadUInt16LittleEndian(cqe[8..])));
             else RxErrors++;
             PostRx(slot);
-            n++;
         }
         if (n > 0) RingRq();
         return n;

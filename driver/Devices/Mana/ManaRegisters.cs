@@ -29,6 +29,13 @@ internal static class ManaRegisters
     /// <summary>Slots of the four queue kinds inside a doorbell page (gdma.md §2).</summary>
     public const int SqDoorbell = 0x000, RqDoorbell = 0x400, CqDoorbell = 0x800, EqDoorbell = 0xFF8;
 
+    /// <summary>cqe_hdr.client_type of every data-path CQE the VF writes (MANA_CQE_COMPLETION): Linux's mana drops a TX
+    /// completion of another client type before counting it, and its teardown then waits for that send forever.</summary>
+    public const byte CqeClientCompletion = 1;
+
+    /// <summary>TRI_STATE_UNKNOWN (-1) of <c>mana_cfg_rx_steer_req.rx_enable</c>: leave RX as it is.</summary>
+    public const uint TriStateUnknown = 0xFFFF_FFFF;
+
     public const int CqeSize = 64, EqeSize = 16, WqeBu = 32, MaxSqeSize = 512, MaxRqeSize = 256, PageSize = 4096;
     public const int OwnerBitsShift = 29, OwnerBitsMask = 7;
     public const int HwcMessageSize = 4096;
@@ -40,6 +47,11 @@ internal static class ManaRegisters
 
     /// <summary>The HWC's bootstrap values (INIT_DATA items) and resource limits this VF reports.</summary>
     public const int HwcQueueId = 0, HwcDoorbellPage = 0, DataDoorbellPage = 1;
-    public const uint PdId = 1, GpaMkey = 0x1000_0001;
+    public const uint PdId = 1;
+
+    /// <summary>The memory key of guest-physical DMA. It must fit the 24-bit value of its INIT_DATA item
+    /// (<c>hwc_init_type_data</c>): Linux's mana takes that value as the key of its first HWC request, so a wider key
+    /// reached the driver truncated and the device refused the request it then sent.</summary>
+    public const uint GpaMkey = 0x00_1001;
     public const int MaxQueuesPerKind = 64;
 }

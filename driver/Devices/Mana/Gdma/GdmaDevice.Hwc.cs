@@ -91,6 +91,7 @@ internal sealed partial class GdmaDevice
         _hwcEq.MsixIndex = vector;
         _hwcCq = AddQueue(GdmaQueueType.Cq, HwcQueueId, queues[1], PageSize, HwcDoorbellPage);
         _hwcCq.Parent = _hwcEq;
+        _hwcCq.Armed = true; // Linux's mana arms the HWC CQ only after its first completion: the first one must raise an event
         _hwcRq = AddQueue(GdmaQueueType.Rq, HwcQueueId, queues[2], PageSize, HwcDoorbellPage);
         _hwcRq.Parent = _hwcCq;
         _hwcSq = AddQueue(GdmaQueueType.Sq, HwcQueueId, queues[3], PageSize, HwcDoorbellPage);
@@ -119,7 +120,7 @@ internal sealed partial class GdmaDevice
         [
             1u << 24 | HwcQueueId, 2u << 24 | HwcQueueId, 3u << 24 | HwcQueueId, 4u << 24 | 1, // CQ, RQ, SQ ids; queue depth 1
             5u << 24 | HwcMessageSize, 6u << 24 | HwcMessageSize, 7u << 24 | MaxQueuesPerKind, // max request/response, max CQs
-            8u << 24 | PdId, 9u << 24 | (GpaMkey & 0xFF_FFFF),
+            8u << 24 | PdId, 9u << 24 | GpaMkey,
         ];
         foreach (uint item in items) PostEqeLocked(eq, GdmaEqeType.HwcInitData, item, force: false);
         PostEqeLocked(eq, GdmaEqeType.HwcInitDone, 0, force: true);
@@ -194,6 +195,11 @@ internal sealed partial class GdmaDevice
         ring.Publish(e, wqNum & 0xFF_FFFF | (isSq ? 1u << 24 : 0));
     }
 
+    /// <summary>The head a driver that has seen every entry puts in its arming doorbell: its head starts at the ring's
+    /// entry count (gdma.md §6), so the producer's count is offset by it. Compared without the offset, every arm looked
+    /// like unseen entries and raised an event with nothing behind it (Linux: WARNING in mana_hwc_comp_event).</summary>
+    private static ulong ProducerHead(GdmaQueue q) => (ulong)((q.Produced + q.Ring!.Count) % (q.Ring.Count * 8L));
+
     /// <summary>After a batch of CQEs: an armed CQ posts one COMPLETION event on its EQ (details[0] = CQ id).</summary>
     internal void NotifyLocked(GdmaQueue cq)
     {
@@ -227,14 +233,14 @@ internal sealed partial class GdmaDevice
                     if (Find(GdmaQueueType.Cq, cq.Id, page) is { } c)
                     {
                         c.Armed = cq.Arm;
-                        if (cq.Arm && (ulong)(c.Produced % (c.Ring!.Count * 8L)) != cq.TailPtr) NotifyLocked(c); // entries the driver has not seen: no lost wake-up
+                        if (cq.Arm && ProducerHead(c) != cq.TailPtr) NotifyLocked(c); // entries the driver has not seen: no lost wake-up
                     }
                     return;
                 case EqDoorbell when GdmaDoorbellEntryEqView.TryRead(raw, out var eqd) == WireError.None:
                     if (Find(GdmaQueueType.Eq, eqd.Id, page) is { } eq)
                     {
                         eq.Armed = eqd.Arm;
-                        if (eqd.Arm && (ulong)(eq.Produced % (eq.Ring!.Count * 8L)) != eqd.TailPtr)
+                        if (eqd.Arm && ProducerHead(eq) != eqd.TailPtr)
                         {
                             eq.Armed = false;
                             Msix.Vector(eq.MsixIndex).Signal();
@@ -396,6 +402,13 @@ internal sealed partial class GdmaDevice
                 if (client is null || !_registered) return ctx.Fail(StatusNotRegistered);
                 _registered = false;
                 return ctx.Ok(GdmaGeneralRespView.WireSize, null);
+            case (uint)GdmaRequestType.GenerateTestEqe: // Linux tests the HWC's EQ with it before it registers anything
+            {
+                if (GdmaGenerateTestEventReqView.TryRead(req, out var t) != WireError.None) return ctx.Fail(Invalid(req, GdmaGenerateTestEventReqView.WireSize));
+                if (!_queues.TryGetValue((GdmaQueueType.Eq, t.QueueIndex), out GdmaQueue? eq)) return ctx.Fail(StatusNotFound);
+                PostEqeLocked(eq, GdmaEqeType.TestEvent, 0, force: false);
+                return ctx.Ok(GdmaGeneralRespView.WireSize, null);
+            }
             case (uint)GdmaRequestType.QueryHwcTimeout:
                 if (GdmaQueryHwcTimeoutReqView.TryRead(req, out var tmo) != WireError.None) return ctx.Fail(Invalid(req, GdmaQueryHwcTimeoutReqView.WireSize));
                 uint ms = tmo.TimeoutMs == 0 ? 30000 : tmo.TimeoutMs;
@@ -423,13 +436,6 @@ internal sealed partial class GdmaDevice
                     return ctx.Fail(StatusNotFound);
                 if (_queues.Values.Any(q => q.Parent == eq)) return ctx.Fail(StatusInUse);
                 RemoveQueue(eq);
-                return ctx.Ok(GdmaGeneralRespView.WireSize, null);
-            }
-            case (uint)GdmaRequestType.GenerateTestEqe:
-            {
-                if (GdmaGenerateTestEventReqView.TryRead(req, out var t) != WireError.None) return ctx.Fail(Invalid(req, GdmaGenerateTestEventReqView.WireSize));
-                if (!_queues.TryGetValue((GdmaQueueType.Eq, t.QueueIndex), out GdmaQueue? eq)) return ctx.Fail(StatusNotFound);
-                PostEqeLocked(eq, GdmaEqeType.TestEvent, 0, force: false);
                 return ctx.Ok(GdmaGeneralRespView.WireSize, null);
             }
         }
