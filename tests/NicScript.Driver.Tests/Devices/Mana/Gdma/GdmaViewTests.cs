@@ -145,14 +145,19 @@ public sealed class GdmaViewTests
     public void Check_AllocatesNothing()
     {
         var bytes = GdmaLayoutTests.MinimalValid(GdmaLayouts.ManaRxcompOob);
-        GdmaLayouts.ManaRxcompOob.Check(bytes, out _);
+        Decode(bytes, 1000); // first calls load types and compile: not what is measured
         long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
+        Decode(bytes, 1000);
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+    }
+
+    private static void Decode(byte[] bytes, int times)
+    {
+        for (int i = 0; i < times; i++)
         {
             GdmaLayouts.ManaRxcompOob.Check(bytes, out _);
             _ = ManaRxcompOobView.TryRead(bytes, out var v);
             _ = v.PpiPktLen(0);
         }
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
     }
 }
