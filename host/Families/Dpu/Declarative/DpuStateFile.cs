@@ -17,7 +17,7 @@ internal sealed record DesiredMeter(uint Id, uint Rate, uint Type, YamlNode At);
 
 /// <param name="PortUuid">The target named by uuid (resolved to a vport when the rule is written), or null.</param>
 /// <param name="TargetAt">The action's <c>port</c>, where a target the agent lacks is reported.</param>
-internal sealed record DesiredRule(int KeyIndex, MaskRuleKey Key, RuleAction Action, string? PortUuid, YamlNode At, YamlNode? TargetAt = null);
+internal sealed record DesiredRule(int KeyIndex, MaskRuleKey Key, RuleAction Action, string? PortUuid, YamlNode At, YamlNode? TargetAt);
 
 internal sealed record DesiredSwitch(uint Src, uint Dest, YamlNode At);
 
