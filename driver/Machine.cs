@@ -112,7 +112,16 @@ public sealed class Machine : IDeviceHost, IDisposable
         if (numberVectors && device.Msix is { } table) NumberVectors(table);
         if (wire is not null) ((INicModel)device).Connect(wire);
         lock (_devices) _devices.Add(device);
+        DeviceAdded?.Invoke(device);
     }
+
+    /// <summary>A device model joined the machine (<see cref="Devices"/> lists it already): placed at the start, or while
+    /// the machine runs by a family that places functions itself (a DPU's elastic NIC or vdisk, a PF's re-enabled VF).</summary>
+    /// <remarks>Raised on the thread that placed it (a DPU agent's, a driver's config write); a handler must not throw.</remarks>
+    public event Action<IDeviceModel>? DeviceAdded;
+
+    /// <summary>A device model left the machine: its function was hot-removed and its <see cref="IDeviceModel.HotRemove"/> ran.</summary>
+    public event Action<IDeviceModel>? DeviceRemoved;
 
     public bool TryRemove(PciAddress address) => Pci.TryRemove(address, out _);
 
@@ -150,6 +159,7 @@ public sealed class Machine : IDeviceHost, IDisposable
         }
         device?.HotRemove();
         ReleaseVectors(removed);
+        if (device is not null) DeviceRemoved?.Invoke(device);
     }
 
     /// <summary>A hot-removed function's vectors leave the machine's interrupts: a vector holds its table and, through it, the

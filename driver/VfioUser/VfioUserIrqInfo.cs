@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using NicScript.Driver.Wire;
 
 namespace NicScript.Driver.VfioUser;
@@ -14,21 +13,11 @@ internal readonly record struct VfioUserIrqInfo(uint Argsz, uint Flags, uint Ind
 
     public static WireError TryRead(ReadOnlySpan<byte> body, out VfioUserIrqInfo info)
     {
-        info = default;
-        if (body.Length < Length) return WireError.Truncated;
-        if (body.Length > Length) return WireError.TooLong;
-        var i = new VfioUserIrqInfo(BinaryPrimitives.ReadUInt32LittleEndian(body), BinaryPrimitives.ReadUInt32LittleEndian(body[4..]),
-            BinaryPrimitives.ReadUInt32LittleEndian(body[8..]), BinaryPrimitives.ReadUInt32LittleEndian(body[12..]));
-        if (i.Argsz < Length) return WireError.OutOfRange;
-        info = i;
-        return WireError.None;
+        Span<uint> w = stackalloc uint[Length / 4];
+        WireError error = VfioUserInfoBody.TryRead(body, w);
+        info = error == WireError.None ? new VfioUserIrqInfo(w[0], w[1], w[2], w[3]) : default;
+        return error;
     }
 
-    public void Write(Span<byte> body)
-    {
-        BinaryPrimitives.WriteUInt32LittleEndian(body, Argsz);
-        BinaryPrimitives.WriteUInt32LittleEndian(body[4..], Flags);
-        BinaryPrimitives.WriteUInt32LittleEndian(body[8..], Index);
-        BinaryPrimitives.WriteUInt32LittleEndian(body[12..], Count);
-    }
+    public void Write(Span<byte> body) => VfioUserInfoBody.Write(body, [Argsz, Flags, Index, Count]);
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using NicScript.Driver.Wire;
 
 namespace NicScript.Driver.VfioUser;
@@ -15,24 +14,11 @@ internal readonly record struct VfioUserRegionInfo(uint Argsz, uint Flags, uint 
 
     public static WireError TryRead(ReadOnlySpan<byte> body, out VfioUserRegionInfo info)
     {
-        info = default;
-        if (body.Length < Length) return WireError.Truncated;
-        if (body.Length > Length) return WireError.TooLong;
-        var i = new VfioUserRegionInfo(BinaryPrimitives.ReadUInt32LittleEndian(body), BinaryPrimitives.ReadUInt32LittleEndian(body[4..]),
-            BinaryPrimitives.ReadUInt32LittleEndian(body[8..]), BinaryPrimitives.ReadUInt32LittleEndian(body[12..]),
-            BinaryPrimitives.ReadUInt64LittleEndian(body[16..]), BinaryPrimitives.ReadUInt64LittleEndian(body[24..]));
-        if (i.Argsz < Length) return WireError.OutOfRange;
-        info = i;
-        return WireError.None;
+        Span<uint> w = stackalloc uint[Length / 4];
+        WireError error = VfioUserInfoBody.TryRead(body, w);
+        info = error == WireError.None ? new VfioUserRegionInfo(w[0], w[1], w[2], w[3], VfioUserInfoBody.U64(w, 4), VfioUserInfoBody.U64(w, 6)) : default;
+        return error;
     }
 
-    public void Write(Span<byte> body)
-    {
-        BinaryPrimitives.WriteUInt32LittleEndian(body, Argsz);
-        BinaryPrimitives.WriteUInt32LittleEndian(body[4..], Flags);
-        BinaryPrimitives.WriteUInt32LittleEndian(body[8..], Index);
-        BinaryPrimitives.WriteUInt32LittleEndian(body[12..], CapOffset);
-        BinaryPrimitives.WriteUInt64LittleEndian(body[16..], Size);
-        BinaryPrimitives.WriteUInt64LittleEndian(body[24..], Offset);
-    }
+    public void Write(Span<byte> body) => VfioUserInfoBody.Write(body, [Argsz, Flags, Index, CapOffset, (uint)Size, (uint)(Size >> 32), (uint)Offset, (uint)(Offset >> 32)]);
 }

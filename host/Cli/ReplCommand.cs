@@ -55,7 +55,7 @@ public sealed class ReplCommand
         {
             using (machine)
             {
-                using GuestExports guests = GuestExports.Start(machine, exported, trace, _cli.Error); // stopped before the machine
+                using GuestExports guests = GuestExports.Start(machine, exported, later: [], trace, _cli.Error); // stopped before the machine; a session has no DPU agent to place functions later
                 VNodeManifest manifest = manifestPath is null ? ReplSession.GrantEverything(machine) : ManifestLoader.LoadVNode(manifestPath);
                 var language = lang == "cs" ? ScriptLanguage.CSharp : ScriptLanguage.JavaScript;
                 using var session = new ReplSession(machine, manifest, language, _cli.OutputText, log) { Exports = guests };

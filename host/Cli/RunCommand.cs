@@ -38,7 +38,7 @@ public sealed class RunCommand
         var (machine, owned) = MachineFactory.Build(spec, withPeer ? "peer" : options.Wire, options.Pcap, faults, new DeviceEventLog(log), [.. exports.Select(e => e.Address)]);
         using var ownedScope = new DisposeAll(owned); // disposed after the machine: the machine flushes its wires first
         using var machineScope = machine;
-        using GuestExports guests = GuestExports.Start(machine, exports, options.Trace, _cli.Error); // stopped before the machine
+        using GuestExports guests = GuestExports.Start(machine, exports, [.. DeviceFamilies.All.SelectMany(f => f.HotAddSlots(spec))], options.Trace, _cli.Error); // stopped before the machine
         using var audit = new AuditLog(log, options.AuditFile);
         await using var services = new RunServices(); // the families' (the DPU agent and its server): disposed after the exporter below
         var runner = new VNodeRunner(log, new ScriptEngineFactory(options.CacheDirectory)) { RestartLimit = options.Restarts, Services = services };

@@ -52,6 +52,10 @@ public abstract class DeviceFamily
     /// <summary>The family's <c>nicscript bench</c> rows, in the order they run (after the core and RDMA rows).</summary>
     public virtual IReadOnlyList<BenchRow> BenchRows => [];
 
+    /// <summary>Where the family places functions on the machine <paramref name="spec"/> describes (null: the default one)
+    /// while it runs: an <c>--export</c> of such an address waits for its function instead of being refused.</summary>
+    public virtual IReadOnlyList<HotAddSlots> HotAddSlots(MachineSpec? spec) => [];
+
     /// <summary>Appends the family's devices' counters to the REPL's <c>.stats</c> (one line per device).</summary>
     public virtual void AppendStats(Machine machine, StringBuilder text)
     {

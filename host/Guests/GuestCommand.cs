@@ -21,7 +21,7 @@ public sealed class GuestCommand
     public static Command Build(CliContext cli)
     {
         var kernel = new Option<string>("--kernel") { Description = "The guest kernel: a vmlinuz, or a vmlinux (boots faster under TCG; .ci/guest-setup makes one).", Required = true };
-        var initrd = new Option<string>("--initrd") { Description = "The guest's initramfs.", Required = true };
+        var initrd = new Option<string>("--initrd") { Description = "The guest's initramfs, or `builtin`: busybox with the kernel's modules from .ci/guest-setup's cache, the network up, a shell on the console.", Required = true };
         var device = new Option<string[]>("--device") { Description = "A function a running `nicscript run … --export ADDRESS` exports; repeatable.", HelpName = "ADDRESS", Required = true };
         var socket = new Option<string?>("--socket") { Description = "The exported function's socket (with one --device; default: the one a running run prints at start)." };
         var append = new Option<string>("--append") { Description = "More kernel arguments (loglevel=7 shows a driver's bring-up).", DefaultValueFactory = _ => "" };
@@ -33,6 +33,7 @@ public sealed class GuestCommand
 
             Examples:
               nicscript guest --kernel vmlinux --initrd initrd.gz --device 00:1e.0
+              nicscript guest --kernel vmlinux-6.1.0-57-amd64 --initrd builtin --device 00:1e.0 --append nicscript.addr=169.254.0.1/16
               nicscript guest --kernel vmlinuz --initrd initrd.gz --device 00:1f.0 --socket /tmp/nic.sock --append loglevel=7
             """)
         { kernel, initrd, device, socket, append, memory, qemu };
@@ -44,7 +45,8 @@ public sealed class GuestCommand
     /// <returns>QEMU's exit code.</returns>
     public async Task<int> ExecuteAsync(string kernel, string initrd, IReadOnlyList<string> devices, string? socket, string append, string memory, string? qemuPath, CancellationToken cancel)
     {
-        foreach (var (option, path) in new[] { ("--kernel", kernel), ("--initrd", initrd) })
+        bool builtin = initrd == GuestImage.BuiltinName;
+        foreach (var (option, path) in builtin ? new[] { ("--kernel", kernel) } : [("--kernel", kernel), ("--initrd", initrd)])
             if (!File.Exists(path)) throw new UserErrorException($"{option} {path}: no such file");
         int memoryMiB = MemoryMiB(memory);
         if (socket is not null && devices.Count != 1) throw new UserErrorException("--socket names one function's socket: give one --device with it");
@@ -55,6 +57,26 @@ public sealed class GuestCommand
             sockets.Add((address, socket is not null ? SocketAt(socket) : Running(address)));
         }
         Qemu found = Qemu.Find(qemuPath, out string whyNot) ?? throw new UserErrorException(whyNot);
+        string? built = null;
+        if (builtin)
+        {
+            // built for this boot, into a folder of its own that goes when QEMU ends (QEMU reads it at start)
+            built = Path.Combine(Directory.CreateTempSubdirectory("nicscript-guest-").FullName, "initramfs.cpio.gz");
+            _cli.Error.WriteLine($"guest: --initrd builtin: {GuestImage.Builtin(kernel, built)}");
+            initrd = built;
+        }
+        try
+        {
+            return await BootAsync(found, kernel, initrd, sockets, append, memoryMiB, cancel).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (built is not null) Directory.Delete(Path.GetDirectoryName(built)!, recursive: true);
+        }
+    }
+
+    private async Task<int> BootAsync(Qemu found, string kernel, string initrd, List<(PciAddress Address, string Socket)> sockets, string append, int memoryMiB, CancellationToken cancel)
+    {
 
         bool interactive = !Console.IsInputRedirected && !Console.IsOutputRedirected;
         List<string> args = QemuCommandLine.Machine(Path.GetFullPath(kernel), Path.GetFullPath(initrd), append, memoryMiB, qmpSocket: null, interactive);

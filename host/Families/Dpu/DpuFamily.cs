@@ -1,3 +1,5 @@
+using NicScript.Driver.Devices.Dpu;
+using NicScript.Driver.Pci;
 using NicScript.Host.Capabilities;
 using NicScript.Host.Cli;
 using NicScript.Host.Cli.Bench;
@@ -34,6 +36,18 @@ internal sealed class DpuFamily : DeviceFamily
     ];
 
     public override RunPart RunPart() => new DpuRunPart();
+
+    /// <summary>Elastic NICs and vdisks come and go with the agent's state (<c>apply</c>, a script's rpcs), one slot per
+    /// vport or pvf_id up to the machine's <c>dpu</c> sizes (and a bus's 32 devices).</summary>
+    public override IReadOnlyList<HotAddSlots> HotAddSlots(MachineSpec? spec)
+    {
+        DpuConfig config = DpuMachineBlock.Of(spec);
+        return
+        [
+            new("the DPU's elastic NICs (device = vport)", DpuDevice.ElasticNicAddress(0).Bus, Math.Min(config.ElasticNicSlots, PciAddress.MaxDevice + 1)),
+            new("the DPU's vdisks (device = pvf_id)", DpuDevice.VdiskAddress(0).Bus, Math.Min(config.VdiskSlots, PciAddress.MaxDevice + 1)),
+        ];
+    }
 
     /// <summary>The switch's frame rate three ways, and the agent's durable rpc rate beside the raw SQLite commit rate under it.</summary>
     public override IReadOnlyList<BenchRow> BenchRows { get; } =

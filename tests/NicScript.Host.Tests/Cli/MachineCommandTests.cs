@@ -47,4 +47,27 @@ public sealed class MachineCommandTests : IDisposable
         Assert.Equal(1, exit);
         Assert.Equal($"{path}:5:12: error: device type 'e1000' is not known (expected virtio-net, mana)", err.Trim());
     }
+
+    [Fact]
+    public void Show_VfioUserKeysAndDpuSlots_ListsTheExportsTheFileDeclaresAndWhereExportsMayWait()
+    {
+        string path = _dir.Write("m.yml", """
+            machine: { name: guests }
+            wires:
+              - { name: cable, type: pair }
+            devices:
+              - { type: virtio-net, address: "00:1f.0", irq: 11, wire: cable, vfio-user: nic.sock }
+              - { type: virtio-net, address: "00:1e.0", irq: 10, wire: cable, vfio-user: true }
+            dpu: { elastic_nic_slots: 4 }
+            """);
+
+        var (exit, output, err) = Nicscript("machine", "show", "--machine", path);
+
+        Assert.True(exit == 0, err);
+        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.StartsWith("00:1f.0 ", StringComparison.Ordinal) && l.EndsWith($"wire cable, vfio-user {_dir.File("nic.sock")}", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("00:1e.0 ", StringComparison.Ordinal) && l.EndsWith("/PID/00-1e.0.sock (the run's)", StringComparison.Ordinal));
+        Assert.Contains("hot-add: the DPU's elastic NICs (device = vport) at 01:00.0-01:03.0 (run --export waits for them)", lines);
+        Assert.Contains("hot-add: the DPU's vdisks (device = pvf_id) at 02:00.0-02:0f.0 (run --export waits for them)", lines);
+    }
 }

@@ -53,6 +53,17 @@ internal sealed class DpuAgentFixture : IAsyncDisposable
     public PortStatsService.PortStatsServiceClient Stats { get; }
     public OpticalPortService.OpticalPortServiceClient Optical { get; }
 
+    /// <summary><c>nicscript apply STATEFILE --target</c> this agent (and <paramref name="options"/>: <c>--prune</c>), in this
+    /// process; the command's output, which the test fails with unless it exits 0.</summary>
+    public async Task<string> ApplyAsync(string stateFile, params string[] options)
+    {
+        var text = new StringWriter();
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Ansi = Spectre.Console.AnsiSupport.No, Out = new Spectre.Console.AnsiConsoleOutput(text) });
+        int exit = await NicScript.Host.Program.RunAsync(new NicScript.Host.Cli.CliContext(console, text, text), ["apply", stateFile, "--target", Target, .. options]);
+        Assert.True(exit == 0, $"apply failed: {text}");
+        return text.ToString();
+    }
+
     public const uint Ok = 0, NotFound = 1, AlreadyExists = 2, NoResource = 3, InvalidArgument = 4, InUse = 5, Unsupported = 7, Unavailable = 9;
 
     public async ValueTask DisposeAsync()

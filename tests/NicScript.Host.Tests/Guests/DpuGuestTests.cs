@@ -179,15 +179,7 @@ public sealed class DpuGuestTests(ITestOutputHelper output)
     }
 
     /// <summary><c>nicscript apply</c> of <paramref name="state"/> against the fixture's agent, in this process.</summary>
-    private async Task Apply(DpuAgentFixture f, TempDir dir, string state)
-    {
-        var text = new StringWriter();
-        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Ansi = Spectre.Console.AnsiSupport.No, Out = new Spectre.Console.AnsiConsoleOutput(text) });
-        string[] args = ["apply", dir.Write("dpu.yml", state), "--target", f.Target];
-        int exit = await NicScript.Host.Program.RunAsync(new NicScript.Host.Cli.CliContext(console, text, text), args);
-        output.WriteLine(text.ToString());
-        Assert.True(exit == 0, $"apply failed: {text}");
-    }
+    private async Task Apply(DpuAgentFixture f, TempDir dir, string state) => output.WriteLine(await f.ApplyAsync(dir.Write("dpu.yml", state)));
 
     private static IDeviceModel Model(Machine machine, PciAddress address)
     {

@@ -1,3 +1,4 @@
+using NicScript.Host.Guests;
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Text;

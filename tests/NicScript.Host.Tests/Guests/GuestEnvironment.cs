@@ -1,3 +1,5 @@
+using NicScript.Host.Guests;
+
 namespace NicScript.Host.Tests.Guests;
 
 /// <summary>What a guest test boots: QEMU with the vfio-user client, an unmodified Debian kernel with its modules, and a
@@ -18,7 +20,10 @@ internal sealed class GuestEnvironment
         _initramfs = new(() =>
         {
             string path = Path.Combine(AppContext.BaseDirectory, "guest-initramfs.cpio.gz");
-            GuestImage.Build(this, path + ".new");
+            // the one builder nicscript guest --initrd builtin uses, with the tests' /init and its scenarios
+            string scripts = Path.Combine(AppContext.BaseDirectory, "Guests", "guest-init");
+            GuestImage.Build(path + ".new", Busybox, Modules, File.ReadAllBytes(Path.Combine(scripts, "init")),
+                Directory.EnumerateFiles(Path.Combine(scripts, "scenarios")).Order().Select(f => ($"scenarios/{Path.GetFileName(f)}", File.ReadAllBytes(f))));
             File.Move(path + ".new", path, overwrite: true);
             return path;
         });
@@ -39,7 +44,8 @@ internal sealed class GuestEnvironment
     /// <summary>A statically linked busybox: the guest's whole userland.</summary>
     public string Busybox { get; }
 
-    /// <summary>The tests' initramfs (<see cref="GuestImage"/>), built on first use.</summary>
+    /// <summary>The tests' initramfs (<see cref="GuestImage"/>: busybox, the modules, <c>guest-init/init</c> and its
+    /// scenarios), built on first use.</summary>
     public string Initramfs => _initramfs.Value;
 
     /// <summary>The environment, or the test skips saying what is missing and how to install it.</summary>

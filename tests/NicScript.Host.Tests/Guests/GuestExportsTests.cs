@@ -1,3 +1,12 @@
+using System.Text;
+using NicScript.Driver.Devices.Dpu;
+using NicScript.Driver.Pci;
+using NicScript.Driver.Tests.VfioUser;
+using NicScript.Driver.VfioUser;
+using NicScript.Host.Families;
+using NicScript.Host.Guests;
+using NicScript.Host.Tests.Dpu;
+
 namespace NicScript.Host.Tests.Guests;
 
 /// <summary><c>--export</c> on <c>run</c> and <c>repl</c>: a function given to a guest over vfio-user listens for the
@@ -38,7 +47,10 @@ public sealed class GuestExportsTests
     }
 
     [Theory]
-    [InlineData("00:1c.0", "--export 00:1c.0: the machine has no device there (its functions: 00:1f.0, 00:1e.0)")]
+    [InlineData("00:1c.0", "--export 00:1c.0: the machine has no device there, and none is placed there while it runs (its functions: 00:1f.0, 00:1e.0; "
+        + "the DPU's elastic NICs (device = vport) at 01:00.0-01:0f.0; the DPU's vdisks (device = pvf_id) at 02:00.0-02:0f.0)")]
+    [InlineData("01:10.0", "--export 01:10.0: the machine has no device there, and none is placed there while it runs")] // past the DPU's 16 slots
+    [InlineData("01:02.1", "--export 01:02.1: the machine has no device there, and none is placed there while it runs")] // the DPU places function 0 only
     [InlineData("zz", "--export zz: 'zz' is not a PCI address")]
     [InlineData("00:1e.0=/proc/nicscript.sock", "--export 00:1e.0=/proc/nicscript.sock: cannot listen there")]
     public void Run_BadExport_IsOneLineAndExit1(string export, string error)
@@ -99,5 +111,70 @@ public sealed class GuestExportsTests
 
         Assert.Equal(1, exit);
         Assert.Contains("00:1e.0 is exported by --export and by the machine file's vfio-user", err);
+    }
+
+    [Fact]
+    public void Run_ExportOfAnEmptyDpuSlot_WaitsForTheFunctionAndSaysSo()
+    {
+        using var dir = new TempDir();
+        string socket = dir.File("disk.sock");
+
+        var (exit, output, err) = NicscriptProcess.Run(dir.Path, null, null, "run", Responder, "--export", "02:03.0=" + socket, "--duration", "1s", "--json");
+
+        Assert.True(exit == 0, err);
+        Assert.Contains($"02:03.0: no function yet; vfio-user on {socket} once one of the DPU's vdisks (device = pvf_id) is placed there", err);
+        Assert.Contains($"02:03.0 vfio-user {socket}: no function (waits for one of the DPU's vdisks (device = pvf_id)), clients 0,", err);
+        Assert.Contains("\"present\":false", output);
+        Assert.False(File.Exists(socket), "a socket listened without a function behind it");
+    }
+
+    /// <summary>The elastic NIC's export is given before <c>apply</c> makes it (as <c>run --export 01:02.0 --dpu-listen</c>
+    /// does), and a vfio-user client reaches the NIC once it is made; an apply that prunes it puts the client out.</summary>
+    [Fact]
+    public async Task Export_BeforeApplyMakesTheElasticNic_ServesItAfterAndStopsWhenPruned()
+    {
+        await using DpuAgentFixture f = await DpuAgentFixture.StartAsync();
+        using var dir = new TempDir();
+        PciAddress address = DpuDevice.ElasticNicAddress(2);
+        string socket = dir.File("nic.sock");
+        var lines = new StringWriter();
+        TextWriter writer = TextWriter.Synchronized(lines);
+        using var exports = GuestExports.Start(f.Machine, [new ExportOption(address, socket)], [.. DeviceFamilies.All.SelectMany(x => x.HotAddSlots(null))], null, writer);
+        Assert.Contains($"01:02.0: no function yet; vfio-user on {socket} once one of the DPU's elastic NICs (device = vport) is placed there", Console());
+        Assert.False(File.Exists(socket));
+
+        await f.ApplyAsync(dir.Write("dpu.yml", "kind: dpu_state\nversion: 1\nports:\n  - { uuid: vm-a-eth0, vport: 2, mtu: 1500 }\n"));
+        Assert.Contains($"01:02.0 (virtio-net) hot-added: vfio-user on {socket}", Console());
+        using (var client = VfioUserTestClient.Connect(socket))
+        {
+            Assert.False(client.Version().IsError);
+            Assert.Equal(0x1041_1af4ul, client.Read(VfioUserSession.RegionConfig, 0, 4)); // the elastic NIC's vendor and device ids
+            Assert.Contains($"01:02.0 vfio-user {socket}: connected, clients 1,", State(exports));
+
+            await f.ApplyAsync(dir.Write("dpu.yml", "kind: dpu_state\nversion: 1\nports: []\n"), "--prune");
+
+            Assert.True(client.ClosedByServer(), "the client kept a removed function");
+        }
+        Assert.Contains($"01:02.0 (virtio-net) hot-removed: vfio-user on {socket} closed, its client put out; waits for a function there again", Console());
+        Assert.False(File.Exists(socket), "the socket outlived its function");
+        Assert.Contains($"01:02.0 vfio-user {socket}: no function (waits for one of the DPU's elastic NICs (device = vport)), clients 1, "
+            + "mappings 0, DMA faults 0, last close the function was hot-removed", State(exports));
+
+        await f.ApplyAsync(dir.Write("dpu.yml", "kind: dpu_state\nversion: 1\nports:\n  - { uuid: vm-b-eth0, vport: 2, mtu: 1500 }\n"));
+        using var again = VfioUserTestClient.Connect(socket); // the address filled again: served again
+        Assert.False(again.Version().IsError);
+        Assert.Contains($"01:02.0 vfio-user {socket}: connected, clients 2,", State(exports));
+
+        string Console()
+        {
+            lock (writer) return lines.ToString(); // written on the agent's thread: the synchronized writer locks itself
+        }
+    }
+
+    private static string State(GuestExports exports)
+    {
+        var text = new StringBuilder();
+        exports.AppendState(text);
+        return text.ToString();
     }
 }

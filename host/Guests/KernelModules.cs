@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace NicScript.Host.Tests.Guests;
+namespace NicScript.Host.Guests;
 
 /// <summary>One kernel release's modules (<c>lib/modules/RELEASE</c> of the Debian package, unpacked without its
 /// postinst, so there is no <c>modules.dep</c>). A module's dependencies are read where <c>modinfo</c> reads them, the
@@ -20,6 +20,9 @@ internal sealed class KernelModules(string directory)
         _files.Value.TryGetValue(Canonical(name), out string? path)
             ? path
             : throw new InvalidOperationException($"no module {name} under {Directory}");
+
+    /// <summary>Whether the release has module <paramref name="name"/> (a driver built into the kernel has none).</summary>
+    public bool Has(string name) => _files.Value.ContainsKey(Canonical(name));
 
     /// <summary><paramref name="names"/> and everything they depend on, each after its dependencies: the order to
     /// insmod them in.</summary>

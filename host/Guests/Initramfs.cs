@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 
-namespace NicScript.Host.Tests.Guests;
+namespace NicScript.Host.Guests;
 
 /// <summary>A gzip'd cpio archive in the "newc" format the kernel unpacks as its initial root file system
 /// (linux: Documentation/driver-api/early-userspace/buffer-format.rst), written here so the host needs no cpio.</summary>
