@@ -69,6 +69,8 @@ public sealed partial class VirtioNetDevice
 
     private bool DrainTx(int pair, SplitVirtqueue txq)
     {
+        // Frames leave as one batch per up to FrameBatch.Capacity chains: their buffers stay the driver's to reuse only
+        // after the used ring is published below, so their bytes are still there when the batch goes.
         while (true)
         {
             VirtqFault f = txq.TryPop(_txChain, out bool popped);
@@ -80,6 +82,7 @@ public sealed partial class VirtioNetDevice
             }
             if (f != VirtqFault.None)
             {
+                SendTxBatch();
                 NeedsResetLocked("tx_queue", $"queue {2 * pair + 1}: {f} at avail slot {txq.NextAvail}");
                 return false;
             }
@@ -87,9 +90,17 @@ public sealed partial class VirtioNetDevice
             TransmitChain(_txChain);
             txq.PushUsed(_txChain.Head, 0);
         }
+        SendTxBatch();
         txq.SetNotification(true); // event index: kick me again once you add past what I consumed
         if (txq.PublishUsed()) RaiseQueueInterrupt(2 * pair + 1);
         return true;
+    }
+
+    private void SendTxBatch()
+    {
+        if (_txBatch.Count == 0) return;
+        _port?.TransmitBurst(_txBatch);
+        _txBatch.Clear();
     }
 
     /// <summary>The control queue: VIRTIO_NET_CTRL_MQ / VQ_PAIRS_SET picks how many pairs carry traffic; anything else is
@@ -145,7 +156,7 @@ public sealed partial class VirtioNetDevice
         }
     }
 
-    private void TransmitChain(DescriptorChain chain)
+    private unsafe void TransmitChain(DescriptorChain chain)
     {
         int total = chain.ReadableBytes;
         if (chain.WritableBytes != 0 || total < VirtioPci.NetHdrSize + 14 || total > VirtioPci.NetHdrSize + Mtu + 18)
@@ -153,8 +164,9 @@ public sealed partial class VirtioNetDevice
             Stats.TxErrors++; // completed, not sent: a bad buffer goes back, as hardware does
             return;
         }
+        bool gathered = chain.Count != 1;
         ReadOnlySpan<byte> bytes;
-        if (chain.Count == 1) bytes = chain.Segment(0); // resolved and checked when popped
+        if (!gathered) bytes = chain.Segment(0); // resolved and checked when popped
         else
         {
             int at = 0;
@@ -180,11 +192,46 @@ public sealed partial class VirtioNetDevice
         ReadOnlySpan<byte> frame = bytes[VirtioPci.NetHdrSize..];
         Stats.TxPackets++; // under the TX lock: one writer; 64-bit stores are atomic on the platforms we run
         Stats.TxBytes += frame.Length;
-        _port?.Transmit(frame);
+        if (gathered) // the gather buffer is reused by the next chain: this frame goes now, after those batched before it
+        {
+            SendTxBatch();
+            _port?.Transmit(frame);
+            return;
+        }
+        fixed (byte* p = frame) _txBatch.Add(p, frame.Length); // DMA memory: native, the pin is a no-op
+        if (_txBatch.IsFull) SendTxBatch();
     }
 
     /// <summary>A frame from the wire: into the next posted RX buffer(s), or dropped and counted when there is none.</summary>
     public void Receive(ReadOnlySpan<byte> frame) => Deliver(frame);
+
+    /// <summary>A burst from the wire: one RX lock and one publish of the receive ring for all of it.</summary>
+    public void ReceiveBurst(FrameBatch frames)
+    {
+        if (Volatile.Read(ref _tap) is not null)
+        {
+            for (int i = 0; i < frames.Count; i++) Deliver(frames[i]); // the protocol engine looks at each frame first
+            return;
+        }
+        if (_txThread == Environment.CurrentManagedThreadId) ReceiveBurstLocked(frames); // our own loopback TX burst holds the RX lock
+        else
+            lock (_rxLock) ReceiveBurstLocked(frames);
+    }
+
+    private void ReceiveBurstLocked(FrameBatch frames)
+    {
+        bool inBurst = _inTxBurst;
+        _inTxBurst = true; // publish once, below
+        try
+        {
+            for (int i = 0; i < frames.Count; i++) ReceiveLocked(frames[i], 0);
+        }
+        finally
+        {
+            _inTxBurst = inBurst;
+            if (!inBurst && _rxDirty != 0) PublishRx();
+        }
+    }
 
     /// <summary>As <see cref="Receive"/>, into receive queue <paramref name="queue"/> (a pair the driver enabled), saying
     /// whether the frame reached a posted buffer (false: dropped and counted).</summary>
