@@ -141,7 +141,38 @@ public sealed unsafe class SplitVirtqueue
     public int Pending => RingsLost ? 0 : (ushort)(ReadAvailIdx() - _nextAvail) is var n && n <= Size ? n : 0;
 
     /// <summary>Takes the next available chain into <paramref name="chain"/>; <paramref name="popped"/> is false when there is none.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public VirtqFault TryPop(DescriptorChain chain, out bool popped)
+    {
+        // The frame path, inlined into the device's burst loop: a chain the driver already published, of one descriptor in
+        // the region the last one was found in, nothing revoked since. Anything else takes the full path.
+        long revocations = _domain.Revocations;
+        if (revocations == _ringsCheckedAt && revocations == _hitAt && _nextAvail != _availShadow)
+        {
+            ushort head = *(ushort*)(_availPtr + 4 + 2 * (_nextAvail & _mask));
+            if (head < Size)
+            {
+                byte* d = _descPtr + head * VirtqLayout.DescSize;
+                ushort flags = *(ushort*)(d + 12);
+                ulong addr = *(ulong*)d;
+                uint len = *(uint*)(d + 8);
+                bool writable = (flags & VirtqLayout.DescFlagWrite) != 0;
+                ulong off = addr - _hitIova;
+                if ((flags & (VirtqLayout.DescFlagNext | VirtqLayout.DescFlagIndirect)) == 0 && off < _hitLength && len <= _hitLength - off &&
+                    (_hitWrite || !writable))
+                {
+                    chain.SetSingle(head, _domain, revocations, addr, (int)len, writable, _hitRegion!, (int)off, _hitBytes + off);
+                    _nextAvail++;
+                    popped = true;
+                    return VirtqFault.None;
+                }
+            }
+        }
+        return TryPopChecked(chain, out popped);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private VirtqFault TryPopChecked(DescriptorChain chain, out bool popped)
     {
         popped = false;
         long revocations = _domain.Revocations; // read before anything is checked: a revocation after it shows at the next use
@@ -269,6 +300,7 @@ public sealed unsafe class SplitVirtqueue
     private static byte* BytesOf(DmaRegion region, int offset) => region.Pointer is var p && p is not null ? p + offset : null;
 
     /// <summary>Puts one used element; it becomes visible to the driver at <see cref="PublishUsed"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PushUsed(ushort head, uint len)
     {
         if (RingsLost) return;

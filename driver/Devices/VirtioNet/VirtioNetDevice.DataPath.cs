@@ -281,6 +281,29 @@ public sealed partial class VirtioNetDevice
 
     private bool FillRx(SplitVirtqueue rxq, ReadOnlySpan<byte> frame)
     {
+        int needed = VirtioPci.NetHdrSize + frame.Length;
+        VirtqFault f = rxq.TryPop(_rxChain, out bool popped);
+        if (f == VirtqFault.None && popped && _rxChain.Count == 1 && _rxChain.WritableBytes >= needed)
+        {
+            // One posted buffer holds the header and the frame (every frame a driver with MTU-sized buffers gets).
+            Span<byte> buffer = _rxChain.Segment(0);
+            if (buffer.Length >= needed)
+            {
+                Span<byte> header = buffer[..VirtioPci.NetHdrSize];
+                BinaryPrimitives.WriteUInt64LittleEndian(header, 0); // flags, gso_type, hdr_len, gso_size, csum_start
+                BinaryPrimitives.WriteUInt32LittleEndian(header[8..], 1u << 16); // csum_offset 0, num_buffers 1
+                frame.CopyTo(buffer[VirtioPci.NetHdrSize..]);
+                rxq.PushUsed(_rxChain.Head, (uint)needed);
+                return true;
+            }
+        }
+        return FillRxChains(rxq, frame, f, popped);
+    }
+
+    /// <summary>The general case: the frame over one or more chains (mergeable buffers), each checked segment by segment;
+    /// <paramref name="first"/> and <paramref name="firstPopped"/> are what the first pop returned.</summary>
+    private bool FillRxChains(SplitVirtqueue rxq, ReadOnlySpan<byte> frame, VirtqFault first, bool firstPopped)
+    {
         bool mergeable = Negotiated(VirtioPci.FeatureMrgRxbuf);
         int needed = VirtioPci.NetHdrSize + frame.Length;
         int written = 0, buffers = 0;
@@ -292,7 +315,10 @@ public sealed partial class VirtioNetDevice
                 Stats.RxDropped++; // the frame did not fit: what was filled is completed empty
                 return false;
             }
-            VirtqFault f = rxq.TryPop(_rxChain, out bool popped);
+            VirtqFault f;
+            bool popped;
+            if (buffers == 0) (f, popped) = (first, firstPopped);
+            else f = rxq.TryPop(_rxChain, out popped);
             if (f != VirtqFault.None)
             {
                 NeedsResetLocked("rx_queue", $"{f} at avail slot {rxq.NextAvail}");
