@@ -140,6 +140,37 @@ public sealed unsafe class SplitVirtqueue
     /// <summary>Chains the driver has made available and the device has not consumed (0 on a fault; the next pop reports it).</summary>
     public int Pending => RingsLost ? 0 : (ushort)(ReadAvailIdx() - _nextAvail) is var n && n <= Size ? n : 0;
 
+    /// <summary>The frame path: takes the next available chain only if it is one descriptor the device may
+    /// <paramref name="write"/> (or read), of <paramref name="minLength"/> to <paramref name="maxLength"/> bytes, in the region
+    /// the last pop found, with nothing revoked since — and returns its bytes. False (nothing consumed) for anything else,
+    /// which <see cref="TryPop"/> then takes with every check.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryPopBuffer(bool write, int minLength, int maxLength, out ushort head, out Span<byte> bytes)
+    {
+        long revocations = _domain.Revocations;
+        if (revocations == _ringsCheckedAt && revocations == _hitAt && _nextAvail != _availShadow)
+        {
+            head = *(ushort*)(_availPtr + 4 + 2 * (_nextAvail & _mask));
+            if (head < Size)
+            {
+                byte* d = _descPtr + head * VirtqLayout.DescSize;
+                ulong addr = *(ulong*)d;
+                uint len = *(uint*)(d + 8);
+                ulong off = addr - _hitIova;
+                if (*(ushort*)(d + 12) == (write ? VirtqLayout.DescFlagWrite : 0) && (_hitWrite || !write) && off < _hitLength &&
+                    len <= _hitLength - off && len >= (uint)minLength && len <= (uint)maxLength)
+                {
+                    bytes = new Span<byte>(_hitBytes + off, (int)len);
+                    _nextAvail++;
+                    return true;
+                }
+            }
+        }
+        head = 0;
+        bytes = default;
+        return false;
+    }
+
     /// <summary>Takes the next available chain into <paramref name="chain"/>; <paramref name="popped"/> is false when there is none.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public VirtqFault TryPop(DescriptorChain chain, out bool popped)
