@@ -16,6 +16,7 @@ public sealed class DpuMeter
     private long _lastNs;
     private long _unitsPerSecond, _burst;
     private long _passPackets, _passBytes, _dropPackets, _dropBytes;
+    private long _credited, _creditedPart; // whole units the bucket gained, and the part of one (units × 1e9) not yet whole
 
     public DpuMeter(uint id, uint rate, bool packets, long nowNs)
     {
@@ -39,6 +40,11 @@ public sealed class DpuMeter
     public long DropPackets => Volatile.Read(ref _dropPackets);
     public long DropBytes => Volatile.Read(ref _dropBytes);
 
+    /// <summary>Units (bytes or packets) the bucket has gained since the meter was made, beyond the full burst it starts
+    /// with; what the cap threw away is not counted. A meter that polices keeps <c>pass ≤ burst + credited</c> (while its
+    /// rate and burst stay), whatever the clock did: the check a test makes instead of timing the traffic.</summary>
+    public long Credited => Volatile.Read(ref _credited);
+
     /// <summary>A new rate from now on: what the bucket earned at the old rate stays (capped at the new burst).</summary>
     public void SetRate(uint rate, bool packets, long nowNs)
     {
@@ -58,8 +64,16 @@ public sealed class DpuMeter
         if (elapsed <= 0) return;
         _lastNs = nowNs;
         Int128 cap = (Int128)_burst * NsPerSecond;
-        _tokens += (Int128)_unitsPerSecond * elapsed;
-        if (_tokens > cap) _tokens = cap;
+        Int128 room = cap - _tokens, earned = (Int128)_unitsPerSecond * elapsed;
+        if (earned > room) earned = room;
+        if (earned <= 0) return;
+        _tokens += earned;
+        _creditedPart += (long)earned; // at most a burst (≤ 5.4e9 units) × 1e9: fits
+        if (_creditedPart >= NsPerSecond)
+        {
+            _credited += _creditedPart / NsPerSecond;
+            _creditedPart %= NsPerSecond;
+        }
     }
 
     /// <summary>Marks one frame of <paramref name="bytes"/> bytes: true (green) takes its units from the bucket.</summary>

@@ -15,8 +15,8 @@ public sealed record DpuKey(
 
 /// <summary>One classifier rule as the switch runs it, with its hit counters. The agent makes one per stored rule and
 /// keeps it while the rule is unchanged, so an identical rewrite keeps the counters and a changed one starts at 0.</summary>
-/// <param name="Vid">Target port id (§5.2): a vport, 0x10000 + SoC port, or −1 (drop).</param>
-/// <param name="Qid">Target queue, −1 for the per-flow hash.</param>
+/// <param name="Vid">Target port id (§5.2): a vport, 0x10000 + SoC port, 0x20000 + optical port (out of its wire), or −1 (drop).</param>
+/// <param name="Qid">Target queue (an optical port's transmit queue), −1 for the per-flow hash.</param>
 public sealed class DpuRule
 {
     // The key flattened into fields (no record, no arrays on the per-frame path): IP words beyond the family's are 0/0.

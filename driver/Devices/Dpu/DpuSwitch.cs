@@ -307,11 +307,19 @@ public sealed class DpuSwitch
     private static int Redirect(Tables t, int vid) =>
         vid >= SocBase && vid < OpticalBase && t.Redirect[vid - SocBase] is var to && to >= 0 ? SocBase + to : vid;
 
+    /// <summary>Where a red frame counts as <c>rx_drop</c> besides the meter: a vport's or SoC port's counters. An optical
+    /// port has none (DPDK's <c>oerrors</c> are the port's own transmit failures), so there the meter's <c>drop_*</c> is the count.</summary>
     private DpuPortCounters? PortCountersOf(int vid) =>
         vid >= OpticalBase ? null : vid >= SocBase ? (vid - SocBase < _socs.Length ? _socs[vid - SocBase].Counters : null) : _hosts[vid]?.Counters;
 
     private void Deliver(Tables t, int vid, int qid, ReadOnlySpan<byte> frame, in FrameFields f, DpuPortCounters? source)
     {
+        if (vid >= OpticalBase)
+        {
+            // only a rule names an optical port: that port's wire, whatever the bond (default forwarding uses Uplink)
+            ToWire(t, vid - OpticalBase, frame, f, qid);
+            return;
+        }
         if (vid >= SocBase)
         {
             SocPort s = _socs[vid - SocBase];
@@ -362,7 +370,9 @@ public sealed class DpuSwitch
         }
     }
 
-    private void ToWire(Tables t, int port, ReadOnlySpan<byte> frame, in FrameFields f)
+    /// <summary>Out of optical port <paramref name="port"/>: on transmit queue <paramref name="qid"/> (a rule's), or by
+    /// the flow's hash when it is −1.</summary>
+    private void ToWire(Tables t, int port, ReadOnlySpan<byte> frame, in FrameFields f, int qid = -1)
     {
         OpticalPort o = _optical[port];
         DpuOpticalCounters c = o.Counters;
@@ -371,7 +381,7 @@ public sealed class DpuSwitch
             c.OErrors++;
             return;
         }
-        int q = (int)(f.FlowHash() % (uint)c.Queues);
+        int q = qid >= 0 && qid < c.Queues ? qid : (int)(f.FlowHash() % (uint)c.Queues);
         c.OPackets++;
         c.OBytes += frame.Length;
         c.QOPackets[q]++;

@@ -72,6 +72,19 @@ public sealed class ClassifierProtocolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_optical_port_the_DPU_lacks_is_refused_with_its_reason_and_the_agent_goes_on()
+    {
+        AsyncUnaryCall<ClassifierOpsRsp> call = _f.Traffic.ClassifierWriteAsync(Rule(1, new MaskRuleKey(), DpuSwitch.OpticalBase + 5, -1));
+        Assert.Equal(NotFound, (await call).Status);
+        Metadata trailers = call.GetTrailers();
+        Assert.Equal(("NOT_FOUND", "optical port 5 does not exist (the DPU has 2)"), (trailers.GetValue("nicscript-status"), trailers.GetValue("nicscript-detail")));
+        Assert.Empty((await _f.Traffic.ClassifierListAsync(new ClassifierListRequest())).Rules);
+        Assert.Equal(Ok, (await _f.Traffic.ClassifierWriteAsync(Rule(1, new MaskRuleKey(), DpuSwitch.OpticalBase + 1, -1))).Status); // the next request is served
+        ClassifierReadResponse read = await _f.Traffic.ClassifierReadAsync(new ClassifierReadRequest { KeyIndex = 1 });
+        Assert.Equal((0x20001, -1), (read.Action.Vid, read.Action.Qid));
+    }
+
+    [Fact]
     public async Task DPU_47_read_returns_the_rule_as_written_and_missing_rules_are_zeros()
     {
         MaskRuleKey key = Dip(0x0A000007, 0xFFFFFFFF);

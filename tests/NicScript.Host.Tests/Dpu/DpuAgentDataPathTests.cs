@@ -210,6 +210,35 @@ public sealed class DpuAgentDataPathTests : IAsyncLifetime
         Assert.True(after.PassPackets >= before.PassPackets && after.DropPackets >= before.DropPackets);
     }
 
+    [Fact]
+    public async Task A_meter_limits_what_a_vport_sends_out_of_an_optical_port()
+    {
+        VirtioNetDriver v0 = await Port("a", 0);
+        Assert.Equal(Ok, (await _f.Meter.MeterAddAsync(new MeterAddRequest { Id = 10, Rate = 8000 })).Status); // 1,000,000 B/s, burst 16,384 B
+        MaskRuleKey fromV0 = Dip(0x0A000009);
+        (fromV0.Vid, fromV0.VidMask) = (0, 0x7FFFFFFF);
+        await Write(1, fromV0, vid: DpuSwitch.OpticalBase + 1, qid: -1, meter: 10);
+        FrameGenerator far = Wire(1, new TrafficSpec { Size = 1000, Smac = MacOf(0), Dmac = "04:00:00:00:00:09", Destination = "10.0.0.9" });
+        FrameGenerator uplink = Wire(0);
+
+        for (int round = 0; round < 400; round++) // 10 frames every 5 ms for 2 s: 2,000,000 B/s, twice the meter's rate
+        {
+            if (round > 0) _clock.AdvanceNs(5_000_000);
+            HostSend(v0, far.Frame(0), 10);
+        }
+
+        MeterGetResponse m = await Meter(10);
+        EthMacGetStatsResponse out1 = await Optical(1);
+        Assert.Equal(4_000ul, m.PassPackets + m.DropPackets);
+        Assert.Equal(4_000ul, (await Rule(1)).HitPackets);
+        Assert.InRange(m.PassBytes, 1_995_000ul - 1_000, 1_995_000ul + 16_384); // rate × 1.995 s, plus at most the burst
+        Assert.Equal((m.PassPackets, m.PassBytes), (out1.Opackets, out1.Obytes)); // the green frames left through optical port 1
+        Assert.Equal((long)m.PassPackets, far.Received);
+        Assert.Equal((0ul, 0L), ((await Optical(0)).Opackets, uplink.Received)); // not through the uplink default forwarding uses
+        Assert.Equal(0ul, out1.Oerrors);
+        Assert.Equal(4_000ul, (await Stats(0)).TxPackets);
+    }
+
     // ---------------------------------------------------------------- classifier
 
     [Fact]

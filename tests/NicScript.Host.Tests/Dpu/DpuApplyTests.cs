@@ -172,6 +172,48 @@ public sealed class DpuApplyTests : IAsyncLifetime
         Assert.Equal("No changes.\n", (await Cli("plan", Example)).Out);
     }
 
+    private const string ToOptical = """
+        kind: dpu_state
+        version: 1
+        meters:
+          - { id: 7, rate: 10pps }
+        rules:
+          - key_index: 30
+            match: { in_port: "vport:*", dip: 10.9.0.2/32 }
+            action: { port: "optical:1", queue: any, meter: 7 }
+        """;
+
+    [Fact]
+    public async Task A_rule_to_an_optical_port_is_planned_applied_and_read_back()
+    {
+        string file = _dir.Write("optical.yml", ToOptical);
+        var (exit, plan, _) = await Cli("plan", file);
+        Assert.Equal(0, exit);
+        Assert.Contains("  + rule 30                  -> optical:1 meter 7\n", plan);
+        Assert.Equal(0, (await Cli("apply", file)).Exit);
+        ClassifierReadResponse rule = await _f.Traffic.ClassifierReadAsync(new ClassifierReadRequest { KeyIndex = 30 });
+        Assert.Equal((0x20001, -1, 7u), (rule.Action.Vid, rule.Action.Qid, rule.Action.MeterId));
+        Assert.Equal("No changes.\n", (await Cli("plan", file)).Out);
+
+        string moved = _dir.Write("optical0.yml", ToOptical.Replace("optical:1", "optical:0", StringComparison.Ordinal));
+        Assert.Contains("  ~ rule 30                  -> optical:0 meter 7\n", (await Cli("plan", moved)).Out);
+    }
+
+    [Fact]
+    public async Task A_rule_to_an_optical_port_the_DPU_lacks_is_refused_at_plan_time_with_file_line_col()
+    {
+        string file = _dir.Write("optical.yml", ToOptical.Replace("optical:1", "optical:5", StringComparison.Ordinal));
+        var (exit, _, err) = await Cli("apply", file);
+        Assert.Equal(1, exit);
+        Assert.Contains("optical.yml:8:21: error: rule 30: optical port 5 does not exist (the DPU has 2)", err);
+        Assert.DoesNotContain(_audit.Changes(), e => e.StartsWith("dpu ", StringComparison.Ordinal)); // not even the meter
+
+        string typo = _dir.Write("typo.yml", ToOptical.Replace("optical:1", "optical:one", StringComparison.Ordinal));
+        (exit, _, err) = await Cli("plan", typo);
+        Assert.Equal(1, exit);
+        Assert.Contains("typo.yml:8:21: error: port 'optical:one' is not a port uuid, vport:N, soc:N, optical:N or drop", err);
+    }
+
     [Fact]
     public async Task A_broken_file_is_refused_before_any_rpc_with_file_line_col()
     {

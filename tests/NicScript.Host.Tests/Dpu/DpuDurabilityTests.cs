@@ -92,6 +92,26 @@ public sealed class DpuDurabilityTests
     }
 
     [Fact]
+    public async Task A_rule_to_an_optical_port_is_stored_and_a_machine_without_that_port_refuses_the_state()
+    {
+        using var dir = new TempDir();
+        await using (DpuAgentFixture a = await StartAsync(stateDir: dir))
+        {
+            Assert.Equal(0u, (await a.Meter.MeterAddAsync(new MeterAddRequest { Id = 5, Rate = 100 })).Status);
+            var action = new RuleAction { Vid = DpuSwitch.OpticalBase + 1, Qid = 2, MeterId = 5 };
+            Assert.Equal(0u, (await a.Traffic.ClassifierWriteAsync(new ClassifierWriteRequest { KeyIndex = 4, MaskRuleKey = new MaskRuleKey(), Action = action })).Status);
+        }
+        await using (DpuAgentFixture b = await StartAsync(stateDir: dir))
+        {
+            ClassifierReadResponse rule = await b.Traffic.ClassifierReadAsync(new ClassifierReadRequest { KeyIndex = 4 });
+            Assert.Equal((0x20001, 2, 5u), (rule.Action.Vid, rule.Action.Qid, rule.Action.MeterId));
+            Assert.Equal(1u, (await b.Meter.MeterGetAsync(new MeterGetRequest { Id = 5 })).RefCnt);
+        }
+        var e = await Assert.ThrowsAsync<UserErrorException>(() => StartAsync(new DpuConfig { OpticalPorts = 1 }, dir));
+        Assert.Equal("rule 4 is stored with optical port 1 as its target but the machine has 1 optical ports", e.Message);
+    }
+
+    [Fact]
     public async Task DPU_66_a_state_that_does_not_fit_the_machine_is_refused_naming_the_object()
     {
         using var dir = new TempDir();

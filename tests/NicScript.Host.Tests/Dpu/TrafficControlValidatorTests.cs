@@ -55,6 +55,27 @@ public sealed class TrafficControlValidatorTests
     }
 
     [Fact]
+    public void ClassifierWrite_ToAnOpticalPort_IsAcceptedAndNamesItsQueues()
+    {
+        var r = new ClassifierWriteRequest { KeyIndex = 7, MaskRuleKey = new MaskRuleKey(), Action = new RuleAction { Vid = DpuAgent.OpticalBase + 1, Qid = 3, MeterId = 10 } };
+        DpuChange c = _v.ClassifierWrite(r, WithMeter(10));
+        Assert.Equal(DpuOutcome.Ok, c.Outcome);
+        Assert.Equal(DpuAgent.OpticalBase + 1, c.Next!.Rules[7].Action.Vid);
+        Assert.Equal(1u, c.Next.Meters[10].RefCnt);
+        r.Action.Qid = Config.OpticalQueues; // one past its transmit queues
+        Assert.Equal(new DpuOutcome(DpuStatus.InvalidArgument, "action.qid 4 is not a queue of the target"), _v.ClassifierWrite(r, WithMeter(10)).Outcome);
+    }
+
+    [Fact]
+    public void ClassifierWrite_ToAnOpticalPortTheDpuLacks_IsNotFoundAndSaysHowManyItHas()
+    {
+        var r = new ClassifierWriteRequest { KeyIndex = 7, MaskRuleKey = new MaskRuleKey(), Action = new RuleAction { Vid = DpuAgent.OpticalBase + 2, Qid = -1 } };
+        Assert.Equal(new DpuOutcome(DpuStatus.NotFound, "optical port 2 does not exist (the DPU has 2)"), _v.ClassifierWrite(r, DpuState.Empty(Config)).Outcome);
+        r.Action.Vid = 0x30000; // beyond every class
+        Assert.Equal(DpuStatus.InvalidArgument, _v.ClassifierWrite(r, DpuState.Empty(Config)).Outcome.Status);
+    }
+
+    [Fact]
     public void ProcSwitch_PortBeyondMachine_IsNotFound()
     {
         DpuChange c = _v.ProcSwitch(new ProcSwitchRequest { SrcPfid = 0, DestPfid = 2 }, DpuState.Empty(Config));

@@ -140,7 +140,13 @@ public sealed class DpuStore : IDisposable
         foreach (var (k, v) in ReadAll("rules"))
         {
             if (s.Rules.Count >= c.ClassifierTable) throw new UserErrorException($"rule {k} is stored but the machine's classifier table holds {c.ClassifierTable}");
-            s = s with { Rules = s.Rules.SetItem((int)k, ClassifierReadResponse.Parser.ParseFrom(v)) };
+            ClassifierReadResponse rule = ClassifierReadResponse.Parser.ParseFrom(v);
+            int vid = rule.Action.Vid;
+            if (vid >= DpuAgent.OpticalBase && vid - DpuAgent.OpticalBase >= c.OpticalPorts)
+                throw new UserErrorException($"rule {k} is stored with optical port {vid - DpuAgent.OpticalBase} as its target but the machine has {c.OpticalPorts} optical ports");
+            if (vid >= DpuAgent.SocBase && vid < DpuAgent.OpticalBase && vid - DpuAgent.SocBase >= c.SocPorts)
+                throw new UserErrorException($"rule {k} is stored with SoC port {vid - DpuAgent.SocBase} as its target but the machine has {c.SocPorts} SoC ports");
+            s = s with { Rules = s.Rules.SetItem((int)k, rule) };
         }
         foreach (var (k, v) in ReadAll("proc_switches"))
         {

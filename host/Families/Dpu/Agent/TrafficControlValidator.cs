@@ -10,7 +10,7 @@ namespace NicScript.Host.Families.Dpu.Agent;
 /// redirects live in the switch only).</summary>
 internal sealed class TrafficControlValidator(DpuConfig config)
 {
-    private const int SocBase = DpuAgent.SocBase;
+    private const int SocBase = DpuAgent.SocBase, OpticalBase = DpuAgent.OpticalBase;
 
     private DpuConfig Config => config;
 
@@ -50,8 +50,12 @@ internal sealed class TrafficControlValidator(DpuConfig config)
         return null;
     }
 
+    /// <summary>Queues a rule may name at its target: an optical port's transmit queues (as the switch keeps them, at most
+    /// 16), a SoC port's, or a vport's <c>max_qpair</c>.</summary>
     private int TargetQueues(DpuState s, int vid) =>
-        vid >= SocBase ? Config.SocQueues : s.Ports.TryGetValue((uint)vid, out PortCfg? p) ? (int)p.MaxQpair : 0;
+        vid >= OpticalBase ? Math.Min(Config.OpticalQueues, 16)
+        : vid >= SocBase ? Config.SocQueues
+        : s.Ports.TryGetValue((uint)vid, out PortCfg? p) ? (int)p.MaxQpair : 0;
 
     public DpuChange ClassifierWrite(ClassifierWriteRequest r, DpuState s)
     {
@@ -60,10 +64,13 @@ internal sealed class TrafficControlValidator(DpuConfig config)
         if (!r.Action.HasQid || !r.Action.HasVid) return Refuse(DpuStatus.InvalidArgument, "action.qid and action.vid must be present");
         if (KeyProblem(r.MaskRuleKey, r.KeyIndex) is { } why) return Refuse(DpuStatus.InvalidArgument, why);
         int vid = r.Action.Vid, qid = r.Action.Qid;
-        bool isSoc = vid >= SocBase && vid < SocBase + 0x10000;
-        if (vid != -1 && !(vid >= 0 && vid <= 0xFFFF) && !isSoc) return Refuse(DpuStatus.InvalidArgument, $"action.vid 0x{vid:x} is not -1, a vport or a SoC port");
+        bool isSoc = vid >= SocBase && vid < OpticalBase, isOptical = vid >= OpticalBase && vid < OpticalBase + 0x10000;
+        if (vid != -1 && !(vid >= 0 && vid <= 0xFFFF) && !isSoc && !isOptical)
+            return Refuse(DpuStatus.InvalidArgument, $"action.vid 0x{vid:x} is not -1, a vport, a SoC port (0x10000 + pfid) or an optical port (0x20000 + port_id)");
         if (vid >= 0 && vid <= 0xFFFF && !s.Ports.ContainsKey((uint)vid)) return Refuse(DpuStatus.NotFound, $"vport {vid} does not exist");
         if (isSoc && vid - SocBase >= Config.SocPorts) return Refuse(DpuStatus.NotFound, $"SoC port {vid - SocBase} does not exist");
+        if (isOptical && vid - OpticalBase >= Config.OpticalPorts)
+            return Refuse(DpuStatus.NotFound, $"optical port {vid - OpticalBase} does not exist (the DPU has {Config.OpticalPorts})");
         if (qid < -1 || (vid == -1 ? qid > 0 : qid >= TargetQueues(s, vid))) return Refuse(DpuStatus.InvalidArgument, $"action.qid {qid} is not a queue of the target");
         if (r.Action.HasMeterId && !s.Meters.ContainsKey(r.Action.MeterId)) return Refuse(DpuStatus.NotFound, $"meter {r.Action.MeterId} does not exist");
         s.Rules.TryGetValue(r.KeyIndex, out ClassifierReadResponse? old);

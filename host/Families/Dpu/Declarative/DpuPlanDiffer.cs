@@ -206,6 +206,11 @@ internal sealed class DpuPlanDiffer(DesiredState d, CurrentState c, bool prune, 
                     Error(rule.At, $"rule {rule.KeyIndex}: port {uuid} is neither in the file nor on the agent");
                     continue;
                 }
+                if (rule.Action.Vid >= DpuAgent.OpticalBase && rule.Action.Vid - DpuAgent.OpticalBase >= c.OpticalMtu.Count)
+                {
+                    Error(rule.TargetAt ?? rule.At, $"rule {rule.KeyIndex}: optical port {rule.Action.Vid - DpuAgent.OpticalBase} does not exist (the DPU has {c.OpticalMtu.Count})");
+                    continue;
+                }
                 MaskRuleKey key = Canonical(rule.Key);
                 string target = rule.PortUuid ?? Target(rule.Action.Vid);
                 PlanStep Write() => Step(5, "ClassifierWrite", $"rule {rule.KeyIndex}", async (cl, ctx) =>

@@ -40,10 +40,11 @@ internal static class DpuPlanRenderer
         return new JsonObject { ["changes"] = steps };
     }
 
-    /// <summary>A rule's target as the file writes it: <c>drop</c>, <c>soc:N</c> or <c>vport:N</c>.</summary>
+    /// <summary>A rule's target as the file writes it: <c>drop</c>, <c>optical:N</c>, <c>soc:N</c> or <c>vport:N</c>.</summary>
     public static string Target(int vid) => vid switch
     {
         -1 => "drop",
+        >= DpuAgent.OpticalBase => $"optical:{vid - DpuAgent.OpticalBase}",
         >= DpuAgent.SocBase => $"soc:{vid - DpuAgent.SocBase}",
         _ => $"vport:{vid}",
     };

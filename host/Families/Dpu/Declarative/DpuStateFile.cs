@@ -16,7 +16,8 @@ internal sealed record DesiredVdisk(string Name, VdiskCreateRequest Create, ulon
 internal sealed record DesiredMeter(uint Id, uint Rate, uint Type, YamlNode At);
 
 /// <param name="PortUuid">The target named by uuid (resolved to a vport when the rule is written), or null.</param>
-internal sealed record DesiredRule(int KeyIndex, MaskRuleKey Key, RuleAction Action, string? PortUuid, YamlNode At);
+/// <param name="TargetAt">The action's <c>port</c>, where a target the agent lacks is reported.</param>
+internal sealed record DesiredRule(int KeyIndex, MaskRuleKey Key, RuleAction Action, string? PortUuid, YamlNode At, YamlNode? TargetAt);
 
 internal sealed record DesiredSwitch(uint Src, uint Dest, YamlNode At);
 
@@ -251,9 +252,9 @@ internal static class DpuStateFile
             if (r.String(am["port"], "action port") is { } port)
             {
                 if (port == "drop") (action.Vid, action.Qid) = (-1, -1);
-                else if (PortId(port, allowWildcard: false, allowOptical: false) is { } vid) action.Vid = vid.Value;
+                else if (PortId(port, allowWildcard: false) is { } vid) action.Vid = vid.Value;
                 else if (ports?.Any(p => p.Uuid == port) == true || !port.Contains(':')) uuid = port; // checked against the agent at plan time
-                else r.Error(am["port"]!, $"port '{port}' is not a port uuid, vport:N, soc:N or drop");
+                else r.Error(am["port"]!, $"port '{port}' is not a port uuid, vport:N, soc:N, optical:N or drop");
             }
             if (am["queue"] is { } q)
             {
@@ -265,17 +266,17 @@ internal static class DpuStateFile
                 action.MeterId = meter;
                 if (meters is not null && meters.All(x => x.Id != meter)) r.Error(mt, $"meter {meter} is not in the file's meters");
             }
-            list.Add(new DesiredRule(keyIndex, key, action, uuid, m));
+            list.Add(new DesiredRule(keyIndex, key, action, uuid, m, am["port"]));
         }
         return list;
     }
 
     /// <summary>vport:N, soc:N, optical:N (and with <paramref name="allowWildcard"/> the class wildcards): (vid, mask).</summary>
-    private static (int Value, int Mask)? PortId(string text, bool allowWildcard, bool allowOptical = true)
+    private static (int Value, int Mask)? PortId(string text, bool allowWildcard)
     {
         string[] parts = text.Split(':');
         if (parts.Length != 2) return null;
-        int @base = parts[0] switch { "vport" => 0, "soc" => DpuAgent.SocBase, "optical" when allowOptical => DpuAgent.OpticalBase, _ => -1 };
+        int @base = parts[0] switch { "vport" => 0, "soc" => DpuAgent.SocBase, "optical" => DpuAgent.OpticalBase, _ => -1 };
         if (@base < 0) return null;
         if (parts[1] == "*") return allowWildcard ? (@base, 0x30000) : null;
         return int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n <= 0xFFFF ? (@base + n, 0x7FFFFFFF) : null;
