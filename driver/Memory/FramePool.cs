@@ -92,6 +92,15 @@ public sealed class FramePool
     /// <summary>The whole slot, header room included.</summary>
     public Span<byte> Slot(int slot) => Region.DeviceSpan.Slice(slot * SlotSize, SlotSize);
 
+    /// <summary>Slot <paramref name="slot"/>'s first byte (its header room) for the driver that owns the pool, or null once the
+    /// pool's region is freed; a slot number outside the pool throws, as <see cref="Slot"/> does.</summary>
+    internal unsafe byte* SlotBytes(int slot)
+    {
+        if ((uint)slot >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(slot), $"slot {slot} is not one of the pool's {Count}");
+        byte* p = Region.IsFreed ? null : Region.Pointer;
+        return p is null ? null : p + (nint)slot * SlotSize;
+    }
+
     /// <summary>The frame part of a slot.</summary>
     public Span<byte> Frame(int slot, int length) => Region.DeviceSpan.Slice(slot * SlotSize + Headroom, length);
 

@@ -5,4 +5,11 @@ namespace NicScript.Driver.Wire;
 public interface IFrameReceiver
 {
     void Receive(ReadOnlySpan<byte> frame);
+
+    /// <summary>A burst of frames, in order (valid only during the call). A receiver that can take a burst at once (one lock,
+    /// one ring publish) overrides this; by default each frame is received alone.</summary>
+    void ReceiveBurst(FrameBatch frames)
+    {
+        for (int i = 0; i < frames.Count; i++) Receive(frames[i]);
+    }
 }

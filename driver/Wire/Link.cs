@@ -109,6 +109,26 @@ public abstract class Link : IDisposable
         else Route(from, frame);
     }
 
+    /// <summary>A burst from <paramref name="from"/>: routed as one when nothing looks at single frames (no capture, no fault
+    /// injection), else frame by frame exactly as <see cref="Send"/> does.</summary>
+    internal void SendBurst(WirePort from, FrameBatch frames)
+    {
+        if (!_carrier)
+        {
+            Interlocked.Add(ref _droppedNoCarrier, frames.Count);
+            return;
+        }
+        if (_capture is null && _faults is null) RouteBurst(from, frames);
+        else
+            for (int i = 0; i < frames.Count; i++) Send(from, frames[i]);
+    }
+
+    /// <summary>Hands a burst from <paramref name="from"/> to its destination(s); by default frame by frame.</summary>
+    protected internal virtual void RouteBurst(WirePort from, FrameBatch frames)
+    {
+        for (int i = 0; i < frames.Count; i++) Route(from, frames[i]);
+    }
+
     /// <summary>A frame arriving from outside the machine (a TAP device): captured, then delivered to port 0.</summary>
     protected void Inbound(ReadOnlySpan<byte> frame)
     {

@@ -10,4 +10,6 @@ internal sealed class LoopbackLink : Link
     public override bool ReturnsToSender => true;
 
     protected internal override void Route(WirePort from, ReadOnlySpan<byte> frame) => from.Deliver(frame);
+
+    protected internal override void RouteBurst(WirePort from, FrameBatch frames) => from.DeliverBurst(frames);
 }

@@ -12,4 +12,10 @@ internal sealed class PairLink : Link
         IReadOnlyList<WirePort> ports = Ports;
         if (ports.Count == 2) ports[1 - from.Index].Deliver(frame);
     }
+
+    protected internal override void RouteBurst(WirePort from, FrameBatch frames)
+    {
+        IReadOnlyList<WirePort> ports = Ports;
+        if (ports.Count == 2) ports[1 - from.Index].DeliverBurst(frames);
+    }
 }

@@ -40,6 +40,22 @@ public sealed class WirePort
         Link.Send(this, frame);
     }
 
+    /// <summary>Puts a burst of frames on the wire, in order.</summary>
+    public void TransmitBurst(FrameBatch frames)
+    {
+        if (frames.Count == 0) return;
+        _txFrames += frames.Count;
+        _txBytes += frames.Bytes;
+        Link.SendBurst(this, frames);
+    }
+
+    internal void DeliverBurst(FrameBatch frames)
+    {
+        _rxFrames += frames.Count;
+        _rxBytes += frames.Bytes;
+        Receiver.ReceiveBurst(frames);
+    }
+
     internal void Deliver(ReadOnlySpan<byte> frame)
     {
         _rxFrames++;

@@ -26,7 +26,18 @@ public sealed unsafe class SplitVirtqueue
     private readonly DmaRegion _descRegion, _availRegion, _usedRegion;
     private long _ringsCheckedAt = -1; // the revocation count at which all three areas were last found in the domain
     private ushort _nextAvail;
+    private ushort _availShadow; // avail.idx as last read: chains up to it are the driver's to take without reading it again
     private ushort _nextUsed;
+    private readonly int _mask;
+
+    // The buffer region the last single-descriptor pop found, and the revocation count it was found at: the next buffer in
+    // the same region (a frame pool's next slot) is inside the domain as long as nothing was revoked since.
+    private DmaRegion? _hitRegion;
+    private ulong _hitIova;
+    private ulong _hitLength;
+    private byte* _hitBytes;
+    private long _hitAt = -1;
+    private bool _hitWrite;
     private ushort _publishedUsed;
 
     private SplitVirtqueue(IommuDomain domain, int size, DmaRegion desc, int descOff, DmaRegion avail, int availOff,
@@ -34,6 +45,7 @@ public sealed unsafe class SplitVirtqueue
     {
         _domain = domain;
         Size = size;
+        _mask = size - 1;
         (_descRegion, _availRegion, _usedRegion) = (desc, avail, used);
         // Taken once, while the regions are live: a block is never given back to the OS while the memory lives, so these
         // never dangle even if a region is freed between a check and a use (its pointer field is nulled then).
@@ -128,16 +140,83 @@ public sealed unsafe class SplitVirtqueue
     /// <summary>Chains the driver has made available and the device has not consumed (0 on a fault; the next pop reports it).</summary>
     public int Pending => RingsLost ? 0 : (ushort)(ReadAvailIdx() - _nextAvail) is var n && n <= Size ? n : 0;
 
+    /// <summary>The frame path: takes the next available chain only if it is one descriptor the device may
+    /// <paramref name="write"/> (or read), of <paramref name="minLength"/> to <paramref name="maxLength"/> bytes, in the region
+    /// the last pop found, with nothing revoked since — and returns its bytes. False (nothing consumed) for anything else,
+    /// which <see cref="TryPop"/> then takes with every check.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryPopBuffer(bool write, int minLength, int maxLength, out ushort head, out Span<byte> bytes)
+    {
+        long revocations = _domain.Revocations;
+        if (revocations == _ringsCheckedAt && revocations == _hitAt && _nextAvail != _availShadow)
+        {
+            head = *(ushort*)(_availPtr + 4 + 2 * (_nextAvail & _mask));
+            if (head < Size)
+            {
+                byte* d = _descPtr + head * VirtqLayout.DescSize;
+                ulong addr = *(ulong*)d;
+                uint len = *(uint*)(d + 8);
+                ulong off = addr - _hitIova;
+                if (*(ushort*)(d + 12) == (write ? VirtqLayout.DescFlagWrite : 0) && (_hitWrite || !write) && off < _hitLength &&
+                    len <= _hitLength - off && len >= (uint)minLength && len <= (uint)maxLength)
+                {
+                    bytes = new Span<byte>(_hitBytes + off, (int)len);
+                    _nextAvail++;
+                    return true;
+                }
+            }
+        }
+        head = 0;
+        bytes = default;
+        return false;
+    }
+
     /// <summary>Takes the next available chain into <paramref name="chain"/>; <paramref name="popped"/> is false when there is none.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public VirtqFault TryPop(DescriptorChain chain, out bool popped)
     {
+        // The frame path, inlined into the device's burst loop: a chain the driver already published, of one descriptor in
+        // the region the last one was found in, nothing revoked since. Anything else takes the full path.
+        long revocations = _domain.Revocations;
+        if (revocations == _ringsCheckedAt && revocations == _hitAt && _nextAvail != _availShadow)
+        {
+            ushort head = *(ushort*)(_availPtr + 4 + 2 * (_nextAvail & _mask));
+            if (head < Size)
+            {
+                byte* d = _descPtr + head * VirtqLayout.DescSize;
+                ushort flags = *(ushort*)(d + 12);
+                ulong addr = *(ulong*)d;
+                uint len = *(uint*)(d + 8);
+                bool writable = (flags & VirtqLayout.DescFlagWrite) != 0;
+                ulong off = addr - _hitIova;
+                if ((flags & (VirtqLayout.DescFlagNext | VirtqLayout.DescFlagIndirect)) == 0 && off < _hitLength && len <= _hitLength - off &&
+                    (_hitWrite || !writable))
+                {
+                    chain.SetSingle(head, _domain, revocations, addr, (int)len, writable, _hitRegion!, (int)off, _hitBytes + off);
+                    _nextAvail++;
+                    popped = true;
+                    return VirtqFault.None;
+                }
+            }
+        }
+        return TryPopChecked(chain, out popped);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private VirtqFault TryPopChecked(DescriptorChain chain, out bool popped)
+    {
         popped = false;
-        if (RingsLost) return RingFault();
-        ushort avail = ReadAvailIdx();
-        if (avail == _nextAvail) return VirtqFault.None;
-        if ((ushort)(avail - _nextAvail) > Size) return VirtqFault.AvailIndexRunsAhead; // a driver bug or attack: never spin on it
-        ushort head = *(ushort*)(AvailPtr + 4 + 2 * (_nextAvail & (Size - 1)));
-        VirtqFault fault = ReadChain(head, chain);
+        long revocations = _domain.Revocations; // read before anything is checked: a revocation after it shows at the next use
+        if (revocations != _ringsCheckedAt && !RingsStillReachable()) return RingFault();
+        if (_nextAvail == _availShadow)
+        {
+            ushort avail = ReadAvailIdx(); // once per burst the driver published, not once per chain
+            if (avail == _nextAvail) return VirtqFault.None;
+            if ((ushort)(avail - _nextAvail) > Size) return VirtqFault.AvailIndexRunsAhead; // a driver bug or attack: never spin on it
+            _availShadow = avail;
+        }
+        ushort head = *(ushort*)(AvailPtr + 4 + 2 * (_nextAvail & _mask));
+        VirtqFault fault = ReadChain(head, chain, revocations);
         if (fault != VirtqFault.None) return fault;
         _nextAvail++;
         popped = true;
@@ -150,15 +229,31 @@ public sealed unsafe class SplitVirtqueue
     public ushort DiscardNext()
     {
         if (RingsLost) return 0;
-        ushort head = *(ushort*)(AvailPtr + 4 + 2 * (_nextAvail & (Size - 1)));
+        ushort head = *(ushort*)(AvailPtr + 4 + 2 * (_nextAvail & _mask));
         _nextAvail++;
         return head;
     }
 
-    private VirtqFault ReadChain(ushort head, DescriptorChain chain)
+    private VirtqFault ReadChain(ushort head, DescriptorChain chain, long revocations)
     {
         if (head >= Size) return VirtqFault.DescriptorIndexOutOfRange;
-        chain.Reset(head, _domain, _domain.Revocations); // read before the buffers are checked below
+        byte* first = DescPtr + head * VirtqLayout.DescSize;
+        ushort headFlags = *(ushort*)(first + 12);
+        if ((headFlags & (VirtqLayout.DescFlagNext | VirtqLayout.DescFlagIndirect)) == 0)
+        {
+            // One descriptor (a frame buffer): checked against the region the last one was found in, when nothing was revoked since.
+            ulong addr = *(ulong*)first;
+            uint len = *(uint*)(first + 8);
+            bool writable = (headFlags & VirtqLayout.DescFlagWrite) != 0;
+            ulong off = addr - _hitIova;
+            if (off < _hitLength && len <= _hitLength - off && revocations == _hitAt && (_hitWrite || !writable))
+            {
+                chain.SetSingle(head, _domain, revocations, addr, (int)len, writable, _hitRegion!, (int)off, _hitBytes + off);
+                return VirtqFault.None;
+            }
+            return ReadSingle(head, chain, revocations, addr, len, writable);
+        }
+        chain.Reset(head, _domain, revocations);
         Span<byte> table = Desc;
         int tableSize = Size;
         ushort index = head;
@@ -195,7 +290,7 @@ public sealed unsafe class SplitVirtqueue
                 // the request can still find its status byte; the pop reports DescriptorOutsideDma at the end.
                 if (!chain.TryAddFaulted(addr, (int)Math.Min(len, int.MaxValue), writable)) return VirtqFault.ChainTooLong;
             }
-            else if (!chain.TryAdd(addr, (int)len, writable, region, offset)) return VirtqFault.ChainTooLong;
+            else if (!chain.TryAdd(addr, (int)len, writable, region, offset, BytesOf(region, offset))) return VirtqFault.ChainTooLong;
 
             if ((flags & VirtqLayout.DescFlagNext) == 0) return chain.Faulted ? VirtqFault.DescriptorOutsideDma : VirtqFault.None;
             if (next >= tableSize) return VirtqFault.DescriptorIndexOutOfRange;
@@ -203,11 +298,44 @@ public sealed unsafe class SplitVirtqueue
         }
     }
 
+    /// <summary>A one-descriptor chain outside the cached region: located in the domain (a fault is counted there) and, when
+    /// found, its region remembered for the next pop.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private VirtqFault ReadSingle(ushort head, DescriptorChain chain, long revocations, ulong addr, uint len, bool writable)
+    {
+        if (len > int.MaxValue || _domain.TryLocate(addr, (int)len, writable, out DmaRegion region, out int offset) != DmaError.None)
+        {
+            chain.Reset(head, _domain, revocations);
+            chain.TryAddFaulted(addr, (int)Math.Min(len, int.MaxValue), writable);
+            return VirtqFault.DescriptorOutsideDma;
+        }
+        byte* block = region.Pointer;
+        if (block is not null)
+        {
+            _hitRegion = region;
+            _hitIova = region.Iova;
+            _hitLength = (ulong)region.Length;
+            _hitBytes = block;
+            _hitAt = revocations;
+            _hitWrite = writable;
+            chain.SetSingle(head, _domain, revocations, addr, (int)len, writable, region, offset, block + offset);
+        }
+        else
+        {
+            chain.Reset(head, _domain, revocations);
+            chain.TryAdd(addr, (int)len, writable, region, offset, null); // freed since it was located: Segment faults
+        }
+        return VirtqFault.None;
+    }
+
+    private static byte* BytesOf(DmaRegion region, int offset) => region.Pointer is var p && p is not null ? p + offset : null;
+
     /// <summary>Puts one used element; it becomes visible to the driver at <see cref="PublishUsed"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PushUsed(ushort head, uint len)
     {
         if (RingsLost) return;
-        uint* elem = (uint*)(UsedPtr + 4 + VirtqLayout.UsedElemSize * (_nextUsed & (Size - 1)));
+        uint* elem = (uint*)(UsedPtr + 4 + VirtqLayout.UsedElemSize * (_nextUsed & _mask));
         elem[0] = head;
         elem[1] = len;
         _nextUsed++;

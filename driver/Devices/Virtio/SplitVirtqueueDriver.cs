@@ -21,11 +21,18 @@ public sealed unsafe class SplitVirtqueueDriver
     private ushort _availIdx;
     private ushort _publishedAvail;
     private ushort _lastUsed;
+    private ushort _usedShadow; // used.idx as last read: elements up to it are reaped without reading it again
+    private readonly int _mask;
+    private readonly byte* _desc, _avail, _used;
 
     private SplitVirtqueueDriver(DmaRegion rings, int size, bool eventIdx)
     {
         _rings = rings;
         Size = size;
+        _mask = size - 1;
+        _desc = rings.Pointer;
+        _avail = _desc + AvailOffset(size);
+        _used = _desc + UsedOffset(size);
         EventIdx = eventIdx;
         _free = new ushort[size];
         _chainLength = new ushort[size];
@@ -67,11 +74,11 @@ public sealed unsafe class SplitVirtqueueDriver
 
     // The rings as pointers into our own region's native block (never returned to the OS while the memory lives).
     // The driver owns the region; if it frees it, it must not use the queue again (the device fails closed on it).
-    private byte* DescPtr => _rings.Pointer;
+    private byte* DescPtr => _desc;
 
-    private byte* AvailPtr => _rings.Pointer + AvailOffset(Size);
+    private byte* AvailPtr => _avail;
 
-    private byte* UsedPtr => _rings.Pointer + UsedOffset(Size);
+    private byte* UsedPtr => _used;
 
     /// <summary>Makes one buffer available as a single descriptor; false when the ring is full.</summary>
     public bool TryAdd(ulong iova, int length, bool deviceWritable, out ushort head)
@@ -79,9 +86,13 @@ public sealed unsafe class SplitVirtqueueDriver
         head = 0;
         if (_freeCount == 0) return false;
         head = _free[--_freeCount];
-        WriteDesc(head, iova, (uint)length, deviceWritable ? VirtqLayout.DescFlagWrite : (ushort)0, 0);
+        byte* d = _desc + (head & _mask) * VirtqLayout.DescSize;
+        *(ulong*)d = iova;
+        *(uint*)(d + 8) = (uint)length;
+        *(uint*)(d + 12) = deviceWritable ? VirtqLayout.DescFlagWrite : 0u; // flags, and next 0
         _chainLength[head] = 1;
-        Offer(head);
+        *(ushort*)(_avail + 4 + 2 * (_availIdx & _mask)) = head;
+        _availIdx++;
         return true;
     }
 
@@ -138,7 +149,7 @@ public sealed unsafe class SplitVirtqueueDriver
     /// <summary>Writes an available-ring entry as is (raw path): the next slot gets <paramref name="head"/>.</summary>
     public void Offer(ushort head)
     {
-        *(ushort*)(AvailPtr + 4 + 2 * (_availIdx & (Size - 1))) = head;
+        *(ushort*)(AvailPtr + 4 + 2 * (_availIdx & _mask)) = head;
         _availIdx++;
     }
 
@@ -178,17 +189,26 @@ public sealed unsafe class SplitVirtqueueDriver
     {
         head = 0;
         length = 0;
-        if (_rings.IsFreed) return false;
-        ushort usedIdx = Volatile.Read(ref *(ushort*)(UsedPtr + 2)); // acquire: elements before it are visible
-        if (usedIdx == _lastUsed) return false;
-        uint* elem = (uint*)(UsedPtr + 4 + VirtqLayout.UsedElemSize * (_lastUsed & (Size - 1)));
+        if (_lastUsed == _usedShadow)
+        {
+            if (_rings.IsFreed) return false;
+            ushort usedIdx = Volatile.Read(ref *(ushort*)(UsedPtr + 2)); // acquire: elements before it are visible
+            if (usedIdx == _lastUsed) return false;
+            _usedShadow = usedIdx; // read once per batch the device published
+        }
+        uint* elem = (uint*)(UsedPtr + 4 + VirtqLayout.UsedElemSize * (_lastUsed & _mask));
         uint id = elem[0];
         length = elem[1];
-        if (id >= Size || _chainLength[id] == 0) return false; // the device lied: do not free what we never gave
+        if (id >= (uint)_chainLength.Length || _chainLength[id] == 0) return false; // the device lied: do not free what we never gave
         head = (ushort)id;
         _lastUsed++;
-        FreeChain(head);
-        if (EventIdx && _lastUsed == usedIdx) WriteUsedEvent(); // caught up: say when to interrupt next
+        if (_chainLength[id] == 1)
+        {
+            _free[_freeCount++] = head;
+            _chainLength[id] = 0;
+        }
+        else FreeChain(head);
+        if (EventIdx && _lastUsed == _usedShadow) WriteUsedEvent(); // caught up: say when to interrupt next
         return true;
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using NicScript.Driver.Devices.Virtio;
 using System.Buffers.Binary;
 using NicScript.Driver.Memory;
@@ -69,8 +70,17 @@ public sealed partial class VirtioNetDevice
 
     private bool DrainTx(int pair, SplitVirtqueue txq)
     {
+        // Frames leave as one batch per up to FrameBatch.Capacity chains: their buffers stay the driver's to reuse only
+        // after the used ring is published below, so their bytes are still there when the batch goes.
+        int maxFrame = VirtioPci.NetHdrSize + Mtu + 18;
         while (true)
         {
+            if (txq.TryPopBuffer(write: false, VirtioPci.NetHdrSize + 14, maxFrame, out ushort head, out Span<byte> buffer))
+            {
+                TransmitBuffer(buffer);
+                txq.PushUsed(head, 0);
+                continue;
+            }
             VirtqFault f = txq.TryPop(_txChain, out bool popped);
             if (f == VirtqFault.DescriptorOutsideDma && BadTxBufferIsFrameError)
             {
@@ -80,6 +90,7 @@ public sealed partial class VirtioNetDevice
             }
             if (f != VirtqFault.None)
             {
+                SendTxBatch();
                 NeedsResetLocked("tx_queue", $"queue {2 * pair + 1}: {f} at avail slot {txq.NextAvail}");
                 return false;
             }
@@ -87,9 +98,17 @@ public sealed partial class VirtioNetDevice
             TransmitChain(_txChain);
             txq.PushUsed(_txChain.Head, 0);
         }
+        SendTxBatch();
         txq.SetNotification(true); // event index: kick me again once you add past what I consumed
         if (txq.PublishUsed()) RaiseQueueInterrupt(2 * pair + 1);
         return true;
+    }
+
+    private void SendTxBatch()
+    {
+        if (_txBatch.Count == 0) return;
+        _port?.TransmitBurst(_txBatch);
+        _txBatch.Clear();
     }
 
     /// <summary>The control queue: VIRTIO_NET_CTRL_MQ / VQ_PAIRS_SET picks how many pairs carry traffic; anything else is
@@ -145,7 +164,23 @@ public sealed partial class VirtioNetDevice
         }
     }
 
-    private void TransmitChain(DescriptorChain chain)
+    /// <summary>A frame in one device-readable buffer of a valid length (the frame path): header checked, counted, batched.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void TransmitBuffer(Span<byte> bytes)
+    {
+        if (bytes[0] != 0 || bytes[1] != VirtioPci.GsoNone) // no CSUM or GSO negotiated: the driver may ask for neither
+        {
+            Stats.TxErrors++;
+            return;
+        }
+        Span<byte> frame = bytes[VirtioPci.NetHdrSize..];
+        Stats.TxPackets++;
+        Stats.TxBytes += frame.Length;
+        fixed (byte* p = frame) _txBatch.Add(p, frame.Length); // DMA memory: native, the pin is a no-op
+        if (_txBatch.IsFull) SendTxBatch();
+    }
+
+    private unsafe void TransmitChain(DescriptorChain chain)
     {
         int total = chain.ReadableBytes;
         if (chain.WritableBytes != 0 || total < VirtioPci.NetHdrSize + 14 || total > VirtioPci.NetHdrSize + Mtu + 18)
@@ -153,8 +188,9 @@ public sealed partial class VirtioNetDevice
             Stats.TxErrors++; // completed, not sent: a bad buffer goes back, as hardware does
             return;
         }
+        bool gathered = chain.Count != 1;
         ReadOnlySpan<byte> bytes;
-        if (chain.Count == 1) bytes = chain.Segment(0); // resolved and checked when popped
+        if (!gathered) bytes = chain.Segment(0); // resolved and checked when popped
         else
         {
             int at = 0;
@@ -180,11 +216,46 @@ public sealed partial class VirtioNetDevice
         ReadOnlySpan<byte> frame = bytes[VirtioPci.NetHdrSize..];
         Stats.TxPackets++; // under the TX lock: one writer; 64-bit stores are atomic on the platforms we run
         Stats.TxBytes += frame.Length;
-        _port?.Transmit(frame);
+        if (gathered) // the gather buffer is reused by the next chain: this frame goes now, after those batched before it
+        {
+            SendTxBatch();
+            _port?.Transmit(frame);
+            return;
+        }
+        fixed (byte* p = frame) _txBatch.Add(p, frame.Length); // DMA memory: native, the pin is a no-op
+        if (_txBatch.IsFull) SendTxBatch();
     }
 
     /// <summary>A frame from the wire: into the next posted RX buffer(s), or dropped and counted when there is none.</summary>
     public void Receive(ReadOnlySpan<byte> frame) => Deliver(frame);
+
+    /// <summary>A burst from the wire: one RX lock and one publish of the receive ring for all of it.</summary>
+    public void ReceiveBurst(FrameBatch frames)
+    {
+        if (Volatile.Read(ref _tap) is not null)
+        {
+            for (int i = 0; i < frames.Count; i++) Deliver(frames[i]); // the protocol engine looks at each frame first
+            return;
+        }
+        if (_txThread == Environment.CurrentManagedThreadId) ReceiveBurstLocked(frames); // our own loopback TX burst holds the RX lock
+        else
+            lock (_rxLock) ReceiveBurstLocked(frames);
+    }
+
+    private void ReceiveBurstLocked(FrameBatch frames)
+    {
+        bool inBurst = _inTxBurst;
+        _inTxBurst = true; // publish once, below
+        try
+        {
+            for (int i = 0; i < frames.Count; i++) ReceiveLocked(frames[i], 0);
+        }
+        finally
+        {
+            _inTxBurst = inBurst;
+            if (!inBurst && _rxDirty != 0) PublishRx();
+        }
+    }
 
     /// <summary>As <see cref="Receive"/>, into receive queue <paramref name="queue"/> (a pair the driver enabled), saying
     /// whether the frame reached a posted buffer (false: dropped and counted).</summary>
@@ -234,6 +305,37 @@ public sealed partial class VirtioNetDevice
 
     private bool FillRx(SplitVirtqueue rxq, ReadOnlySpan<byte> frame)
     {
+        int needed = VirtioPci.NetHdrSize + frame.Length;
+        if (rxq.TryPopBuffer(write: true, needed, int.MaxValue, out ushort head, out Span<byte> posted))
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(posted, 0); // virtio_net_hdr: flags, gso_type, hdr_len, gso_size, csum_start
+            BinaryPrimitives.WriteUInt32LittleEndian(posted[8..], 1u << 16); // csum_offset 0, num_buffers 1
+            frame.CopyTo(posted[VirtioPci.NetHdrSize..]);
+            rxq.PushUsed(head, (uint)needed);
+            return true;
+        }
+        VirtqFault f = rxq.TryPop(_rxChain, out bool popped);
+        if (f == VirtqFault.None && popped && _rxChain.Count == 1 && _rxChain.WritableBytes >= needed)
+        {
+            // One posted buffer holds the header and the frame (every frame a driver with MTU-sized buffers gets).
+            Span<byte> buffer = _rxChain.Segment(0);
+            if (buffer.Length >= needed)
+            {
+                Span<byte> header = buffer[..VirtioPci.NetHdrSize];
+                BinaryPrimitives.WriteUInt64LittleEndian(header, 0); // flags, gso_type, hdr_len, gso_size, csum_start
+                BinaryPrimitives.WriteUInt32LittleEndian(header[8..], 1u << 16); // csum_offset 0, num_buffers 1
+                frame.CopyTo(buffer[VirtioPci.NetHdrSize..]);
+                rxq.PushUsed(_rxChain.Head, (uint)needed);
+                return true;
+            }
+        }
+        return FillRxChains(rxq, frame, f, popped);
+    }
+
+    /// <summary>The general case: the frame over one or more chains (mergeable buffers), each checked segment by segment;
+    /// <paramref name="first"/> and <paramref name="firstPopped"/> are what the first pop returned.</summary>
+    private bool FillRxChains(SplitVirtqueue rxq, ReadOnlySpan<byte> frame, VirtqFault first, bool firstPopped)
+    {
         bool mergeable = Negotiated(VirtioPci.FeatureMrgRxbuf);
         int needed = VirtioPci.NetHdrSize + frame.Length;
         int written = 0, buffers = 0;
@@ -245,7 +347,10 @@ public sealed partial class VirtioNetDevice
                 Stats.RxDropped++; // the frame did not fit: what was filled is completed empty
                 return false;
             }
-            VirtqFault f = rxq.TryPop(_rxChain, out bool popped);
+            VirtqFault f;
+            bool popped;
+            if (buffers == 0) (f, popped) = (first, firstPopped);
+            else f = rxq.TryPop(_rxChain, out popped);
             if (f != VirtqFault.None)
             {
                 NeedsResetLocked("rx_queue", $"{f} at avail slot {rxq.NextAvail}");

@@ -24,6 +24,7 @@ public sealed partial class VirtioNetDevice : VirtioPciDevice, INicModel, IFrame
     private readonly object _txLock = new(), _rxLock = new();
     private readonly DescriptorChain _txChain = new(64), _rxChain = new(64);
     private readonly byte[] _gather = new byte[65536 + VirtioPci.NetHdrSize];
+    private readonly FrameBatch _txBatch = new();
     private readonly DescriptorChain _ctrlChain = new(8);
     private readonly SplitVirtqueue?[] _rx, _tx;
     private SplitVirtqueue? _ctrl;

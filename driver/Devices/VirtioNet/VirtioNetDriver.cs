@@ -159,9 +159,11 @@ public sealed class VirtioNetDriver
         Kick(q, 2 * pair);
     }
 
-    private void PostRx(int pair, int slot)
+    private void PostRx(int pair, int slot) => PostRx(_rxqs[pair], _rxSlotOf[pair], slot);
+
+    private void PostRx(SplitVirtqueueDriver rxq, int[] slotOf, int slot)
     {
-        if (_rxqs[pair].TryAdd(Pool.Iova(slot), Pool.SlotSize, deviceWritable: true, out ushort head)) _rxSlotOf[pair][head] = slot;
+        if (rxq.TryAdd(Pool.Iova(slot), Pool.SlotSize, deviceWritable: true, out ushort head)) slotOf[head] = slot;
         else Pool.Return(slot);
     }
 
@@ -174,28 +176,32 @@ public sealed class VirtioNetDriver
 
     /// <summary>Sends the burst's frames on <paramref name="pair"/>'s transmit queue; returns how many went (the rest stay, at
     /// the front). The burst gets fresh buffers.</summary>
-    public int Tx(FrameBurst burst, int pair = 0)
+    public unsafe int Tx(FrameBurst burst, int pair = 0)
     {
         SplitVirtqueueDriver txq = _txqs[pair];
-        ReapTx(pair);
-        int sent = 0;
-        for (; sent < burst.Count; sent++)
+        int[] slotOf = _txSlotOf[pair];
+        FramePool pool = Pool;
+        ReapTx(txq, slotOf);
+        int sent = 0, count = burst.Count;
+        for (; sent < count; sent++)
         {
             int slot = burst.Slot(sent);
             if (slot < 0) break;
-            Span<byte> hdr = Pool.Slot(slot)[..VirtioPci.NetHdrSize];
-            hdr.Clear();
-            if (!txq.TryAdd(Pool.Iova(slot), VirtioPci.NetHdrSize + burst.Length(sent), deviceWritable: false, out ushort head))
+            byte* hdr = pool.SlotBytes(slot);
+            if (hdr is null) break; // the pool was freed under us: nothing more can go
+            *(ulong*)hdr = 0; // virtio_net_hdr: no checksum offload, no GSO, num_buffers 0
+            *(uint*)(hdr + 8) = 0;
+            if (!txq.TryAdd(pool.Iova(slot), VirtioPci.NetHdrSize + burst.Length(sent), deviceWritable: false, out ushort head))
             {
                 TxRingFull++;
                 break;
             }
-            _txSlotOf[pair][head] = slot;
-            burst.Set(sent, Pool.TryRent(out int fresh) ? fresh : -1, 0);
+            slotOf[head] = slot;
+            burst.Set(sent, pool.TryRent(out int fresh) ? fresh : -1, 0);
         }
         if (sent > 0) Kick(txq, 2 * pair + 1);
         TxFrames += sent;
-        int left = burst.Count - sent;
+        int left = count - sent;
         for (int i = 0; i < left; i++) // keep unsent frames at the front, in order
         {
             int s = burst.Slot(sent + i), l = burst.Length(sent + i);
@@ -203,7 +209,7 @@ public sealed class VirtioNetDriver
             burst.Set(i, s, l);
         }
         burst.Count = left;
-        ReapTx(pair);
+        ReapTx(txq, slotOf);
         return sent;
     }
 
@@ -221,31 +227,35 @@ public sealed class VirtioNetDriver
         return true;
     }
 
-    private void ReapTx(int pair)
+    private void ReapTx(int pair) => ReapTx(_txqs[pair], _txSlotOf[pair]);
+
+    private void ReapTx(SplitVirtqueueDriver txq, int[] slotOf)
     {
-        while (_txqs[pair].TryGetUsed(out ushort head, out _))
-            if (_txSlotOf[pair][head] >= 0) Pool.Return(_txSlotOf[pair][head]);
+        while (txq.TryGetUsed(out ushort head, out _))
+            if (slotOf[head] is var slot && slot >= 0) Pool.Return(slot);
     }
 
     /// <summary>Takes up to a burst of frames received on <paramref name="pair"/>'s receive queue; the burst's previous
     /// buffers go back to the device.</summary>
-    public int RxPoll(FrameBurst burst, int pair = 0)
+    public unsafe int RxPoll(FrameBurst burst, int pair = 0)
     {
         SplitVirtqueueDriver rxq = _rxqs[pair];
-        int n = 0;
-        while (n < burst.Capacity && rxq.TryGetUsed(out ushort head, out uint len))
+        int[] slotOf = _rxSlotOf[pair];
+        FramePool pool = Pool;
+        int n = 0, capacity = burst.Capacity;
+        while (n < capacity && rxq.TryGetUsed(out ushort head, out uint len))
         {
-            int slot = _rxSlotOf[pair][head];
-            ushort buffers = BinaryPrimitives.ReadUInt16LittleEndian(Pool.Slot(slot)[10..]);
-            if (buffers != 1 || len < VirtioPci.NetHdrSize)
+            int slot = slotOf[head];
+            byte* hdr = pool.SlotBytes(slot);
+            if (hdr is null || *(ushort*)(hdr + 10) != 1 || len < VirtioPci.NetHdrSize) // num_buffers: more than one slot
             {
                 RxOversize++;
-                PostRx(pair, slot);
+                PostRx(rxq, slotOf, slot);
                 continue;
             }
             int old = burst.Slot(n);
-            if (old >= 0) PostRx(pair, old);
-            else if (Pool.TryRent(out int fresh)) PostRx(pair, fresh);
+            if (old >= 0) PostRx(rxq, slotOf, old);
+            else if (pool.TryRent(out int fresh)) PostRx(rxq, slotOf, fresh);
             burst.Set(n, slot, (int)len - VirtioPci.NetHdrSize);
             n++;
         }

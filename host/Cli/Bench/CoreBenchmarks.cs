@@ -208,7 +208,7 @@ public static class CoreBenchmarks
     /// whichever rows ran before it in the process.</summary>
     internal static readonly TimeSpan WarmUpTime = TimeSpan.FromMilliseconds(400);
 
-    private static void WarmUp(Action round)
+    internal static void WarmUp(Action round)
     {
         var clock = Stopwatch.StartNew();
         for (int n = 0; n < 20_000 || clock.Elapsed < WarmUpTime; n++) round();

@@ -87,4 +87,43 @@ public sealed class DescriptorChainIommuTests : IDisposable
         _domain.Evict(_driver);
         Assert.Equal(VirtqFault.RingOutsideDma, _device.TryPop(_chain, out _));
     }
+
+    // The queue remembers the region its last one-descriptor chain was found in; these hold that shortcut to the same rule.
+
+    [Fact]
+    public void TheNextBufferInARegionTransferredAwaySinceTheLastPop_FaultsAtThePop()
+    {
+        PopOne(writable: false);
+        Assert.Equal(DmaError.None, _buffer.Transfer(_driver, _other));
+        Assert.True(_q.TryAdd(_buffer.Iova + 512, 256, false, out _));
+        _q.Publish();
+        Assert.Equal(VirtqFault.DescriptorOutsideDma, _device.TryPop(_chain, out bool popped));
+        Assert.False(popped);
+        Assert.Equal(1, _domain.Faults);
+    }
+
+    [Fact]
+    public void ABufferRunningPastTheEndOfTheLastPopsRegion_FaultsAtThePop()
+    {
+        PopOne(writable: false);
+        Assert.True(_q.TryAdd(_buffer.Iova + 4096 - 128, 256, false, out _)); // starts inside, ends in the next page
+        _q.Publish();
+        Assert.Equal(VirtqFault.DescriptorOutsideDma, _device.TryPop(_chain, out _));
+        Assert.Equal(1, _domain.Faults);
+    }
+
+    [Fact]
+    public void AWritableBufferInARegionTheLastPopOnlyRead_IsCheckedForWritingAtThePop()
+    {
+        Assert.Equal(DmaError.None, _memory.TryAllocate(_other, 4096, out DmaRegion lent));
+        Assert.Equal(DmaError.None, lent.Lend(_other, _driver)); // the domain may read it, not write it
+        Assert.True(_q.TryAdd(lent.Iova, 64, false, out _));
+        _q.Publish();
+        Assert.Equal(VirtqFault.None, _device.TryPop(_chain, out bool popped));
+        Assert.True(popped);
+        Assert.True(_q.TryAdd(lent.Iova + 64, 64, true, out _));
+        _q.Publish();
+        Assert.Equal(VirtqFault.DescriptorOutsideDma, _device.TryPop(_chain, out _));
+        Assert.Equal(1, _domain.Faults);
+    }
 }

@@ -1,0 +1,49 @@
+namespace NicScript.Driver.Wire;
+
+/// <summary>A burst of frames handed along a wire in one call: a device's TX burst reaches the other end's receive side
+/// as one <see cref="IFrameReceiver.ReceiveBurst"/>, so the per-frame calls through port, link and receiver are paid
+/// once per burst (as DPDK's rx/tx burst functions do).</summary>
+/// <remarks>Holds the addresses of frames in DMA memory (native, never moved by the GC), valid only until the call that
+/// carries the batch returns: a receiver copies each frame it keeps, as with <see cref="IFrameReceiver.Receive"/>. Only
+/// the driver core fills one; it is reused burst after burst and allocates nothing.</remarks>
+public sealed unsafe class FrameBatch
+{
+    /// <summary>The most frames one batch carries; a longer TX burst goes as several batches.</summary>
+    public const int Capacity = 64;
+
+    private readonly nint[] _at = new nint[Capacity];
+    private readonly int[] _length = new int[Capacity];
+
+    /// <summary>Frames in the batch.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Bytes of all frames in the batch.</summary>
+    public long Bytes { get; private set; }
+
+    public bool IsFull => Count == Capacity;
+
+    /// <summary>Frame <paramref name="i"/>'s bytes.</summary>
+    public ReadOnlySpan<byte> this[int i]
+    {
+        get
+        {
+            if ((uint)i >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(i), $"the batch holds {Count} frames");
+            return new ReadOnlySpan<byte>((void*)_at[i], _length[i]);
+        }
+    }
+
+    /// <summary>Adds a frame that lies in native memory which stays valid until the batch is sent.</summary>
+    internal void Add(byte* frame, int length)
+    {
+        _at[Count] = (nint)frame;
+        _length[Count] = length;
+        Count++;
+        Bytes += length;
+    }
+
+    internal void Clear()
+    {
+        Count = 0;
+        Bytes = 0;
+    }
+}
