@@ -74,8 +74,9 @@ public sealed class ManaGuestTests(ITestOutputHelper output)
             // QEMU's own bug, not what the server reports: finalizing any vfio-user-pci function with MSI-X (our
             // virtio-net export aborts the same way) runs vfio_user_msix_teardown (hw/vfio-user/pci.c), which deletes
             // the PBA overlay from its BAR's region after object_finalize already unparented that region and emptied
-            // it. Upstream's fix ("vfio-user: Do not delete the subregion", 2025-10-10) drops that deletion; until the
-            // installed QEMU has it, the model's side of the revocation cannot be judged through device_del.
+            // it. Upstream's fix ("vfio-user: Do not delete the subregion", 2025-10-10) drops that deletion, and the QEMU
+            // .ci/guest-setup builds carries it; with any other QEMU the model's side of the revocation cannot be
+            // judged through device_del.
             throw new SkipException($"QEMU aborted finalizing the unplugged vfio-user-pci function ({QemuUnplugAbort}; " +
                 "QEMU needs \"vfio-user: Do not delete the subregion\"); guest console:\n" +
                 string.Join("\n", ended.Console.TakeLast(8)));
