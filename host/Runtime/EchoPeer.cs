@@ -83,7 +83,8 @@ public sealed class EchoPeer : IFrameReceiver, IDisposable
                         if (interval > 0 || !wait.NextSpinWillYield) { wait.SpinOnce(); continue; }
                         _wake.Reset();
                         _sleeping = true;
-                        if (seq - Received - _bad >= Window) _wake.Wait(1); // a reply wakes it; 1 ms bounds a missed wake and the loss check
+                        Interlocked.MemoryBarrier(); // the flag is visible before Received is read again: a reply after this read sees it and wakes us
+                        if (seq - Received - _bad >= Window) _wake.Wait(1); // 1 ms bounds the loss check
                         _sleeping = false;
                     }
                     next += interval;

@@ -48,7 +48,8 @@ public static class NetstackBenchmark
             EchoPeerReport echo = peer.Done.IsCompletedSuccessfully ? peer.Done.Result : throw new InvalidOperationException("the peer did not finish");
             double seconds = (clock.Elapsed - started).TotalSeconds;
             return CoreBenchmarks.Row("netstack", "js+cs", 98, echo.Received, seconds,
-                $"{echo.Received / seconds:0} echo round trips/s, lost {echo.Lost}, p50 {echo.RttP50Us:0} us, p99 {echo.RttP99Us:0} us");
+                $"{echo.Received / seconds:0} echo round trips/s, lost {echo.Lost}, p50 {echo.RttP50Us:0} us, p99 {echo.RttP99Us:0} us, CPU per echo: " +
+                string.Join(", ", report.VNodes.Select(v => $"{v.Name} {v.CpuTime.TotalMicroseconds / Math.Max(1, echo.Received):0.0} us")));
         }
     }
 }
