@@ -1,5 +1,5 @@
 // aethernet.csx — aethernet-service: an IPv4 address and a MAC behind net-bridge. Answers ARP requests and ICMP echo
-// requests for its address by rewriting the request's own buffer into the reply (no copy), drops and counts the rest,
+// requests for its address by rewriting the request's own buffer into the reply, drops and counts the rest,
 // and gives every buffer back to net-bridge.
 var cidr = VNode.Setting("ipv4", "169.254.10.2/24");
 var myIp = cidr.Split('/')[0].Split('.').Select(byte.Parse).ToArray();
@@ -16,51 +16,50 @@ ushort Checksum(byte[] f, int start, int end)
     return (ushort)~sum;
 }
 
-byte[]? ArpReply(byte[] f)
+// A reply is written over the request in place (same buffer, same bytes where they agree); the length of the reply, 0 for none.
+int ArpReply(byte[] f, int length)
 {
-    if (f.Length < 42 || f[12] != 0x08 || f[13] != 0x06 || f[20] != 0 || f[21] != 1 || !IsMine(f, 38)) return null;
-    var r = f[..42];
-    for (var i = 0; i < 6; i++) { r[i] = f[6 + i]; r[6 + i] = myMac[i]; r[22 + i] = myMac[i]; r[32 + i] = f[22 + i]; }
-    r[21] = 2;                                                  // reply
-    for (var i = 0; i < 4; i++) { r[28 + i] = myIp[i]; r[38 + i] = f[28 + i]; }
+    if (length < 42 || f[12] != 0x08 || f[13] != 0x06 || f[20] != 0 || f[21] != 1 || !IsMine(f, 38)) return 0;
+    for (var i = 0; i < 6; i++) { f[32 + i] = f[22 + i]; f[i] = f[6 + i]; f[6 + i] = myMac[i]; f[22 + i] = myMac[i]; }
+    f[21] = 2;                                                  // reply
+    for (var i = 0; i < 4; i++) { f[38 + i] = f[28 + i]; f[28 + i] = myIp[i]; }
     Metrics.Inc("arp_replies");
-    return r;
+    return 42;
 }
 
-byte[]? EchoReply(byte[] f)
+int EchoReply(byte[] f, int length)
 {
-    if (f.Length < 42 || f[12] != 0x08 || f[13] != 0x00 || f[14] >> 4 != 4 || f[23] != 1 || !IsMine(f, 30)) return null;
+    if (length < 42 || f[12] != 0x08 || f[13] != 0x00 || f[14] >> 4 != 4 || f[23] != 1 || !IsMine(f, 30)) return 0;
     int ihl = (f[14] & 0x0f) * 4, icmp = 14 + ihl, total = f[16] << 8 | f[17];
-    if (f[icmp] != 8 || 14 + total > f.Length || Checksum(f, 14, icmp) != 0) return null;
-    var r = f[..(14 + total)];
-    for (var i = 0; i < 6; i++) { r[i] = f[6 + i]; r[6 + i] = myMac[i]; }
-    for (var i = 0; i < 4; i++) { r[26 + i] = f[30 + i]; r[30 + i] = f[26 + i]; }
-    r[22] = 64;
-    r[24] = 0; r[25] = 0;
-    var ipSum = Checksum(r, 14, icmp); r[24] = (byte)(ipSum >> 8); r[25] = (byte)ipSum;
-    r[icmp] = 0; r[icmp + 2] = 0; r[icmp + 3] = 0;
-    var icmpSum = Checksum(r, icmp, 14 + total); r[icmp + 2] = (byte)(icmpSum >> 8); r[icmp + 3] = (byte)icmpSum;
+    if (f[icmp] != 8 || 14 + total > length || Checksum(f, 14, icmp) != 0) return 0;
+    for (var i = 0; i < 6; i++) { f[i] = f[6 + i]; f[6 + i] = myMac[i]; }
+    for (var i = 0; i < 4; i++) { var a = f[26 + i]; f[26 + i] = f[30 + i]; f[30 + i] = a; }
+    f[22] = 64;
+    f[24] = 0; f[25] = 0;
+    var ipSum = Checksum(f, 14, icmp); f[24] = (byte)(ipSum >> 8); f[25] = (byte)ipSum;
+    f[icmp] = 0; f[icmp + 2] = 0; f[icmp + 3] = 0;
+    var icmpSum = Checksum(f, icmp, 14 + total); f[icmp + 2] = (byte)(icmpSum >> 8); f[icmp + 3] = (byte)icmpSum;
     Metrics.Inc("echo_replies");
-    return r;
+    return 14 + total;
 }
 
-Ipc.Serve("svc://aethernet", m =>
+// A burst per call: every RxPacket's frame is read into one array, the reply written back over it (length 0: nothing to
+// send, the buffer only goes home), and the whole burst goes back to net-bridge as TxPackets in one call.
+var frame = new byte[2048];
+Ipc.ServeBurst("svc://aethernet", b =>
 {
-    if (m.Type == "TxPacketAck") { acks++; return; }
-    if (m.Type != "RxPacket" || m.Frame is null) return;
-    Metrics.Inc("packets_rx");
-    var request = m.Frame.Read();
-    var reply = ArpReply(request) ?? EchoReply(request);
-    if (reply is null)
+    for (var i = 0; i < b.Count; i++)
     {
-        Metrics.Inc("dropped");
-        m.Frame.Write(new byte[0]);                             // nothing to send: length 0 gives the buffer back
+        if (b.Type(i) == "TxPacketAck") { acks++; continue; }
+        if (b.Type(i) != "RxPacket" || !b.HasFrame(i)) continue;
+        Metrics.Inc("packets_rx");
+        var length = b.Read(i, frame);
+        var reply = ArpReply(frame, length);
+        if (reply == 0) reply = EchoReply(frame, length);
+        if (reply == 0) Metrics.Inc("dropped");
+        else Metrics.Inc("packets_tx");
+        b.Write(i, frame, reply);
     }
-    else
-    {
-        m.Frame.Write(reply);                                   // the reply goes out of the request's own buffer
-        Metrics.Inc("packets_tx");
-    }
-    Ipc.Send("svc://net-bridge", "TxPacket", null, m.Frame);
+    Ipc.Forward("svc://net-bridge", "TxPacket", b);
 });
 $"aethernet at {cidr}"

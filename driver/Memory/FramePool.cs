@@ -132,6 +132,17 @@ public sealed class FramePool
         return n;
     }
 
+    /// <summary>Gives slot <paramref name="slot"/>, held by <paramref name="holder"/>, back to the pool (its owner's next rent
+    /// takes it from the free list), from any thread; false when <paramref name="holder"/> does not hold it.</summary>
+    public bool GiveBack(int slot, DmaOwner holder)
+    {
+        if ((uint)slot >= (uint)Count || ReferenceEquals(holder, Owner)) return false;
+        if (Interlocked.CompareExchange(ref _slotOwner[slot], Owner.Id, holder.Id) != holder.Id) return false;
+        Interlocked.Increment(ref _generation[slot]); // the holder's views die with the move
+        _reclaimed.Enqueue(slot);
+        return true;
+    }
+
     private bool DrainReclaimed()
     {
         while (_reclaimed.TryDequeue(out int slot))

@@ -34,6 +34,35 @@ public sealed class FrameBurstHandle
         if (Burst.Count <= at) Burst.Count = at + 1;
     }
 
+    /// <summary>Appends the frames of <paramref name="messages"/> (a <c>serveBurst</c> handler's), from message
+    /// <paramref name="from"/> on, after the burst's frames until it is full: the burst's count grows by each. A frame of length 0
+    /// has nothing to send and goes back to the pool instead. Returns the index of the first message not looked at
+    /// (<c>messages.count</c> when all were): call again after <c>tx</c> while it is less.</summary>
+    /// <remarks>The frames must be this burst's NIC's, and this V-Node the NIC's (its pool's owner): they came home.</remarks>
+    [ScriptApi]
+    public int Gather(IpcBurst messages, int from = 0)
+    {
+        if (Burst.Pool.Region.IsFreed) throw new ScriptCallException("this burst's NIC was brought down: its buffers are gone");
+        if (!ReferenceEquals(messages.Holder, _ctx) || !ReferenceEquals(_ctx.DmaOwner, Burst.Pool.Owner))
+            throw new ScriptCallException("tx.gather: the frames must come home to the V-Node that owns the NIC");
+        int i = Math.Max(0, from);
+        for (; i < messages.Count; i++)
+        {
+            if (!messages.HasFrame(i)) continue;
+            if (Burst.Count >= Burst.Capacity) break;
+            if (!messages.TryMove(i, out FramePool pool, out int slot, out int length)) continue;
+            if (!ReferenceEquals(pool, Burst.Pool)) throw new ScriptCallException($"frame#{slot} belongs to another NIC's pool");
+            if (length == 0)
+            {
+                Burst.Pool.Return(slot);
+                continue;
+            }
+            Burst.Put(Burst.Count, slot, length);
+            Burst.Count++;
+        }
+        return i;
+    }
+
     /// <summary>Frames in the burst (set it before <c>tx</c>).</summary>
     [ScriptApi]
     public int Count

@@ -67,7 +67,7 @@ public static class CommandLine
         var wire = new Option<string?>("--wire") { Description = "The default machine's wire: loopback (default) or tap:NAME (a TAP device; the Linux stack is the peer)." };
         var pcap = new Option<string?>("--pcap") { Description = "Capture the (first) wire to a pcap FILE that tshark reads." };
         var packets = new Option<int?>("--packets") { Description = "Echo requests the built-in peer sends (a system with a peer; default 1000)." };
-        var rate = new Option<double?>("--rate") { Description = "Echo requests per second (default: as fast as replies come, 32 outstanding)." };
+        var rate = new Option<double?>("--rate") { Description = "Echo requests per second (default: as fast as replies come, 128 outstanding)." };
         var restarts = new Option<int>("--restarts") { Description = "How often a failed V-Node is restarted (with backoff) before it stays failed.", DefaultValueFactory = _ => 3 };
         var metricsListen = new Option<string?>("--metrics-listen") { Description = "Serve the declared metrics as Prometheus text at http://127.0.0.1:PORT/metrics while running." };
         var faults = new Option<string?>("--faults") { Description = "Inject faults on the (first) wire: drop=0.05,corrupt=0.01,duplicate=0,delay=0,reorder=0,seed=7,delay_ms=10." };

@@ -127,6 +127,15 @@ public sealed class ReplSession : IScriptDispatcher, IDisposable
         if (session._evaluator.Invoke(h, arg) is ScriptOutcome.Failed f) session.Background($"error in a handler: {f.At}: {f.Reason}");
     }, (this, handler, argument));
 
+    public bool Post(Action<object?> work, object? state) => _loop.TryPost(work, state);
+
+    public bool Invoke<T>(Action<T> handler, T argument)
+    {
+        if (_evaluator.Invoke(handler, argument) is not ScriptOutcome.Failed f) return true;
+        Background($"error in a handler: {f.At}: {f.Reason}");
+        return true; // the session goes on after a handler's failure
+    }
+
     private readonly Queue<string> _background = new();
 
     /// <summary>While a line is being edited, what handlers print waits here, so it does not land inside the line.</summary>

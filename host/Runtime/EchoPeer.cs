@@ -8,13 +8,15 @@ namespace NicScript.Host.Runtime;
 /// <remarks>
 /// Design: one sender thread; replies arrive on whatever thread the wire delivers on (the V-Node loop that transmitted)
 /// and are recorded lock-free by sequence number. At most <see cref="Window"/> requests are outstanding, so a run
-/// measures the V-Nodes, not the queue limits; with a rate, requests are paced too. A reply counts only if everything
+/// measures the V-Nodes, not the queue limits; with a rate, requests are paced too. A full window is waited for by
+/// spinning briefly and then sleeping until a reply wakes the sender (a reply sets the event only while the sender
+/// sleeps), so on a small machine the peer does not take the cores the V-Nodes need. A reply counts only if everything
 /// checks: Ethernet type, IPv4 header checksum, source address, ICMP type, checksum, identifier, sequence and the
 /// payload byte for byte. Frames are built in one buffer made once.
 /// </remarks>
 public sealed class EchoPeer : IFrameReceiver, IDisposable
 {
-    public const int Window = 32, PayloadBytes = 56;
+    public const int Window = 128, PayloadBytes = 56;
     private const ushort Identifier = 0x4e53; // "NS"
 
     private readonly byte[] _mac = [0x02, 0x4e, 0x53, 0x00, 0x00, 0x01];
@@ -28,6 +30,8 @@ public sealed class EchoPeer : IFrameReceiver, IDisposable
     private WirePort? _port;
     private Thread? _thread;
     private volatile bool _stop;
+    private volatile bool _sleeping;
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 1);
     private int _received, _bad, _duplicates, _arpReplies;
 
     public EchoPeer(byte[] ip, byte[] target, int packets, double rate)
@@ -76,7 +80,12 @@ public sealed class EchoPeer : IFrameReceiver, IDisposable
                     while (!_stop && (seq - Received - _bad >= Window || (interval > 0 && Stopwatch.GetTimestamp() < next)))
                     {
                         if (seq - Received >= Window && Stopwatch.GetTimestamp() - _sentAt[seq - Window] > Stopwatch.Frequency) break; // lost: move on
-                        wait.SpinOnce();
+                        if (interval > 0 || !wait.NextSpinWillYield) { wait.SpinOnce(); continue; }
+                        _wake.Reset();
+                        _sleeping = true;
+                        Interlocked.MemoryBarrier(); // the flag is visible before Received is read again: a reply after this read sees it and wakes us
+                        if (seq - Received - _bad >= Window) _wake.Wait(1); // 1 ms bounds the loss check
+                        _sleeping = false;
                     }
                     next += interval;
                     SendEcho(seq);
@@ -171,6 +180,7 @@ public sealed class EchoPeer : IFrameReceiver, IDisposable
         }
         _rttTicks[seq] = now - _sentAt[seq];
         Interlocked.Increment(ref _received);
+        if (_sleeping) _wake.Set();
     }
 
     private EchoPeerReport Report()
@@ -184,7 +194,7 @@ public sealed class EchoPeer : IFrameReceiver, IDisposable
     public void Dispose()
     {
         _stop = true;
-        _thread?.Join(TimeSpan.FromSeconds(2));
+        _thread?.Join(TimeSpan.FromSeconds(2)); // _wake is not disposed: a late reply on a V-Node's thread may still set it
     }
 }
 

@@ -74,6 +74,14 @@ public sealed class VNodeHost : IScriptDispatcher, IDisposable
         }, (this, handler, argument));
     }
 
+    public bool Post(Action<object?> work, object? state) => !Failed && _loop.TryPost(work, state);
+
+    public bool Invoke<T>(Action<T> handler, T argument)
+    {
+        RunHandler(handler, argument);
+        return !Failed;
+    }
+
     private void RunTopLevel()
     {
         _log.Debug("Running {Script}", _engine.ScriptPath);

@@ -34,6 +34,21 @@ public sealed class FramePoolTests : IDisposable
     }
 
     [Fact]
+    public void GiveBack_ByTheHolder_FreesTheSlot_TheHoldersViewDies_ANonHolderIsRefused()
+    {
+        for (int i = 0; i < 8; i++) _pool.TryRent(out _);
+        int slot = 3;
+        Assert.Equal(DmaError.None, _pool.TransferSlot(slot, _bridge, _stack));
+        int gen = _pool.Generation(slot);
+        Assert.False(_pool.GiveBack(slot, _bridge));            // the bridge does not hold it now
+        Assert.True(_pool.GiveBack(slot, _stack));
+        Assert.False(_pool.GiveBack(slot, _stack));             // once
+        Assert.Equal(DmaError.NotOwner, _pool.TryGetFrame(_stack, slot, gen, 60, out _));
+        Assert.True(_pool.TryRent(out int again));              // the pool was empty: the slot given back is what it rents
+        Assert.Equal(slot, again);
+    }
+
+    [Fact]
     public void Return_Twice_IsRefused()
     {
         _pool.TryRent(out int slot);
