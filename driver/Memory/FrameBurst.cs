@@ -48,7 +48,11 @@ public sealed class FrameBurst
     {
         _slots[i] = slot;
         _lengths[i] = length;
+        if (slot < 0) HasHoles = true;
     }
+
+    /// <summary>True when a position may hold no slot (the pool ran dry when it was refilled); <see cref="Fill"/> looks then.</summary>
+    public bool HasHoles { get; private set; } = true;
 
     /// <summary>Takes frame i's slot out of the burst (to hand it to another V-Node); position i gets a fresh slot if the pool has one.</summary>
     public int Take(int i)
@@ -56,6 +60,7 @@ public sealed class FrameBurst
         int slot = _slots[i];
         _slots[i] = Pool.TryRent(out int fresh) ? fresh : -1;
         _lengths[i] = 0;
+        if (_slots[i] < 0) HasHoles = true;
         return slot;
     }
 
@@ -64,6 +69,7 @@ public sealed class FrameBurst
     {
         if (_slots[i] >= 0) Pool.Return(_slots[i]);
         _slots[i] = slot;
+        if (slot < 0) HasHoles = true;
         SetLength(i, length);
     }
 
@@ -76,6 +82,7 @@ public sealed class FrameBurst
                 if (!Pool.TryRent(out int s)) return false;
                 _slots[i] = s;
             }
+        HasHoles = false;
         return true;
     }
 
@@ -89,5 +96,6 @@ public sealed class FrameBurst
                 _slots[i] = -1;
             }
         Count = 0;
+        HasHoles = true;
     }
 }

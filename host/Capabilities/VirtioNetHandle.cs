@@ -50,8 +50,9 @@ public sealed class VirtioNetHandle : FunctionDriverHandle<VirtioNetDriver>
     [ScriptApi]
     public int Tx(FrameBurstHandle burst)
     {
-        int sent = Driver.Tx(burst.Burst);
-        burst.Burst.Fill(); // positions Tx could not refill (pool ran dry) get a buffer now, if there is one
+        FrameBurst b = burst.Burst;
+        int sent = Driver.Tx(b);
+        if (b.HasHoles) b.Fill(); // positions Tx could not refill (pool ran dry) get a buffer now, if there is one
         return sent;
     }
 

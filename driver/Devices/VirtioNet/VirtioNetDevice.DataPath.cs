@@ -232,23 +232,24 @@ public sealed partial class VirtioNetDevice
     /// <summary>A burst from the wire: one RX lock and one publish of the receive ring for all of it.</summary>
     public void ReceiveBurst(FrameBatch frames)
     {
-        if (Volatile.Read(ref _tap) is not null)
-        {
-            for (int i = 0; i < frames.Count; i++) Deliver(frames[i]); // the protocol engine looks at each frame first
-            return;
-        }
-        if (_txThread == Environment.CurrentManagedThreadId) ReceiveBurstLocked(frames); // our own loopback TX burst holds the RX lock
+        // A protocol engine bound to this function (RoCEv2) looks at each frame first, outside the RX lock as for a single
+        // frame (it may transmit, which takes the TX lock); what it leaves goes into the ring under one lock.
+        Span<bool> taken = stackalloc bool[FrameBatch.Capacity];
+        if (Volatile.Read(ref _tap) is { } tap)
+            for (int i = 0; i < frames.Count; i++) taken[i] = tap.Take(frames[i]);
+        if (_txThread == Environment.CurrentManagedThreadId) ReceiveBurstLocked(frames, taken); // our own loopback TX burst holds the RX lock
         else
-            lock (_rxLock) ReceiveBurstLocked(frames);
+            lock (_rxLock) ReceiveBurstLocked(frames, taken);
     }
 
-    private void ReceiveBurstLocked(FrameBatch frames)
+    private void ReceiveBurstLocked(FrameBatch frames, ReadOnlySpan<bool> taken)
     {
         bool inBurst = _inTxBurst;
         _inTxBurst = true; // publish once, below
         try
         {
-            for (int i = 0; i < frames.Count; i++) ReceiveLocked(frames[i], 0);
+            for (int i = 0; i < frames.Count; i++)
+                if (!taken[i]) ReceiveLocked(frames[i], 0);
         }
         finally
         {
