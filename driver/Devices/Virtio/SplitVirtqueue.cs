@@ -148,7 +148,7 @@ public sealed unsafe class SplitVirtqueue
     public bool TryPopBuffer(bool write, int minLength, int maxLength, out ushort head, out Span<byte> bytes)
     {
         long revocations = _domain.Revocations;
-        if (revocations == _ringsCheckedAt && revocations == _hitAt && _nextAvail != _availShadow)
+        if (revocations == _ringsCheckedAt && _nextAvail != _availShadow)
         {
             head = *(ushort*)(_availPtr + 4 + 2 * (_nextAvail & _mask));
             if (head < Size)
@@ -156,9 +156,8 @@ public sealed unsafe class SplitVirtqueue
                 byte* d = _descPtr + head * VirtqLayout.DescSize;
                 ulong addr = *(ulong*)d;
                 uint len = *(uint*)(d + 8);
-                ulong off = addr - _hitIova;
-                if (*(ushort*)(d + 12) == (write ? VirtqLayout.DescFlagWrite : 0) && (_hitWrite || !write) && off < _hitLength &&
-                    len <= _hitLength - off && len >= (uint)minLength && len <= (uint)maxLength)
+                if (*(ushort*)(d + 12) == (write ? VirtqLayout.DescFlagWrite : 0) && len >= (uint)minLength && len <= (uint)maxLength &&
+                    InHitRegion(addr, len, write, revocations, out ulong off))
                 {
                     bytes = new Span<byte>(_hitBytes + off, (int)len);
                     _nextAvail++;
@@ -172,38 +171,7 @@ public sealed unsafe class SplitVirtqueue
     }
 
     /// <summary>Takes the next available chain into <paramref name="chain"/>; <paramref name="popped"/> is false when there is none.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public VirtqFault TryPop(DescriptorChain chain, out bool popped)
-    {
-        // The frame path, inlined into the device's burst loop: a chain the driver already published, of one descriptor in
-        // the region the last one was found in, nothing revoked since. Anything else takes the full path.
-        long revocations = _domain.Revocations;
-        if (revocations == _ringsCheckedAt && revocations == _hitAt && _nextAvail != _availShadow)
-        {
-            ushort head = *(ushort*)(_availPtr + 4 + 2 * (_nextAvail & _mask));
-            if (head < Size)
-            {
-                byte* d = _descPtr + head * VirtqLayout.DescSize;
-                ushort flags = *(ushort*)(d + 12);
-                ulong addr = *(ulong*)d;
-                uint len = *(uint*)(d + 8);
-                bool writable = (flags & VirtqLayout.DescFlagWrite) != 0;
-                ulong off = addr - _hitIova;
-                if ((flags & (VirtqLayout.DescFlagNext | VirtqLayout.DescFlagIndirect)) == 0 && off < _hitLength && len <= _hitLength - off &&
-                    (_hitWrite || !writable))
-                {
-                    chain.SetSingle(head, _domain, revocations, addr, (int)len, writable, _hitRegion!, (int)off, _hitBytes + off);
-                    _nextAvail++;
-                    popped = true;
-                    return VirtqFault.None;
-                }
-            }
-        }
-        return TryPopChecked(chain, out popped);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private VirtqFault TryPopChecked(DescriptorChain chain, out bool popped)
     {
         popped = false;
         long revocations = _domain.Revocations; // read before anything is checked: a revocation after it shows at the next use
@@ -245,8 +213,7 @@ public sealed unsafe class SplitVirtqueue
             ulong addr = *(ulong*)first;
             uint len = *(uint*)(first + 8);
             bool writable = (headFlags & VirtqLayout.DescFlagWrite) != 0;
-            ulong off = addr - _hitIova;
-            if (off < _hitLength && len <= _hitLength - off && revocations == _hitAt && (_hitWrite || !writable))
+            if (InHitRegion(addr, len, writable, revocations, out ulong off))
             {
                 chain.SetSingle(head, _domain, revocations, addr, (int)len, writable, _hitRegion!, (int)off, _hitBytes + off);
                 return VirtqFault.None;
@@ -296,6 +263,15 @@ public sealed unsafe class SplitVirtqueue
             if (next >= tableSize) return VirtqFault.DescriptorIndexOutOfRange;
             index = next;
         }
+    }
+
+    /// <summary>Whether [<paramref name="addr"/>, +<paramref name="len"/>) lies in the region the last one-descriptor pop
+    /// found, for that access, with nothing revoked since; <paramref name="off"/> is its offset there.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool InHitRegion(ulong addr, uint len, bool write, long revocations, out ulong off)
+    {
+        off = addr - _hitIova;
+        return revocations == _hitAt && off < _hitLength && len <= _hitLength - off && (_hitWrite || !write);
     }
 
     /// <summary>A one-descriptor chain outside the cached region: located in the domain (a fault is counted there) and, when

@@ -168,19 +168,28 @@ public sealed partial class VirtioNetDevice
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe void TransmitBuffer(Span<byte> bytes)
     {
-        if (bytes[0] != 0 || bytes[1] != VirtioPci.GsoNone) // no CSUM or GSO negotiated: the driver may ask for neither
-        {
-            Stats.TxErrors++;
-            return;
-        }
+        if (!Accept(bytes)) return;
         Span<byte> frame = bytes[VirtioPci.NetHdrSize..];
-        Stats.TxPackets++;
-        Stats.TxBytes += frame.Length;
         fixed (byte* p = frame) _txBatch.Add(p, frame.Length); // DMA memory: native, the pin is a no-op
         if (_txBatch.IsFull) SendTxBatch();
     }
 
-    private unsafe void TransmitChain(DescriptorChain chain)
+    /// <summary>Checks a frame's virtio_net_hdr and counts it sent, or counts a TX error: without CSUM or GSO negotiated
+    /// the driver may ask for neither (fail closed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Accept(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes[0] != 0 || bytes[1] != VirtioPci.GsoNone)
+        {
+            Stats.TxErrors++;
+            return false;
+        }
+        Stats.TxPackets++; // under the TX lock: one writer; 64-bit stores are atomic on the platforms we run
+        Stats.TxBytes += bytes.Length - VirtioPci.NetHdrSize;
+        return true;
+    }
+
+    private void TransmitChain(DescriptorChain chain)
     {
         int total = chain.ReadableBytes;
         if (chain.WritableBytes != 0 || total < VirtioPci.NetHdrSize + 14 || total > VirtioPci.NetHdrSize + Mtu + 18)
@@ -188,42 +197,29 @@ public sealed partial class VirtioNetDevice
             Stats.TxErrors++; // completed, not sent: a bad buffer goes back, as hardware does
             return;
         }
-        bool gathered = chain.Count != 1;
-        ReadOnlySpan<byte> bytes;
-        if (!gathered) bytes = chain.Segment(0); // resolved and checked when popped
-        else
+        if (chain.Count == 1)
         {
-            int at = 0;
-            for (int i = 0; i < chain.Count; i++)
-            {
-                Span<byte> seg = chain.Segment(i);
-                seg.CopyTo(_gather.AsSpan(at));
-                at += seg.Length;
-            }
-            bytes = _gather.AsSpan(0, at);
+            Span<byte> one = chain.Segment(0); // resolved and checked when popped
+            if (one.Length != total) Stats.TxErrors++; // the region left the domain since the pop: a DMA fault
+            else TransmitBuffer(one);
+            return;
         }
-        if (bytes.Length != total) // a region that left the domain since the pop (freed, transferred away): a DMA fault
+        int at = 0;
+        for (int i = 0; i < chain.Count; i++)
+        {
+            Span<byte> seg = chain.Segment(i);
+            seg.CopyTo(_gather.AsSpan(at));
+            at += seg.Length;
+        }
+        if (at != total) // a region that left the domain since the pop (freed, transferred away): a DMA fault
         {
             Stats.TxErrors++;
             return;
         }
-        // virtio_net_hdr: without CSUM or GSO negotiated the driver may ask for neither (fail closed).
-        if (bytes[0] != 0 || bytes[1] != VirtioPci.GsoNone)
-        {
-            Stats.TxErrors++;
-            return;
-        }
-        ReadOnlySpan<byte> frame = bytes[VirtioPci.NetHdrSize..];
-        Stats.TxPackets++; // under the TX lock: one writer; 64-bit stores are atomic on the platforms we run
-        Stats.TxBytes += frame.Length;
-        if (gathered) // the gather buffer is reused by the next chain: this frame goes now, after those batched before it
-        {
-            SendTxBatch();
-            _port?.Transmit(frame);
-            return;
-        }
-        fixed (byte* p = frame) _txBatch.Add(p, frame.Length); // DMA memory: native, the pin is a no-op
-        if (_txBatch.IsFull) SendTxBatch();
+        ReadOnlySpan<byte> bytes = _gather.AsSpan(0, at);
+        if (!Accept(bytes)) return;
+        SendTxBatch(); // the gather buffer is reused by the next chain: this frame goes now, after those batched before it
+        _port?.Transmit(bytes[VirtioPci.NetHdrSize..]);
     }
 
     /// <summary>A frame from the wire: into the next posted RX buffer(s), or dropped and counted when there is none.</summary>
