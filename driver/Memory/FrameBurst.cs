@@ -44,6 +44,14 @@ public sealed class FrameBurst
     /// <summary>Frame i's whole buffer, to write a new frame into.</summary>
     public Span<byte> Buffer(int i) => _slots[i] < 0 ? Span<byte>.Empty : Pool.Frame(_slots[i], Pool.MaxFrame);
 
+    /// <summary>The positions' slots and lengths, for the driver's burst loops (which check <see cref="Count"/> against
+    /// the capacity once, and each slot against the pool).</summary>
+    internal int[] Slots => _slots;
+
+    internal int[] Lengths => _lengths;
+
+    internal void MarkHoles() => HasHoles = true;
+
     internal void Set(int i, int slot, int length)
     {
         _slots[i] = slot;

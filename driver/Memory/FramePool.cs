@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace NicScript.Driver.Memory;
 
 /// <summary>Fixed-size frame buffers carved out of one DMA region, handed out by index: the data path's buffers.</summary>
@@ -8,12 +11,17 @@ namespace NicScript.Driver.Memory;
 /// owns a pool. MemShare works per slot: every slot has an owner (the pool's owner until a slot is transferred), changed
 /// only by compare-and-swap, so a frame can move to another V-Node and back without a copy while the giver loses access.
 /// </remarks>
-public sealed class FramePool
+public sealed unsafe class FramePool
 {
+    // The per-slot state lives in pinned arrays reached through pointers: rent and return run once per frame each, and
+    // with a slot checked against Count once, every further access needs no bounds check of its own.
     private readonly int[] _free;
     private readonly int[] _slotOwner;
     private readonly bool[] _isFree;
     private readonly int[] _generation;
+    private readonly int* _freeP, _slotOwnerP, _generationP;
+    private readonly bool* _isFreeP;
+    private readonly int _ownerId;
     private int _freeCount;
     private readonly System.Collections.Concurrent.ConcurrentQueue<int> _reclaimed = new();
 
@@ -21,15 +29,20 @@ public sealed class FramePool
     {
         Region = region;
         Owner = owner;
-        _slotOwner = new int[count];
+        _ownerId = owner.Id;
+        _slotOwner = GC.AllocateArray<int>(count, pinned: true);
         _slotOwner.AsSpan().Fill(owner.Id);
-        _generation = new int[count];
-        _isFree = new bool[count];
+        _generation = GC.AllocateArray<int>(count, pinned: true);
+        _isFree = GC.AllocateArray<bool>(count, pinned: true);
         _isFree.AsSpan().Fill(true);
         Count = count;
         SlotSize = slotSize;
         Headroom = headroom;
-        _free = new int[count];
+        _free = GC.AllocateArray<int>(count, pinned: true);
+        _freeP = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_free));
+        _slotOwnerP = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_slotOwner));
+        _generationP = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_generation));
+        _isFreeP = (bool*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_isFree));
         for (int i = 0; i < count; i++) _free[i] = count - 1 - i;
         _freeCount = count;
     }
@@ -94,16 +107,31 @@ public sealed class FramePool
 
     /// <summary>Slot <paramref name="slot"/>'s first byte (its header room) for the driver that owns the pool, or null once the
     /// pool's region is freed; a slot number outside the pool throws, as <see cref="Slot"/> does.</summary>
-    internal unsafe byte* SlotBytes(int slot)
+    internal byte* SlotBytes(int slot)
     {
-        if ((uint)slot >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(slot), $"slot {slot} is not one of the pool's {Count}");
-        byte* p = Region.IsFreed ? null : Region.Pointer;
+        CheckSlot(slot);
+        byte* p = Block;
         return p is null ? null : p + (nint)slot * SlotSize;
     }
+
+    /// <summary>Slot 0's first byte, or null once the pool's region is freed: a burst loop reads it once and checks each
+    /// slot with <see cref="CheckSlot"/>.</summary>
+    internal byte* Block => Region.IsFreed ? null : Region.Pointer;
+
+    /// <summary>Throws for a slot number outside the pool (a caller's bug: a burst only ever holds the pool's slots).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void CheckSlot(int slot)
+    {
+        if ((uint)slot >= (uint)Count) ThrowNotASlot(slot);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowNotASlot(int slot) => throw new ArgumentOutOfRangeException(nameof(slot), $"slot {slot} is not one of the pool's {Count}");
 
     /// <summary>The frame part of a slot.</summary>
     public Span<byte> Frame(int slot, int length) => Region.DeviceSpan.Slice(slot * SlotSize + Headroom, length);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryRent(out int slot)
     {
         if (_freeCount == 0 && !DrainReclaimed())
@@ -111,9 +139,9 @@ public sealed class FramePool
             slot = -1;
             return false;
         }
-        slot = _free[--_freeCount];
-        _isFree[slot] = false;
-        Volatile.Write(ref _generation[slot], _generation[slot] + 1); // a free slot is touched by the owner's thread only
+        slot = _freeP[--_freeCount]; // only slots below Count are ever pushed
+        _isFreeP[slot] = false;
+        Volatile.Write(ref _generationP[slot], _generationP[slot] + 1); // a free slot is touched by the owner's thread only
         return true;
     }
 
@@ -143,6 +171,7 @@ public sealed class FramePool
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private bool DrainReclaimed()
     {
         while (_reclaimed.TryDequeue(out int slot))
@@ -155,12 +184,13 @@ public sealed class FramePool
     }
 
     /// <summary>Puts a slot back on the free list; refused (false) for a slot another V-Node holds or one already free.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Return(int slot)
     {
-        if ((uint)slot >= (uint)Count || SlotOwner(slot) != Owner.Id || _isFree[slot]) return false;
-        _isFree[slot] = true;
-        Volatile.Write(ref _generation[slot], _generation[slot] + 1); // held by the owner: no transfer can race this
-        _free[_freeCount++] = slot;
+        if ((uint)slot >= (uint)Count || Volatile.Read(ref _slotOwnerP[slot]) != _ownerId || _isFreeP[slot]) return false;
+        _isFreeP[slot] = true;
+        Volatile.Write(ref _generationP[slot], _generationP[slot] + 1); // held by the owner: no transfer can race this
+        _freeP[_freeCount++] = slot; // a slot is on the list at most once (_isFree): the list never overflows
         return true;
     }
 }

@@ -32,6 +32,9 @@ public sealed unsafe class FrameBatch
         }
     }
 
+    /// <summary>Frame <paramref name="i"/>'s length.</summary>
+    public int Length(int i) => (uint)i < (uint)Count ? _length[i] : throw new ArgumentOutOfRangeException(nameof(i), $"the batch holds {Count} frames");
+
     /// <summary>Adds a frame that lies in native memory which stays valid until the batch is sent.</summary>
     internal void Add(byte* frame, int length)
     {

@@ -170,6 +170,50 @@ public sealed unsafe class SplitVirtqueue
         return false;
     }
 
+    /// <summary>The frame path for a burst: <see cref="TryPopBuffer"/> for up to <paramref name="heads"/>' length chains in a
+    /// row, with the revocation count, the available index and the cached region read once. Stops (consuming nothing
+    /// more) at the first chain that is not a lone descriptor of the right direction and size in the cached region;
+    /// <see cref="TryPop"/> then takes it with every check. Returns how many were taken: their heads, the bytes' first
+    /// address and lengths, valid until the used ring is published.</summary>
+    public int TryPopBuffers(bool write, int minLength, int maxLength, Span<ushort> heads, Span<nint> at, Span<int> lengths)
+    {
+        long revocations = _domain.Revocations;
+        if (revocations != _ringsCheckedAt || revocations != _hitAt || (write && !_hitWrite)) return 0;
+        int max = Math.Min(heads.Length, Math.Min(at.Length, lengths.Length));
+        int ready = (ushort)(_availShadow - _nextAvail);
+        if (ready < max)
+        {
+            ushort avail = ReadAvailIdx(); // acquire, once per burst
+            int ahead = (ushort)(avail - _nextAvail);
+            if (ahead <= Size) // further is the driver's fault: TryPop reports it
+            {
+                _availShadow = avail;
+                ready = ahead;
+            }
+        }
+        if (max > ready) max = ready;
+        ushort flags = write ? VirtqLayout.DescFlagWrite : (ushort)0;
+        ulong hitIova = _hitIova, hitLength = _hitLength;
+        byte* hitBytes = _hitBytes, avail0 = _availPtr + 4, desc0 = _descPtr;
+        ushort next = _nextAvail;
+        int n = 0;
+        for (; n < max; n++)
+        {
+            ushort head = *(ushort*)(avail0 + 2 * ((next + n) & _mask));
+            if (head >= Size) break;
+            byte* d = desc0 + head * VirtqLayout.DescSize;
+            ulong addr = *(ulong*)d; // read once: the checks below are on these values, whatever the driver writes meanwhile
+            uint len = *(uint*)(d + 8);
+            ulong off = addr - hitIova;
+            if (*(ushort*)(d + 12) != flags || len < (uint)minLength || len > (uint)maxLength || off >= hitLength || len > hitLength - off) break;
+            heads[n] = head;
+            at[n] = (nint)(hitBytes + off);
+            lengths[n] = (int)len;
+        }
+        _nextAvail = (ushort)(next + n);
+        return n;
+    }
+
     /// <summary>Takes the next available chain into <paramref name="chain"/>; <paramref name="popped"/> is false when there is none.</summary>
     public VirtqFault TryPop(DescriptorChain chain, out bool popped)
     {
@@ -315,6 +359,24 @@ public sealed unsafe class SplitVirtqueue
         elem[0] = head;
         elem[1] = len;
         _nextUsed++;
+    }
+
+    /// <summary>Puts one used element per head, each of <paramref name="lengths"/>' length (or <paramref name="length"/> for
+    /// all when <paramref name="lengths"/> is empty): one ring check for the burst.</summary>
+    public void PushUsed(ReadOnlySpan<ushort> heads, ReadOnlySpan<int> lengths, uint length = 0)
+    {
+        if (!lengths.IsEmpty && lengths.Length < heads.Length) throw new ArgumentException("a length for each head", nameof(lengths));
+        if (RingsLost) return;
+        byte* used0 = UsedPtr + 4;
+        ushort next = _nextUsed;
+        bool each = !lengths.IsEmpty;
+        for (int i = 0; i < heads.Length; i++)
+        {
+            uint* elem = (uint*)(used0 + VirtqLayout.UsedElemSize * ((next + i) & _mask));
+            elem[0] = heads[i];
+            elem[1] = each ? (uint)lengths[i] : length;
+        }
+        _nextUsed = (ushort)(next + heads.Length);
     }
 
     /// <summary>Stores used.idx with release semantics; returns whether the driver asked to be interrupted for it.</summary>

@@ -15,8 +15,11 @@ namespace NicScript.Driver.Devices.Virtio;
 public sealed unsafe class SplitVirtqueueDriver
 {
     private readonly DmaRegion _rings;
+    // Free descriptor ids and chain lengths in pinned arrays behind pointers: add and reap run per frame, and an id is
+    // checked against the size once (a used id from the device) or comes from the free list (never out of range).
     private readonly ushort[] _free;
     private readonly ushort[] _chainLength;
+    private readonly ushort* _freeP, _chainLengthP;
     private int _freeCount;
     private ushort _availIdx;
     private ushort _publishedAvail;
@@ -34,8 +37,10 @@ public sealed unsafe class SplitVirtqueueDriver
         _avail = _desc + AvailOffset(size);
         _used = _desc + UsedOffset(size);
         EventIdx = eventIdx;
-        _free = new ushort[size];
-        _chainLength = new ushort[size];
+        _free = GC.AllocateArray<ushort>(size, pinned: true);
+        _chainLength = GC.AllocateArray<ushort>(size, pinned: true);
+        _freeP = (ushort*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_free));
+        _chainLengthP = (ushort*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_chainLength));
         for (int i = 0; i < size; i++) _free[i] = (ushort)(size - 1 - i);
         _freeCount = size;
         DescIova = rings.Iova;
@@ -81,16 +86,17 @@ public sealed unsafe class SplitVirtqueueDriver
     private byte* UsedPtr => _used;
 
     /// <summary>Makes one buffer available as a single descriptor; false when the ring is full.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public bool TryAdd(ulong iova, int length, bool deviceWritable, out ushort head)
     {
         head = 0;
         if (_freeCount == 0) return false;
-        head = _free[--_freeCount];
+        head = _freeP[--_freeCount];
         byte* d = _desc + (head & _mask) * VirtqLayout.DescSize;
         *(ulong*)d = iova;
         *(uint*)(d + 8) = (uint)length;
         *(uint*)(d + 12) = deviceWritable ? VirtqLayout.DescFlagWrite : 0u; // flags, and next 0
-        _chainLength[head] = 1;
+        _chainLengthP[head] = 1;
         *(ushort*)(_avail + 4 + 2 * (_availIdx & _mask)) = head;
         _availIdx++;
         return true;
@@ -185,6 +191,7 @@ public sealed unsafe class SplitVirtqueueDriver
     public int UsedPending => (ushort)(Volatile.Read(ref *(ushort*)(UsedPtr + 2)) - _lastUsed);
 
     /// <summary>Reaps one used element and frees its descriptors; false when none is pending or the id is bogus.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public bool TryGetUsed(out ushort head, out uint length)
     {
         head = 0;
@@ -199,13 +206,13 @@ public sealed unsafe class SplitVirtqueueDriver
         uint* elem = (uint*)(UsedPtr + 4 + VirtqLayout.UsedElemSize * (_lastUsed & _mask));
         uint id = elem[0];
         length = elem[1];
-        if (id >= (uint)_chainLength.Length || _chainLength[id] == 0) return false; // the device lied: do not free what we never gave
+        if (id >= (uint)Size || _chainLengthP[id] == 0) return false; // the device lied: do not free what we never gave
         head = (ushort)id;
         _lastUsed++;
-        if (_chainLength[id] == 1)
+        if (_chainLengthP[id] == 1)
         {
-            _free[_freeCount++] = head;
-            _chainLength[id] = 0;
+            _freeP[_freeCount++] = head; // every id on the free list is off the ring: the list never overflows
+            _chainLengthP[id] = 0;
         }
         else FreeChain(head);
         if (EventIdx && _lastUsed == _usedShadow) WriteUsedEvent(); // caught up: say when to interrupt next

@@ -75,10 +75,11 @@ public sealed partial class VirtioNetDevice
         int maxFrame = VirtioPci.NetHdrSize + Mtu + 18;
         while (true)
         {
-            if (txq.TryPopBuffer(write: false, VirtioPci.NetHdrSize + 14, maxFrame, out ushort head, out Span<byte> buffer))
+            int burst = txq.TryPopBuffers(write: false, VirtioPci.NetHdrSize + 14, maxFrame, _txHeads.AsSpan(0, FrameBatch.Capacity - _txBatch.Count), _txAt, _txLengths);
+            if (burst != 0)
             {
-                TransmitBuffer(buffer);
-                txq.PushUsed(head, 0);
+                TransmitBuffers(burst);
+                txq.PushUsed(_txHeads.AsSpan(0, burst), default);
                 continue;
             }
             VirtqFault f = txq.TryPop(_txChain, out bool popped);
@@ -164,6 +165,29 @@ public sealed partial class VirtioNetDevice
         }
     }
 
+    /// <summary>The buffers one <see cref="SplitVirtqueue.TryPopBuffers"/> took (each of a valid length, the batch has room
+    /// for all): headers checked, counted, batched.</summary>
+    private unsafe void TransmitBuffers(int popped)
+    {
+        long packets = 0, bytes = 0;
+        for (int i = 0; i < popped; i++)
+        {
+            byte* p = (byte*)_txAt[i];
+            int length = _txLengths[i] - VirtioPci.NetHdrSize;
+            if (p[0] != 0 || p[1] != VirtioPci.GsoNone) // without CSUM or GSO negotiated the driver may ask for neither
+            {
+                Stats.TxErrors++;
+                continue;
+            }
+            _txBatch.Add(p + VirtioPci.NetHdrSize, length);
+            packets++;
+            bytes += length;
+        }
+        Stats.TxPackets += packets; // under the TX lock: one writer
+        Stats.TxBytes += bytes;
+        if (_txBatch.IsFull) SendTxBatch();
+    }
+
     /// <summary>A frame in one device-readable buffer of a valid length (the frame path): header checked, counted, batched.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe void TransmitBuffer(Span<byte> bytes)
@@ -238,14 +262,58 @@ public sealed partial class VirtioNetDevice
             lock (_rxLock) ReceiveBurstLocked(frames, taken);
     }
 
-    private void ReceiveBurstLocked(FrameBatch frames, ReadOnlySpan<bool> taken)
+    // What one burst pops from a queue on the frame path (heads, buffer addresses, lengths): the RX set is used under
+    // the RX lock, the TX set under the TX lock.
+    private readonly ushort[] _rxHeads = new ushort[FrameBatch.Capacity], _txHeads = new ushort[FrameBatch.Capacity];
+    private readonly nint[] _rxAt = new nint[FrameBatch.Capacity], _txAt = new nint[FrameBatch.Capacity];
+    private readonly int[] _rxLengths = new int[FrameBatch.Capacity], _txLengths = new int[FrameBatch.Capacity];
+    private readonly int[] _rxUsed = new int[FrameBatch.Capacity];
+
+    private unsafe void ReceiveBurstLocked(FrameBatch frames, ReadOnlySpan<bool> taken)
     {
         bool inBurst = _inTxBurst;
         _inTxBurst = true; // publish once, below
         try
         {
-            for (int i = 0; i < frames.Count; i++)
-                if (!taken[i]) ReceiveLocked(frames[i], 0);
+            // The frame path: one pop of as many buffers as the burst has frames of a valid size, each big enough for the
+            // longest; then per frame a header, a copy and a used length; one push of the used elements. Frames past
+            // what was popped (no buffer, a chain, a fault) take the general path, in order, which counts them.
+            SplitVirtqueue? rxq = _activePairs > 0 ? _rx[0] : null;
+            int count = frames.Count, maxFrame = Mtu + 18, valid = 0, longest = 0;
+            if (rxq is not null && (Status & VirtioPci.StatusDriverOk) != 0)
+                for (int i = 0; i < count; i++)
+                {
+                    int length = frames.Length(i);
+                    if (taken[i] || length < 14 || length > maxFrame) continue;
+                    valid++;
+                    longest = Math.Max(longest, length);
+                }
+            int popped = valid == 0 ? 0 : rxq!.TryPopBuffers(write: true, VirtioPci.NetHdrSize + longest, int.MaxValue, _rxHeads.AsSpan(0, valid), _rxAt, _rxLengths);
+            int used = 0;
+            long bytes = 0;
+            for (int i = 0; i < count; i++)
+            {
+                if (taken[i]) continue;
+                ReadOnlySpan<byte> frame = frames[i];
+                if (used == popped || frame.Length < 14 || frame.Length > maxFrame)
+                {
+                    ReceiveLocked(frame, 0);
+                    continue;
+                }
+                byte* p = (byte*)_rxAt[used];
+                *(ulong*)p = 0; // virtio_net_hdr: flags, gso_type, hdr_len, gso_size, csum_start
+                *(uint*)(p + 8) = 1u << 16; // csum_offset 0, num_buffers 1 (little-endian, as the ring words)
+                frame.CopyTo(new Span<byte>(p + VirtioPci.NetHdrSize, _rxLengths[used] - VirtioPci.NetHdrSize));
+                _rxUsed[used++] = VirtioPci.NetHdrSize + frame.Length;
+                bytes += frame.Length;
+            }
+            if (popped != 0)
+            {
+                rxq!.PushUsed(_rxHeads.AsSpan(0, popped), _rxUsed);
+                Stats.RxPackets += popped; // under the RX lock: one writer
+                Stats.RxBytes += bytes;
+                _rxDirty |= 1;
+            }
         }
         finally
         {

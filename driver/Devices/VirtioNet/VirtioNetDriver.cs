@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using NicScript.Driver.Devices.Virtio;
 using System.Buffers.Binary;
 using NicScript.Driver.Interrupts;
@@ -23,7 +25,10 @@ public sealed class VirtioNetDriver
     private readonly PciFunction _function;
     private readonly VirtioCaps _caps;
     private readonly SplitVirtqueueDriver[] _rxqs, _txqs;
+    // Which pool slot each descriptor head carries, per queue: pinned, read through pointers on the frame path (a head
+    // is always one the queue handed out, below its size).
     private readonly int[][] _rxSlotOf, _txSlotOf;
+    private readonly unsafe int*[] _rxSlotOfP, _txSlotOfP;
     private readonly SplitVirtqueueDriver? _ctrl;
     private readonly DmaRegion? _ctrlBuffer;
     private DmaAttachment? _dma;
@@ -40,8 +45,15 @@ public sealed class VirtioNetDriver
         Pool = pool;
         Features = features;
         Mac = mac;
-        _rxSlotOf = rxqs.Select(q => new int[q.Size]).ToArray();
-        _txSlotOf = txqs.Select(q => new int[q.Size]).ToArray();
+        _rxSlotOf = rxqs.Select(q => GC.AllocateArray<int>(q.Size, pinned: true)).ToArray();
+        _txSlotOf = txqs.Select(q => GC.AllocateArray<int>(q.Size, pinned: true)).ToArray();
+        unsafe
+        {
+            _rxSlotOfP = new int*[rxqs.Length];
+            _txSlotOfP = new int*[txqs.Length];
+            for (int p = 0; p < rxqs.Length; p++) _rxSlotOfP[p] = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_rxSlotOf[p]));
+            for (int p = 0; p < txqs.Length; p++) _txSlotOfP[p] = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_txSlotOf[p]));
+        }
     }
 
     public FramePool Pool { get; }
@@ -159,13 +171,7 @@ public sealed class VirtioNetDriver
         Kick(q, 2 * pair);
     }
 
-    private void PostRx(int pair, int slot) => PostRx(_rxqs[pair], _rxSlotOf[pair], slot);
-
-    private void PostRx(SplitVirtqueueDriver rxq, int[] slotOf, int slot)
-    {
-        if (rxq.TryAdd(Pool.Iova(slot), Pool.SlotSize, deviceWritable: true, out ushort head)) slotOf[head] = slot;
-        else Pool.Return(slot);
-    }
+    private unsafe void PostRx(int pair, int slot) => PostRx(_rxqs[pair], _rxSlotOfP[pair], Pool.Region.Iova, Pool.SlotSize, slot);
 
     private void Kick(SplitVirtqueueDriver q, int index)
     {
@@ -179,25 +185,38 @@ public sealed class VirtioNetDriver
     public unsafe int Tx(FrameBurst burst, int pair = 0)
     {
         SplitVirtqueueDriver txq = _txqs[pair];
-        int[] slotOf = _txSlotOf[pair];
+        int* slotOf = _txSlotOfP[pair];
         FramePool pool = Pool;
         ReapTx(txq, slotOf);
-        int sent = 0, count = burst.Count;
-        for (; sent < count; sent++)
+        int[] slots = burst.Slots, lengths = burst.Lengths;
+        int count = Math.Min(burst.Count, slots.Length), sent = 0;
+        byte* block = pool.Block; // null: the pool was freed under us, nothing can go
+        if (block is not null)
         {
-            int slot = burst.Slot(sent);
-            if (slot < 0) break;
-            byte* hdr = pool.SlotBytes(slot);
-            if (hdr is null) break; // the pool was freed under us: nothing more can go
-            *(ulong*)hdr = 0; // virtio_net_hdr: no checksum offload, no GSO, num_buffers 0
-            *(uint*)(hdr + 8) = 0;
-            if (!txq.TryAdd(pool.Iova(slot), VirtioPci.NetHdrSize + burst.Length(sent), deviceWritable: false, out ushort head))
+            // Per burst: the pool's base, IOVA and slot size in registers; per frame: one slot check, the header, one
+            // descriptor, one rent. Positions below count are within the arrays (checked above).
+            ulong iova0 = pool.Region.Iova;
+            int slotSize = pool.SlotSize;
+            ref int slot0 = ref MemoryMarshal.GetArrayDataReference(slots);
+            ref int length0 = ref MemoryMarshal.GetArrayDataReference(lengths);
+            for (; sent < count; sent++)
             {
-                TxRingFull++;
-                break;
+                int slot = Unsafe.Add(ref slot0, sent);
+                if (slot < 0) break;
+                pool.CheckSlot(slot);
+                byte* hdr = block + (nint)slot * slotSize;
+                *(ulong*)hdr = 0; // virtio_net_hdr: no checksum offload, no GSO, num_buffers 0
+                *(uint*)(hdr + 8) = 0;
+                if (!txq.TryAdd(iova0 + (ulong)slot * (ulong)slotSize, VirtioPci.NetHdrSize + Unsafe.Add(ref length0, sent), deviceWritable: false, out ushort head))
+                {
+                    TxRingFull++;
+                    break;
+                }
+                slotOf[head] = slot; // head comes from the queue's free list: below its size
+                if (!pool.TryRent(out int fresh)) burst.MarkHoles();
+                Unsafe.Add(ref slot0, sent) = fresh;
+                Unsafe.Add(ref length0, sent) = 0;
             }
-            slotOf[head] = slot;
-            burst.Set(sent, pool.TryRent(out int fresh) ? fresh : -1, 0);
         }
         if (sent > 0) Kick(txq, 2 * pair + 1);
         TxFrames += sent;
@@ -227,12 +246,13 @@ public sealed class VirtioNetDriver
         return true;
     }
 
-    private void ReapTx(int pair) => ReapTx(_txqs[pair], _txSlotOf[pair]);
+    private unsafe void ReapTx(int pair) => ReapTx(_txqs[pair], _txSlotOfP[pair]);
 
-    private void ReapTx(SplitVirtqueueDriver txq, int[] slotOf)
+    private unsafe void ReapTx(SplitVirtqueueDriver txq, int* slotOf)
     {
-        while (txq.TryGetUsed(out ushort head, out _))
-            if (slotOf[head] is var slot && slot >= 0) Pool.Return(slot);
+        FramePool pool = Pool;
+        while (txq.TryGetUsed(out ushort head, out _)) // a used id is one the queue gave out: below its size
+            if (slotOf[head] is var slot && slot >= 0) pool.Return(slot);
     }
 
     /// <summary>Takes up to a burst of frames received on <paramref name="pair"/>'s receive queue; the burst's previous
@@ -240,29 +260,50 @@ public sealed class VirtioNetDriver
     public unsafe int RxPoll(FrameBurst burst, int pair = 0)
     {
         SplitVirtqueueDriver rxq = _rxqs[pair];
-        int[] slotOf = _rxSlotOf[pair];
+        int* slotOf = _rxSlotOfP[pair];
         FramePool pool = Pool;
-        int n = 0, capacity = burst.Capacity;
-        while (n < capacity && rxq.TryGetUsed(out ushort head, out uint len))
+        int[] slots = burst.Slots, lengths = burst.Lengths;
+        int n = 0, capacity = slots.Length;
+        byte* block = pool.Block;
+        if (block is not null)
         {
-            int slot = slotOf[head];
-            byte* hdr = pool.SlotBytes(slot);
-            if (hdr is null || *(ushort*)(hdr + 10) != 1 || len < VirtioPci.NetHdrSize) // num_buffers: more than one slot
+            ulong iova0 = pool.Region.Iova;
+            int slotSize = pool.SlotSize;
+            ref int slot0 = ref MemoryMarshal.GetArrayDataReference(slots);
+            ref int length0 = ref MemoryMarshal.GetArrayDataReference(lengths);
+            while (n < capacity && rxq.TryGetUsed(out ushort head, out uint len))
             {
-                RxOversize++;
-                PostRx(rxq, slotOf, slot);
-                continue;
+                int slot = slotOf[head]; // a used id is one the queue gave out, and PostRx recorded a pool slot for it
+                byte* hdr = block + (nint)slot * slotSize;
+                if (*(ushort*)(hdr + 10) != 1 || len < VirtioPci.NetHdrSize || len > (uint)slotSize) // num_buffers: more than one slot; or a length the slot cannot hold
+                {
+                    RxOversize++;
+                    PostRx(rxq, slotOf, iova0, slotSize, slot);
+                    continue;
+                }
+                int old = Unsafe.Add(ref slot0, n);
+                if (old >= 0)
+                {
+                    pool.CheckSlot(old);
+                    PostRx(rxq, slotOf, iova0, slotSize, old);
+                }
+                else if (pool.TryRent(out int fresh)) PostRx(rxq, slotOf, iova0, slotSize, fresh);
+                Unsafe.Add(ref slot0, n) = slot;
+                Unsafe.Add(ref length0, n) = (int)len - VirtioPci.NetHdrSize;
+                n++;
             }
-            int old = burst.Slot(n);
-            if (old >= 0) PostRx(rxq, slotOf, old);
-            else if (pool.TryRent(out int fresh)) PostRx(rxq, slotOf, fresh);
-            burst.Set(n, slot, (int)len - VirtioPci.NetHdrSize);
-            n++;
         }
         burst.Count = n;
         RxFrames += n;
         Kick(rxq, 2 * pair);
         return n;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void PostRx(SplitVirtqueueDriver rxq, int* slotOf, ulong iova0, int slotSize, int slot)
+    {
+        if (rxq.TryAdd(iova0 + (ulong)slot * (ulong)slotSize, slotSize, deviceWritable: true, out ushort head)) slotOf[head] = slot;
+        else Pool.Return(slot);
     }
 
     /// <summary>Frames waiting in the RX used ring.</summary>

@@ -53,6 +53,60 @@ public sealed class SplitVirtqueueTests : IDisposable
     }
 
     [Fact]
+    public void BufferBurst_TakesLoneBuffersInTheCachedRegion_AndStopsAtTheFirstOtherChain()
+    {
+        var (driver, device) = Queue();
+        ushort[] heads = new ushort[8];
+        nint[] at = new nint[8];
+        int[] lengths = new int[8];
+        Assert.True(driver.TryAdd(Buf(0), 100, deviceWritable: false, out ushort first));
+        driver.Publish();
+        Assert.Equal(0, device.TryPopBuffers(false, 20, 2048, heads, at, lengths)); // no region cached yet: nothing taken
+        Assert.Equal(VirtqFault.None, Pop(device, out bool popped)); // the checked pop finds the region
+        Assert.True(popped);
+        device.PushUsed(first, 0);
+        Assert.True(driver.TryAdd(Buf(2048), 60, false, out ushort a));
+        Assert.True(driver.TryAdd(Buf(4096), 70, false, out ushort b));
+        Assert.True(driver.TryAdd(Buf(6144), 10, false, out _)); // too short for the burst's minimum
+        Assert.True(driver.TryAdd(Buf(8192), 80, false, out _));
+        driver.Publish();
+        Assert.Equal(2, device.TryPopBuffers(false, 20, 2048, heads, at, lengths));
+        Assert.Equal((a, b, 60, 70), (heads[0], heads[1], lengths[0], lengths[1]));
+        unsafe
+        {
+            Assert.Equal((nint)_buffers.Pointer + 2048, at[0]);
+            Assert.Equal((nint)_buffers.Pointer + 4096, at[1]);
+        }
+        Assert.Equal(0, device.TryPopBuffers(false, 20, 2048, heads, at, lengths)); // the short one blocks the burst path ...
+        Assert.Equal(VirtqFault.None, Pop(device, out popped)); // ... and the checked pop takes it, in order
+        Assert.Equal((Buf(6144), 10), (_chain.Address(0), _chain.Length(0)));
+        Assert.Equal(0, device.TryPopBuffers(true, 20, 2048, heads, at, lengths)); // wrong direction: not taken
+        Assert.Equal(1, device.TryPopBuffers(false, 20, 2048, heads, at, lengths));
+        device.PushUsed(heads.AsSpan(0, 1), [42]);
+        device.PublishUsed();
+        var reaped = new List<(ushort, uint)>();
+        while (driver.TryGetUsed(out ushort h, out uint len)) reaped.Add((h, len));
+        Assert.Equal(2, reaped.Count); // the first, and the last pushed with its length
+        Assert.Equal(42u, reaped[1].Item2);
+    }
+
+    [Fact]
+    public void BufferBurst_AfterARevocation_TakesNothingUntilTheCheckedPopLooksAgain()
+    {
+        var (driver, device) = Queue();
+        ushort[] heads = new ushort[8];
+        nint[] at = new nint[8];
+        int[] lengths = new int[8];
+        Assert.True(driver.TryAdd(Buf(0), 100, false, out _));
+        Assert.True(driver.TryAdd(Buf(2048), 100, false, out _));
+        driver.Publish();
+        Assert.Equal(VirtqFault.None, Pop(device, out _));
+        _memory.Free(_owner, _buffers); // the buffers' region leaves the domain
+        Assert.Equal(0, device.TryPopBuffers(false, 20, 2048, heads, at, lengths));
+        Assert.Equal(VirtqFault.DescriptorOutsideDma, Pop(device, out _));
+    }
+
+    [Fact]
     public void Chain_ReadableThenWritable_PopsAllSegmentsInOrder()
     {
         var (driver, device) = Queue();
