@@ -145,6 +145,17 @@ public sealed unsafe class FramePool
         return true;
     }
 
+    /// <summary>A slot the owner had lent out (to a device) and got back, kept rented for a new frame instead of going
+    /// through the free list: its generation moves as if it had been returned and rented again, so views of the old frame
+    /// die. False (nothing changed) for a slot another V-Node now holds, one that is free, or one outside the pool.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryReuse(int slot)
+    {
+        if ((uint)slot >= (uint)Count || Volatile.Read(ref _slotOwnerP[slot]) != _ownerId || _isFreeP[slot]) return false;
+        Volatile.Write(ref _generationP[slot], _generationP[slot] + 1); // held by the owner: no transfer can race this
+        return true;
+    }
+
     /// <summary>Takes back every slot <paramref name="holder"/> still holds (it stopped): they return to the free list on the
     /// owner's next rent, so this may run on any thread.</summary>
     public int Reclaim(DmaOwner holder)

@@ -213,8 +213,7 @@ public sealed class VirtioNetDriver
                     break;
                 }
                 slotOf[head] = slot; // head comes from the queue's free list: below its size
-                if (!pool.TryRent(out int fresh)) burst.MarkHoles();
-                Unsafe.Add(ref slot0, sent) = fresh;
+                Unsafe.Add(ref slot0, sent) = -1; // refilled below, after the doorbell
                 Unsafe.Add(ref length0, sent) = 0;
             }
         }
@@ -223,12 +222,28 @@ public sealed class VirtioNetDriver
         int left = count - sent;
         for (int i = 0; i < left; i++) // keep unsent frames at the front, in order
         {
-            int s = burst.Slot(sent + i), l = burst.Length(sent + i);
-            burst.Set(sent + i, burst.Slot(i), 0);
-            burst.Set(i, s, l);
+            (slots[i], slots[sent + i]) = (slots[sent + i], slots[i]);
+            (lengths[i], lengths[sent + i]) = (lengths[sent + i], 0);
         }
         burst.Count = left;
-        ReapTx(txq, slotOf);
+        // The sent positions (now the last ones up to count) get buffers: first those the device just completed (a device
+        // that sends at once, as the loopback, completes this very burst), reused without a trip through the free list as
+        // DPDK's mempool cache does; then fresh ones from the pool. The rest of what was completed goes back to the pool.
+        int fill = left;
+        while (txq.TryGetUsed(out ushort done, out _)) // a used id is one the queue gave out: below its size
+        {
+            int slot = slotOf[done];
+            if (slot < 0) continue; // TxRaw's: not the pool's
+            if (fill < count && pool.TryReuse(slot)) slots[fill++] = slot;
+            else pool.Return(slot);
+        }
+        for (; fill < count; fill++)
+            if (pool.TryRent(out int fresh)) slots[fill] = fresh;
+            else
+            {
+                slots[fill] = -1;
+                burst.MarkHoles();
+            }
         return sent;
     }
 

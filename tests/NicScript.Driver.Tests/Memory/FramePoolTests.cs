@@ -49,6 +49,24 @@ public sealed class FramePoolTests : IDisposable
     }
 
     [Fact]
+    public void Reuse_KeepsTheSlotRented_KillsOldViews_AndRefusesWhatThePoolDoesNotHold()
+    {
+        _pool.TryRent(out int slot);
+        int gen = _pool.Generation(slot);
+        Assert.True(_pool.TryReuse(slot));
+        Assert.Equal(7, _pool.FreeCount);                                         // still rented: not via the free list
+        Assert.Equal(DmaError.NotOwner, _pool.TryGetFrame(_bridge, slot, gen, 60, out _)); // a view of the old frame is dead
+        Assert.Equal(DmaError.None, _pool.TryGetFrame(_bridge, slot, _pool.Generation(slot), 60, out _));
+        Assert.Equal(DmaError.None, _pool.TransferSlot(slot, _bridge, _stack));
+        Assert.False(_pool.TryReuse(slot));                                       // another V-Node holds it now
+        Assert.Equal(DmaError.None, _pool.TransferSlot(slot, _stack, _bridge));
+        Assert.True(_pool.Return(slot));
+        Assert.False(_pool.TryReuse(slot));                                       // free: only a rent takes it
+        Assert.False(_pool.TryReuse(8));
+        Assert.False(_pool.TryReuse(-1));
+    }
+
+    [Fact]
     public void Return_Twice_IsRefused()
     {
         _pool.TryRent(out int slot);
