@@ -303,7 +303,7 @@ public sealed partial class VirtioNetDevice
                 byte* p = (byte*)_rxAt[used];
                 *(ulong*)p = 0; // virtio_net_hdr: flags, gso_type, hdr_len, gso_size, csum_start
                 *(uint*)(p + 8) = 1u << 16; // csum_offset 0, num_buffers 1 (little-endian, as the ring words)
-                frame.CopyTo(new Span<byte>(p + VirtioPci.NetHdrSize, _rxLengths[used] - VirtioPci.NetHdrSize));
+                fixed (byte* source = frame) FrameCopy.Copy(p + VirtioPci.NetHdrSize, source, frame.Length); // the buffer holds the longest frame (popped so)
                 _rxUsed[used++] = VirtioPci.NetHdrSize + frame.Length;
                 bytes += frame.Length;
             }
