@@ -26,9 +26,12 @@ namespace NicScript.Host.Scripting.JavaScript;
 /// at most <see cref="ScriptValues.MaxDepth"/> levels, at most what the memory budget could hold — refused before
 /// anything is allocated), checks the budget (<see cref="ScriptBudget.AtHostCall"/>), calls Jint's own binding with the
 /// copy, and checks again. Jint then converts data nobody can change under it. Numbers, strings and handles pass as
-/// they are, so the data path pays one function call and two budget readings per host call.
+/// they are, so the data path pays one function call and two budget readings per host call, and allocates nothing: a
+/// call whose arguments leave the binding no choice runs through a delegate compiled once per method
+/// (<see cref="CompiledInvoker"/>) instead of Jint's reflection binding, which still decides every other call.
 /// The guard for a method is made once per target object (a <see cref="ConditionalWeakTable{TKey,TValue}"/>): the
-/// function Jint resolved is bound to that target, so two targets never share one. Assignments: HostCallGuard.Properties.cs.
+/// function Jint resolved is bound to that target, so two targets never share one; it then sits on the target's wrapper
+/// as an own property, so later reads do not come back here. Assignments: HostCallGuard.Properties.cs.
 /// </remarks>
 internal sealed partial class HostCallGuard(ScriptBudget budget)
 {
