@@ -26,17 +26,21 @@ namespace NicScript.Host.Scripting.JavaScript;
 /// at most <see cref="ScriptValues.MaxDepth"/> levels, at most what the memory budget could hold — refused before
 /// anything is allocated), checks the budget (<see cref="ScriptBudget.AtHostCall"/>), calls Jint's own binding with the
 /// copy, and checks again. Jint then converts data nobody can change under it. Numbers, strings and handles pass as
-/// they are, so the data path pays one function call and two budget readings per host call.
+/// they are, so the data path pays one function call and two budget readings per host call, and allocates nothing: a
+/// call whose arguments leave the binding no choice runs through a delegate compiled once per method
+/// (<see cref="CompiledInvoker"/>) instead of Jint's reflection binding, which still decides every other call.
 /// The guard for a method is made once per target object (a <see cref="ConditionalWeakTable{TKey,TValue}"/>): the
-/// function Jint resolved is bound to that target, so two targets never share one. Assignments: HostCallGuard.Properties.cs.
+/// function Jint resolved is bound to that target, so two targets never share one; it then sits on the target's wrapper
+/// as an own property, so later reads do not come back here. Assignments: HostCallGuard.Properties.cs.
 /// </remarks>
 internal sealed partial class HostCallGuard(ScriptBudget budget)
 {
     private static readonly ConcurrentDictionary<Type, Dictionary<string, ScriptMethod>> MethodsByType = new();
 
     /// <summary>A method group's overloads: per overload which parameters refuse null; per position the type the
-    /// <see cref="ScriptMarshaller"/> makes from plain data (null where the overloads differ or Jint's binding suffices).</summary>
-    private sealed record ScriptMethod(bool[][] NotNull, Type?[] Marshalled);
+    /// <see cref="ScriptMarshaller"/> makes from plain data (null where the overloads differ or Jint's binding suffices);
+    /// the compiled lane of a method without overloads whose signature it binds exactly (<see cref="CompiledInvoker"/>).</summary>
+    private sealed record ScriptMethod(bool[][] NotNull, Type?[] Marshalled, CompiledInvoker? Fast);
 
     private readonly ConditionalWeakTable<object, Dictionary<string, JsValue>> _guards = new();
     private bool _resolving;
@@ -50,7 +54,9 @@ internal sealed partial class HostCallGuard(ScriptBudget budget)
     /// <summary>The member accessor: a guarded function for a <c>[ScriptApi]</c> method, null (Jint's own lookup) for anything else.</summary>
     public JsValue? Access(Engine engine, object target, string member)
     {
-        if (_resolving || member.Length == 0 || !ScriptMethods(target.GetType()).TryGetValue(ScriptSurface.JavaScriptName(member), out ScriptMethod? overloads)) return null;
+        if (_resolving || member.Length == 0) return null;
+        string name = char.ToLowerInvariant(member[0]) == member[0] ? member : ScriptSurface.JavaScriptName(member); // no string made on the common path
+        if (!ScriptMethods(target.GetType()).TryGetValue(name, out ScriptMethod? overloads)) return null;
         Dictionary<string, JsValue> guards = _guards.GetOrCreateValue(target);
         if (guards.TryGetValue(member, out JsValue? known)) return known;
 
@@ -60,12 +66,33 @@ internal sealed partial class HostCallGuard(ScriptBudget budget)
         finally { _resolving = false; }
         if (resolved is not Function method) return null;
 
-        var guard = new ClrFunction(engine, member, (self, args) => Call(engine, member, overloads, method, self, args), 0, PropertyFlag.Configurable);
+        var guard = new ClrFunction(engine, member, (self, args) => Call(engine, target, member, overloads, method, self, args), 0, PropertyFlag.Configurable);
         guards[member] = guard;
+        Remember(engine, target, member, guard);
         return guard;
     }
 
-    private JsValue Call(Engine engine, string member, ScriptMethod overloads, Function method, JsValue self, JsValue[] arguments)
+    /// <summary>
+    /// Puts the guard on the target's wrapper as the own property this accessor reports it as (same value, same flags:
+    /// enumerable, neither writable nor configurable), so the next <c>nic.tx</c> is found by Jint's own-property lookup
+    /// without asking the accessor again (no lookups by type and target, no descriptor made per read). The wrapper is
+    /// the engine's recent one for the target (the one asking, nearly always); on any other wrapper of the same target
+    /// the property says exactly what the accessor would, and a wrapper without it still asks the accessor.
+    /// </summary>
+    private void Remember(Engine engine, object target, string member, JsValue guard)
+    {
+        _resolving = true; // a wrapper made here (the recent one was dropped) must not come back through Access
+        try
+        {
+            // no own property of a wrapper can hold this name already: settable properties and driver constants are named
+            // apart from methods, and a script cannot define one (the accessor answers non-configurable for it first)
+            if (JsValue.FromObject(engine, target) is ObjectWrapper wrapper)
+                wrapper.FastSetProperty(member, new PropertyDescriptor(guard, PropertyFlag.OnlyEnumerable));
+        }
+        finally { _resolving = false; }
+    }
+
+    private JsValue Call(Engine engine, object target, string member, ScriptMethod overloads, Function method, JsValue self, JsValue[] arguments)
     {
         ScriptBudget.AtHostCall();
         RefuseNulls(engine, member, overloads.NotNull, arguments);
@@ -92,7 +119,8 @@ internal sealed partial class HostCallGuard(ScriptBudget budget)
                 if (Errors?.Invoke(e) ?? true) throw ClrErrors.ToJavaScript(engine, e, member);
                 throw;
             }
-            result = engine.Call(method, self, args);
+            if (overloads.Fast is not { } fast || !fast.TryInvoke(engine, target, self, args, Errors, out result))
+                result = engine.Call(method, self, args); // Jint's binding: overloads, conversions, defaults, another receiver
         }
         catch (Exception e) when (!ClrErrors.EndsTheInvocation(e)) // what Jint's binding let through (a conversion that overflowed)
         {
@@ -143,9 +171,14 @@ internal sealed partial class HostCallGuard(ScriptBudget budget)
         var nullability = new NullabilityInfoContext();
         return ScriptSurface.Methods(t)
             .GroupBy(m => ScriptSurface.Name(m, ScriptLanguage.JavaScript), StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => new ScriptMethod(
-                g.Select(m => m.GetParameters().Select(p => RefusesNull(nullability, p)).ToArray()).ToArray(),
-                Marshalled([.. g.Select(m => m.GetParameters())])), StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g =>
+            {
+                Type?[] marshalled = Marshalled([.. g.Select(m => m.GetParameters())]);
+                return new ScriptMethod(
+                    g.Select(m => m.GetParameters().Select(p => RefusesNull(nullability, p)).ToArray()).ToArray(),
+                    marshalled,
+                    g.Count() == 1 && marshalled.All(t => t is null) ? CompiledInvoker.For(g.Single()) : null);
+            }, StringComparer.Ordinal);
     });
 
     /// <summary>Per position, the one parameter type every overload that has the position agrees on, when the marshaller makes it.</summary>
