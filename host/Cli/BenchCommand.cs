@@ -112,7 +112,7 @@ public sealed class BenchCommand
                     ["mpps"] = Math.Round(r.Mpps, 3), ["gbps"] = Math.Round(r.Gbps, 3), ["packets"] = r.Packets, ["seconds"] = Math.Round(r.Seconds, 3),
                     ["cpu_seconds"] = r.CpuSeconds is { } cpu ? Math.Round(cpu, 3) : null, ["note"] = r.Note,
                     ["family"] = r.Family ?? r.Scenario, ["queue_pairs"] = r.QueuePairs, ["vnodes"] = r.VNodes,
-                    ["vnode_mpps"] = r.VNodeMpps is { } each ? new JsonArray([.. each.Select(m => (JsonNode?)Math.Round(m, 3))]) : null,
+                    ["vnode_mpps"] = r.VNodeMpps is { } each ? new JsonArray([.. each.Select(m => (JsonNode?)Math.Round(m, 6))]) : null,
                 });
             _cli.OutputText.WriteLine(CliJson.Text(new JsonObject { ["results"] = results }));
             return 0;
@@ -120,7 +120,7 @@ public sealed class BenchCommand
         double? core64 = rows.FirstOrDefault(r => r.Scenario == "loopback" && r.Driver == "core" && r.FrameBytes == 64)?.Mpps; // absent with --only
         bool bars = _cli.Style.Terminal; // a bar is for eyes: a pipe or a file gets the columns alone
         string[] columns = ["scenario", "driver", "frame", "Mpps", "Gbit/s", "vs core 64 B"];
-        var table = new ResultTable(bars ? [.. columns, "Mpps, scaled to the family's best"] : columns);
+        var table = new ResultTable(bars ? [.. columns, "Mpps bar"] : columns);
         var best = rows.GroupBy(r => r.Family ?? r.Scenario).ToDictionary(g => g.Key, g => g.Max(r => r.Mpps));
         foreach (BenchResult r in rows)
         {

@@ -67,7 +67,7 @@ public static class CoreBenchmarks
         double seconds = clock.Elapsed.TotalSeconds;
         double cpuSeconds = (ThreadCpuClock.ReadCurrentThreadNs() - cpu0) / 1e9;
         if (device.NeedsReset || driver.RxOversize != 0) throw new InvalidOperationException("the bench broke the device: " + device.ResetReason);
-        return Row("loopback", "core", frameBytes, packets, seconds, $"MTU {CurveMtu}, {driver.Pool.SlotSize} B buffers, {cpuSeconds * 1e9 / Math.Max(1, packets):0} ns CPU per frame")
+        return Row("loopback", "core", frameBytes, packets, seconds, $"MTU {CurveMtu} ({driver.Pool.SlotSize} B buffers), {cpuSeconds * 1e9 / Math.Max(1, packets):0} ns CPU/frame")
             with { CpuSeconds = cpuSeconds, Family = "curve frame" };
     }
 
@@ -101,7 +101,7 @@ public static class CoreBenchmarks
         double cpuSeconds = (ThreadCpuClock.ReadCurrentThreadNs() - cpu0) / 1e9;
         if (device.NeedsReset || device.ActivePairs != pairs) throw new InvalidOperationException("the bench broke the device: " + device.ResetReason);
         return Row("loopback mq", "core", FrameBytes, packets, seconds,
-            $"{pairs} of {Offered} pairs, one thread (one core), each pair a burst of 32 in turn, {cpuSeconds * 1e9 / Math.Max(1, packets):0} ns CPU per frame")
+            $"{pairs} of {Offered} pairs in turn on one core, {cpuSeconds * 1e9 / Math.Max(1, packets):0} ns CPU/frame")
             with { CpuSeconds = cpuSeconds, Family = "curve pairs", QueuePairs = pairs };
     }
 

@@ -115,7 +115,7 @@ public static class VNodeBenchmark
         double total = packets.Sum();
         double[] each = [.. packets.Select(p => p / seconds / 1e6)];
         return CoreBenchmarks.Row("vnodes loopback", "cs", frameBytes, (long)total, seconds,
-            $"{vnodes} V-Node{(vnodes == 1 ? "" : "s")}, own NIC each: {each.Min():0.00}-{each.Max():0.00} Mpps per V-Node, {cpuNs / Math.Max(1, total):0} ns CPU per packet")
+            $"{vnodes} V-Node{(vnodes == 1 ? "" : "s")}: {each.Min():0.00}-{each.Max():0.00} Mpps each, {cpuNs / Math.Max(1, total):0} ns CPU/frame")
             with { CpuSeconds = cpuNs / 1e9, Family = "curve vnodes", VNodes = vnodes, VNodeMpps = each };
     }
 
