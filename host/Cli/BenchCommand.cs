@@ -31,6 +31,7 @@ public sealed class BenchCommand
               loopback/cs|js  the same loopback from a C# / JavaScript script, one tx and one rxPoll call per burst
               tap/core        (root) NIC A -> TAP -> Linux bridge in a fresh namespace -> TAP -> NIC B, 64 B frames
               netstack        echo round trips through net-bridge (JS) and aethernet (C#), from the built-in peer
+              curve           only with --only curve: 64-9000 B frames, 1 and 8 queue pairs, 1/4/16 C# V-Nodes
 
             Examples:
               nicscript bench
