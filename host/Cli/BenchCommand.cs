@@ -54,10 +54,13 @@ public sealed class BenchCommand
             yield return ($"curve vnodes {vnodes}", () => VNodeBenchmark.Run(vnodes, 64, duration, ScriptCache.DefaultDirectory()));
     }
 
-    /// <summary><paramref name="value"/> as a bar of up to <paramref name="width"/> cells against <paramref name="max"/>, in eighths of a cell.</summary>
-    internal static string Bar(double value, double max, int width)
+    /// <summary><paramref name="value"/> as a bar of up to <paramref name="width"/> cells against <paramref name="max"/>: block
+    /// characters in eighths of a cell, or whole cells of <c>#</c> where the table is drawn in ASCII (a terminal without colour).</summary>
+    internal static string Bar(double value, double max, int width, bool ascii = false)
     {
-        int eighths = max > 0 && value > 0 ? Math.Max(1, (int)Math.Round(Math.Min(1, value / max) * width * 8)) : 0;
+        double share = max > 0 && value > 0 ? Math.Min(1, value / max) : 0;
+        if (ascii) return new string('#', share > 0 ? Math.Max(1, (int)Math.Round(share * width)) : 0);
+        int eighths = share > 0 ? Math.Max(1, (int)Math.Round(share * width * 8)) : 0;
         return new string('█', eighths / 8) + (eighths % 8 == 0 ? "" : "▏▎▍▌▋▊▉"[eighths % 8 - 1].ToString());
     }
 
@@ -130,7 +133,7 @@ public sealed class BenchCommand
                 Markup.Escape(r.Scenario), Markup.Escape(r.Driver), r.FrameBytes == 0 ? "-" : $"{r.FrameBytes} B", $"{r.Mpps:0.00}", r.FrameBytes == 0 ? "-" : $"{r.Gbps:0.00}",
                 r.Scenario == "loopback" && r.Family is null && r.FrameBytes == 64 && core64 is { } c ? $"{r.Mpps / c:0.00}x" : Markup.Escape(r.Note ?? ""),
             ];
-            table.AddRow(bars ? [.. cells, $"[green]{Bar(r.Mpps, best[r.Family ?? r.Scenario], 24)}[/]"] : cells);
+            table.AddRow(bars ? [.. cells, $"[green]{Bar(r.Mpps, best[r.Family ?? r.Scenario], 24, ascii: !_cli.Style.Color)}[/]"] : cells);
         }
         _cli.Write(table);
         return 0;

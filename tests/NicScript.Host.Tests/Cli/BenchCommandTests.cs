@@ -78,19 +78,22 @@ public sealed class BenchCommandTests
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task Bench_Table_HasABarPerRowOnlyOnATerminal(bool terminal)
+    [InlineData(true, true, '█')]
+    [InlineData(true, false, '#')] // the ASCII table of a terminal without colour
+    [InlineData(false, true, ' ')]
+    [InlineData(false, false, ' ')]
+    public async Task Bench_Table_HasABarPerRowOnlyOnATerminal(bool terminal, bool color, char bar)
     {
         var output = new StringWriter();
         var cli = new CliContext(AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors }),
-            output, new StringWriter(), style: new OutputStyle(terminal, false, false));
+            output, new StringWriter(), style: new OutputStyle(terminal, color, false));
         if (terminal) cli.Output.Profile.Width = 200; // a wide terminal: each row one line
         Assert.Equal(0, await Program.RunAsync(cli, ["bench", "--seconds", "0.1", "--only", "curve pairs"]));
         string text = output.ToString();
         Assert.Contains("loopback mq", text);
-        if (terminal) Assert.Equal(2, text.Split('\n').Count(line => line.Contains('█')));
-        else Assert.DoesNotContain('█', text);
+        if (terminal) Assert.Equal(2, text.Split('\n').Count(line => line.Contains(bar)));
+        Assert.DoesNotContain(terminal ? (bar == '█' ? '#' : '█') : '█', text);
+        if (!terminal) Assert.DoesNotContain('#', text);
     }
 
     [Fact]
@@ -101,5 +104,6 @@ public sealed class BenchCommandTests
         Assert.Equal("█▌", BenchCommand.Bar(1.5, 8, 8));
         Assert.Equal("▏", BenchCommand.Bar(1e-9, 5, 24)); // a row that ran shows, however small
         Assert.Equal("", BenchCommand.Bar(0, 5, 24));
+        Assert.Equal(("############", "#", ""), (BenchCommand.Bar(2.5, 5, 24, ascii: true), BenchCommand.Bar(1e-9, 5, 24, ascii: true), BenchCommand.Bar(0, 5, 24, ascii: true)));
     }
 }
