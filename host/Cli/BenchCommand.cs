@@ -31,6 +31,7 @@ public sealed class BenchCommand
               loopback/cs|js  the same loopback from a C# / JavaScript script, one tx and one rxPoll call per burst
               tap/core        (root) NIC A -> TAP -> Linux bridge in a fresh namespace -> TAP -> NIC B, 64 B frames
               netstack        echo round trips through net-bridge (JS) and aethernet (C#), from the built-in peer
+              curve           only with --only curve: 64-9000 B frames, 1 and 8 queue pairs, 1/4/16 C# V-Nodes
 
             Examples:
               nicscript bench
@@ -40,6 +41,27 @@ public sealed class BenchCommand
         { json, seconds, only };
         cmd.SetAction(p => new BenchCommand(cli).Execute(p.GetValue(json), p.GetValue(seconds), p.GetValue(only)));
         return cmd;
+    }
+
+    /// <summary>The rows that show how cost grows: frame size, queue pairs, V-Nodes (names start "curve" for <c>--only</c>).</summary>
+    private static IEnumerable<(string Name, Func<BenchResult> Run)> Curves(TimeSpan duration)
+    {
+        foreach (int bytes in (int[])[64, 128, 256, 512, 1024, 1500, 9000])
+            yield return ($"curve frame {bytes} B", () => CoreBenchmarks.LoopbackFrameCurve(bytes, duration));
+        foreach (int pairs in (int[])[1, 8])
+            yield return ($"curve pairs {pairs}", () => CoreBenchmarks.LoopbackPairs(pairs, duration));
+        foreach (int vnodes in (int[])[1, 4, 16])
+            yield return ($"curve vnodes {vnodes}", () => VNodeBenchmark.Run(vnodes, 64, duration, ScriptCache.DefaultDirectory()));
+    }
+
+    /// <summary><paramref name="value"/> as a bar of up to <paramref name="width"/> cells against <paramref name="max"/>: block
+    /// characters in eighths of a cell, or whole cells of <c>#</c> where the table is drawn in ASCII (a terminal without colour).</summary>
+    internal static string Bar(double value, double max, int width, bool ascii = false)
+    {
+        double share = max > 0 && value > 0 ? Math.Min(1, value / max) : 0;
+        if (ascii) return new string('#', share > 0 ? Math.Max(1, (int)Math.Round(share * width)) : 0);
+        int eighths = share > 0 ? Math.Max(1, (int)Math.Round(share * width * 8)) : 0;
+        return new string('█', eighths / 8) + (eighths % 8 == 0 ? "" : "▏▎▍▌▋▊▉"[eighths % 8 - 1].ToString());
     }
 
     // A script's top level may run max_cpu_share x 2 s + 2 s: keep its timed loop well inside that.
@@ -67,6 +89,8 @@ public sealed class BenchCommand
         ];
         if (TapBenchmark.Unavailable() is null) steps.Add(("tap 64 B (two NICs, Linux bridge)", () => TapBenchmark.Run(duration)));
         else if (!json) _cli.Error.WriteLine($"skipping tap: {TapBenchmark.Unavailable()}");
+        // The curves run only when asked (--only curve, or a part of it): 12 rows more would double the default bench.
+        if (only is not null) steps.AddRange(Curves(duration));
         if (NetstackBenchmark.Find() is { } netstack)
             steps.Add(("netstack echo (net-bridge + aethernet)", () => NetstackBenchmark.Run(netstack, 20_000, ScriptCache.DefaultDirectory())));
         else if (!json) _cli.Error.WriteLine("skipping netstack: manifests/netstack.yml not found (run from the repository)");
@@ -91,15 +115,26 @@ public sealed class BenchCommand
                     ["scenario"] = r.Scenario, ["driver"] = r.Driver, ["frame_bytes"] = r.FrameBytes,
                     ["mpps"] = Math.Round(r.Mpps, 3), ["gbps"] = Math.Round(r.Gbps, 3), ["packets"] = r.Packets, ["seconds"] = Math.Round(r.Seconds, 3),
                     ["cpu_seconds"] = r.CpuSeconds is { } cpu ? Math.Round(cpu, 3) : null, ["note"] = r.Note,
+                    ["family"] = r.Family ?? r.Scenario, ["queue_pairs"] = r.QueuePairs, ["vnodes"] = r.VNodes,
+                    ["vnode_mpps"] = r.VNodeMpps is { } each ? new JsonArray([.. each.Select(m => (JsonNode?)Math.Round(m, 6))]) : null,
                 });
             _cli.OutputText.WriteLine(CliJson.Text(new JsonObject { ["results"] = results }));
             return 0;
         }
         double? core64 = rows.FirstOrDefault(r => r.Scenario == "loopback" && r.Driver == "core" && r.FrameBytes == 64)?.Mpps; // absent with --only
-        var table = new ResultTable("scenario", "driver", "frame", "Mpps", "Gbit/s", "vs core 64 B");
+        bool bars = _cli.Style.Terminal; // a bar is for eyes: a pipe or a file gets the columns alone
+        string[] columns = ["scenario", "driver", "frame", "Mpps", "Gbit/s", "vs core 64 B"];
+        var table = new ResultTable(bars ? [.. columns, "Mpps bar"] : columns);
+        var best = rows.GroupBy(r => r.Family ?? r.Scenario).ToDictionary(g => g.Key, g => g.Max(r => r.Mpps));
         foreach (BenchResult r in rows)
-            table.AddRow(Markup.Escape(r.Scenario), Markup.Escape(r.Driver), r.FrameBytes == 0 ? "-" : $"{r.FrameBytes} B", $"{r.Mpps:0.00}", r.FrameBytes == 0 ? "-" : $"{r.Gbps:0.00}",
-                r.Scenario == "loopback" && r.FrameBytes == 64 && core64 is { } c ? $"{r.Mpps / c:0.00}x" : Markup.Escape(r.Note ?? ""));
+        {
+            string[] cells =
+            [
+                Markup.Escape(r.Scenario), Markup.Escape(r.Driver), r.FrameBytes == 0 ? "-" : $"{r.FrameBytes} B", $"{r.Mpps:0.00}", r.FrameBytes == 0 ? "-" : $"{r.Gbps:0.00}",
+                r.Scenario == "loopback" && r.Family is null && r.FrameBytes == 64 && core64 is { } c ? $"{r.Mpps / c:0.00}x" : Markup.Escape(r.Note ?? ""),
+            ];
+            table.AddRow(bars ? [.. cells, $"[green]{Bar(r.Mpps, best[r.Family ?? r.Scenario], 24, ascii: !_cli.Style.Color)}[/]"] : cells);
+        }
         _cli.Write(table);
         return 0;
     }

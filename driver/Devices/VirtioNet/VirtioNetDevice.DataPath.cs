@@ -19,7 +19,7 @@ public sealed partial class VirtioNetDevice
         }
         if (queue % 2 == 0) return; // a receive queue's notify only says buffers were added: frames are not held back
         if (TxDoorbell is { } doorbell) doorbell(this);
-        else ProcessTx();
+        else ProcessTx(queue / 2);
     }
 
     /// <summary>Who serves a TX doorbell instead of the notifying thread (null: the device itself, inline). A DPU's switch
@@ -32,7 +32,11 @@ public sealed partial class VirtioNetDevice
     public bool BadTxBufferIsFrameError { get; set; }
 
     /// <summary>Runs the TX queues: each chain's frame goes on the wire, each chain completes, one publish per queue and burst.</summary>
-    public void ProcessTx()
+    public void ProcessTx() => ProcessTx(-1);
+
+    /// <summary>Runs transmit queue <paramref name="pair"/> (all of them when -1): a doorbell starts its own queue only, as a
+    /// NIC's per-queue doorbell does, so a doorbell costs the same with 1 or 8 pairs.</summary>
+    private void ProcessTx(int pair)
     {
         lock (_txLock)
         {
@@ -40,12 +44,12 @@ public sealed partial class VirtioNetDevice
             // once at its end. On any other wire the RX lock is not held while frames leave: the receiver takes its own
             // device's locks, and that device may be transmitting to us at this moment (two locks, two orders: a deadlock).
             if (_port?.ReturnsToSender == true)
-                lock (_rxLock) TxBurst(loopback: true);
-            else TxBurst(loopback: false);
+                lock (_rxLock) TxBurst(pair, loopback: true);
+            else TxBurst(pair, loopback: false);
         }
     }
 
-    private void TxBurst(bool loopback)
+    private void TxBurst(int pair, bool loopback)
     {
         if (loopback)
         {
@@ -54,6 +58,11 @@ public sealed partial class VirtioNetDevice
         }
         try
         {
+            if (pair >= 0)
+            {
+                if ((uint)pair < (uint)_tx.Length && _tx[pair] is { } one) DrainTx(pair, one);
+                return;
+            }
             for (int q = 0; q < _tx.Length; q++)
                 if (_tx[q] is { } txq && !DrainTx(q, txq)) return;
         }
@@ -70,6 +79,7 @@ public sealed partial class VirtioNetDevice
 
     private bool DrainTx(int pair, SplitVirtqueue txq)
     {
+        _txPair = pair; // what the loopback brings back now is this queue's flow: it returns on this pair (see LoopbackQueue)
         // Frames leave as one batch per up to FrameBatch.Capacity chains: their buffers stay the driver's to reuse only
         // after the used ring is published below, so their bytes are still there when the batch goes.
         int maxFrame = VirtioPci.NetHdrSize + Mtu + 18;
@@ -247,7 +257,7 @@ public sealed partial class VirtioNetDevice
     }
 
     /// <summary>A frame from the wire: into the next posted RX buffer(s), or dropped and counted when there is none.</summary>
-    public void Receive(ReadOnlySpan<byte> frame) => Deliver(frame);
+    public void Receive(ReadOnlySpan<byte> frame) => Deliver(frame, _txThread == Environment.CurrentManagedThreadId ? LoopbackQueue : 0);
 
     /// <summary>A burst from the wire: one RX lock and one publish of the receive ring for all of it.</summary>
     public void ReceiveBurst(FrameBatch frames)
@@ -257,9 +267,9 @@ public sealed partial class VirtioNetDevice
         Span<bool> taken = stackalloc bool[FrameBatch.Capacity];
         if (Volatile.Read(ref _tap) is { } tap)
             for (int i = 0; i < frames.Count; i++) taken[i] = tap.Take(frames[i]);
-        if (_txThread == Environment.CurrentManagedThreadId) ReceiveBurstLocked(frames, taken); // our own loopback TX burst holds the RX lock
+        if (_txThread == Environment.CurrentManagedThreadId) ReceiveBurstLocked(frames, taken, LoopbackQueue); // our own loopback TX burst holds the RX lock
         else
-            lock (_rxLock) ReceiveBurstLocked(frames, taken);
+            lock (_rxLock) ReceiveBurstLocked(frames, taken, 0);
     }
 
     // What one burst pops from a queue on the frame path (heads, buffer addresses, lengths): the RX set is used under
@@ -269,7 +279,16 @@ public sealed partial class VirtioNetDevice
     private readonly int[] _rxLengths = new int[FrameBatch.Capacity], _txLengths = new int[FrameBatch.Capacity];
     private readonly int[] _rxUsed = new int[FrameBatch.Capacity];
 
-    private unsafe void ReceiveBurstLocked(FrameBatch frames, ReadOnlySpan<bool> taken)
+    /// <summary>
+    /// The receive queue of a frame our own TX burst put on a loopback wire: the pair it left from. With more than one pair,
+    /// virtio's automatic receive steering (§5.1.6.5.5) delivers a flow's packets on receiveqN when it was last sent on
+    /// transmitqN, and a looped-back frame is the flow just sent; one pair, or a queue not enabled, means queue 0.
+    /// </summary>
+    private int LoopbackQueue => _txPair < _activePairs ? _txPair : 0;
+
+    private int _txPair;
+
+    private unsafe void ReceiveBurstLocked(FrameBatch frames, ReadOnlySpan<bool> taken, int queue)
     {
         bool inBurst = _inTxBurst;
         _inTxBurst = true; // publish once, below
@@ -278,7 +297,7 @@ public sealed partial class VirtioNetDevice
             // The frame path: one pop of as many buffers as the burst has frames of a valid size, each big enough for the
             // longest; then per frame a header, a copy and a used length; one push of the used elements. Frames past
             // what was popped (no buffer, a chain, a fault) take the general path, in order, which counts them.
-            SplitVirtqueue? rxq = _activePairs > 0 ? _rx[0] : null;
+            SplitVirtqueue? rxq = (uint)queue < (uint)_activePairs ? _rx[queue] : null;
             int count = frames.Count, maxFrame = Mtu + 18, valid = 0, longest = 0;
             if (rxq is not null && (Status & VirtioPci.StatusDriverOk) != 0)
                 for (int i = 0; i < count; i++)
@@ -297,7 +316,7 @@ public sealed partial class VirtioNetDevice
                 ReadOnlySpan<byte> frame = frames[i];
                 if (used == popped || frame.Length < 14 || frame.Length > maxFrame)
                 {
-                    ReceiveLocked(frame, 0);
+                    ReceiveLocked(frame, queue);
                     continue;
                 }
                 byte* p = (byte*)_rxAt[used];
@@ -312,7 +331,7 @@ public sealed partial class VirtioNetDevice
                 rxq!.PushUsed(_rxHeads.AsSpan(0, popped), _rxUsed);
                 Stats.RxPackets += popped; // under the RX lock: one writer
                 Stats.RxBytes += bytes;
-                _rxDirty |= 1;
+                _rxDirty |= 1UL << queue;
             }
         }
         finally

@@ -123,7 +123,8 @@ public sealed class VirtioNetDriver
         if (interrupts == true) caps.EnableMsix(2 * pairs + 1);
 
         int poolSlots = rx.Sum(q => q.Size) + tx.Sum(q => q.Size) + 8 * FrameBurst.DefaultCapacity;
-        DmaError pe = FramePool.TryCreate(memory, owner, poolSlots, 2048, VirtioPci.NetHdrSize, out FramePool pool);
+        int mtu = (accepted & 1UL << VirtioPci.FeatureMtu) != 0 ? (int)caps.ReadDevice(VirtioPci.NetMtu, 2) : StandardMtu;
+        DmaError pe = FramePool.TryCreate(memory, owner, poolSlots, SlotSizeFor(mtu), VirtioPci.NetHdrSize, out FramePool pool);
         if (pe != DmaError.None) throw caps.Fail($"cannot allocate {poolSlots} frame buffers: {pe}");
 
         caps.DriverOk();
@@ -135,6 +136,17 @@ public sealed class VirtioNetDriver
         for (int p = 0; p < pairs; p++) driver.PostAllRx(p);
         return driver;
     }
+
+    /// <summary>The MTU a device without VIRTIO_NET_F_MTU is driven at (ETH_DATA_LEN).</summary>
+    public const int StandardMtu = 1500;
+
+    /// <summary>
+    /// A frame buffer's size for <paramref name="mtu"/>: 2 KiB up to the standard MTU, else the header, the MTU and an
+    /// Ethernet header with a VLAN tag, rounded up to 1 KiB. Linux's virtio_net sizes its "big packets" receive buffers from
+    /// the config MTU the same way (<c>virtnet_set_big_packets</c>); one slot per frame keeps what was received sendable as
+    /// it is, so a jumbo MTU gets jumbo slots rather than frames merged from several buffers.
+    /// </summary>
+    public static int SlotSizeFor(int mtu) => Math.Max(2048, (VirtioPci.NetHdrSize + mtu + 18 + 1023) & ~1023);
 
     /// <summary>VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET on the control queue; the device answers at once (its doorbell is served inline).</summary>
     private void SetPairs(int pairs)

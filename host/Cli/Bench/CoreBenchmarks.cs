@@ -42,6 +42,94 @@ public static class CoreBenchmarks
         return Row("loopback", "core", frameBytes, packets, seconds) with { CpuSeconds = cpuSeconds };
     }
 
+    /// <summary>The jumbo MTU the frame-size curve runs at, so that 64 B to 9000 B frames go through one device and one set of buffers.</summary>
+    public const ushort CurveMtu = 9000;
+
+    /// <summary>The frame-size curve's point: <see cref="Loopback(int, TimeSpan)"/> on a device with MTU <see cref="CurveMtu"/>
+    /// (VIRTIO_NET_F_MTU), whose driver sizes its frame buffers to hold a full frame (9216 B slots).</summary>
+    public static BenchResult LoopbackFrameCurve(int frameBytes, TimeSpan duration)
+    {
+        using var memory = new DmaMemory();
+        DmaOwner owner = memory.CreateOwner("bench", 64 << 20);
+        using Link wire = Links.Loopback();
+        var address = new PciAddress(0, 0, 0x1f, 0);
+        var device = new VirtioNetDevice(address, new IommuDomain(memory, address.ToString()), new IrqLine(11), [0x52, 0x54, 0, 0, 0, 1], mtu: CurveMtu);
+        device.Connect(wire);
+        VirtioNetDriver driver = VirtioNetDriver.BringUp(device.Function, memory, owner);
+        var burst = new FrameBurst(driver.Pool);
+        burst.Fill();
+        for (int i = 0; i < burst.Capacity; i++) burst.SetLength(i, frameBytes);
+        burst.Count = burst.Capacity;
+        WarmUp(() => { driver.Tx(burst); driver.RxPoll(burst); });
+        var clock = Stopwatch.StartNew();
+        long cpu0 = ThreadCpuClock.ReadCurrentThreadNs();
+        long packets = ForwardUntil(driver, burst, clock, (long)(duration.TotalSeconds * Stopwatch.Frequency));
+        double seconds = clock.Elapsed.TotalSeconds;
+        double cpuSeconds = (ThreadCpuClock.ReadCurrentThreadNs() - cpu0) / 1e9;
+        if (device.NeedsReset || driver.RxOversize != 0) throw new InvalidOperationException("the bench broke the device: " + device.ResetReason);
+        return Row("loopback", "core", frameBytes, packets, seconds, $"MTU {CurveMtu} ({driver.Pool.SlotSize} B buffers), {cpuSeconds * 1e9 / Math.Max(1, packets):0} ns CPU/frame")
+            with { CpuSeconds = cpuSeconds, Family = "curve frame" };
+    }
+
+    /// <summary>The queue-pair curve's point: a multiqueue virtio-net (8 pairs offered, MQ and the control queue negotiated)
+    /// with <paramref name="pairs"/> enabled by VQ_PAIRS_SET, each pair's burst forwarded in turn by this one thread: each pair
+    /// has its own rings, doorbells and used-ring publishes, so what more pairs cost on one core is what shows.</summary>
+    public static BenchResult LoopbackPairs(int pairs, TimeSpan duration)
+    {
+        const int Offered = 8, FrameBytes = 64;
+        using var memory = new DmaMemory();
+        DmaOwner owner = memory.CreateOwner("bench", 64 << 20);
+        using Link wire = Links.Loopback();
+        var address = new PciAddress(0, 0, 0x1f, 0);
+        var device = new VirtioNetDevice(address, new IommuDomain(memory, address.ToString()), new IrqLine(11), [0x52, 0x54, 0, 0, 0, 1], null, 1500,
+            VirtioPci.TransitionalNetDeviceId, Offered, Offered, VirtioNetDevice.Implemented);
+        device.Connect(wire);
+        VirtioNetDriver driver = VirtioNetDriver.BringUp(device.Function, memory, owner, pairs: pairs, multiqueue: true);
+        var bursts = new FrameBurst[pairs];
+        for (int p = 0; p < pairs; p++)
+        {
+            bursts[p] = new FrameBurst(driver.Pool);
+            bursts[p].Fill();
+            for (int i = 0; i < bursts[p].Capacity; i++) bursts[p].SetLength(i, FrameBytes);
+            bursts[p].Count = bursts[p].Capacity;
+        }
+        WarmUp(() => ForwardPairs(driver, bursts));
+        var clock = Stopwatch.StartNew();
+        long cpu0 = ThreadCpuClock.ReadCurrentThreadNs();
+        long packets = ForwardPairsUntil(driver, bursts, clock, (long)(duration.TotalSeconds * Stopwatch.Frequency));
+        double seconds = clock.Elapsed.TotalSeconds;
+        double cpuSeconds = (ThreadCpuClock.ReadCurrentThreadNs() - cpu0) / 1e9;
+        if (device.NeedsReset || device.ActivePairs != pairs) throw new InvalidOperationException("the bench broke the device: " + device.ResetReason);
+        return Row("loopback mq", "core", FrameBytes, packets, seconds,
+            $"{pairs} of {Offered} pairs in turn on one core, {cpuSeconds * 1e9 / Math.Max(1, packets):0} ns CPU/frame")
+            with { CpuSeconds = cpuSeconds, Family = "curve pairs", QueuePairs = pairs };
+    }
+
+    private static long ForwardPairs(VirtioNetDriver driver, FrameBurst[] bursts)
+    {
+        long packets = 0;
+        for (int p = 0; p < bursts.Length; p++)
+        {
+            driver.Tx(bursts[p], p);
+            packets += driver.RxPoll(bursts[p], p);
+        }
+        return packets;
+    }
+
+    /// <summary>As <see cref="ForwardUntil"/>, over every pair in turn (compiled optimised once for the same reason).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static long ForwardPairsUntil(VirtioNetDriver driver, FrameBurst[] bursts, Stopwatch clock, long deadlineTicks)
+    {
+        long packets = 0;
+        int rounds = Math.Max(1, 256 / bursts.Length);
+        do
+        {
+            for (int round = 0; round < rounds; round++) packets += ForwardPairs(driver, bursts);
+        }
+        while (clock.ElapsedTicks < deadlineTicks);
+        return packets;
+    }
+
     /// <summary>The measured loop, compiled optimised once: a loop in a method entered once otherwise runs as on-stack-replaced
     /// tier-0 code whose quality depends on the profile the warm-up happened to collect (the row swung 9.6–14.6 Mpps from one
     /// process to the next that way, the driver's own methods unchanged).</summary>
