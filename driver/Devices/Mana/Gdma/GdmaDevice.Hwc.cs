@@ -195,6 +195,24 @@ internal sealed partial class GdmaDevice
         ring.Publish(e, wqNum & 0xFF_FFFF | (isSq ? 1u << 24 : 0));
     }
 
+    /// <summary>The next CQE's 60-byte completion data area, zeroed, for the client to fill in place before
+    /// <see cref="PublishCqeLocked"/>; empty (reported) when the CQ's page left the domain.</summary>
+    internal Span<byte> NextCqeLocked(GdmaQueue cq)
+    {
+        Span<byte> e = cq.Ring!.Next();
+        if (e.IsEmpty)
+        {
+            Fault("cq-memory-gone", $"CQ {cq.Id}");
+            return e;
+        }
+        e[..60].Clear();
+        return e;
+    }
+
+    /// <summary>Ends the CQE <see cref="NextCqeLocked"/> gave: cqe_info (wq_num, is_sq, owner bits) written last.</summary>
+    internal void PublishCqeLocked(GdmaQueue cq, Span<byte> entry, uint wqNum, bool isSq) =>
+        cq.Ring!.Publish(entry, wqNum & 0xFF_FFFF | (isSq ? 1u << 24 : 0));
+
     /// <summary>The head a driver that has seen every entry puts in its arming doorbell: its head starts at the ring's
     /// entry count (gdma.md §6), so the producer's count is offset by it. Compared without the offset, every arm looked
     /// like unseen entries and raised an event with nothing behind it (Linux: WARNING in mana_hwc_comp_event).</summary>
