@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using NicScript.Driver.Devices.Mana.Gdma;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Wire;
@@ -68,7 +69,7 @@ public sealed partial class ManaDevice
             uint at = sq.Head;
             uint ringOffset = at % (uint)sq.Size;
             Span<byte> wqe = _wqe;
-            if (!sq.Region.TryCopyRing(ringOffset, sq.Size, wqe[..8]) || GdmaWqeView.TryRead(wqe, out GdmaWqeView hdr) != WireError.None
+            if (!ReadFirstUnit(sq, ringOffset, wqe) || GdmaWqeView.TryRead(wqe, out GdmaWqeView hdr) != WireError.None
                 || hdr.NumSge is 0 or > 30 || hdr.InlineOobSizeDiv4 is not (2 or 6))
             {
                 sq.Head = sq.Tail;
@@ -85,7 +86,7 @@ public sealed partial class ManaDevice
                 break;
             }
             sq.Head += (uint)size;
-            if (!sq.Region.TryCopyRing(ringOffset, sq.Size, wqe[..size]))
+            if (size > WqeBu && !sq.Region.TryCopyRing(ringOffset, sq.Size, wqe[..size]))
                 Done(ringOffset, ManaCqeType.TxHdrProcessingError, vendorErr: 3);
             else
             {
@@ -97,6 +98,19 @@ public sealed partial class ManaDevice
         }
         if (!FlushTxLocked(sq, cq)) return;
         _gdma.NotifyLocked(cq);
+    }
+
+    /// <summary>Copies the first 32-byte basic unit of the WQE at <paramref name="ringOffset"/> (a posted WQE has at least one)
+    /// into <paramref name="wqe"/>: one lookup and a fixed-size copy, as a unit never straddles a page; a one-unit WQE
+    /// (one SGE, short OOB) is then read whole. False on a DMA fault (counted).</summary>
+    private static bool ReadFirstUnit(GdmaQueue q, uint ringOffset, Span<byte> wqe)
+    {
+        // A power-of-two ring of at least a page, a head that moves by whole units: always aligned; anything else copies piecewise.
+        if (ringOffset % WqeBu != 0 || ringOffset + WqeBu > (uint)q.Size) return q.Region.TryCopyRing(ringOffset, q.Size, wqe[..WqeBu]);
+        Span<byte> unit = q.Region.Bytes(ringOffset, WqeBu, write: false);
+        if (unit.Length != WqeBu || wqe.Length < WqeBu) return false;
+        Unsafe.CopyBlockUnaligned(ref wqe[0], ref unit[0], WqeBu);
+        return true;
     }
 
     private void Done(uint ringOffset, ManaCqeType type, uint vendorErr) => _txDone[_txDoneCount++] = new TxDone(ringOffset, type, vendorErr);
@@ -226,13 +240,15 @@ public sealed partial class ManaDevice
         }
         Span<byte> c = _gdma.NextCqeLocked(cq); // written in place: the data area comes zeroed
         if (c.IsEmpty) return;
-        var w = new ManaTxCompOobWriter(c);
-        w.CqeHdrCqeType = done.Type;
-        w.CqeHdrClientType = CqeClientCompletion;
-        w.CqeHdrVendorErr = done.VendorErr & 0xFF_FFFF;
-        w.TxWqeOffset = done.RingOffset / WqeBu;
+        // mana_tx_comp_oob by its storage words, no per-field checks: every value is in range by construction (the type is a
+        // mana_cqe_type member, the offset a byte offset in the ring over the 32-byte unit).
+        BinaryPrimitives.WriteUInt32LittleEndian(c, CqeHeader(done.Type, done.VendorErr)); // cqe_hdr
+        BinaryPrimitives.WriteUInt32LittleEndian(c[8..], done.RingOffset / WqeBu << 5); // tx_sgl_offset 0, tx_wqe_offset (bits 5-31)
         _gdma.PublishCqeLocked(cq, c, sq.Id, isSq: true);
     }
+
+    /// <summary>A MANA CQE's cqe_hdr word: cqe_type (bits 0-5), client_type (6-7) MANA_CQE_COMPLETION, vendor_err (8-31).</summary>
+    private static uint CqeHeader(ManaCqeType type, uint vendorErr) => (uint)type & 0x3F | (uint)CqeClientCompletion << 6 | (vendorErr & 0xFF_FFFF) << 8;
 
     /// <summary>A frame from the wire: fills the next posted WQE of the default RQ and completes it with a mana_rxcomp_oob CQE.</summary>
     public void Receive(ReadOnlySpan<byte> frame)
@@ -240,7 +256,10 @@ public sealed partial class ManaDevice
         if (Volatile.Read(ref _tap) is { } tap && tap.Take(frame)) return; // a protocol bound to this function (RoCEv2) took it
         lock (_gdma.Sync)
         {
-            if (ReceiveLocked(frame) is { } cq) _gdma.NotifyLocked(cq);
+            int frames = 0;
+            long bytes = 0;
+            if (ReceiveLocked(frame, ref frames, ref bytes) is { } cq) _gdma.NotifyLocked(cq);
+            CountRx(frames, bytes);
         }
     }
 
@@ -254,14 +273,25 @@ public sealed partial class ManaDevice
         lock (_gdma.Sync)
         {
             GdmaQueue? notify = null;
+            int received = 0;
+            long bytes = 0;
             for (int i = 0; i < frames.Count; i++)
-                if (!taken[i] && ReceiveLocked(frames[i]) is { } cq) notify = cq;
+                if (!taken[i] && ReceiveLocked(frames[i], ref received, ref bytes) is { } cq) notify = cq;
             if (notify is not null) _gdma.NotifyLocked(notify);
+            CountRx(received, bytes);
         }
     }
 
-    /// <summary>One frame into the default RQ; the CQ it completed into (null: dropped, counted).</summary>
-    private GdmaQueue? ReceiveLocked(ReadOnlySpan<byte> frame)
+    private void CountRx(int frames, long bytes)
+    {
+        if (frames == 0) return;
+        Interlocked.Add(ref Stats.RxFrames, frames);
+        Interlocked.Add(ref Stats.RxBytes, bytes);
+    }
+
+    /// <summary>One frame into the default RQ; the CQ it completed into (null: dropped, counted). Good frames are added to
+    /// <paramref name="frames"/> and <paramref name="bytes"/>, counted once per burst.</summary>
+    private GdmaQueue? ReceiveLocked(ReadOnlySpan<byte> frame, ref int frames, ref long bytes)
     {
         if (_gdma.Removed || !_rxEnabled || _defaultRq is not { } rq)
         {
@@ -279,7 +309,7 @@ public sealed partial class ManaDevice
         Span<byte> wqe = _wqe.AsSpan(0, MaxRqeSize);
         ManaCqeType type = ManaCqeType.RxOkay;
         int written = 0;
-        if (!rq.Region.TryCopyRing(ringOffset, rq.Size, wqe[..8]) || GdmaWqeView.TryRead(wqe, out GdmaWqeView hdr) != WireError.None
+        if (!ReadFirstUnit(rq, ringOffset, wqe) || GdmaWqeView.TryRead(wqe, out GdmaWqeView hdr) != WireError.None
             || hdr.NumSge is 0 or > 15 || hdr.InlineOobSizeDiv4 != 2)
         {
             rq.Head = rq.Tail; // size unknown: the rest of the posted ring is unusable
@@ -290,7 +320,7 @@ public sealed partial class ManaDevice
             int sges = hdr.NumSge;
             int size = (16 + 16 * sges + WqeBu - 1) / WqeBu * WqeBu;
             rq.Head += (uint)Math.Min(size, (int)(rq.Tail - at));
-            if (size > MaxRqeSize || !rq.Region.TryCopyRing(ringOffset, rq.Size, wqe[..size]) || BinaryPrimitives.ReadUInt64LittleEndian(wqe[8..]) != 0)
+            if (size > MaxRqeSize || (size > WqeBu && !rq.Region.TryCopyRing(ringOffset, rq.Size, wqe[..size])) || BinaryPrimitives.ReadUInt64LittleEndian(wqe[8..]) != 0)
                 type = ManaCqeType.RxTruncated;
             else
                 for (int i = 0; i < sges && written < frame.Length; i++)
@@ -313,8 +343,8 @@ public sealed partial class ManaDevice
         }
         if (type == ManaCqeType.RxOkay)
         {
-            Interlocked.Increment(ref Stats.RxFrames);
-            Interlocked.Add(ref Stats.RxBytes, frame.Length);
+            frames++;
+            bytes += frame.Length;
         }
         else
         {
@@ -323,30 +353,29 @@ public sealed partial class ManaDevice
         }
         Span<byte> c = _gdma.NextCqeLocked(cq); // written in place: the data area comes zeroed
         if (c.IsEmpty) return cq;
-        var w = new ManaRxcompOobWriter(c);
-        w.CqeHdrCqeType = type;
-        w.CqeHdrClientType = CqeClientCompletion;
-        w.RxWqeOffset = ringOffset;
+        // mana_rxcomp_oob by its storage words, as CompleteTx does.
+        BinaryPrimitives.WriteUInt32LittleEndian(c, CqeHeader(type, 0)); // cqe_hdr
         if (type == ManaCqeType.RxOkay)
         {
-            w.SetPpiPktLen(0, (ushort)frame.Length);
-            ChecksumFlags(frame, ref w);
+            BinaryPrimitives.WriteUInt32LittleEndian(c[4..], ChecksumFlags(frame)); // the checksum and hash flags
+            BinaryPrimitives.WriteUInt32LittleEndian(c[8..], (ushort)frame.Length); // ppi[0].pkt_len (bits 0-15)
         }
+        BinaryPrimitives.WriteUInt32LittleEndian(c[56..], ringOffset); // rx_wqe_offset
         _gdma.PublishCqeLocked(cq, c, rq.Id, isSq: false);
         return cq;
     }
 
-    /// <summary>Sets rx_iphdr_csum_succeed/fail for IPv4 frames, as the hardware's checksum offload reports.</summary>
-    private static void ChecksumFlags(ReadOnlySpan<byte> frame, ref ManaRxcompOobWriter w)
+    /// <summary>The word at byte 4 of mana_rxcomp_oob for IPv4 frames: rx_iphdr_csum_succeed (bit 25) or _fail (bit 26), and
+    /// rx_hashtype (bits 16-24) NDIS_HASH_IPV4, as the hardware's checksum offload reports; 0 for anything else.</summary>
+    private static uint ChecksumFlags(ReadOnlySpan<byte> frame)
     {
-        if (frame.Length < 34 || frame[12] != 0x08 || frame[13] != 0x00) return;
+        if (frame.Length < 34 || frame[12] != 0x08 || frame[13] != 0x00) return 0;
         int ihl = (frame[14] & 0xF) * 4;
-        if (ihl < 20 || 14 + ihl > frame.Length) return;
+        if (ihl < 20 || 14 + ihl > frame.Length) return 0;
         uint sum = 0;
         for (int i = 0; i < ihl; i += 2) sum += (uint)(frame[14 + i] << 8 | frame[15 + i]);
         while (sum >> 16 != 0) sum = (sum & 0xFFFF) + (sum >> 16);
-        if (sum == 0xFFFF) w.RxIphdrCsumSucceed = true;
-        else w.RxIphdrCsumFail = true;
-        w.RxHashtype = 1; // NDIS_HASH_IPV4
+        const uint HashIpv4 = 1u << 16;
+        return (sum == 0xFFFF ? 1u << 25 : 1u << 26) | HashIpv4;
     }
 }

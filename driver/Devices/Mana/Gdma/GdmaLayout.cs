@@ -76,17 +76,25 @@ public sealed class GdmaLayout
     }
 
     /// <summary>Checks the first <see cref="Size"/> bytes of <paramref name="bytes"/>: reserved fields zero, enum fields members.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public WireError Check(ReadOnlySpan<byte> bytes, out GdmaFault fault)
+    {
+        if (bytes.Length >= Size && Passes(bytes))
+        {
+            fault = default;
+            return WireError.None;
+        }
+        return CheckFields(bytes, out fault);
+    }
+
+    /// <summary>Field by field, to name what failed.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private WireError CheckFields(ReadOnlySpan<byte> bytes, out GdmaFault fault)
     {
         if (bytes.Length < Size)
         {
             fault = new GdmaFault(WireError.Truncated, this, default, (ulong)bytes.Length);
             return WireError.Truncated;
-        }
-        if (Passes(bytes))
-        {
-            fault = default;
-            return WireError.None;
         }
         foreach (ref readonly GdmaField f in _checked.AsSpan())
         {
@@ -104,6 +112,7 @@ public sealed class GdmaLayout
     /// mask, a word at a time, then the enum fields; the field-by-field walk runs only to name what failed.</summary>
     private bool Passes(ReadOnlySpan<byte> bytes)
     {
+        if (_checked.Length == 0) return true; // every value of every field is allowed (gdma_sge)
         ReadOnlySpan<byte> mask = _reservedMask;
         int whole = Size & ~7;
         for (int i = 0; i < whole; i += 8)
