@@ -67,7 +67,7 @@ public sealed partial class ManaDevice
         while (sq.Head != sq.Tail)
         {
             uint at = sq.Head;
-            uint ringOffset = at % (uint)sq.Size;
+            uint ringOffset = at & (uint)(sq.Size - 1); // a power of two (TryQueueMemory)
             Span<byte> wqe = _wqe;
             if (!ReadFirstUnit(sq, ringOffset, wqe) || GdmaWqeView.TryRead(wqe, out GdmaWqeView hdr) != WireError.None
                 || hdr.NumSge is 0 or > 30 || hdr.InlineOobSizeDiv4 is not (2 or 6))
@@ -305,7 +305,7 @@ public sealed partial class ManaDevice
         }
         GdmaQueue cq = rq.Parent!;
         uint at = rq.Head;
-        uint ringOffset = at % (uint)rq.Size;
+        uint ringOffset = at & (uint)(rq.Size - 1);
         Span<byte> wqe = _wqe.AsSpan(0, MaxRqeSize);
         ManaCqeType type = ManaCqeType.RxOkay;
         int written = 0;

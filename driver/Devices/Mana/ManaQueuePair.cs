@@ -8,7 +8,7 @@ namespace NicScript.Driver.Devices.Mana;
 
 /// <summary>The native driver's SQ and RQ with their CQs and the shared EQ: post in bursts, one doorbell per burst.</summary>
 /// <remarks>
-/// TX WQEs are one basic unit (8-byte header, 8-byte short OOB, one SGE); RX WQEs likewise (header, 8 zero bytes,
+/// Rings are a power of two in bytes (the device refuses any other size), so ring offsets are masked. TX WQEs are one basic unit (8-byte header, 8-byte short OOB, one SGE); RX WQEs likewise (header, 8 zero bytes,
 /// one SGE). Frame slots of 2 KiB are tied to WQE numbers (slot = WQE index mod slots), so completions need no
 /// bookkeeping beyond the offsets the CQEs carry. Allocation-free after <see cref="Start"/>.
 /// </remarks>
@@ -86,7 +86,7 @@ public sealed class ManaQueuePair
     {
         if (TxRoom <= 0) return false;
         int slot = (int)(_sqTail / WqeBu % (uint)_slots);
-        WriteUnit(_d.Bytes(_sqRing, (int)(_sqTail % (uint)_sqRing.Length), WqeBu), _txHead, _txOob, _txBuf.Iova + (ulong)(slot * ManaDriver.FrameSlot),
+        WriteUnit(_d.Bytes(_sqRing, (int)(_sqTail & (uint)(_sqRing.Length - 1)), WqeBu), _txHead, _txOob, _txBuf.Iova + (ulong)(slot * ManaDriver.FrameSlot),
             _mkey, (uint)length);
         _sqTail += WqeBu;
         return true;
@@ -98,7 +98,7 @@ public sealed class ManaQueuePair
         if (wqe.Length == 0 || wqe.Length % WqeBu != 0 || TxRoom * WqeBu < wqe.Length) return false;
         for (int i = 0; i < wqe.Length; i += WqeBu)
         {
-            wqe.Slice(i, WqeBu).CopyTo(_d.Bytes(_sqRing, (int)(_sqTail % (uint)_sqRing.Length), WqeBu));
+            wqe.Slice(i, WqeBu).CopyTo(_d.Bytes(_sqRing, (int)(_sqTail & (uint)(_sqRing.Length - 1)), WqeBu));
             _sqTail += WqeBu;
         }
         return true;
@@ -167,7 +167,7 @@ public sealed class ManaQueuePair
 
     private void PostRx(int slot)
     {
-        WriteUnit(_d.Bytes(_rqRing, (int)(_rqTail % (uint)_rqRing.Length), WqeBu), _rxHead, _rxOob, _rxBuf.Iova + (ulong)(slot * ManaDriver.FrameSlot),
+        WriteUnit(_d.Bytes(_rqRing, (int)(_rqTail & (uint)(_rqRing.Length - 1)), WqeBu), _rxHead, _rxOob, _rxBuf.Iova + (ulong)(slot * ManaDriver.FrameSlot),
             _mkey, ManaDriver.FrameSlot);
         _rqTail += WqeBu;
     }
