@@ -87,6 +87,11 @@ public sealed class GdmaLayout
         return CheckFields(bytes, out fault);
     }
 
+    /// <summary><see cref="Check"/>'s verdict alone, for a device's frame path that answers a failure with an error CQE and
+    /// needs no fault record (a struct of references the caller would zero and copy per entry).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool Accepts(ReadOnlySpan<byte> bytes) => bytes.Length >= Size && Passes(bytes);
+
     /// <summary>Field by field, to name what failed.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private WireError CheckFields(ReadOnlySpan<byte> bytes, out GdmaFault fault)
