@@ -1,6 +1,7 @@
 namespace NicScript.Driver.NetDevice;
 
 /// <summary>The rx buffers an emulated NIC holds, oldest first: taking from the front is O(1), the rare removals elsewhere shift.</summary>
+/// <remarks>The capacity is a power of two (64, doubled when full): a slot is masked, not divided, at every frame's look.</remarks>
 internal sealed class RxSpaceRing
 {
     private (Session Session, ushort Index)[] _items = new (Session, ushort)[64];
@@ -8,25 +9,25 @@ internal sealed class RxSpaceRing
 
     public int Count => _count;
 
-    public (Session Session, ushort Index) this[int i] => _items[(_head + i) % _items.Length];
+    public (Session Session, ushort Index) this[int i] => _items[(_head + i) & (_items.Length - 1)];
 
     public void Add(Session s, ushort index)
     {
         if (_count == _items.Length) Grow();
-        _items[(_head + _count++) % _items.Length] = (s, index);
+        _items[(_head + _count++) & (_items.Length - 1)] = (s, index);
     }
 
     public void RemoveFront(int n)
     {
-        for (int i = 0; i < n; i++) _items[(_head + i) % _items.Length] = default;
-        _head = (_head + n) % _items.Length;
+        for (int i = 0; i < n; i++) _items[(_head + i) & (_items.Length - 1)] = default;
+        _head = (_head + n) & (_items.Length - 1);
         _count -= n;
     }
 
     public void RemoveAt(int at)
     {
-        for (int i = at; i < _count - 1; i++) _items[(_head + i) % _items.Length] = _items[(_head + i + 1) % _items.Length];
-        _items[(_head + _count - 1) % _items.Length] = default;
+        for (int i = at; i < _count - 1; i++) _items[(_head + i) & (_items.Length - 1)] = _items[(_head + i + 1) & (_items.Length - 1)];
+        _items[(_head + _count - 1) & (_items.Length - 1)] = default;
         _count--;
     }
 

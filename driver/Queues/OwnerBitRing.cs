@@ -20,6 +20,7 @@ internal sealed class OwnerBitRing<TMemory> where TMemory : struct, IRingMemory
 {
     private readonly TMemory _memory;
     private readonly uint _mask;
+    private readonly int _lapShift; // log2 of Count: an entry's lap is its index shifted, not divided
     private long _produced;
     private long _head;
 
@@ -38,6 +39,7 @@ internal sealed class OwnerBitRing<TMemory> where TMemory : struct, IRingMemory
         OwnerWordOffset = ownerWordOffset;
         OwnerShift = ownerShift;
         _mask = (1u << ownerWidth) - 1;
+        _lapShift = BitOperations.Log2((uint)count);
         _head = count;
     }
 
@@ -69,7 +71,7 @@ internal sealed class OwnerBitRing<TMemory> where TMemory : struct, IRingMemory
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Publish(Span<byte> entry, uint ownerWord)
     {
-        uint owner = (uint)(_produced / Count + 1) & _mask;
+        uint owner = (uint)((_produced >> _lapShift) + 1) & _mask;
         uint value = (ownerWord & ~(_mask << OwnerShift)) | owner << OwnerShift;
         Volatile.Write(ref MemoryMarshal.AsRef<uint>(entry[OwnerWordOffset..]), value);
         _produced++;
@@ -88,7 +90,7 @@ internal sealed class OwnerBitRing<TMemory> where TMemory : struct, IRingMemory
         Span<byte> e = Entry(_head, write: false);
         if (e.IsEmpty) return OwnerBitResult.Overflow;
         uint owner = (Volatile.Read(ref MemoryMarshal.AsRef<uint>(e[OwnerWordOffset..])) >> OwnerShift) & _mask; // acquire: owner bits first
-        uint expected = (uint)(_head / Count) & _mask, stale = (expected - 1) & _mask;
+        uint expected = (uint)(_head >> _lapShift) & _mask, stale = (expected - 1) & _mask;
         if (owner == stale) return OwnerBitResult.Empty;
         if (owner != expected) return OwnerBitResult.Overflow;
         entry = e;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace NicScript.Driver.Wire;
 
 /// <summary>A burst of frames handed along a wire in one call: a device's TX burst reaches the other end's receive side
@@ -25,15 +27,23 @@ public sealed unsafe class FrameBatch
     /// <summary>Frame <paramref name="i"/>'s bytes.</summary>
     public ReadOnlySpan<byte> this[int i]
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         get
         {
-            if ((uint)i >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(i), $"the batch holds {Count} frames");
+            if ((uint)i >= (uint)Count) ThrowIndex(i); // out of line: a receiver's loop inlines the read
             return new ReadOnlySpan<byte>((void*)_at[i], _length[i]);
         }
     }
 
     /// <summary>Frame <paramref name="i"/>'s length.</summary>
-    public int Length(int i) => (uint)i < (uint)Count ? _length[i] : throw new ArgumentOutOfRangeException(nameof(i), $"the batch holds {Count} frames");
+    public int Length(int i)
+    {
+        if ((uint)i >= (uint)Count) ThrowIndex(i);
+        return _length[i];
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowIndex(int i) => throw new ArgumentOutOfRangeException(nameof(i), $"the batch holds {Count} frames");
 
     /// <summary>Adds a frame that lies in native memory which stays valid until the batch is sent.</summary>
     internal void Add(byte* frame, int length)

@@ -25,6 +25,7 @@ public sealed partial class ManaDevice : INicModel, IFrameReceiver, IGdmaClient
     private readonly GdmaDevice _gdma;
     private WirePort? _port;
     private IFrameTap? _tap;
+    private readonly DmaWindow _txWindow, _rxWindow; // the regions the last TX and RX buffers were found in
 
     /// <param name="dma">The VF's IOMMU domain: queue pages, SGEs and HWC buffers are reached through it only.</param>
     public ManaDevice(PciAddress address, IommuDomain dma, byte[] mac, IDeviceEvents? events = null, int vectors = DefaultVectors, ushort mtu = 1500)
@@ -32,6 +33,8 @@ public sealed partial class ManaDevice : INicModel, IFrameReceiver, IGdmaClient
         if (mac.Length != 6) throw new ArgumentException("a MAC address is 6 bytes", nameof(mac));
         events ??= NoDeviceEvents.Instance;
         _dma = dma;
+        _txWindow = new DmaWindow(dma);
+        _rxWindow = new DmaWindow(dma);
         Mac = mac;
         Mtu = mtu;
         var config = new ConfigSpace(ManaRegisters.VendorId, ManaRegisters.VfDeviceId, 0x020000);

@@ -8,7 +8,7 @@ namespace NicScript.Driver.Devices.Mana;
 
 /// <summary>The native driver's SQ and RQ with their CQs and the shared EQ: post in bursts, one doorbell per burst.</summary>
 /// <remarks>
-/// TX WQEs are one basic unit (8-byte header, 8-byte short OOB, one SGE); RX WQEs likewise (header, 8 zero bytes,
+/// Rings are a power of two in bytes (the device refuses any other size), so ring offsets are masked. TX WQEs are one basic unit (8-byte header, 8-byte short OOB, one SGE); RX WQEs likewise (header, 8 zero bytes,
 /// one SGE). Frame slots of 2 KiB are tied to WQE numbers (slot = WQE index mod slots), so completions need no
 /// bookkeeping beyond the offsets the CQEs carry. Allocation-free after <see cref="Start"/>.
 /// </remarks>
@@ -21,6 +21,10 @@ public sealed class ManaQueuePair
     private readonly int _slots;
     private readonly OwnerBitRing<DmaRegionMemory> _sqCq, _rqCq;
     private uint _sqTail, _rqTail, _sqDone;
+    // A WQE of ours differs from the last only in its buffer's address and length: its first 16 bytes (header, OOB) and the
+    // SGE's key are encoded once, by the same writers as every other WQE, and copied as words per post.
+    private readonly ulong _txHead, _txOob, _rxHead, _rxOob;
+    private readonly uint _mkey;
 
     internal ManaQueuePair(ManaDriver d, uint sqId, uint sqCq, ulong sqObj, DmaRegion sqRing, DmaRegion sqCqRing,
         uint rqId, uint rqCq, ulong rqObj, DmaRegion rqRing, DmaRegion rqCqRing, DmaRegion txBuf, DmaRegion rxBuf, int slots)
@@ -31,6 +35,24 @@ public sealed class ManaQueuePair
         _slots = Math.Min(slots, Math.Min(sqRing.Length, rqRing.Length) / WqeBu);
         _sqCq = ManaDriver.Consumer(sqCqRing, CqeSize, 60);
         _rqCq = ManaDriver.Consumer(rqCqRing, CqeSize, 60);
+        Span<byte> w = stackalloc byte[WqeBu];
+        ManaDriver.WriteWqe(w, oobBytes: 8, 0, d.Mkey, 0);
+        var oob = new ManaTxShortOobWriter(w[8..]);
+        oob.VcqNum = SqCqId;
+        oob.VsqFrame = (ushort)(SqId >> 10 & 0x3FFF);
+        (_txHead, _txOob) = (BinaryPrimitives.ReadUInt64LittleEndian(w), BinaryPrimitives.ReadUInt64LittleEndian(w[8..]));
+        ManaDriver.WriteWqe(w, oobBytes: 8, 0, d.Mkey, 0);
+        (_rxHead, _rxOob) = (BinaryPrimitives.ReadUInt64LittleEndian(w), BinaryPrimitives.ReadUInt64LittleEndian(w[8..]));
+        _mkey = d.Mkey;
+    }
+
+    /// <summary>One basic unit: a template's header and OOB, then the SGE (address, mem_key, size).</summary>
+    private static void WriteUnit(Span<byte> w, ulong head, ulong oob, ulong address, uint mkey, uint size)
+    {
+        BinaryPrimitives.WriteUInt64LittleEndian(w, head);
+        BinaryPrimitives.WriteUInt64LittleEndian(w[8..], oob);
+        BinaryPrimitives.WriteUInt64LittleEndian(w[16..], address);
+        BinaryPrimitives.WriteUInt64LittleEndian(w[24..], mkey | (ulong)size << 32);
     }
 
     public uint SqId { get; }
@@ -64,11 +86,8 @@ public sealed class ManaQueuePair
     {
         if (TxRoom <= 0) return false;
         int slot = (int)(_sqTail / WqeBu % (uint)_slots);
-        Span<byte> w = _d.Bytes(_sqRing, (int)(_sqTail % (uint)_sqRing.Length), WqeBu);
-        ManaDriver.WriteWqe(w, oobBytes: 8, _txBuf.Iova + (ulong)(slot * ManaDriver.FrameSlot), _d.Mkey, (uint)length);
-        var oob = new ManaTxShortOobWriter(w[8..]);
-        oob.VcqNum = SqCqId;
-        oob.VsqFrame = (ushort)(SqId >> 10 & 0x3FFF);
+        WriteUnit(_d.Bytes(_sqRing, (int)(_sqTail & (uint)(_sqRing.Length - 1)), WqeBu), _txHead, _txOob, _txBuf.Iova + (ulong)(slot * ManaDriver.FrameSlot),
+            _mkey, (uint)length);
         _sqTail += WqeBu;
         return true;
     }
@@ -79,7 +98,7 @@ public sealed class ManaQueuePair
         if (wqe.Length == 0 || wqe.Length % WqeBu != 0 || TxRoom * WqeBu < wqe.Length) return false;
         for (int i = 0; i < wqe.Length; i += WqeBu)
         {
-            wqe.Slice(i, WqeBu).CopyTo(_d.Bytes(_sqRing, (int)(_sqTail % (uint)_sqRing.Length), WqeBu));
+            wqe.Slice(i, WqeBu).CopyTo(_d.Bytes(_sqRing, (int)(_sqTail & (uint)(_sqRing.Length - 1)), WqeBu));
             _sqTail += WqeBu;
         }
         return true;
@@ -148,8 +167,8 @@ public sealed class ManaQueuePair
 
     private void PostRx(int slot)
     {
-        ManaDriver.WriteWqe(_d.Bytes(_rqRing, (int)(_rqTail % (uint)_rqRing.Length), WqeBu), oobBytes: 8, _rxBuf.Iova + (ulong)(slot * ManaDriver.FrameSlot),
-            _d.Mkey, ManaDriver.FrameSlot);
+        WriteUnit(_d.Bytes(_rqRing, (int)(_rqTail & (uint)(_rqRing.Length - 1)), WqeBu), _rxHead, _rxOob, _rxBuf.Iova + (ulong)(slot * ManaDriver.FrameSlot),
+            _mkey, ManaDriver.FrameSlot);
         _rqTail += WqeBu;
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Queues;
 using NicScript.Driver.Wire;
@@ -194,6 +195,28 @@ internal sealed partial class GdmaDevice
         data.CopyTo(e);
         ring.Publish(e, wqNum & 0xFF_FFFF | (isSq ? 1u << 24 : 0));
     }
+
+    /// <summary>The next CQE's 60-byte completion data area, zeroed, for the client to fill in place before
+    /// <see cref="PublishCqeLocked"/>; empty (reported) when the CQ's page left the domain.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal Span<byte> NextCqeLocked(GdmaQueue cq)
+    {
+        Span<byte> e = cq.Ring!.Next();
+        if (e.Length < CqeSize) return CqeGone(cq);
+        Unsafe.InitBlockUnaligned(ref e[0], 0, 60); // a fixed size: cleared in a few stores, no call
+        return e;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Span<byte> CqeGone(GdmaQueue cq)
+    {
+        Fault("cq-memory-gone", $"CQ {cq.Id}");
+        return Span<byte>.Empty;
+    }
+
+    /// <summary>Ends the CQE <see cref="NextCqeLocked"/> gave: cqe_info (wq_num, is_sq, owner bits) written last.</summary>
+    internal void PublishCqeLocked(GdmaQueue cq, Span<byte> entry, uint wqNum, bool isSq) =>
+        cq.Ring!.Publish(entry, wqNum & 0xFF_FFFF | (isSq ? 1u << 24 : 0));
 
     /// <summary>The head a driver that has seen every entry puts in its arming doorbell: its head starts at the ring's
     /// entry count (gdma.md §6), so the producer's count is offset by it. Compared without the offset, every arm looked

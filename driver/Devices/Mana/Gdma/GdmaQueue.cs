@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Queues;
 
@@ -6,13 +8,18 @@ namespace NicScript.Driver.Devices.Mana.Gdma;
 
 /// <summary>A GDMA DMA region as the device sees it: the driver's 4 KiB page list, located once in the VF's IOMMU domain.</summary>
 /// <remarks>Pages need not be contiguous; an access never straddles a page (CQEs, EQEs and WQE basic units divide 4096).
-/// Every access asks the domain again, so a page freed, transferred away or no longer reachable faults (counted) and reads
-/// as empty.</remarks>
-public sealed class GdmaDmaRegion
+/// A page found in the domain is remembered with the machine's revocation count (<see cref="DmaMemory.Revocations"/>) of
+/// that check: while the count stays, nothing anywhere lost access and the page's bytes are reached by pointer (one compare
+/// per entry, as <c>SplitVirtqueue</c> does for its rings); once it moves, the next access asks the domain again, so a page
+/// freed, transferred away or no longer reachable faults (counted) and reads as empty. Used under the device's lock.</remarks>
+public sealed unsafe class GdmaDmaRegion
 {
     private readonly DmaRegion[] _regions;
     private readonly int[] _offsets;
     private readonly IommuDomain _dma;
+    private readonly nint[] _pageBytes; // each page's first byte, valid while _pageAt holds the current revocation count
+    private readonly long[] _pageAt;
+    private readonly bool[] _pageWrite;
 
     internal GdmaDmaRegion(ulong handle, ulong length, DmaRegion[] regions, int[] offsets, IommuDomain dma)
     {
@@ -21,6 +28,10 @@ public sealed class GdmaDmaRegion
         _regions = regions;
         _offsets = offsets;
         _dma = dma;
+        _pageBytes = new nint[regions.Length];
+        _pageAt = new long[regions.Length];
+        _pageAt.AsSpan().Fill(-1);
+        _pageWrite = new bool[regions.Length];
     }
 
     public ulong Handle { get; }
@@ -34,17 +45,42 @@ public sealed class GdmaDmaRegion
 
     /// <summary>The bytes at [<paramref name="offset"/>, +<paramref name="length"/>) inside one page; empty if straddling, or
     /// outside the domain now (a DMA fault). The device writes CQEs and EQEs and reads work queues: <paramref name="write"/> says which.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Span<byte> Bytes(long offset, int length, bool write = true)
     {
         long page = offset / ManaRegisters.PageSize;
         int inPage = (int)(offset % ManaRegisters.PageSize);
-        if (offset < 0 || page >= _regions.Length || inPage + length > ManaRegisters.PageSize) return Span<byte>.Empty;
-        return _dma.TryGetSpan(_regions[page], _offsets[page] + inPage, length, write, out Span<byte> span) == DmaError.None ? span : Span<byte>.Empty;
+        if (offset < 0 || length < 0 || page >= _regions.Length || inPage + length > ManaRegisters.PageSize) return Span<byte>.Empty;
+        long revocations = _dma.Revocations;
+        if (_pageAt[page] == revocations && (_pageWrite[page] || !write)) return new Span<byte>((byte*)_pageBytes[page] + inPage, length);
+        return BytesChecked((int)page, inPage, length, write, revocations);
+    }
+
+    /// <summary>The domain asked again (something was revoked since, or the page is new here); the answer is remembered.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Span<byte> BytesChecked(int page, int inPage, int length, bool write, long revocations)
+    {
+        if (_dma.TryGetSpan(_regions[page], _offsets[page] + inPage, length, write, out Span<byte> span) != DmaError.None) return Span<byte>.Empty;
+        // The page was located whole when the region was made; a block stays ours (pooled) even if freed later, and a free
+        // moves the count first, so the pointer is only used while the check above still holds.
+        _pageBytes[page] = (nint)((byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(span)) - inPage);
+        _pageWrite[page] = write;
+        _pageAt[page] = revocations;
+        return span;
     }
 
     /// <summary>Copies <paramref name="destination"/>.Length bytes starting at <paramref name="offset"/>, wrapping at <paramref name="ringSize"/>.</summary>
     public bool TryCopyRing(long offset, long ringSize, Span<byte> destination)
     {
+        if (offset >= 0 && offset % ManaRegisters.PageSize + destination.Length <= ManaRegisters.PageSize && offset + destination.Length <= ringSize
+            && destination.Length > 0)
+        {
+            // One piece (a WQE inside a page, not wrapping): the usual case, one lookup.
+            Span<byte> one = Bytes(offset, destination.Length, write: false);
+            if (one.IsEmpty) return false;
+            one.CopyTo(destination);
+            return true;
+        }
         for (int done = 0; done < destination.Length;)
         {
             long at = (offset + done) % ringSize;
