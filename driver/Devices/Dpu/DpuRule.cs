@@ -53,10 +53,11 @@ public sealed class DpuRule
     public long HitPackets => Volatile.Read(ref _hitPackets);
     public long HitBytes => Volatile.Read(ref _hitBytes);
 
-    internal void Hit(int bytes)
+    /// <summary>Counts a run of frames that hit the rule: atomically, as frames from several cables hit it at once.</summary>
+    internal void Hit(long packets, long bytes)
     {
-        _hitPackets++;
-        _hitBytes += bytes;
+        Interlocked.Add(ref _hitPackets, packets);
+        Interlocked.Add(ref _hitBytes, bytes);
     }
 
     internal bool Matches(in FrameFields f, int ingressVid)

@@ -233,19 +233,35 @@ public sealed partial class VirtioNetDevice
         Span<bool> taken = stackalloc bool[FrameBatch.Capacity];
         if (Volatile.Read(ref _tap) is { } tap)
             for (int i = 0; i < frames.Count; i++) taken[i] = tap.Take(frames[i]);
-        if (_txThread == Environment.CurrentManagedThreadId) ReceiveBurstLocked(frames, taken); // our own loopback TX burst holds the RX lock
+        if (_txThread == Environment.CurrentManagedThreadId) ReceiveBurstLocked(frames, taken, [], []); // our own loopback TX burst holds the RX lock
         else
-            lock (_rxLock) ReceiveBurstLocked(frames, taken);
+            lock (_rxLock) ReceiveBurstLocked(frames, taken, [], []);
     }
 
-    private void ReceiveBurstLocked(FrameBatch frames, ReadOnlySpan<bool> taken)
+    /// <summary>As <see cref="ReceiveBurst"/>, frame i into receive queue <paramref name="queues"/>[i] (a pair the driver
+    /// enabled); <paramref name="delivered"/>[i] says whether it reached a posted buffer (false: dropped and counted). A
+    /// switch's burst to this function: one RX lock and one publish of the receive ring for all of it.</summary>
+    public void DeliverBurst(FrameBatch frames, ReadOnlySpan<int> queues, Span<bool> delivered)
+    {
+        Span<bool> taken = stackalloc bool[FrameBatch.Capacity];
+        if (Volatile.Read(ref _tap) is { } tap)
+            for (int i = 0; i < frames.Count; i++) taken[i] = tap.Take(frames[i]);
+        if (_txThread == Environment.CurrentManagedThreadId) ReceiveBurstLocked(frames, taken, queues, delivered); // our own TX burst holds the RX lock (loopback)
+        else
+            lock (_rxLock) ReceiveBurstLocked(frames, taken, queues, delivered);
+    }
+
+    private void ReceiveBurstLocked(FrameBatch frames, ReadOnlySpan<bool> taken, ReadOnlySpan<int> queues, Span<bool> delivered)
     {
         bool inBurst = _inTxBurst;
         _inTxBurst = true; // publish once, below
         try
         {
             for (int i = 0; i < frames.Count; i++)
-                if (!taken[i]) ReceiveLocked(frames[i], 0);
+            {
+                bool ok = taken[i] || ReceiveLocked(frames[i], queues.IsEmpty ? 0 : queues[i]);
+                if (!delivered.IsEmpty) delivered[i] = ok;
+            }
         }
         finally
         {
