@@ -12,10 +12,18 @@ public sealed partial class DpuSwitch
     {
         [ThreadStatic] private static Burst? t_free;
 
+        public Burst() => _lastHash = _lastFlow.FlowHash(); // the memo starts true: the hash of no flow
+
         public readonly FrameBatch One = new();
         public readonly FrameFields[] Fields = new FrameFields[FrameBatch.Capacity];
         /// <summary>The matching rule's index, −1 for none (default forwarding), <see cref="Skip"/>.</summary>
         public readonly int[] Rule = new int[FrameBatch.Capacity];
+        /// <summary>The frame's <see cref="FrameFields.FlowHash"/>, or −1 until asked for (<see cref="FlowHash"/>).</summary>
+        public readonly long[] Hash = new long[FrameBatch.Capacity];
+        /// <summary>The last flow hashed and its hash: a byte-wise FNV-1a is ~16 dependent multiplies, and a burst's frames
+        /// are mostly of a few flows.</summary>
+        private FrameFields _lastFlow;
+        private uint _lastHash;
         /// <summary>Dropped by its rule's meter.</summary>
         public readonly bool[] Red = new bool[FrameBatch.Capacity];
         /// <summary>An optical port's per-queue input counts, added to its counters once per burst.</summary>
@@ -24,6 +32,21 @@ public sealed partial class DpuSwitch
         public ToHost?[] Hosts = [];
         public int[] UsedVports = [];
         public int Used;
+
+        /// <summary>Frame <paramref name="i"/>'s flow hash, computed once (and not again for a frame of the flow before it).</summary>
+        public uint FlowHash(int i)
+        {
+            long h = Hash[i];
+            if (h >= 0) return (uint)h;
+            ref FrameFields f = ref Fields[i];
+            if (!f.SameFlow(_lastFlow))
+            {
+                _lastFlow = f;
+                _lastHash = f.FlowHash();
+            }
+            Hash[i] = _lastHash;
+            return _lastHash;
+        }
 
         /// <summary>The thread's burst state, or a new one when the thread's is in use (re-entry).</summary>
         public static Burst Rent()

@@ -267,6 +267,10 @@ public sealed partial class DpuSwitch
 
     private static int MaxFrame(uint mtu, int tags) => (int)mtu + 14 + 4 * tags;
 
+    /// <summary><paramref name="hash"/> mod <paramref name="queues"/>, without a divide for a power of two (the usual count).</summary>
+    private static int QueueOf(uint hash, int queues) =>
+        (queues & (queues - 1)) == 0 ? (int)(hash & (uint)(queues - 1)) : (int)(hash % (uint)queues);
+
     /// <summary>Step 1 for a vport's burst (under the switch's lock): parse, the MTU check, tx counters; then the rest.</summary>
     private void FromHost(Tables t, uint vport, FrameBatch frames, Burst b)
     {
@@ -275,6 +279,7 @@ public sealed partial class DpuSwitch
         for (int i = 0; i < frames.Count; i++)
         {
             ReadOnlySpan<byte> frame = frames[i];
+            b.Hash[i] = -1;
             if (!FrameFields.TryParse(frame, out b.Fields[i]) || frame.Length > MaxFrame(h.Mtu, b.Fields[i].Tags))
             {
                 c.TxError++;
@@ -294,6 +299,7 @@ public sealed partial class DpuSwitch
         for (int i = 0; i < frames.Count; i++)
         {
             ReadOnlySpan<byte> frame = frames[i];
+            b.Hash[i] = -1;
             if (!FrameFields.TryParse(frame, out b.Fields[i]))
             {
                 c.TxError++;
@@ -327,6 +333,7 @@ public sealed partial class DpuSwitch
         {
             ReadOnlySpan<byte> frame = frames[i];
             ref FrameFields f = ref b.Fields[i];
+            b.Hash[i] = -1;
             if (corrupt || !FrameFields.TryParse(frame, out f) || frame.Length > maxFrame + 4 * f.Tags)
             {
                 errors++;
@@ -335,7 +342,7 @@ public sealed partial class DpuSwitch
             }
             packets++;
             bytes += frame.Length;
-            int q = (int)(f.FlowHash() % (uint)c.Queues);
+            int q = QueueOf(b.FlowHash(i), c.Queues);
             qPackets[q]++;
             qBytes[q] += frame.Length;
             b.Rule[i] = standby ? Skip : t.Classifier.Lookup(f, vid);
@@ -386,13 +393,13 @@ public sealed partial class DpuSwitch
                 int to = HostOf(f.Dmac);
                 if (to >= 0) Deliver(t, to, -1, frames, i, b, source);
                 else if (fromWire) Deliver(t, Redirect(t, SocBase), -1, frames, i, b, source);
-                else Uplink(t, frames[i], f, source);
+                else Uplink(t, frames, i, b, source);
                 continue;
             }
             for (int v = 0; v < _hosts.Length; v++)
                 if (_hosts[v] is not null && v != ingress) Deliver(t, v, -1, frames, i, b, source);
             if (ingress != SocBase) Deliver(t, Redirect(t, SocBase), -1, frames, i, b, source);
-            if (!fromWire) Uplink(t, frames[i], f, source);
+            if (!fromWire) Uplink(t, frames, i, b, source);
         }
         ToHosts(b);
     }
@@ -462,7 +469,7 @@ public sealed partial class DpuSwitch
         if (vid >= OpticalBase)
         {
             // only a rule names an optical port: that port's wire, whatever the bond (default forwarding uses Uplink)
-            lock (_sync) ToWire(t, vid - OpticalBase, frames[i], b.Fields[i], qid);
+            lock (_sync) ToWire(t, vid - OpticalBase, frames, i, b, qid);
             return;
         }
         if (vid >= SocBase)
@@ -481,7 +488,7 @@ public sealed partial class DpuSwitch
         Burst.ToHost to = b.For(vid, h);
         ref FrameFields f = ref b.Fields[i];
         // the rule's queue, or a per-flow hash over the pairs the driver enabled; a queue it did not enable drops the frame
-        int queue = qid >= 0 ? qid : to.Pairs > 1 ? (int)(f.FlowHash() % (uint)to.Pairs) : 0;
+        int queue = qid >= 0 ? qid : to.Pairs > 1 ? QueueOf(b.FlowHash(i), to.Pairs) : 0;
         if (frames[i].Length > MaxFrame(h.Mtu, f.Tags))
         {
             to.Dropped++;
@@ -525,12 +532,12 @@ public sealed partial class DpuSwitch
 
     /// <summary>To the outside: optical port 0 while the bond is off, else per the bond's mode. Only from a vport or SoC
     /// port, under the switch's lock.</summary>
-    private void Uplink(Tables t, ReadOnlySpan<byte> frame, in FrameFields f, DpuPortCounters? source)
+    private void Uplink(Tables t, FrameBatch frames, int i, Burst b, DpuPortCounters? source)
     {
         DpuBond bond = t.Bond;
         if (!bond.Enabled)
         {
-            if (_optical.Length > 0) ToWire(t, 0, frame, f);
+            if (_optical.Length > 0) ToWire(t, 0, frames, i, b);
             return;
         }
         Span<int> up = stackalloc int[bond.Members.Length];
@@ -544,27 +551,28 @@ public sealed partial class DpuSwitch
         }
         switch (bond.Mode)
         {
-            case 1: ToWire(t, ActiveMember(bond), frame, f); break;
-            case 2: ToWire(t, up[(int)(f.BondHash(bond.HashPolicy) % (uint)n)], frame, f); break;
+            case 1: ToWire(t, ActiveMember(bond), frames, i, b); break;
+            case 2: ToWire(t, up[(int)(b.Fields[i].BondHash(bond.HashPolicy) % (uint)n)], frames, i, b); break;
             case 3:
-                for (int i = 0; i < n; i++) ToWire(t, up[i], frame, f);
+                for (int k = 0; k < n; k++) ToWire(t, up[k], frames, i, b);
                 break;
-            default: ToWire(t, up[(int)((uint)_rrNext++ % (uint)n)], frame, f); break;
+            default: ToWire(t, up[(int)((uint)_rrNext++ % (uint)n)], frames, i, b); break;
         }
     }
 
     /// <summary>Out of optical port <paramref name="port"/>: on transmit queue <paramref name="qid"/> (a rule's), or by
     /// the flow's hash when it is −1.</summary>
-    private void ToWire(Tables t, int port, ReadOnlySpan<byte> frame, in FrameFields f, int qid = -1)
+    private void ToWire(Tables t, int port, FrameBatch frames, int i, Burst b, int qid = -1)
     {
+        ReadOnlySpan<byte> frame = frames[i];
         OpticalPort o = _optical[port];
         DpuOpticalCounters c = o.Counters;
-        if (!o.Wire.Carrier || frame.Length > MaxFrame(t.OpticalMtu[port], f.Tags))
+        if (!o.Wire.Carrier || frame.Length > MaxFrame(t.OpticalMtu[port], b.Fields[i].Tags))
         {
             c.OErrors++;
             return;
         }
-        int q = qid >= 0 && qid < c.Queues ? qid : (int)(f.FlowHash() % (uint)c.Queues);
+        int q = qid >= 0 && qid < c.Queues ? qid : QueueOf(b.FlowHash(i), c.Queues);
         c.OPackets++;
         c.OBytes += frame.Length;
         c.QOPackets[q]++;
