@@ -140,6 +140,10 @@ internal struct FrameFields
         return true;
     }
 
+    /// <summary>True when the classifier reads the same fields in both (for one ingress port the lookup gives the same rule).</summary>
+    public readonly bool SameKey(in FrameFields o) =>
+        Dmac == o.Dmac && Smac == o.Smac && Vlan == o.Vlan && SameFlow(o);
+
     /// <summary>True when <see cref="FlowHash"/> reads the same fields in both (a burst's frames of one flow hash once).</summary>
     public readonly bool SameFlow(in FrameFields o) =>
         IpType == o.IpType && Protocol == o.Protocol && HasPorts == o.HasPorts && Sport == o.Sport && Dport == o.Dport &&

@@ -33,6 +33,25 @@ public sealed partial class DpuSwitch
         public int[] UsedVports = [];
         public int Used;
 
+        private FrameFields _lastKey;
+        private int _lastRule;
+        private bool _lastKeyValid;
+
+        /// <summary>A new burst from one ingress port on one <see cref="Tables"/> snapshot: the lookup memo starts empty.</summary>
+        public void Start() => _lastKeyValid = false;
+
+        /// <summary>The classifier's answer for frame <paramref name="i"/>; a frame with the same key as the frame looked up
+        /// before it (same burst: same ingress, same tables) gets that answer without a probe.</summary>
+        public int Lookup(DpuClassifier classifier, int i, int ingressVid)
+        {
+            ref FrameFields f = ref Fields[i];
+            if (_lastKeyValid && f.SameKey(_lastKey)) return _lastRule;
+            _lastRule = classifier.Lookup(f, ingressVid);
+            _lastKey = f;
+            _lastKeyValid = true;
+            return _lastRule;
+        }
+
         /// <summary>Frame <paramref name="i"/>'s flow hash, computed once (and not again for a frame of the flow before it).</summary>
         public uint FlowHash(int i)
         {

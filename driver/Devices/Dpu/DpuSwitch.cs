@@ -251,6 +251,7 @@ public sealed partial class DpuSwitch
     private void FromPort(int vid, FrameBatch frames, Burst b)
     {
         Tables t = Volatile.Read(ref _tables);
+        b.Start();
         if (vid >= OpticalBase && !t.Bond.Enabled)
         {
             FromWire(t, vid - OpticalBase, frames, b); // a cable's burst takes no switch lock (see the design note)
@@ -288,7 +289,7 @@ public sealed partial class DpuSwitch
             }
             c.TxPackets++;
             c.TxBytes += frame.Length;
-            b.Rule[i] = t.Classifier.Lookup(b.Fields[i], (int)vport);
+            b.Rule[i] = b.Lookup(t.Classifier, i, (int)vport);
         }
         Forward(t, (int)vport, frames, b, c);
     }
@@ -308,7 +309,7 @@ public sealed partial class DpuSwitch
             }
             c.TxPackets++;
             c.TxBytes += frame.Length;
-            b.Rule[i] = t.Classifier.Lookup(b.Fields[i], SocBase + pfid);
+            b.Rule[i] = b.Lookup(t.Classifier, i, SocBase + pfid);
         }
         Forward(t, SocBase + pfid, frames, b, c);
     }
@@ -345,7 +346,7 @@ public sealed partial class DpuSwitch
             int q = QueueOf(b.FlowHash(i), c.Queues);
             qPackets[q]++;
             qBytes[q] += frame.Length;
-            b.Rule[i] = standby ? Skip : t.Classifier.Lookup(f, vid);
+            b.Rule[i] = standby ? Skip : b.Lookup(t.Classifier, i, vid);
         }
         if (errors != 0) Interlocked.Add(ref c.IErrors, errors);
         if (packets != 0)
