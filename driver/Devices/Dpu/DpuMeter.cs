@@ -96,7 +96,7 @@ public sealed class DpuMeter
     internal bool AdmitLocked(int bytes, long nowNs)
     {
         Refill(nowNs);
-        Int128 need = (Int128)(Packets ? 1 : bytes) * NsPerSecond;
+        long need = (Packets ? 1 : bytes) * NsPerSecond; // < 2^31 × 1e9 fits a long: no 128-bit multiply per frame
         if (_tokens >= need)
         {
             _tokens -= need;
