@@ -6,6 +6,7 @@ using NicScript.Driver.Devices.VirtioNet;
 using NicScript.Driver.Interrupts;
 using NicScript.Driver.Memory;
 using NicScript.Driver.Pci;
+using NicScript.Driver.Wire;
 
 namespace NicScript.Driver;
 
@@ -47,6 +48,7 @@ public sealed class VirtioDpuFunctions : IDpuFunctionFactory
         }
         public void ProcessTx() => nic.ProcessTx();
         public bool Deliver(ReadOnlySpan<byte> frame, int queue) => nic.Deliver(frame, queue);
+        public void DeliverBurst(FrameBatch frames, ReadOnlySpan<int> queues, Span<bool> delivered) => nic.DeliverBurst(frames, queues, delivered);
     }
 
     /// <summary>A virtio-blk function as the DPU's virtual disk.</summary>

@@ -54,6 +54,16 @@ public sealed unsafe class FrameBatch
         Bytes += length;
     }
 
+    /// <summary>Adds frame <paramref name="i"/> of <paramref name="from"/> (same lifetime: until the call carrying
+    /// <paramref name="from"/> returns), so a burst can be split by destination without a copy.</summary>
+    internal void Add(FrameBatch from, int i)
+    {
+        _at[Count] = from._at[i];
+        _length[Count] = from._length[i];
+        Count++;
+        Bytes += from._length[i];
+    }
+
     internal void Clear()
     {
         Count = 0;

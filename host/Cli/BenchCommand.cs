@@ -23,7 +23,7 @@ public sealed class BenchCommand
             Measure the data path on this machine: Mpps and Gbit/s per scenario.
               loopback/core   TX burst -> doorbell -> device copy -> loopback -> RX used ring -> RxPoll, burst 32
               rdma/core       RDMA WRITE of 64 KiB (Gbit/s) and SEND of 64 B (M msgs/s) between two hosts, beside memcpy
-              dpu-switch      64 B frames optical wire -> DPU switch -> elastic NIC's RX ring: no rules, 256 rules (last one matches), a meter
+              dpu-switch      64 B frames optical wire -> DPU switch -> elastic NIC's RX ring: no rules, 1/256/4096 rules (last one matches), a meter, two cables on two threads
               dpu-rpc         acknowledged (committed) changing rpcs per second from 8 gRPC clients, beside raw SQLite commits
               netdevice/core  a primary netdevice session: 32 tx indices -> checks -> virtio-net -> loopback -> rx FIFO, burst 32
               mana/core       MANA VF: 32 SQ WQEs, one doorbell -> wire -> RQ WQEs, TX/RX CQEs + EQE handling, burst 32

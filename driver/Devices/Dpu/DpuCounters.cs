@@ -1,7 +1,8 @@
 namespace NicScript.Driver.Devices.Dpu;
 
 /// <summary>A host vport's or SoC port's counters (reference/dpu.md §5.4), seen from the host: rx = DPU → host, tx = host →
-/// DPU. Written by the switch under its lock; read anywhere. Bytes are the frame from destination MAC to the end of the
+/// DPU. The tx side is written by the port's own ingress (under the switch's lock); the rx side by any ingress delivering
+/// here, cables included, so atomically (once per burst); read anywhere. Bytes are the frame from destination MAC to the end of the
 /// payload, tags included, no FCS.</summary>
 public sealed class DpuPortCounters
 {
@@ -17,7 +18,8 @@ public sealed class DpuPortCounters
     public long TxErrorCount => Volatile.Read(ref TxError);
 }
 
-/// <summary>An optical port's counters with DPDK's <c>rte_eth_stats</c> meaning, per queue as well.</summary>
+/// <summary>An optical port's counters with DPDK's <c>rte_eth_stats</c> meaning, per queue as well. The input side is
+/// written by the cable's ingress (atomically, once per burst: it holds no lock); the output side under the switch's lock.</summary>
 public sealed class DpuOpticalCounters(int queues)
 {
     internal long IPackets, IBytes, IMissed, IErrors, OPackets, OBytes, OErrors;

@@ -6,12 +6,14 @@ namespace NicScript.Driver.Devices.Dpu;
 /// The committed bucket starts full and fills at the committed rate up to the committed burst; a frame of B units is
 /// green when the bucket holds at least B, which are then taken. Units are bytes (rate in kbit/s, 1 kbit = 1000 bit, so
 /// rate × 125 bytes/s; burst max(rate × 1.25, 16384) bytes) or packets (rate in packets/s; burst max(rate / 100, 16)).
-/// The bucket is kept in unit·nanoseconds so no fraction of a token is lost between frames. Called under the switch's
-/// lock (one writer); the counters are read anywhere.
+/// The bucket is kept in unit·nanoseconds so no fraction of a token is lost between frames. The meter has its own lock
+/// (frames from several cables may share a meter; the switch takes it once for a run of frames, <see cref="Sync"/>); the
+/// counters are read anywhere.
 /// </remarks>
 public sealed class DpuMeter
 {
     private const long NsPerSecond = 1_000_000_000;
+    private readonly object _sync = new();
     private Int128 _tokens; // units × 1e9
     private long _lastNs;
     private long _unitsPerSecond, _burst;
@@ -27,6 +29,9 @@ public sealed class DpuMeter
     }
 
     public uint Id { get; }
+
+    /// <summary>Held while frames are marked (<see cref="AdmitLocked"/>) or the rate changes.</summary>
+    internal object Sync => _sync;
 
     public uint Rate { get; private set; }
 
@@ -49,6 +54,11 @@ public sealed class DpuMeter
     public void SetRate(uint rate, bool packets, long nowNs)
     {
         if (rate == 0) throw new ArgumentOutOfRangeException(nameof(rate), "a meter's rate is at least 1");
+        lock (_sync) SetRateLocked(rate, packets, nowNs);
+    }
+
+    private void SetRateLocked(uint rate, bool packets, long nowNs)
+    {
         if (_unitsPerSecond != 0) Refill(nowNs);
         Rate = rate;
         Packets = packets;
@@ -79,8 +89,14 @@ public sealed class DpuMeter
     /// <summary>Marks one frame of <paramref name="bytes"/> bytes: true (green) takes its units from the bucket.</summary>
     public bool Admit(int bytes, long nowNs)
     {
+        lock (_sync) return AdmitLocked(bytes, nowNs);
+    }
+
+    /// <summary>As <see cref="Admit"/>, with <see cref="Sync"/> held by the caller.</summary>
+    internal bool AdmitLocked(int bytes, long nowNs)
+    {
         Refill(nowNs);
-        Int128 need = (Int128)(Packets ? 1 : bytes) * NsPerSecond;
+        long need = (Packets ? 1 : bytes) * NsPerSecond; // < 2^31 × 1e9 fits a long: no 128-bit multiply per frame
         if (_tokens >= need)
         {
             _tokens -= need;

@@ -19,16 +19,26 @@ public sealed record DpuBond(bool Enabled, int Mode, int[] Members, int MiimonMs
 /// forwarding), the SoC redirect and delivery, with the §5.4 counters kept so their invariants hold.
 /// </summary>
 /// <remarks>
-/// Design: one lock for the data path; it is taken before any device's own lock (an elastic NIC's TX doorbell is served
-/// here, <see cref="IElasticNic.TxDoorbell"/>, so the switch locks first and then pulls the NIC's ring), which makes
-/// NIC → switch → NIC deliveries deadlock-free. The classifier, meters and redirects are read from an immutable
-/// <see cref="Tables"/> snapshot the agent swaps in after each change (<see cref="Program"/>), so a frame classified
-/// after a reply sees the change and nothing sees half of one. Per frame: one parse into a struct, a lookup of the rules
-/// (tuple-space search, <see cref="DpuClassifier"/>), and the copy into the receiver's buffer; nothing is allocated.
+/// Design: bursts, and no switch lock on a cable's ingress. A wire's burst (<see cref="FrameBatch"/>) goes through in
+/// phases: every frame parsed and looked up (tuple-space search, <see cref="DpuClassifier"/>), then rule hits and meters
+/// (a meter's own lock once per run of its frames, one clock read per burst), then targets; a vport's frames leave as one
+/// burst into its function (one RX lock, one ring publish). A burst from an optical port's cable takes no switch lock:
+/// its input counters are added once per burst atomically, rule hits and vports' rx counters are atomic, meters lock
+/// themselves, the working state is per thread (<see cref="Burst"/>); so two cables feeding two vports run on two cores,
+/// and this outside end stays lock-free for what will be added there (encapsulation). The switch's one lock covers what
+/// is shared and rare: a vport's or SoC port's bursts (an elastic NIC's TX doorbell is served here,
+/// <see cref="IElasticNic.TxDoorbell"/>, so the switch locks first and then pulls the NIC's ring, which makes
+/// NIC → switch → NIC deliveries deadlock-free), every transmit to a SoC or optical port (their far ends may answer at
+/// once, re-entering on the same thread), and a cable's burst while the bond is on (the MII monitor's state). Lock order:
+/// switch → NIC TX → meter or NIC RX; a meter's lock is held while nothing else is taken. The classifier, meters and
+/// redirects are read from an immutable <see cref="Tables"/> snapshot the agent swaps in after each change
+/// (<see cref="Program"/>), one per burst, so a frame classified after a reply sees the change and nothing sees half of
+/// one. Per frame: one parse into a struct, a lookup of the rules, and the copy into the receiver's buffer; nothing is allocated.
 /// </remarks>
-public sealed class DpuSwitch
+public sealed partial class DpuSwitch
 {
     public const int SocBase = 0x10000, OpticalBase = 0x20000, Drop = -1;
+    private const int Skip = -2; // a frame of the burst that goes no further (an ingress error, a standby bond member)
 
     private readonly object _sync = new();
     private readonly IClock _clock;
@@ -80,6 +90,8 @@ public sealed class DpuSwitch
     private sealed class Ingress(DpuSwitch owner, int vid) : IFrameReceiver
     {
         public void Receive(ReadOnlySpan<byte> frame) => owner.FromPort(vid, frame);
+
+        public void ReceiveBurst(FrameBatch frames) => owner.FromPortBurst(vid, frames);
     }
 
     public DpuSwitch(DpuConfig config, IClock clock, IReadOnlyList<Link> socWires, IReadOnlyList<Link> opticalWires)
@@ -203,105 +215,243 @@ public sealed class DpuSwitch
 
     // ---------------------------------------------------------------- the frame path
 
-    private void FromPort(int vid, ReadOnlySpan<byte> frame)
+    /// <summary>One frame (a port that does not send bursts, a fault injector's release): a burst of one.</summary>
+    private unsafe void FromPort(int vid, ReadOnlySpan<byte> frame)
     {
+        Burst b = Burst.Rent();
+        try
+        {
+            fixed (byte* p = frame) // pinned for the call: the batch holds the frame no longer
+            {
+                b.One.Clear();
+                b.One.Add(p, frame.Length);
+                FromPort(vid, b.One, b);
+            }
+        }
+        finally
+        {
+            b.Return();
+        }
+    }
+
+    private void FromPortBurst(int vid, FrameBatch frames)
+    {
+        if (frames.Count == 0) return;
+        Burst b = Burst.Rent();
+        try
+        {
+            FromPort(vid, frames, b);
+        }
+        finally
+        {
+            b.Return();
+        }
+    }
+
+    private void FromPort(int vid, FrameBatch frames, Burst b)
+    {
+        Tables t = Volatile.Read(ref _tables);
+        b.Start();
+        if (vid >= OpticalBase && !t.Bond.Enabled)
+        {
+            FromWire(t, vid - OpticalBase, frames, b); // a cable's burst takes no switch lock (see the design note)
+            return;
+        }
         lock (_sync)
         {
-            Tables t = Volatile.Read(ref _tables);
             MonitorBond(t);
-            if (vid >= OpticalBase) FromWire(t, vid - OpticalBase, frame);
-            else if (vid >= SocBase) FromSoc(t, vid - SocBase, frame);
-            else FromHost(t, (uint)vid, frame);
+            if (vid >= OpticalBase) FromWire(t, vid - OpticalBase, frames, b);
+            else if (vid >= SocBase) FromSoc(t, vid - SocBase, frames, b);
+            else FromHost(t, (uint)vid, frames, b);
         }
     }
 
     private static int MaxFrame(uint mtu, int tags) => (int)mtu + 14 + 4 * tags;
 
-    private void FromHost(Tables t, uint vport, ReadOnlySpan<byte> frame)
+    /// <summary><paramref name="hash"/> mod <paramref name="queues"/>, without a divide for a power of two (the usual count).</summary>
+    private static int QueueOf(uint hash, int queues) =>
+        (queues & (queues - 1)) == 0 ? (int)(hash & (uint)(queues - 1)) : (int)(hash % (uint)queues);
+
+    /// <summary>Step 1 for a vport's burst (under the switch's lock): parse, the MTU check, tx counters; then the rest.</summary>
+    private void FromHost(Tables t, uint vport, FrameBatch frames, Burst b)
     {
         if (_hosts[vport] is not { } h) return;
-        if (!FrameFields.TryParse(frame, out FrameFields f) || frame.Length > MaxFrame(h.Mtu, f.Tags))
+        DpuPortCounters c = h.Counters;
+        for (int i = 0; i < frames.Count; i++)
         {
-            h.Counters.TxError++;
-            return;
+            ReadOnlySpan<byte> frame = frames[i];
+            b.Hash[i] = -1;
+            if (!FrameFields.TryParse(frame, out b.Fields[i]) || frame.Length > MaxFrame(h.Mtu, b.Fields[i].Tags))
+            {
+                c.TxError++;
+                b.Rule[i] = Skip;
+                continue;
+            }
+            c.TxPackets++;
+            c.TxBytes += frame.Length;
+            b.Rule[i] = b.Lookup(t.Classifier, i, (int)vport);
         }
-        h.Counters.TxPackets++;
-        h.Counters.TxBytes += frame.Length;
-        Forward(t, (int)vport, frame, ref f, h.Counters);
+        Forward(t, (int)vport, frames, b, c);
     }
 
-    private void FromSoc(Tables t, int pfid, ReadOnlySpan<byte> frame)
+    private void FromSoc(Tables t, int pfid, FrameBatch frames, Burst b)
     {
         DpuPortCounters c = _socs[pfid].Counters;
-        if (!FrameFields.TryParse(frame, out FrameFields f))
+        for (int i = 0; i < frames.Count; i++)
         {
-            c.TxError++;
-            return;
+            ReadOnlySpan<byte> frame = frames[i];
+            b.Hash[i] = -1;
+            if (!FrameFields.TryParse(frame, out b.Fields[i]))
+            {
+                c.TxError++;
+                b.Rule[i] = Skip;
+                continue;
+            }
+            c.TxPackets++;
+            c.TxBytes += frame.Length;
+            b.Rule[i] = b.Lookup(t.Classifier, i, SocBase + pfid);
         }
-        c.TxPackets++;
-        c.TxBytes += frame.Length;
-        Forward(t, SocBase + pfid, frame, ref f, c);
+        Forward(t, SocBase + pfid, frames, b, c);
     }
 
-    private void FromWire(Tables t, int port, ReadOnlySpan<byte> frame)
+    /// <summary>A cable's burst: no switch lock unless the bond is on (then the caller holds it), so two cables run at once;
+    /// its input counters are added once per burst, atomically.</summary>
+    private void FromWire(Tables t, int port, FrameBatch frames, Burst b)
     {
         OpticalPort o = _optical[port];
         DpuOpticalCounters c = o.Counters;
-        if (FaultInjector.DeliveringCorruptFrame || !FrameFields.TryParse(frame, out FrameFields f) || frame.Length > MaxFrame(t.OpticalMtu[port], f.Tags))
-        {
-            c.IErrors++;
-            return;
-        }
-        c.IPackets++;
-        c.IBytes += frame.Length;
-        int q = (int)(f.FlowHash() % (uint)c.Queues);
-        c.QIPackets[q]++;
-        c.QIBytes[q] += frame.Length;
+        int maxFrame = MaxFrame(t.OpticalMtu[port], 0);
+        bool corrupt = FaultInjector.DeliveringCorruptFrame; // only ever a single frame, so one look per burst
         DpuBond bond = t.Bond;
-        if (bond.Enabled && bond.Mode == 1 && !bond.AllSlavesActive && Array.IndexOf(bond.Members, port) >= 0 && ActiveMember(bond) != port) return;
-        Forward(t, OpticalBase + port, frame, ref f, null);
+        // active-backup: a member that is not the active one counts what arrives and passes none of it on
+        bool standby = bond.Enabled && bond.Mode == 1 && !bond.AllSlavesActive && Array.IndexOf(bond.Members, port) >= 0 && ActiveMember(bond) != port;
+        int vid = OpticalBase + port;
+        long packets = 0, bytes = 0, errors = 0;
+        Span<long> qPackets = b.QPackets.AsSpan(0, c.Queues), qBytes = b.QBytes.AsSpan(0, c.Queues);
+        qPackets.Clear();
+        qBytes.Clear();
+        for (int i = 0; i < frames.Count; i++)
+        {
+            ReadOnlySpan<byte> frame = frames[i];
+            ref FrameFields f = ref b.Fields[i];
+            b.Hash[i] = -1;
+            if (corrupt || !FrameFields.TryParse(frame, out f) || frame.Length > maxFrame + 4 * f.Tags)
+            {
+                errors++;
+                b.Rule[i] = Skip;
+                continue;
+            }
+            packets++;
+            bytes += frame.Length;
+            int q = QueueOf(b.FlowHash(i), c.Queues);
+            qPackets[q]++;
+            qBytes[q] += frame.Length;
+            b.Rule[i] = standby ? Skip : b.Lookup(t.Classifier, i, vid);
+        }
+        if (errors != 0) Interlocked.Add(ref c.IErrors, errors);
+        if (packets != 0)
+        {
+            Interlocked.Add(ref c.IPackets, packets);
+            Interlocked.Add(ref c.IBytes, bytes);
+            for (int q = 0; q < qPackets.Length; q++)
+                if (qPackets[q] != 0)
+                {
+                    Interlocked.Add(ref c.QIPackets[q], qPackets[q]);
+                    Interlocked.Add(ref c.QIBytes[q], qBytes[q]);
+                }
+        }
+        Forward(t, vid, frames, b, null);
     }
 
-    /// <summary>Steps 2–6: classifier, meter, target or default forwarding, SoC redirect, delivery.</summary>
-    private void Forward(Tables t, int ingress, ReadOnlySpan<byte> frame, ref FrameFields f, DpuPortCounters? source)
+    /// <summary>Steps 2–6 for a burst whose frames are parsed and looked up (<see cref="Burst.Rule"/>): rule hits and meters
+    /// (each meter's lock once per run of frames, one clock read per burst), then each frame's target or default
+    /// forwarding, the SoC redirect, and delivery: to a vport as one burst per vport at the end.</summary>
+    private void Forward(Tables t, int ingress, FrameBatch frames, Burst b, DpuPortCounters? source)
     {
-        int i = t.Classifier.Lookup(f, ingress);
-        if (i >= 0)
-        {
-            DpuRule rule = t.Rules[i];
-            rule.Hit(frame.Length);
-            if (rule.Vid == Drop)
-            {
-                t.RuleMeters[i]?.Admit(frame.Length, _clock.NowNs);
-                return;
-            }
-            int target = Redirect(t, rule.Vid);
-            if (t.RuleMeters[i] is { } meter && !meter.Admit(frame.Length, _clock.NowNs))
-            {
-                if (PortCountersOf(target) is { } dropped) dropped.RxDrop++;
-                return;
-            }
-            Deliver(t, target, rule.Qid, frame, f, source);
-            return;
-        }
-        // default forwarding
+        Meter(t, frames, b);
         bool fromWire = ingress >= OpticalBase;
-        if (!f.IsMulticast)
+        for (int i = 0; i < frames.Count; i++)
         {
-            for (int v = 0; v < _hosts.Length; v++)
-                if (_hosts[v] is { } h && h.Mac == f.Dmac)
+            int r = b.Rule[i];
+            if (r == Skip) continue;
+            ref FrameFields f = ref b.Fields[i];
+            if (r >= 0)
+            {
+                DpuRule rule = t.Rules[r];
+                if (rule.Vid == Drop) continue;
+                int target = Redirect(t, rule.Vid);
+                if (b.Red[i])
                 {
-                    Deliver(t, v, -1, frame, f, source);
-                    return;
+                    if (PortCountersOf(target) is { } dropped) Interlocked.Increment(ref dropped.RxDrop);
+                    continue;
                 }
-            if (fromWire) Deliver(t, Redirect(t, SocBase), -1, frame, f, source);
-            else Uplink(t, frame, f, source);
-            return;
+                Deliver(t, target, rule.Qid, frames, i, b, source);
+                continue;
+            }
+            // default forwarding
+            if (!f.IsMulticast)
+            {
+                int to = HostOf(f.Dmac);
+                if (to >= 0) Deliver(t, to, -1, frames, i, b, source);
+                else if (fromWire) Deliver(t, Redirect(t, SocBase), -1, frames, i, b, source);
+                else Uplink(t, frames, i, b, source);
+                continue;
+            }
+            for (int v = 0; v < _hosts.Length; v++)
+                if (_hosts[v] is not null && v != ingress) Deliver(t, v, -1, frames, i, b, source);
+            if (ingress != SocBase) Deliver(t, Redirect(t, SocBase), -1, frames, i, b, source);
+            if (!fromWire) Uplink(t, frames, i, b, source);
         }
+        ToHosts(b);
+    }
+
+    /// <summary>The vport whose MAC is <paramref name="dmac"/>, or −1.</summary>
+    private int HostOf(ulong dmac)
+    {
         for (int v = 0; v < _hosts.Length; v++)
-            if (_hosts[v] is not null && v != ingress) Deliver(t, v, -1, frame, f, source);
-        if (ingress != SocBase) Deliver(t, Redirect(t, SocBase), -1, frame, f, source);
-        if (!fromWire) Uplink(t, frame, f, source);
+            if (_hosts[v] is { } h && h.Mac == dmac) return v;
+        return -1;
+    }
+
+    /// <summary>Rule hits (added once per run of frames on one rule) and meters (a drop rule's meter is charged too; its
+    /// colour is not used): <see cref="Burst.Red"/> marks the frames a meter dropped.</summary>
+    private void Meter(Tables t, FrameBatch frames, Burst b)
+    {
+        int run = -1;
+        long runPackets = 0, runBytes = 0, now = 0;
+        DpuMeter? held = null;
+        try
+        {
+            for (int i = 0; i < frames.Count; i++)
+            {
+                int r = b.Rule[i];
+                b.Red[i] = false;
+                if (r < 0) continue;
+                int length = frames[i].Length;
+                if (r != run)
+                {
+                    if (run >= 0) t.Rules[run].Hit(runPackets, runBytes);
+                    (run, runPackets, runBytes) = (r, 0, 0);
+                }
+                runPackets++;
+                runBytes += length;
+                if (t.RuleMeters[r] is not { } m) continue;
+                if (m != held)
+                {
+                    if (held is null) now = _clock.NowNs; // one clock read per burst
+                    else Monitor.Exit(held.Sync);
+                    held = null;
+                    Monitor.Enter(m.Sync);
+                    held = m;
+                }
+                b.Red[i] = !m.AdmitLocked(length, now);
+            }
+        }
+        finally
+        {
+            if (held is not null) Monitor.Exit(held.Sync);
+        }
+        if (run >= 0) t.Rules[run].Hit(runPackets, runBytes);
     }
 
     private static int Redirect(Tables t, int vid) =>
@@ -312,42 +462,83 @@ public sealed class DpuSwitch
     private DpuPortCounters? PortCountersOf(int vid) =>
         vid >= OpticalBase ? null : vid >= SocBase ? (vid - SocBase < _socs.Length ? _socs[vid - SocBase].Counters : null) : _hosts[vid]?.Counters;
 
-    private void Deliver(Tables t, int vid, int qid, ReadOnlySpan<byte> frame, in FrameFields f, DpuPortCounters? source)
+    /// <summary>Frame <paramref name="i"/> to <paramref name="vid"/>: a vport's frames wait in the burst's batch for it (sent
+    /// by <see cref="ToHosts"/>); a SoC or optical port's go now, under the switch's lock (their wires' far ends are
+    /// anyone's, who may answer at once and re-enter).</summary>
+    private void Deliver(Tables t, int vid, int qid, FrameBatch frames, int i, Burst b, DpuPortCounters? source)
     {
         if (vid >= OpticalBase)
         {
             // only a rule names an optical port: that port's wire, whatever the bond (default forwarding uses Uplink)
-            ToWire(t, vid - OpticalBase, frame, f, qid);
+            lock (_sync) ToWire(t, vid - OpticalBase, frames, i, b, qid);
             return;
         }
         if (vid >= SocBase)
         {
             SocPort s = _socs[vid - SocBase];
-            s.Counters.RxPackets++;
-            s.Counters.RxBytes += frame.Length;
-            s.Port?.Transmit(frame);
+            ReadOnlySpan<byte> frame = frames[i];
+            lock (_sync)
+            {
+                s.Counters.RxPackets++;
+                s.Counters.RxBytes += frame.Length;
+                s.Port?.Transmit(frame);
+            }
             return;
         }
         if (_hosts[vid] is not { } h) return;
+        Burst.ToHost to = b.For(vid, h);
+        ref FrameFields f = ref b.Fields[i];
         // the rule's queue, or a per-flow hash over the pairs the driver enabled; a queue it did not enable drops the frame
-        int pairs = h.Nic.ActivePairs;
-        int queue = qid >= 0 ? qid : pairs > 1 ? (int)(f.FlowHash() % (uint)pairs) : 0;
-        if (frame.Length > MaxFrame(h.Mtu, f.Tags) || !h.Nic.Deliver(frame, queue))
+        int queue = qid >= 0 ? qid : to.Pairs > 1 ? QueueOf(b.FlowHash(i), to.Pairs) : 0;
+        if (frames[i].Length > MaxFrame(h.Mtu, f.Tags))
         {
-            h.Counters.RxDrop++;
+            to.Dropped++;
             return;
         }
-        h.Counters.RxPackets++;
-        h.Counters.RxBytes += frame.Length;
+        to.Queues[to.Frames.Count] = queue;
+        to.Frames.Add(frames, i);
     }
 
-    /// <summary>To the outside: optical port 0 while the bond is off, else per the bond's mode.</summary>
-    private void Uplink(Tables t, ReadOnlySpan<byte> frame, in FrameFields f, DpuPortCounters? source)
+    /// <summary>Each vport's frames of the burst as one burst into its function (one receive lock, one ring publish), then
+    /// its rx counters, atomically: frames from several cables reach a vport at once.</summary>
+    private static void ToHosts(Burst b)
+    {
+        for (int k = 0; k < b.Used; k++)
+        {
+            Burst.ToHost to = b.Hosts[b.UsedVports[k]]!;
+            HostPort h = to.Port!;
+            long delivered = 0, bytes = 0, dropped = to.Dropped;
+            if (to.Frames.Count > 0)
+            {
+                h.Nic.DeliverBurst(to.Frames, to.Queues, to.Delivered);
+                for (int i = 0; i < to.Frames.Count; i++)
+                    if (to.Delivered[i])
+                    {
+                        delivered++;
+                        bytes += to.Frames[i].Length;
+                    }
+                    else dropped++;
+            }
+            DpuPortCounters c = h.Counters;
+            if (delivered != 0)
+            {
+                Interlocked.Add(ref c.RxPackets, delivered);
+                Interlocked.Add(ref c.RxBytes, bytes);
+            }
+            if (dropped != 0) Interlocked.Add(ref c.RxDrop, dropped);
+            to.Reset();
+        }
+        b.Used = 0;
+    }
+
+    /// <summary>To the outside: optical port 0 while the bond is off, else per the bond's mode. Only from a vport or SoC
+    /// port, under the switch's lock.</summary>
+    private void Uplink(Tables t, FrameBatch frames, int i, Burst b, DpuPortCounters? source)
     {
         DpuBond bond = t.Bond;
         if (!bond.Enabled)
         {
-            if (_optical.Length > 0) ToWire(t, 0, frame, f);
+            if (_optical.Length > 0) ToWire(t, 0, frames, i, b);
             return;
         }
         Span<int> up = stackalloc int[bond.Members.Length];
@@ -361,27 +552,28 @@ public sealed class DpuSwitch
         }
         switch (bond.Mode)
         {
-            case 1: ToWire(t, ActiveMember(bond), frame, f); break;
-            case 2: ToWire(t, up[(int)(f.BondHash(bond.HashPolicy) % (uint)n)], frame, f); break;
+            case 1: ToWire(t, ActiveMember(bond), frames, i, b); break;
+            case 2: ToWire(t, up[(int)(b.Fields[i].BondHash(bond.HashPolicy) % (uint)n)], frames, i, b); break;
             case 3:
-                for (int i = 0; i < n; i++) ToWire(t, up[i], frame, f);
+                for (int k = 0; k < n; k++) ToWire(t, up[k], frames, i, b);
                 break;
-            default: ToWire(t, up[(int)((uint)_rrNext++ % (uint)n)], frame, f); break;
+            default: ToWire(t, up[(int)((uint)_rrNext++ % (uint)n)], frames, i, b); break;
         }
     }
 
     /// <summary>Out of optical port <paramref name="port"/>: on transmit queue <paramref name="qid"/> (a rule's), or by
     /// the flow's hash when it is −1.</summary>
-    private void ToWire(Tables t, int port, ReadOnlySpan<byte> frame, in FrameFields f, int qid = -1)
+    private void ToWire(Tables t, int port, FrameBatch frames, int i, Burst b, int qid = -1)
     {
+        ReadOnlySpan<byte> frame = frames[i];
         OpticalPort o = _optical[port];
         DpuOpticalCounters c = o.Counters;
-        if (!o.Wire.Carrier || frame.Length > MaxFrame(t.OpticalMtu[port], f.Tags))
+        if (!o.Wire.Carrier || frame.Length > MaxFrame(t.OpticalMtu[port], b.Fields[i].Tags))
         {
             c.OErrors++;
             return;
         }
-        int q = qid >= 0 && qid < c.Queues ? qid : (int)(f.FlowHash() % (uint)c.Queues);
+        int q = qid >= 0 && qid < c.Queues ? qid : QueueOf(b.FlowHash(i), c.Queues);
         c.OPackets++;
         c.OBytes += frame.Length;
         c.QOPackets[q]++;
@@ -423,7 +615,8 @@ public sealed class DpuSwitch
     }
 
     /// <summary>Runs the MII monitor up to now: a member whose carrier differs from the bond's view is noticed at the
-    /// first miimon tick after the change and declared down (up) downdelay (updelay) later. Called by every frame and read.</summary>
+    /// first miimon tick after the change and declared down (up) downdelay (updelay) later. Called by every burst (under the
+    /// switch's lock: a cable's burst takes it while the bond is on) and read.</summary>
     private void MonitorBond(Tables t)
     {
         DpuBond bond = t.Bond;

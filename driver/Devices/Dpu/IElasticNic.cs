@@ -1,3 +1,5 @@
+using NicScript.Driver.Wire;
+
 namespace NicScript.Driver.Devices.Dpu;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace NicScript.Driver.Devices.Dpu;
 /// <remarks>
 /// Design: the DPU family names no NIC family; a factory at the top of the driver (<see cref="IDpuFunctionFactory"/>)
 /// makes these. The switch reads the MTU per frame from its own copy (refreshed by <see cref="DpuSwitch.HostMacChanged"/>),
-/// so a delivered frame costs two calls here (<see cref="ActivePairs"/>, <see cref="Deliver"/>), each into one sealed type.
+/// so a delivered burst costs two calls here (<see cref="ActivePairs"/>, <see cref="DeliverBurst"/>), each into one sealed type.
 /// </remarks>
 public interface IElasticNic
 {
@@ -38,4 +40,8 @@ public interface IElasticNic
 
     /// <summary>A frame into receive queue <paramref name="queue"/>; false when it was dropped (and counted).</summary>
     bool Deliver(ReadOnlySpan<byte> frame, int queue);
+
+    /// <summary>A burst: frame i into receive queue <paramref name="queues"/>[i], under one receive lock and one ring
+    /// publish; <paramref name="delivered"/>[i] is false when frame i was dropped (and counted).</summary>
+    void DeliverBurst(FrameBatch frames, ReadOnlySpan<int> queues, Span<bool> delivered);
 }

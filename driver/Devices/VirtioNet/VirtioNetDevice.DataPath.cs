@@ -267,9 +267,22 @@ public sealed partial class VirtioNetDevice
         Span<bool> taken = stackalloc bool[FrameBatch.Capacity];
         if (Volatile.Read(ref _tap) is { } tap)
             for (int i = 0; i < frames.Count; i++) taken[i] = tap.Take(frames[i]);
-        if (_txThread == Environment.CurrentManagedThreadId) ReceiveBurstLocked(frames, taken, LoopbackQueue); // our own loopback TX burst holds the RX lock
+        if (_txThread == Environment.CurrentManagedThreadId) ReceiveBurstLocked(frames, taken, LoopbackQueue, [], []); // our own loopback TX burst holds the RX lock
         else
-            lock (_rxLock) ReceiveBurstLocked(frames, taken, 0);
+            lock (_rxLock) ReceiveBurstLocked(frames, taken, 0, [], []);
+    }
+
+    /// <summary>As <see cref="ReceiveBurst"/>, frame i into receive queue <paramref name="queues"/>[i] (a pair the driver
+    /// enabled); <paramref name="delivered"/>[i] says whether it reached a posted buffer (false: dropped and counted). A
+    /// switch's burst to this function: one RX lock and one publish of the receive ring for all of it.</summary>
+    public void DeliverBurst(FrameBatch frames, ReadOnlySpan<int> queues, Span<bool> delivered)
+    {
+        Span<bool> taken = stackalloc bool[FrameBatch.Capacity];
+        if (Volatile.Read(ref _tap) is { } tap)
+            for (int i = 0; i < frames.Count; i++) taken[i] = tap.Take(frames[i]);
+        if (_txThread == Environment.CurrentManagedThreadId) ReceiveBurstLocked(frames, taken, 0, queues, delivered); // our own TX burst holds the RX lock (loopback)
+        else
+            lock (_rxLock) ReceiveBurstLocked(frames, taken, 0, queues, delivered);
     }
 
     // What one burst pops from a queue on the frame path (heads, buffer addresses, lengths): the RX set is used under
@@ -288,7 +301,9 @@ public sealed partial class VirtioNetDevice
 
     private int _txPair;
 
-    private unsafe void ReceiveBurstLocked(FrameBatch frames, ReadOnlySpan<bool> taken, int queue)
+    /// <summary>The burst into <paramref name="queue"/>, or frame i into <paramref name="queues"/>[i] when that is given;
+    /// <paramref name="delivered"/>[i], when given, says whether frame i reached a buffer (or a protocol engine took it).</summary>
+    private unsafe void ReceiveBurstLocked(FrameBatch frames, ReadOnlySpan<bool> taken, int queue, ReadOnlySpan<int> queues, Span<bool> delivered)
     {
         bool inBurst = _inTxBurst;
         _inTxBurst = true; // publish once, below
@@ -297,8 +312,24 @@ public sealed partial class VirtioNetDevice
             // The frame path: one pop of as many buffers as the burst has frames of a valid size, each big enough for the
             // longest; then per frame a header, a copy and a used length; one push of the used elements. Frames past
             // what was popped (no buffer, a chain, a fault) take the general path, in order, which counts them.
+            int count = frames.Count;
+            bool oneQueue = true;
+            if (!queues.IsEmpty)
+            {
+                queue = queues[0];
+                for (int i = 1; i < count && oneQueue; i++) oneQueue = queues[i] == queue;
+            }
+            if (!oneQueue) // frames spread over queues (a switch's steering): each on the general path
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    bool ok = taken[i] || ReceiveLocked(frames[i], queues[i]);
+                    if (!delivered.IsEmpty) delivered[i] = ok;
+                }
+                return;
+            }
             SplitVirtqueue? rxq = (uint)queue < (uint)_activePairs ? _rx[queue] : null;
-            int count = frames.Count, maxFrame = Mtu + 18, valid = 0, longest = 0;
+            int maxFrame = Mtu + 18, valid = 0, longest = 0;
             if (rxq is not null && (Status & VirtioPci.StatusDriverOk) != 0)
                 for (int i = 0; i < count; i++)
                 {
@@ -312,13 +343,19 @@ public sealed partial class VirtioNetDevice
             long bytes = 0;
             for (int i = 0; i < count; i++)
             {
-                if (taken[i]) continue;
+                if (taken[i])
+                {
+                    if (!delivered.IsEmpty) delivered[i] = true;
+                    continue;
+                }
                 ReadOnlySpan<byte> frame = frames[i];
                 if (used == popped || frame.Length < 14 || frame.Length > maxFrame)
                 {
-                    ReceiveLocked(frame, queue);
+                    bool ok = ReceiveLocked(frame, queue);
+                    if (!delivered.IsEmpty) delivered[i] = ok;
                     continue;
                 }
+                if (!delivered.IsEmpty) delivered[i] = true;
                 byte* p = (byte*)_rxAt[used];
                 *(ulong*)p = 0; // virtio_net_hdr: flags, gso_type, hdr_len, gso_size, csum_start
                 *(uint*)(p + 8) = 1u << 16; // csum_offset 0, num_buffers 1 (little-endian, as the ring words)

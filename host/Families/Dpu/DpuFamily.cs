@@ -49,12 +49,15 @@ internal sealed class DpuFamily : DeviceFamily
         ];
     }
 
-    /// <summary>The switch's frame rate three ways, and the agent's durable rpc rate beside the raw SQLite commit rate under it.</summary>
+    /// <summary>The switch's frame rate by rule count, with a meter and over two cables at once, and the agent's durable rpc rate beside the raw SQLite commit rate under it.</summary>
     public override IReadOnlyList<BenchRow> BenchRows { get; } =
     [
         new("dpu-switch 64 B, no rules", d => DpuBenchmarks.Switch("no rules", d)),
         new("dpu-switch 64 B, 256 rules", d => DpuBenchmarks.Switch("256 rules", d)),
         new("dpu-switch 64 B, meter", d => DpuBenchmarks.Switch("meter", d)),
+        new("dpu-switch 64 B, 1 rule", d => DpuBenchmarks.Switch("1 rule", d)),
+        new("dpu-switch 64 B, 4096 rules", d => DpuBenchmarks.Switch("4096 rules", d)),
+        new("dpu-switch 64 B, two cables", DpuBenchmarks.TwoCables),
         new("dpu-rpc (8 clients, durable)", DpuBenchmarks.Rpc),
         new("sqlite commit (raw)", DpuBenchmarks.RawSqlite),
     ];

@@ -149,4 +149,88 @@ public sealed class DpuSwitchTests
         Assert.Equal(16 + 1_099, t.Far.Received); // the burst, then one per step after the first (which finds the bucket full)
         Assert.True(allocated < 1024, $"{allocated} bytes allocated for 32,000 frames");
     }
+    [Fact]
+    public void A_single_frame_goes_the_burst_path_and_allocates_nothing()
+    {
+        using Machine machine = DefaultMachine.Create();
+        var clock = new ManualClock();
+        var dpu = new DpuDevice(machine, new DpuConfig(), VirtioDpuFunctions.Instance, clock);
+        Assert.True(dpu.AddElasticNic(0, [2, 0x4e, 0x53, 0, 0, 0], 1500));
+        Assert.True(machine.Pci.TryGet(DpuDevice.ElasticNicAddress(0), out PciFunction f));
+        VirtioNetDriver host = VirtioNetDriver.BringUp(f, machine.Dma, machine.Dma.CreateOwner("host", 64 << 20), 256);
+        using var wire = new FrameGenerator(dpu.Switch.OpticalWire(0));
+        wire.Configure(new TrafficSpec { Dmac = "02:4e:53:00:00:00", Flows = 4 }); // no rules: default forwarding by MAC
+        var burst = new FrameBurst(host.Pool);
+        long received = 0;
+        void Run(int rounds)
+        {
+            for (int i = 0; i < rounds; i++)
+            {
+                wire.SendPaced(32, 1e6, clock); // frame by frame: each its own Receive, a burst of one
+                int n;
+                while ((n = host.RxPoll(burst)) > 0) received += n;
+            }
+        }
+        Run(100);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Run(1_000);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        DpuPortCounters c = dpu.Switch.HostCounters(0)!;
+        Assert.Equal((1_100L * 32, 0L), (c.RxPacketsCount, c.RxDropCount));
+        Assert.Equal(1_100L * 32, received);
+        Assert.Equal(1_100L * 32, dpu.Switch.OpticalCounters(0).IPacketsCount);
+        Assert.True(allocated < 1024, $"{allocated} bytes allocated for 32,000 frames");
+    }
+
+    [Fact]
+    public void Two_cables_on_two_threads_share_a_meter_and_keep_every_counter()
+    {
+        using Machine machine = DefaultMachine.Create();
+        var dpu = new DpuDevice(machine, new DpuConfig(), VirtioDpuFunctions.Instance, new ManualClock()); // time stands still: the meter passes its burst, no more
+        DpuKey From(int port) => new(0, 0, 0, 0, 4, [0x0A000002], [0xFFFFFFFF], [], [], 0, 0, 0, 0, 0, 0, 0, 0, DpuSwitch.OpticalBase + port, 0x7FFFFFFF);
+        var hosts = new VirtioNetDriver[2];
+        var wires = new FrameGenerator[2];
+        for (int v = 0; v < 2; v++)
+        {
+            Assert.True(dpu.AddElasticNic((uint)v, [2, 0x4e, 0x53, 0, 0, (byte)v], 1500));
+            Assert.True(machine.Pci.TryGet(DpuDevice.ElasticNicAddress((uint)v), out PciFunction f));
+            hosts[v] = VirtioNetDriver.BringUp(f, machine.Dma, machine.Dma.CreateOwner($"host{v}", 64 << 20), 256);
+            wires[v] = new FrameGenerator(dpu.Switch.OpticalWire(v));
+            wires[v].Configure(new TrafficSpec { Destination = "10.0.0.2", Flows = 8 });
+        }
+        // optical 0 -> vport 0, optical 1 -> vport 1, both through meter 7 (packets, burst 1000)
+        DpuRule[] rules = [new DpuRule(1, From(0), 0, -1, 7), new DpuRule(2, From(1), 1, -1, 7)];
+        dpu.Switch.Program(rules, [(7, 100_000, true)], [-1, -1], [1500, 1500], DpuBond.Off);
+        const int Rounds = 2_000, Burst = 32;
+        var received = new long[2];
+        Thread[] threads = [.. Enumerable.Range(0, 2).Select(v => new Thread(() =>
+        {
+            var burst = new FrameBurst(hosts[v].Pool);
+            for (int i = 0; i < Rounds; i++)
+            {
+                wires[v].Send(Burst);
+                int n;
+                while ((n = hosts[v].RxPoll(burst)) > 0) received[v] += n;
+            }
+        }))];
+        foreach (Thread t in threads) t.Start();
+        foreach (Thread t in threads) t.Join();
+
+        const long Each = Rounds * Burst;
+        DpuMeter meter = dpu.Switch.Meter(7)!;
+        Assert.Equal(2 * Each, meter.PassPackets + meter.DropPackets);
+        Assert.Equal(meter.Burst, meter.PassPackets); // exactly the bucket, taken by both cables together
+        Assert.Equal(meter.PassPackets, received[0] + received[1]);
+        for (int v = 0; v < 2; v++)
+        {
+            Assert.Equal((Each, Each * 64), (rules[v].HitPackets, rules[v].HitBytes));
+            Assert.Equal(Each, dpu.Switch.OpticalCounters(v).IPacketsCount);
+            Assert.Equal(Each * 64, dpu.Switch.OpticalCounters(v).IBytesCount);
+            Assert.Equal(Each, dpu.Switch.OpticalCounters(v).QIPacketsCounts.Sum());
+            DpuPortCounters c = dpu.Switch.HostCounters((uint)v)!;
+            Assert.Equal(received[v], c.RxPacketsCount);
+            Assert.Equal(Each, c.RxPacketsCount + c.RxDropCount); // red frames are the target's rx_drop
+        }
+        foreach (FrameGenerator w in wires) w.Dispose();
+    }
 }
