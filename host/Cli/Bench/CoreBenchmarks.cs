@@ -20,25 +20,7 @@ public static class CoreBenchmarks
     /// <summary>TX burst → doorbell → device reads descriptors, copies to the loopback wire → RX buffers → used ring → RxPoll, and round again.</summary>
     public static BenchResult Loopback(int frameBytes, TimeSpan duration)
     {
-        using var memory = new DmaMemory();
-        DmaOwner owner = memory.CreateOwner("bench", 64 << 20);
-        using Link wire = Links.Loopback();
-        var address = new PciAddress(0, 0, 0x1f, 0);
-        var device = new VirtioNetDevice(address, new IommuDomain(memory, address.ToString()), new IrqLine(11), [0x52, 0x54, 0, 0, 0, 1]);
-        device.Connect(wire);
-        VirtioNetDriver driver = VirtioNetDriver.BringUp(device.Function, memory, owner);
-        // testpmd's io forwarding on a loopback port: what came back is sent again, zero copy, one burst object.
-        var burst = new FrameBurst(driver.Pool);
-        burst.Fill();
-        for (int i = 0; i < burst.Capacity; i++) burst.SetLength(i, frameBytes);
-        burst.Count = burst.Capacity;
-        WarmUp(() => { driver.Tx(burst); driver.RxPoll(burst); });
-        var clock = Stopwatch.StartNew();
-        long cpu0 = ThreadCpuClock.ReadCurrentThreadNs();
-        long packets = ForwardUntil(driver, burst, clock, (long)(duration.TotalSeconds * Stopwatch.Frequency));
-        double seconds = clock.Elapsed.TotalSeconds;
-        double cpuSeconds = (ThreadCpuClock.ReadCurrentThreadNs() - cpu0) / 1e9;
-        if (device.NeedsReset) throw new InvalidOperationException("the bench broke the device: " + device.ResetReason);
+        var (packets, seconds, cpuSeconds, _) = ForwardOnLoopback(frameBytes, duration, mtu: 1500);
         return Row("loopback", "core", frameBytes, packets, seconds) with { CpuSeconds = cpuSeconds };
     }
 
@@ -49,11 +31,20 @@ public static class CoreBenchmarks
     /// (VIRTIO_NET_F_MTU), whose driver sizes its frame buffers to hold a full frame (9216 B slots).</summary>
     public static BenchResult LoopbackFrameCurve(int frameBytes, TimeSpan duration)
     {
+        var (packets, seconds, cpuSeconds, slotSize) = ForwardOnLoopback(frameBytes, duration, CurveMtu);
+        return Row("loopback", "core", frameBytes, packets, seconds, $"MTU {CurveMtu} ({slotSize} B buffers), {cpuSeconds * 1e9 / Math.Max(1, packets):0} ns CPU/frame")
+            with { CpuSeconds = cpuSeconds, Family = "curve frame" };
+    }
+
+    /// <summary>The loop both rows measure, on a fresh virtio-net of <paramref name="mtu"/> with a loopback wire: testpmd's io
+    /// forwarding on a loopback port — what came back is sent again, zero copy, one burst object — after a warm-up.</summary>
+    private static (long Packets, double Seconds, double CpuSeconds, int SlotSize) ForwardOnLoopback(int frameBytes, TimeSpan duration, ushort mtu)
+    {
         using var memory = new DmaMemory();
         DmaOwner owner = memory.CreateOwner("bench", 64 << 20);
         using Link wire = Links.Loopback();
         var address = new PciAddress(0, 0, 0x1f, 0);
-        var device = new VirtioNetDevice(address, new IommuDomain(memory, address.ToString()), new IrqLine(11), [0x52, 0x54, 0, 0, 0, 1], mtu: CurveMtu);
+        var device = new VirtioNetDevice(address, new IommuDomain(memory, address.ToString()), new IrqLine(11), [0x52, 0x54, 0, 0, 0, 1], mtu: mtu);
         device.Connect(wire);
         VirtioNetDriver driver = VirtioNetDriver.BringUp(device.Function, memory, owner);
         var burst = new FrameBurst(driver.Pool);
@@ -67,8 +58,7 @@ public static class CoreBenchmarks
         double seconds = clock.Elapsed.TotalSeconds;
         double cpuSeconds = (ThreadCpuClock.ReadCurrentThreadNs() - cpu0) / 1e9;
         if (device.NeedsReset || driver.RxOversize != 0) throw new InvalidOperationException("the bench broke the device: " + device.ResetReason);
-        return Row("loopback", "core", frameBytes, packets, seconds, $"MTU {CurveMtu} ({driver.Pool.SlotSize} B buffers), {cpuSeconds * 1e9 / Math.Max(1, packets):0} ns CPU/frame")
-            with { CpuSeconds = cpuSeconds, Family = "curve frame" };
+        return (packets, seconds, cpuSeconds, driver.Pool.SlotSize);
     }
 
     /// <summary>The queue-pair curve's point: a multiqueue virtio-net (8 pairs offered, MQ and the control queue negotiated)
