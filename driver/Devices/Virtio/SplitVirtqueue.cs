@@ -144,26 +144,17 @@ public sealed unsafe class SplitVirtqueue
     /// <paramref name="write"/> (or read), of <paramref name="minLength"/> to <paramref name="maxLength"/> bytes, in the region
     /// the last pop found, with nothing revoked since — and returns its bytes. False (nothing consumed) for anything else,
     /// which <see cref="TryPop"/> then takes with every check.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryPopBuffer(bool write, int minLength, int maxLength, out ushort head, out Span<byte> bytes)
     {
-        long revocations = _domain.Revocations;
-        if (revocations == _ringsCheckedAt && _nextAvail != _availShadow)
+        // A burst of one: the same checks as the burst path, in one place.
+        Span<ushort> heads = stackalloc ushort[1];
+        Span<nint> at = stackalloc nint[1];
+        Span<int> lengths = stackalloc int[1];
+        if (TryPopBuffers(write, minLength, maxLength, heads, at, lengths) == 1)
         {
-            head = *(ushort*)(_availPtr + 4 + 2 * (_nextAvail & _mask));
-            if (head < Size)
-            {
-                byte* d = _descPtr + head * VirtqLayout.DescSize;
-                ulong addr = *(ulong*)d;
-                uint len = *(uint*)(d + 8);
-                if (*(ushort*)(d + 12) == (write ? VirtqLayout.DescFlagWrite : 0) && len >= (uint)minLength && len <= (uint)maxLength &&
-                    InHitRegion(addr, len, write, revocations, out ulong off))
-                {
-                    bytes = new Span<byte>(_hitBytes + off, (int)len);
-                    _nextAvail++;
-                    return true;
-                }
-            }
+            head = heads[0];
+            bytes = new Span<byte>((void*)at[0], lengths[0]);
+            return true;
         }
         head = 0;
         bytes = default;
