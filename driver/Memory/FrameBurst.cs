@@ -73,12 +73,23 @@ public sealed class FrameBurst
     }
 
     /// <summary>Puts <paramref name="slot"/> (a frame of <paramref name="length"/> bytes) at position i; the slot that was there goes back to the pool.</summary>
+    /// <remarks>A slot enters the burst only if the pool's owner holds it and the burst does not already: its generation
+    /// moves (<see cref="FramePool.TryReuse"/>), so every view of it made before — a script's frame handle, a message's view —
+    /// is dead, and the burst is its one holder (a live view could otherwise send it to another V-Node while the burst
+    /// still reads, writes and transmits it).</remarks>
+    /// <exception cref="InvalidOperationException">The slot is another V-Node's, free, outside the pool, or already in the burst.</exception>
     public void Put(int i, int slot, int length)
     {
+        if ((uint)length > (uint)Pool.MaxFrame) throw new ArgumentOutOfRangeException(nameof(length), $"a frame is at most {Pool.MaxFrame} bytes");
+        if (slot >= 0)
+        {
+            if (Array.IndexOf(_slots, slot) >= 0) throw new InvalidOperationException($"frame#{slot} is already in this burst");
+            if (!Pool.TryReuse(slot)) throw new InvalidOperationException($"frame#{slot} is not held by the pool's owner");
+        }
         if (_slots[i] >= 0) Pool.Return(_slots[i]);
         _slots[i] = slot;
         if (slot < 0) HasHoles = true;
-        SetLength(i, length);
+        _lengths[i] = length;
     }
 
     /// <summary>Makes sure every position holds a slot (renting from the pool); false when the pool ran dry.</summary>

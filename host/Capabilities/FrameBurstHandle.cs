@@ -30,7 +30,7 @@ public sealed class FrameBurstHandle
         int at = Index(i, forWrite: true);
         if (!ReferenceEquals(frame.Pool, Burst.Pool)) throw new ScriptCallException($"{frame} belongs to another NIC's pool");
         frame.Frame(frame.Length); // held by us? (a denial otherwise)
-        Burst.Put(at, frame.Slot, frame.Length);
+        PutSlot(at, frame.Slot, frame.Length); // the handle dies: the burst is the frame's one holder now
         if (Burst.Count <= at) Burst.Count = at + 1;
     }
 
@@ -57,10 +57,22 @@ public sealed class FrameBurstHandle
                 Burst.Pool.Return(slot);
                 continue;
             }
-            Burst.Put(Burst.Count, slot, length);
+            PutSlot(Burst.Count, slot, length);
             Burst.Count++;
         }
         return i;
+    }
+
+    private void PutSlot(int at, int slot, int length)
+    {
+        try
+        {
+            Burst.Put(at, slot, length);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ScriptCallException("burst.put: " + e.Message);
+        }
     }
 
     /// <summary>Frames in the burst (set it before <c>tx</c>).</summary>

@@ -67,6 +67,22 @@ public sealed class FramePoolTests : IDisposable
     }
 
     [Fact]
+    public void BurstPut_KillsEveryEarlierView_AndRefusesASlotTheBurstHoldsOrThePoolDoesNot()
+    {
+        var burst = new FrameBurst(_pool, 2);
+        Assert.True(burst.Fill());
+        int slot = burst.Take(0);
+        int gen = _pool.Generation(slot);
+        burst.Put(0, slot, 64);
+        Assert.Equal(DmaError.NotOwner, _pool.TryGetFrame(_bridge, slot, gen, 60, out _)); // a handle made before is dead
+        Assert.Throws<InvalidOperationException>(() => burst.Put(1, slot, 64));             // one holder: not twice
+        int other = burst.Take(1);
+        Assert.Equal(DmaError.None, _pool.TransferSlot(other, _bridge, _stack));
+        Assert.Throws<InvalidOperationException>(() => burst.Put(1, other, 64));            // another V-Node's
+        Assert.Equal(slot, burst.Slot(0));
+    }
+
+    [Fact]
     public void Return_Twice_IsRefused()
     {
         _pool.TryRent(out int slot);
